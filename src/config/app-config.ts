@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, splitList } from './setting-types';
+import { SETTINGS, SettingName, Settings } from './settings';
+
+/** A PostgreSQL server to connect to, always as a URL (credentials percent-encoded). */
+export interface PostgresTarget {
+  readonly url: string;
+  /** host:port/db without credentials, safe to log. */
+  readonly label: string;
+}
+
+export type DatabaseConfig =
+  | {
+      readonly kind: 'external';
+      readonly primary: PostgresTarget;
+      readonly replicas: readonly PostgresTarget[];
+    }
+  | { readonly kind: 'embedded'; readonly dataDir: string; readonly port: number };
+
+export interface AppConfig extends Settings {
+  readonly database: DatabaseConfig;
+  /** DJANGO_SECRET_KEY, or a random key generated for this process. */
+  readonly secretKey: string;
+  readonly secretKeyGenerated: boolean;
+  /** Names of variables that are set but have no effect on this server. */
+  readonly ignoredVariablesSet: readonly string[];
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Builds the typed configuration from an environment. This (with `readEnvironment`) is the only
+ * place that looks at environment variables; everything else receives an AppConfig.
+ * Throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: Environment): AppConfig {
+  const settings = {} as Record<SettingName, unknown>;
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    settings[name] = SETTINGS[name].parse(name, env[name]);
+  }
+  const parsed = settings as Settings;
+
+  const ignoredVariablesSet = (Object.keys(SETTINGS) as SettingName[]).filter(
+    (name) => SETTINGS[name].ignored && parsed[name] !== undefined,
+  );
+
+  return {
+    ...parsed,
+    database: databaseConfig(parsed),
+    secretKey: parsed.DJANGO_SECRET_KEY ?? randomBytes(48).toString('base64url'),
+    secretKeyGenerated: parsed.DJANGO_SECRET_KEY === undefined,
+    ignoredVariablesSet,
+  };
+}
+
+function databaseConfig(s: Settings): DatabaseConfig {
+  const replicas = s.REPLICA_DATABASE_URLS
+    ? splitList(s.REPLICA_DATABASE_URLS, s.REPLICA_DATABASE_URLS_DELIMITER).map((raw, index) =>
+        postgresTargetFromUrl(`REPLICA_DATABASE_URLS`, raw, ` (entry ${index + 1})`),
+      )
+    : [];
+
+  if (s.DATABASE_URL) {
+    return { kind: 'external', primary: postgresTargetFromUrl('DATABASE_URL', s.DATABASE_URL, ''), replicas };
+  }
+  if (s.DJANGO_DB_HOST || s.DJANGO_DB_NAME) {
+    if (!s.DJANGO_DB_HOST) throw new ConfigError('DJANGO_DB_HOST', 'is required when DJANGO_DB_NAME is set');
+    if (!s.DJANGO_DB_NAME) throw new ConfigError('DJANGO_DB_NAME', 'is required when DJANGO_DB_HOST is set');
+    const target = new URL('postgres://placeholder/');
+    target.hostname = s.DJANGO_DB_HOST.includes(':') ? `[${s.DJANGO_DB_HOST}]` : s.DJANGO_DB_HOST;
+    target.port = String(s.DJANGO_DB_PORT ?? 5432);
+    target.pathname = `/${encodeURIComponent(s.DJANGO_DB_NAME)}`;
+    if (s.DJANGO_DB_USER) target.username = encodeURIComponent(s.DJANGO_DB_USER);
+    if (s.DJANGO_DB_PASSWORD) target.password = encodeURIComponent(s.DJANGO_DB_PASSWORD);
+    return {
+      kind: 'external',
+      primary: postgresTargetFromUrl('DJANGO_DB_HOST', target.toString(), ''),
+      replicas,
+    };
+  }
+  if (replicas.length > 0) {
+    throw new ConfigError(
+      'REPLICA_DATABASE_URLS',
+      'replicas need a primary: set DATABASE_URL (or DJANGO_DB_HOST/DJANGO_DB_NAME) as well',
+    );
+  }
+  return { kind: 'embedded', dataDir: s.EMBEDDED_POSTGRES_DATA_DIR, port: s.EMBEDDED_POSTGRES_PORT };
+}
+
+/** Validates a postgres:// URL; the message never repeats the password. */
+export function postgresTargetFromUrl(variable: string, raw: string, where: string): PostgresTarget {
+  const expected = 'expected postgres://user:password@host:port/db_name';
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(variable, `is not a valid database URL${where}; ${expected}`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      variable,
+      `unsupported scheme "${parsed.protocol.replace(/:$/, '')}"${where}; only PostgreSQL is supported (${expected})`,
+    );
+  }
+  if (!parsed.hostname) throw new ConfigError(variable, `has no host${where}; ${expected}`);
+  const db = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!db || db.includes('/')) throw new ConfigError(variable, `has no database name${where}; ${expected}`);
+  if (parsed.port && (Number(parsed.port) < 1 || Number(parsed.port) > 65535)) {
+    throw new ConfigError(variable, `has an invalid port${where}; ${expected}`);
+  }
+  return { url: raw.trim(), label: `${parsed.hostname}:${parsed.port || '5432'}/${db}` };
+}

@@ -1,0 +1,47 @@
+import { DataSourceOptions } from 'typeorm';
+import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { MIGRATIONS } from '../../migrations';
+import { PostgresTarget } from '../config';
+import { ENTITIES } from './entities';
+
+/** The database servers actually in use: configured ones, or the embedded server once started. */
+export interface ResolvedDatabase {
+  readonly primary: PostgresTarget;
+  readonly replicas: readonly PostgresTarget[];
+}
+
+export interface PoolSettings {
+  readonly primaryPoolSize: number;
+  readonly replicaPoolSize: number;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * TypeORM options shared by the app, the migrate CLI and tests. Never `synchronize`: the schema comes
+ * from migrations only. With replicas, TypeORM sends read-only queries to them (see replica-router.ts).
+ */
+export function dataSourceOptions(db: ResolvedDatabase, pools: PoolSettings): DataSourceOptions {
+  const common: Omit<PostgresConnectionOptions, 'replication' | 'url'> = {
+    type: 'postgres',
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: 'flagport',
+    connectTimeoutMS: pools.connectTimeoutMs,
+    poolSize: pools.primaryPoolSize,
+  };
+  if (db.replicas.length === 0) {
+    return { ...common, url: db.primary.url };
+  }
+  return {
+    ...common,
+    replication: {
+      master: { url: db.primary.url },
+      slaves: db.replicas.map((replica) => ({ url: replica.url })),
+      defaultMode: 'slave',
+    },
+  };
+}
