@@ -71,7 +71,17 @@ export async function startEmbeddedPostgres(
   if (fresh) {
     mkdirSync(databaseDir, { recursive: true });
     log(`initialising embedded PostgreSQL in ${databaseDir}`);
-    await pg.initialise();
+    try {
+      await pg.initialise();
+    } catch (err) {
+      const hint =
+        process.getuid?.() === 0
+          ? ' (as root, PostgreSQL runs as the "postgres" user: it must be able to enter every parent directory of EMBEDDED_POSTGRES_DATA_DIR)'
+          : '';
+      throw new Error(
+        `embedded PostgreSQL could not be initialised in ${databaseDir}: ${String(err)}${hint}`,
+      );
+    }
   }
   try {
     await pg.start();
