@@ -1,4 +1,5 @@
 import { Initial1764140000000 } from './1764140000000-Initial';
+import { DataModel1764200000000 } from './1764200000000-DataModel';
 
 /** Every migration in order; new migrations are appended here. */
-export const MIGRATIONS = [Initial1764140000000];
+export const MIGRATIONS = [Initial1764140000000, DataModel1764200000000];

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { SchemaSettingsModule } from './common/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
@@ -9,7 +10,12 @@ export class AppModule {
   static forRoot(config: AppConfig, db: ResolvedDatabase): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db, config), HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        SchemaSettingsModule.forRoot(config),
+        DatabaseModule.forRoot(db, config),
+        HealthModule,
+      ],
     };
   }
 }

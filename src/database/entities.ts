@@ -1,4 +1,67 @@
+import { AuditLog } from '../audit/audit-log.entity';
+import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
+import {
+  Feature,
+  FeatureSegment,
+  FeatureState,
+  MultivariateFeatureOption,
+  MultivariateFeatureStateValue,
+} from '../features/feature.entity';
+import { Identity, Trait } from '../identities/identity.entity';
+import {
+  Invite,
+  InviteLink,
+  MasterApiKey,
+  Organisation,
+  OrganisationMembership,
+  UserGroup,
+  UserGroupMember,
+} from '../organisations/organisation.entity';
+import {
+  EnvironmentGroupPermission,
+  EnvironmentUserPermission,
+  OrganisationGroupPermission,
+  OrganisationUserPermission,
+  ProjectGroupPermission,
+  ProjectUserPermission,
+} from '../permissions/permission.entity';
+import { Project, Tag } from '../projects/project.entity';
+import { Segment, SegmentCondition, SegmentRule } from '../segments/segment.entity';
 import { Site } from '../users/site.entity';
+import { AuthToken, LoginFailure, User } from '../users/user.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
-export const ENTITIES = [Site];
+export const ENTITIES = [
+  Site,
+  User,
+  AuthToken,
+  LoginFailure,
+  Organisation,
+  OrganisationMembership,
+  UserGroup,
+  UserGroupMember,
+  Invite,
+  InviteLink,
+  MasterApiKey,
+  Project,
+  Tag,
+  Environment,
+  EnvironmentApiKey,
+  Feature,
+  MultivariateFeatureOption,
+  FeatureSegment,
+  FeatureState,
+  MultivariateFeatureStateValue,
+  Segment,
+  SegmentRule,
+  SegmentCondition,
+  Identity,
+  Trait,
+  OrganisationUserPermission,
+  OrganisationGroupPermission,
+  ProjectUserPermission,
+  ProjectGroupPermission,
+  EnvironmentUserPermission,
+  EnvironmentGroupPermission,
+  AuditLog,
+];
