@@ -21,7 +21,17 @@ async function main(): Promise<void> {
     await db.stop();
     process.exit(1);
   });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    logger.fatal(
+      `cannot listen on ${config.HOST}:${config.PORT} (PORT/HOST): ${err instanceof Error ? err.message : String(err)}`,
+      'Server',
+    );
+    await app.close().catch(() => undefined);
+    await db.stop();
+    process.exit(1);
+  }
   logger.notice(`listening on http://${config.HOST}:${config.PORT}`);
 
   let closing = false;

@@ -16,7 +16,7 @@ export function loadConfigOrExit(): AppConfig {
 
 export function announceConfig(config: AppConfig, logger: AppLogger): void {
   if (config.secretKeyGenerated) {
-    logger.warn(
+    logger.alert(
       'DJANGO_SECRET_KEY is not set: generated a random one for this process. Sessions, OAuth state and reset links ' +
         'will not survive a restart or work across instances. Set DJANGO_SECRET_KEY to a long random value.',
       'Config',

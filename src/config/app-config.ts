@@ -38,7 +38,11 @@ export function loadConfig(env: Environment): AppConfig {
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     settings[name] = SETTINGS[name].parse(name, env[name]);
   }
+  // Flagsmith: with no EMAIL_BACKEND, SendGrid is used when SENDGRID_API_KEY is set, SMTP otherwise.
+  if (isBlank(env.EMAIL_BACKEND) && settings.SENDGRID_API_KEY !== undefined)
+    settings.EMAIL_BACKEND = 'sendgrid';
   const parsed = settings as Settings;
+  checkRedirectExempt(parsed.DJANGO_SECURE_REDIRECT_EXEMPT);
 
   const ignoredVariablesSet = (Object.keys(SETTINGS) as SettingName[]).filter(
     (name) => SETTINGS[name].ignored && parsed[name] !== undefined,
@@ -51,6 +55,24 @@ export function loadConfig(env: Environment): AppConfig {
     secretKeyGenerated: parsed.DJANGO_SECRET_KEY === undefined,
     ignoredVariablesSet,
   };
+}
+
+function isBlank(raw: string | undefined): boolean {
+  return raw === undefined || raw.trim() === '';
+}
+
+/** Each DJANGO_SECURE_REDIRECT_EXEMPT entry is a regular expression; a broken one is a configuration error. */
+function checkRedirectExempt(patterns: readonly string[]): void {
+  for (const pattern of patterns) {
+    try {
+      new RegExp(pattern);
+    } catch {
+      throw new ConfigError(
+        'DJANGO_SECURE_REDIRECT_EXEMPT',
+        `"${pattern}" is not a valid regular expression (entries are path regexes without the leading slash, e.g. ^api/v1/flags/)`,
+      );
+    }
+  }
 }
 
 function databaseConfig(s: Settings): DatabaseConfig {

@@ -120,8 +120,8 @@ export const SETTINGS = {
   POSTGRES_PASSWORD: ignored({ doc: 'Used by Flagsmith’s local docker database only' }),
 
   // ---- Logging
-  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const, 'WARNING', {
-    doc: 'Application log level',
+  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const, 'INFO', {
+    doc: 'Application log level; framework internals log at WARNING unless this is DEBUG (as Flagsmith does)',
     group: 'Logging',
     caseInsensitive: true,
   }),
@@ -133,14 +133,17 @@ export const SETTINGS = {
     doc: 'Where to write the access log: "-" = stdout, otherwise a file path; unset = no access log',
     group: 'Logging',
   }),
-  ACCESS_LOG_FORMAT: str('%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"', {
-    doc: 'Access log line format in gunicorn’s %(x)s notation (h, l, u, t, r, m, U, q, H, s, b, B, f, a, T, D, M, {header}i, {header}o)',
-    group: 'Logging',
-  }),
+  ACCESS_LOG_FORMAT: str(
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({origin}i)s %({access-control-allow-origin}o)s',
+    {
+      doc: 'Access log line format in gunicorn’s %(x)s notation (h, l, u, t, r, m, U, q, H, s, b, B, f, a, T, D, M, L, p, {header}i, {header}o)',
+      group: 'Logging',
+    },
+  ),
 
   // ---- Security
   DJANGO_ALLOWED_HOSTS: list(['*'], {
-    doc: 'Comma list of Host header values to serve ("*" = any, ".example.com" = domain and subdomains); other hosts get 400',
+    doc: 'Comma list of Host header values to serve ("*" = any, ".example.com" = domain and subdomains); other hosts get 400; /health/* is exempt so probes by pod IP work. Flagsmith’s own default is empty (refuse all); its docker-compose sets "*"',
     group: 'Security',
   }),
   DJANGO_CSRF_TRUSTED_ORIGINS: list([], {
@@ -168,11 +171,15 @@ export const SETTINGS = {
     group: 'Security',
   }),
   DJANGO_SECURE_SSL_HOST: optionalStr({
-    doc: 'Host to redirect HTTPS redirects to (default: same host)',
+    doc: 'Host the HTTPS redirect points to (unset = the request’s host)',
     group: 'Security',
   }),
   DJANGO_SECURE_REFERRER_POLICY: str('same-origin', {
     doc: 'Value of the Referrer-Policy response header',
+    group: 'Security',
+  }),
+  DJANGO_SECURE_CROSS_ORIGIN_OPENER_POLICY: str('same-origin', {
+    doc: 'Value of the Cross-Origin-Opener-Policy response header',
     group: 'Security',
   }),
   FLAGSMITH_CORS_EXTRA_ALLOW_HEADERS: list(['sentry-trace'], {
@@ -233,8 +240,8 @@ export const SETTINGS = {
 
   // ---- Email
   SENDER_EMAIL: str('noreply@flagsmith.com', { doc: 'From address of emails', group: 'Email' }),
-  EMAIL_BACKEND: oneOf(EMAIL_BACKENDS, 'none', {
-    doc: 'smtp | sendgrid | ses (or the Django class names); unset = no email, invite links still work',
+  EMAIL_BACKEND: oneOf(EMAIL_BACKENDS, 'smtp', {
+    doc: 'smtp | sendgrid | ses | console | none (or the Django class names); unset = sendgrid when SENDGRID_API_KEY is set, else smtp. Without email, invite links still work',
     group: 'Email',
     aliases: {
       'django.core.mail.backends.smtp.EmailBackend': 'smtp',
@@ -249,7 +256,10 @@ export const SETTINGS = {
   EMAIL_HOST_PASSWORD: optionalStr({ doc: 'SMTP password', group: 'Email' }),
   EMAIL_PORT: int(587, { doc: 'SMTP port', group: 'Email', min: 1, max: 65535 }),
   EMAIL_USE_TLS: bool(true, { doc: 'Use STARTTLS with the SMTP server', group: 'Email' }),
-  EMAIL_USE_SSL: bool(false, { doc: 'Use implicit TLS (SMTPS) with the SMTP server', group: 'Email' }),
+  EMAIL_USE_SSL: bool(false, {
+    doc: '(flagport) Use implicit TLS (SMTPS) with the SMTP server',
+    group: 'Email',
+  }),
   SENDGRID_API_KEY: optionalStr({ doc: 'SendGrid API key', group: 'Email' }),
   SENDGRID_API_URL: url('https://api.sendgrid.com', {
     doc: '(flagport) SendGrid API base URL',
@@ -402,8 +412,8 @@ export const SETTINGS = {
   STATSD_HOST: optionalStr({ doc: 'StatsD host; unset = StatsD off', group: 'Telemetry & monitoring' }),
   STATSD_PORT: int(8125, { doc: 'StatsD port', group: 'Telemetry & monitoring', min: 1, max: 65535 }),
   STATSD_PREFIX: str('flagsmith.api', { doc: 'StatsD metric prefix', group: 'Telemetry & monitoring' }),
-  PROMETHEUS_ENABLED: bool(true, {
-    doc: '(flagport) Serve Prometheus metrics at /metrics',
+  PROMETHEUS_ENABLED: bool(false, {
+    doc: 'Serve Prometheus metrics at /metrics',
     group: 'Telemetry & monitoring',
   }),
   PROMETHEUS_PORT: optionalInt({
@@ -424,7 +434,10 @@ export const SETTINGS = {
   }),
   INFLUXDB_TOKEN: optionalStr({ doc: 'InfluxDB write token', group: 'Usage & analytics' }),
   INFLUXDB_ORG: optionalStr({ doc: 'InfluxDB organisation', group: 'Usage & analytics' }),
-  INFLUXDB_BUCKET: str('default', { doc: 'InfluxDB bucket', group: 'Usage & analytics' }),
+  INFLUXDB_BUCKET: optionalStr({
+    doc: 'InfluxDB bucket (needed with INFLUXDB_URL)',
+    group: 'Usage & analytics',
+  }),
 
   // ---- Realtime
   SSE_AUTHENTICATION_TOKEN: optionalStr({
@@ -440,6 +453,7 @@ export const SETTINGS = {
 
   // ---- Accepted but ignored: Django/gunicorn/frontend-only settings of a Flagsmith deployment
   DJANGO_SETTINGS_MODULE: ignored({ doc: 'Django settings module; no meaning here' }),
+  DEBUG: ignored({ doc: 'Django debug mode; errors never show details to clients here' }),
   GUNICORN_CMD_ARGS: ignored({ doc: 'Gunicorn arguments; use PORT/HOST instead' }),
   GUNICORN_WORKERS: ignored({ doc: 'Gunicorn worker count; run more replicas instead' }),
   GUNICORN_THREADS: ignored({ doc: 'Gunicorn thread count; Node serves requests concurrently' }),

@@ -1,10 +1,163 @@
+import fastifyCompress from '@fastify/compress';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { TLSSocket } from 'node:tls';
 import { AppConfig } from '../config';
 import { AppLogger } from '../logging/logger';
+import { accessJsonRecord, compileAccessLogFormat, openAccessLog } from './access-log';
+import { compileAllowedHosts, headerNameFromMeta } from './allowed-hosts';
+import { parseFormBody, parseJsonBody } from './body-parsers';
+import { corsHeaders } from './cors';
+import { FlagsmithExceptionFilter } from './errors';
 
-/** Hooks every request passes through: request ids, hosts, HTTPS, CORS, compression, errors, access log. */
+/** Responses smaller than this are sent uncompressed (the gzip header costs more than it saves). */
+export const GZIP_THRESHOLD_BYTES = 1024;
+
+/**
+ * Kubernetes probes reach pods by IP (Host = the pod address) and over plain HTTP: the host check and the HTTPS
+ * redirect leave these paths alone.
+ */
+export function isHealthProbe(url: string): boolean {
+  return url.startsWith('/health');
+}
+
+/**
+ * Hooks every request passes through: request ids, allowed hosts, HTTPS redirect, security and CORS headers,
+ * compression, JSON errors and the access log. Everything that can be is computed here, once; the per-request
+ * hooks only compare and copy precomputed values (the SDK endpoints are the hot path).
+ */
+/** The parts of a Fastify request the checks read. */
+interface RequestLike {
+  readonly headers: IncomingHttpHeaders;
+  readonly raw: IncomingMessage;
+}
+
 export async function installHttpPipeline(
-  _app: NestFastifyApplication,
-  _config: AppConfig,
-  _logger: AppLogger,
-): Promise<void> {}
+  app: NestFastifyApplication,
+  config: AppConfig,
+  logger: AppLogger,
+): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+
+  // ---- Errors: one JSON shape for everything, never a stack trace.
+  app.useGlobalFilters(new FlagsmithExceptionFilter(logger));
+
+  // ---- Body parsers (Nest's own are turned off in createApp: bodyParser: false)
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body: string, done) => {
+    try {
+      done(null, parseJsonBody(body));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body: string, done) => done(null, parseFormBody(body)),
+  );
+
+  // ---- Host, HTTPS and security headers (Django's CommonMiddleware/SecurityMiddleware semantics)
+  const hostAllowed = compileAllowedHosts(config.DJANGO_ALLOWED_HOSTS);
+  const useForwardedHost = config.USE_X_FORWARDED_HOST;
+  const hostOf = (request: RequestLike): string => {
+    if (useForwardedHost) {
+      const forwarded = request.headers['x-forwarded-host'];
+      if (typeof forwarded === 'string' && forwarded) return forwarded.split(',')[0].trim();
+    }
+    return request.headers.host ?? '';
+  };
+
+  const sslRedirect = config.DJANGO_SECURE_SSL_REDIRECT;
+  const sslHost = config.DJANGO_SECURE_SSL_HOST;
+  const redirectExempt = config.DJANGO_SECURE_REDIRECT_EXEMPT.map((pattern) => new RegExp(pattern));
+  const proxySslHeader = headerNameFromMeta(config.SECURE_PROXY_SSL_HEADER_NAME);
+  const proxySslValue = config.SECURE_PROXY_SSL_HEADER_VALUE;
+  const isSecure = (request: RequestLike): boolean => {
+    if (request.raw.socket instanceof TLSSocket) return true;
+    const value = request.headers[proxySslHeader];
+    if (typeof value !== 'string') return false;
+    const comma = value.indexOf(',');
+    return (comma === -1 ? value : value.slice(0, comma)).trim() === proxySslValue;
+  };
+
+  const referrerPolicy = config.DJANGO_SECURE_REFERRER_POLICY;
+  const openerPolicy = config.DJANGO_SECURE_CROSS_ORIGIN_OPENER_POLICY;
+  const cors = corsHeaders(config.FLAGSMITH_CORS_EXTRA_ALLOW_HEADERS);
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    if (referrerPolicy) reply.header('referrer-policy', referrerPolicy);
+    if (openerPolicy) reply.header('cross-origin-opener-policy', openerPolicy);
+
+    if (hostAllowed !== null || sslRedirect) {
+      const probe = isHealthProbe(request.url);
+      if (hostAllowed !== null && !probe) {
+        const host = hostOf(request);
+        if (!hostAllowed(host)) {
+          void reply
+            .code(400)
+            .header('content-type', 'application/json; charset=utf-8')
+            .send(JSON.stringify({ detail: `Invalid HTTP_HOST header: '${host}'.` }));
+          return;
+        }
+      }
+      if (sslRedirect && !probe && !isSecure(request)) {
+        const path = request.url.split('?')[0].replace(/^\/+/, '');
+        if (!redirectExempt.some((pattern) => pattern.test(path))) {
+          void reply.redirect(`https://${sslHost ?? hostOf(request)}${request.url}`, 301);
+          return;
+        }
+      }
+    }
+
+    if (request.headers.origin !== undefined) {
+      reply.header('access-control-allow-origin', '*');
+      if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+        void reply.headers(cors.preflight).code(200).send();
+        return;
+      }
+      reply.header('access-control-expose-headers', cors.expose);
+    }
+    done();
+  });
+
+  // ---- Compression
+  if (config.ENABLE_GZIP_COMPRESSION) {
+    await app.register(fastifyCompress as unknown as Parameters<NestFastifyApplication['register']>[0], {
+      global: true,
+      encodings: ['gzip'],
+      threshold: GZIP_THRESHOLD_BYTES,
+    });
+  }
+
+  // ---- Access log
+  if (config.ACCESS_LOG_LOCATION) {
+    const sink = openAccessLog(config.ACCESS_LOG_LOCATION);
+    const render = compileAccessLogFormat(config.ACCESS_LOG_FORMAT);
+    const json = config.LOG_FORMAT === 'json';
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const length = reply.getHeader('content-length');
+      const record = {
+        remoteAddress: request.ip,
+        method: request.method,
+        url: request.url,
+        httpVersion: request.raw.httpVersion,
+        status: reply.statusCode,
+        bytes: length === undefined ? undefined : Number(length),
+        durationMs: reply.elapsedTime,
+        requestHeaders: request.headers,
+        responseHeader: (name: string) => reply.getHeader(name),
+        nowMs: Date.now(),
+      };
+      const line = render(record);
+      sink.write(json ? accessJsonRecord(line, record, request.id) : line);
+      done();
+    });
+    fastify.addHook('onClose', (_instance, done) => {
+      sink.close();
+      done();
+    });
+  }
+}

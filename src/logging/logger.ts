@@ -53,44 +53,74 @@ export function createRootLogger(
 }
 
 /**
+ * Nest's own contexts. Like third-party loggers under Flagsmith (root logger at WARNING), their informational
+ * lines (module loading, route mapping) are only shown when LOG_LEVEL=DEBUG.
+ */
+const FRAMEWORK_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+/**
  * Nest's LoggerService backed by pino. Startup lines (listening, database) go through `notice`,
- * which prints at INFO whatever LOG_LEVEL says, as gunicorn's own start-up lines do.
+ * which prints at INFO whatever LOG_LEVEL says, as gunicorn's own start-up lines do; `alert` prints a
+ * warning whatever LOG_LEVEL says (insecure defaults).
  */
 export class AppLogger implements LoggerService {
   private readonly noticeLogger: Logger;
+  private readonly alertLogger: Logger;
 
   constructor(readonly pino: Logger) {
     this.noticeLogger = pino.child({}, { level: pino.levelVal <= 30 ? pino.level : 'info' });
+    this.alertLogger = pino.child({}, { level: pino.levelVal <= 40 ? pino.level : 'warn' });
   }
 
   private ctx(context: unknown): object {
     return typeof context === 'string' && context ? { context } : {};
   }
 
+  /** Objects logged by Nest or libraries become fields of the record instead of "[object Object]". */
+  private text(message: unknown): string {
+    if (typeof message === 'string') return message;
+    if (message instanceof Error) return message.message;
+    if (typeof message === 'object' && message !== null) return JSON.stringify(message);
+    return String(message);
+  }
+
   log(message: unknown, context?: unknown): void {
-    this.pino.info(this.ctx(context), String(message));
+    if (typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context)) {
+      this.pino.debug(this.ctx(context), this.text(message));
+    } else {
+      this.pino.info(this.ctx(context), this.text(message));
+    }
   }
   notice(message: string, context = 'Server'): void {
     this.noticeLogger.info({ context }, message);
   }
+  alert(message: string, context = 'Server'): void {
+    this.alertLogger.warn({ context }, message);
+  }
   warn(message: unknown, context?: unknown): void {
-    this.pino.warn(this.ctx(context), String(message));
+    this.pino.warn(this.ctx(context), this.text(message));
   }
   error(message: unknown, stackOrContext?: unknown, context?: unknown): void {
     // Nest calls error(message, stack, context) or error(message, context).
     if (context !== undefined) {
-      this.pino.error({ ...this.ctx(context), stack: stackOrContext }, String(message));
+      this.pino.error({ ...this.ctx(context), stack: stackOrContext }, this.text(message));
     } else {
-      this.pino.error(this.ctx(stackOrContext), String(message));
+      this.pino.error(this.ctx(stackOrContext), this.text(message));
     }
   }
   debug(message: unknown, context?: unknown): void {
-    this.pino.debug(this.ctx(context), String(message));
+    this.pino.debug(this.ctx(context), this.text(message));
   }
   verbose(message: unknown, context?: unknown): void {
-    this.pino.trace(this.ctx(context), String(message));
+    this.pino.trace(this.ctx(context), this.text(message));
   }
   fatal(message: unknown, context?: unknown): void {
-    this.pino.fatal(this.ctx(context), String(message));
+    this.pino.fatal(this.ctx(context), this.text(message));
   }
 }

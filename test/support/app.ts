@@ -27,7 +27,15 @@ const TEST_DEFAULTS: Record<string, string> = {
  * Boots the real application in-process on 127.0.0.1 with a fresh database (unless DATABASE_URL is given)
  * and the given environment variables, exactly as main.ts would from the process environment.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface StartOptions {
+  /** Runs after the app is built and before it listens, e.g. to add a test-only route to the Fastify instance. */
+  beforeListen?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestApp> {
   const databaseUrl = env.DATABASE_URL ?? (await createTestDatabase());
   const config = loadConfig({ ...TEST_DEFAULTS, DATABASE_URL: databaseUrl, ...env });
   if (config.database.kind !== 'external') throw new Error('test apps always use an external database');
@@ -44,6 +52,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     { primary: config.database.primary, replicas: config.database.replicas },
     logger,
   );
+  await options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('server has no TCP address');

@@ -1,0 +1,205 @@
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+} from '@nestjs/common';
+import type { ValidationError } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppLogger } from '../logging/logger';
+
+/** DRF's error bodies: `{"detail": "…"}` or field errors `{"field": ["…", …]}`. */
+export type DetailBody = { detail: unknown };
+export interface FieldErrorsBody {
+  [field: string]: string[] | FieldErrorsBody;
+}
+export type ErrorBody = DetailBody | FieldErrorsBody | unknown[];
+
+/** Key DRF uses for errors that belong to the whole object rather than one field. */
+export const NON_FIELD_ERRORS = 'non_field_errors';
+
+/**
+ * Field errors from class-validator results (as ValidationPipe collects them) in DRF's shape:
+ * `{"name": ["name should not be empty"], "nested": {"inner": ["…"]}}`.
+ */
+export function validationErrorBody(errors: readonly ValidationError[]): FieldErrorsBody {
+  const body: FieldErrorsBody = {};
+  for (const error of errors) {
+    if (error.children && error.children.length > 0) {
+      body[error.property] = validationErrorBody(error.children);
+    } else {
+      body[error.property] = Object.values(error.constraints ?? {});
+    }
+  }
+  return body;
+}
+
+/** A 400 whose body is `{"field": ["message"]}`; pass a record of fields, or one field and its messages. */
+export function fieldErrors(fields: Record<string, string | string[]>): BadRequestException;
+export function fieldErrors(field: string, ...messages: string[]): BadRequestException;
+export function fieldErrors(
+  fieldsOrField: string | Record<string, string | string[]>,
+  ...messages: string[]
+): BadRequestException {
+  const fields = typeof fieldsOrField === 'string' ? { [fieldsOrField]: messages } : fieldsOrField;
+  const body: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(fields)) body[key] = Array.isArray(value) ? value : [value];
+  return new BadRequestException(body);
+}
+
+/** For `new ValidationPipe({ exceptionFactory: validationExceptionFactory })` in the modules that use one. */
+export const validationExceptionFactory = (errors: ValidationError[]): BadRequestException =>
+  new BadRequestException(validationErrorBody(errors));
+
+/** A 400 `{"detail": "…"}`. */
+export function badRequest(detail: string): BadRequestException {
+  return new BadRequestException({ detail });
+}
+
+const STATUS_DETAIL: Record<number, string> = {
+  400: 'Bad request.',
+  401: 'Authentication credentials were not provided.',
+  403: 'You do not have permission to perform this action.',
+  404: 'Not found.',
+  405: 'Method not allowed.',
+  406: 'Could not satisfy the request Accept header.',
+  413: 'Request body is too large.',
+  429: 'Request was throttled.',
+};
+export const SERVER_ERROR_DETAIL = 'A server error occurred.';
+
+function isFieldErrors(value: object): boolean {
+  const entries: [string, unknown][] = Object.entries(value);
+  return (
+    entries.length > 0 &&
+    entries.every(
+      ([, v]) =>
+        (Array.isArray(v) && v.every((m) => typeof m === 'string')) ||
+        (typeof v === 'object' && v !== null && !Array.isArray(v) && isFieldErrors(v)),
+    )
+  );
+}
+
+/** Nest's default body `{statusCode, message, error}` (message: string or ValidationPipe's string[]). */
+interface NestDefaultBody {
+  statusCode: number;
+  message: string | string[];
+  error?: string;
+}
+function isNestDefaultBody(value: object): value is NestDefaultBody {
+  return 'statusCode' in value && 'message' in value;
+}
+
+/** ValidationPipe's default messages start with the property name: group them by it. */
+function fieldErrorsFromMessages(messages: string[]): FieldErrorsBody {
+  const body: Record<string, string[]> = {};
+  for (const message of messages) {
+    const field = /^([A-Za-z_$][\w$.]*) /.exec(message)?.[1] ?? NON_FIELD_ERRORS;
+    (body[field] ??= []).push(message);
+  }
+  return body;
+}
+
+export interface MappedError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** True when this is a server fault that must be logged. */
+  readonly unexpected: boolean;
+}
+
+/** Turns anything thrown while handling a request into a status and a Flagsmith-shaped JSON body. */
+export function mapError(
+  error: unknown,
+  request: { method: string; url: string; contentType?: string },
+): MappedError {
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    if (status === 404 && response && typeof response === 'object' && isNestDefaultBody(response)) {
+      // Nest's unknown-route handler ("Cannot GET /x") and bare NotFoundException()
+      const text = String(response.message);
+      if (text === 'Not Found' || text.startsWith(`Cannot ${request.method} `)) {
+        return { status, body: { detail: STATUS_DETAIL[404] }, unexpected: false };
+      }
+    }
+    if (status === 413) return { status, body: { detail: STATUS_DETAIL[413] }, unexpected: false };
+    if (status === 415) {
+      const type = (request.contentType ?? '').split(';')[0].trim();
+      return { status, body: { detail: `Unsupported media type "${type}" in request.` }, unexpected: false };
+    }
+    if (typeof response === 'string') {
+      return { status, body: { detail: response }, unexpected: status >= 500 };
+    }
+    if (Array.isArray(response)) return { status, body: response as unknown[], unexpected: status >= 500 };
+    if (response && typeof response === 'object') {
+      if ('detail' in response) return { status, body: response, unexpected: status >= 500 };
+      if (isNestDefaultBody(response)) {
+        if (Array.isArray(response.message)) {
+          return { status, body: fieldErrorsFromMessages(response.message.map(String)), unexpected: false };
+        }
+        const detail =
+          response.message === response.error
+            ? (STATUS_DETAIL[status] ?? response.message)
+            : response.message;
+        return { status, body: { detail }, unexpected: status >= 500 };
+      }
+      if (isFieldErrors(response)) return { status, body: response as FieldErrorsBody, unexpected: false };
+    }
+    return { status, body: { detail: error.message }, unexpected: status >= 500 };
+  }
+
+  // Errors raised by Fastify before a handler runs (body parsing) arrive unwrapped.
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    if (error instanceof SyntaxError) {
+      return { status: 400, body: { detail: `JSON parse error - ${error.message}` }, unexpected: false };
+    }
+    return mapError(new HttpException((error as Error).message, statusCode), request);
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { detail: SERVER_ERROR_DETAIL },
+    unexpected: true,
+  };
+}
+
+/**
+ * The one exception filter: every error leaves as JSON in Flagsmith's shape, server faults are logged with
+ * the request id, and no stack trace ever reaches a client.
+ */
+@Catch()
+export class FlagsmithExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: AppLogger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw error;
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const mapped = mapError(error, {
+      method: request.method,
+      url: request.url,
+      contentType: request.headers['content-type'],
+    });
+    if (mapped.unexpected) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.logger.pino.error(
+        {
+          context: 'HTTP',
+          request_id: request.id,
+          method: request.method,
+          path: request.url,
+          err: { type: err.name, message: err.message, stack: err.stack },
+        },
+        `${request.method} ${request.url} failed: ${err.message}`,
+      );
+    }
+    if (reply.sent) return;
+    void reply
+      .status(mapped.status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(mapped.body));
+  }
+}
