@@ -1,0 +1,29 @@
+/**
+ * The benchmark's baseline: a bare Fastify server that answers GET /api/v1/flags/ with a fixed JSON body from
+ * memory (the body our server returned for the same environment). Run as its own process by bench/run.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+
+/** The same Fastify build our server runs on (Nest's platform package pins its own copy). */
+function loadNestsFastify(): (options: { logger: boolean }) => FastifyInstance {
+  const platform = dirname(require.resolve('@nestjs/platform-fastify'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve('fastify', { paths: [platform] })) as (options: {
+    logger: boolean;
+  }) => FastifyInstance;
+}
+
+async function main(): Promise<void> {
+  const [bodyFile, port] = process.argv.slice(2);
+  const body = readFileSync(bodyFile, 'utf8');
+  const app = loadNestsFastify()({ logger: false });
+  app.get('/api/v1/flags/', (_request, reply) => {
+    void reply.header('content-type', 'application/json').send(body);
+  });
+  await app.listen({ port: Number(port), host: '127.0.0.1' });
+  process.stdout.write('baseline listening\n');
+}
+
+void main();
