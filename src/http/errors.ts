@@ -7,6 +7,7 @@ import {
   HttpStatus,
 } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
+import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '../logging/logger';
 
@@ -96,7 +97,7 @@ function isNestDefaultBody(value: object): value is NestDefaultBody {
 function fieldErrorsFromMessages(messages: string[]): FieldErrorsBody {
   const body: Record<string, string[]> = {};
   for (const message of messages) {
-    const field = /^([A-Za-z_$][\w$.]*) /.exec(message)?.[1] ?? NON_FIELD_ERRORS;
+    const field = /^([A-Za-z_$][\w$.]*) (?:must|should|has|is|each) /.exec(message)?.[1] ?? NON_FIELD_ERRORS;
     (body[field] ??= []).push(message);
   }
   return body;
@@ -146,6 +147,8 @@ export function mapError(
         return { status, body: { detail }, unexpected: status >= 500 };
       }
       if (isFieldErrors(response)) return { status, body: response as FieldErrorsBody, unexpected: false };
+      // Any other structured body was built on purpose (e.g. readiness naming what failed): keep it as sent.
+      return { status, body: response, unexpected: false };
     }
     return { status, body: { detail: error.message }, unexpected: status >= 500 };
   }
