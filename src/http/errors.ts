@@ -16,7 +16,8 @@ export type DetailBody = { detail: unknown };
 export interface FieldErrorsBody {
   [field: string]: string[] | FieldErrorsBody;
 }
-export type ErrorBody = DetailBody | FieldErrorsBody | unknown[];
+/** Any other object is a body a module built on purpose (e.g. readiness naming what failed). */
+export type ErrorBody = DetailBody | FieldErrorsBody | unknown[] | object;
 
 /** Key DRF uses for errors that belong to the whole object rather than one field. */
 export const NON_FIELD_ERRORS = 'non_field_errors';
@@ -140,13 +141,12 @@ export function mapError(
         if (Array.isArray(response.message)) {
           return { status, body: fieldErrorsFromMessages(response.message.map(String)), unexpected: false };
         }
-        const detail =
-          response.message === response.error
-            ? (STATUS_DETAIL[status] ?? response.message)
-            : response.message;
+        // `new ForbiddenException()` carries only the status phrase: say it as DRF does.
+        const bare = response.message === response.error || response.message === STATUS_CODES[status];
+        const detail = bare ? (STATUS_DETAIL[status] ?? response.message) : response.message;
         return { status, body: { detail }, unexpected: status >= 500 };
       }
-      if (isFieldErrors(response)) return { status, body: response as FieldErrorsBody, unexpected: false };
+      if (isFieldErrors(response)) return { status, body: response, unexpected: false };
       // Any other structured body was built on purpose (e.g. readiness naming what failed): keep it as sent.
       return { status, body: response, unexpected: false };
     }

@@ -1,0 +1,118 @@
+import {
+  BadRequestException,
+  ForbiddenException,
+  HttpException,
+  InternalServerErrorException,
+  NotFoundException,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { ValidationError } from 'class-validator';
+import { badRequest, fieldErrors, mapError, validationErrorBody, validationExceptionFactory } from './errors';
+
+const req = { method: 'GET', url: '/api/v1/x/' };
+
+describe('error mapping to Flagsmith bodies', () => {
+  it('a {"detail"} body is kept as is', () => {
+    expect(mapError(new ForbiddenException({ detail: 'Nope.' }), req)).toEqual({
+      status: 403,
+      body: { detail: 'Nope.' },
+      unexpected: false,
+    });
+  });
+
+  it('field errors are kept as is, nested ones too', () => {
+    const body = { name: ['This field is required.'], rules: { 0: ['bad'] } };
+    expect(mapError(new BadRequestException(body), req).body).toEqual(body);
+  });
+
+  it('a string message becomes {"detail": message}', () => {
+    expect(mapError(new HttpException('Gone away', 410), req)).toMatchObject({
+      status: 410,
+      body: { detail: 'Gone away' },
+    });
+    expect(mapError(new ForbiddenException('Only admins.'), req).body).toEqual({ detail: 'Only admins.' });
+  });
+
+  it('a bare Nest exception gets DRF’s wording', () => {
+    expect(mapError(new ForbiddenException(), req).body).toEqual({
+      detail: 'You do not have permission to perform this action.',
+    });
+  });
+
+  it('Nest’s unknown-route 404 and a bare NotFoundException become {"detail": "Not found."}', () => {
+    expect(mapError(new NotFoundException('Cannot GET /api/v1/x/'), req).body).toEqual({
+      detail: 'Not found.',
+    });
+    expect(mapError(new NotFoundException(), req).body).toEqual({ detail: 'Not found.' });
+    expect(mapError(new NotFoundException('Feature not found.'), req).body).toEqual({
+      detail: 'Feature not found.',
+    });
+  });
+
+  it('ValidationPipe’s message list becomes field errors keyed by property', () => {
+    const err = new BadRequestException([
+      'name must be a string',
+      'name should not be empty',
+      'Something else',
+    ]);
+    expect(mapError(err, req).body).toEqual({
+      name: ['name must be a string', 'name should not be empty'],
+      non_field_errors: ['Something else'],
+    });
+  });
+
+  it('413 and 415 get DRF’s messages', () => {
+    expect(mapError(new PayloadTooLargeException(), req).body).toEqual({
+      detail: 'Request body is too large.',
+    });
+    expect(
+      mapError(new UnsupportedMediaTypeException(), { ...req, contentType: 'text/csv; charset=utf-8' }).body,
+    ).toEqual({
+      detail: 'Unsupported media type "text/csv" in request.',
+    });
+  });
+
+  it('a raw 4xx error from Fastify keeps its status; a raw SyntaxError is a JSON parse error', () => {
+    const fst = Object.assign(new Error('Request body is too large'), { statusCode: 413 });
+    expect(mapError(fst, req)).toMatchObject({ status: 413, body: { detail: 'Request body is too large.' } });
+    const syntax = Object.assign(new SyntaxError('Unexpected end of JSON input'), { statusCode: 400 });
+    expect(mapError(syntax, req)).toMatchObject({
+      status: 400,
+      body: { detail: 'JSON parse error - Unexpected end of JSON input' },
+    });
+  });
+
+  it('anything else is a 500 with a generic detail, flagged for logging, never the message', () => {
+    const mapped = mapError(new TypeError('cannot read x of undefined at /srv/app.js:1'), req);
+    expect(mapped).toEqual({ status: 500, body: { detail: 'A server error occurred.' }, unexpected: true });
+    expect(mapError('a string', req).status).toBe(500);
+    expect(mapError(new InternalServerErrorException(), req).unexpected).toBe(true);
+  });
+
+  it('validationErrorBody turns class-validator results into DRF field errors', () => {
+    const child = Object.assign(new ValidationError(), {
+      property: 'value',
+      constraints: { isString: 'value must be a string' },
+    });
+    const errors = [
+      Object.assign(new ValidationError(), {
+        property: 'name',
+        constraints: { isNotEmpty: 'name should not be empty', maxLength: 'name is too long' },
+      }),
+      Object.assign(new ValidationError(), { property: 'trait', children: [child] }),
+    ];
+    expect(validationErrorBody(errors)).toEqual({
+      name: ['name should not be empty', 'name is too long'],
+      trait: { value: ['value must be a string'] },
+    });
+    expect(validationExceptionFactory(errors).getResponse()).toEqual(validationErrorBody(errors));
+  });
+
+  it('fieldErrors and badRequest build 400s in Flagsmith’s shapes', () => {
+    expect(fieldErrors('name', 'Too long.').getResponse()).toEqual({ name: ['Too long.'] });
+    expect(fieldErrors({ a: 'x', b: ['y', 'z'] }).getResponse()).toEqual({ a: ['x'], b: ['y', 'z'] });
+    expect(badRequest('Invalid.').getResponse()).toEqual({ detail: 'Invalid.' });
+    expect(badRequest('Invalid.').getStatus()).toBe(400);
+  });
+});
