@@ -4,6 +4,7 @@ import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule {
@@ -15,6 +16,7 @@ export class AppModule {
         SchemaSettingsModule.forRoot(config),
         DatabaseModule.forRoot(db, config),
         HealthModule,
+        MetricsModule.forRoot(config),
       ],
     };
   }
