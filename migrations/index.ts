@@ -1,5 +1,6 @@
 import { Initial1764140000000 } from './1764140000000-Initial';
 import { DataModel1764200000000 } from './1764200000000-DataModel';
+import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports';
 
 /** Every migration in order; new migrations are appended here. */
-export const MIGRATIONS = [Initial1764140000000, DataModel1764200000000];
+export const MIGRATIONS = [Initial1764140000000, DataModel1764200000000, TelemetryReports1764400000000];

@@ -5,6 +5,7 @@ import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 @Module({})
 export class AppModule {
@@ -17,6 +18,7 @@ export class AppModule {
         DatabaseModule.forRoot(db, config),
         HealthModule,
         MetricsModule.forRoot(config),
+        TelemetryModule,
       ],
     };
   }

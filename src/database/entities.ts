@@ -27,6 +27,7 @@ import {
 } from '../permissions/permission.entity';
 import { Project, Tag } from '../projects/project.entity';
 import { Segment, SegmentCondition, SegmentRule } from '../segments/segment.entity';
+import { TelemetryReport } from '../telemetry/telemetry-report.entity';
 import { Site } from '../users/site.entity';
 import { AuthToken, LoginFailure, User } from '../users/user.entity';
 
@@ -64,4 +65,5 @@ export const ENTITIES = [
   EnvironmentUserPermission,
   EnvironmentGroupPermission,
   AuditLog,
+  TelemetryReport,
 ];

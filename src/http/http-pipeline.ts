@@ -123,6 +123,13 @@ export async function installHttpPipeline(
     done();
   });
 
+  // ---- Graceful shutdown: Fastify stops accepting and closes idle connections; a keep-alive connection whose
+  // request is still running would otherwise stay open after its response until keepAliveTimeout (72 s).
+  fastify.addHook('preClose', (done) => {
+    fastify.server.keepAliveTimeout = 1;
+    done();
+  });
+
   // ---- Compression
   if (config.ENABLE_GZIP_COMPRESSION) {
     await app.register(fastifyCompress as unknown as Parameters<NestFastifyApplication['register']>[0], {
