@@ -412,8 +412,8 @@ export const SETTINGS = {
   STATSD_HOST: optionalStr({ doc: 'StatsD host; unset = StatsD off', group: 'Telemetry & monitoring' }),
   STATSD_PORT: int(8125, { doc: 'StatsD port', group: 'Telemetry & monitoring', min: 1, max: 65535 }),
   STATSD_PREFIX: str('flagsmith.api', { doc: 'StatsD metric prefix', group: 'Telemetry & monitoring' }),
-  PROMETHEUS_ENABLED: bool(false, {
-    doc: 'Serve Prometheus metrics at /metrics',
+  PROMETHEUS_ENABLED: bool(true, {
+    doc: '(flagport) Serve Prometheus metrics at /metrics (on by default here; upstream has it off)',
     group: 'Telemetry & monitoring',
   }),
   PROMETHEUS_PORT: optionalInt({
