@@ -1,4 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { PermissionsModule } from './permissions/permissions.module';
+import { EnvironmentsModule } from './environments/environments.module';
+import { ProjectsModule } from './projects/projects.module';
+import { OrganisationsModule } from './organisations/organisations.module';
+import { UsersModule } from './users/users.module';
+import { EmailModule } from './email/email.module';
+import { AuthModule } from './auth/auth.module';
 import { SchemaSettingsModule } from './common/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
@@ -17,6 +24,13 @@ export class AppModule {
         SchemaSettingsModule.forRoot(config),
         DatabaseModule.forRoot(db, config),
         HealthModule,
+        EmailModule,
+        AuthModule,
+        UsersModule,
+        OrganisationsModule,
+        ProjectsModule,
+        EnvironmentsModule,
+        PermissionsModule,
         MetricsModule.forRoot(config),
         TelemetryModule,
       ],

@@ -1,0 +1,89 @@
+import { NotFoundException } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+
+/**
+ * DRF-style page-number pagination: `?page=N&page_size=M` → `{count, next, previous, results}`.
+ * Default page size 10 (max 999); a page past the end → 404 {"detail": "Invalid page."}.
+ * `paginate` runs exactly two SQL queries (count + page) however many rows there are:
+ *
+ *   return paginate(request, repo.createQueryBuilder('p').where(...).orderBy('p.id'), (rows) => rows.map(toJson));
+ *
+ * The builder needs a deterministic ORDER BY. `serialize` receives the whole page at once so that it can load
+ * related data in one batched query rather than one per row. `paginateArray` pages an in-memory list.
+ */
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export const DEFAULT_PAGE_SIZE = 10;
+export const MAX_PAGE_SIZE = 999;
+
+export interface PageRequest {
+  readonly page: number;
+  readonly pageSize: number;
+}
+
+export class InvalidPage extends NotFoundException {
+  constructor() {
+    super({ detail: 'Invalid page.' });
+  }
+}
+
+export function pageRequest(query: unknown): PageRequest {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const rawPage = q.page;
+  const page = rawPage === undefined || rawPage === '' || rawPage === 'last' ? 1 : Number(rawPage);
+  if (!Number.isInteger(page) || page < 1) throw new InvalidPage();
+  let pageSize = DEFAULT_PAGE_SIZE;
+  if (q.page_size !== undefined && q.page_size !== '') {
+    const n = Number(q.page_size);
+    if (Number.isInteger(n) && n > 0) pageSize = Math.min(n, MAX_PAGE_SIZE);
+  }
+  return { page, pageSize };
+}
+
+/** Absolute URL of this request with `page` replaced (removed for page 1, as DRF does). */
+export function pageUrl(request: FastifyRequest, page: number): string {
+  const host = request.headers.host ?? 'localhost';
+  const url = new URL(request.url, `${request.protocol}://${host}`);
+  if (page <= 1) url.searchParams.delete('page');
+  else url.searchParams.set('page', String(page));
+  return url.toString();
+}
+
+function build<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {
+  const lastPage = Math.max(1, Math.ceil(count / req.pageSize));
+  if (req.page > lastPage) throw new InvalidPage();
+  return {
+    count,
+    next: req.page < lastPage ? pageUrl(request, req.page + 1) : null,
+    previous: req.page > 1 ? pageUrl(request, req.page - 1) : null,
+    results,
+  };
+}
+
+export async function paginate<E extends ObjectLiteral, T>(
+  request: FastifyRequest,
+  builder: SelectQueryBuilder<E>,
+  serialize: (rows: E[]) => T[] | Promise<T[]>,
+): Promise<Page<T>> {
+  const req = pageRequest(request.query);
+  const count = await builder.clone().orderBy().getCount();
+  const lastPage = Math.max(1, Math.ceil(count / req.pageSize));
+  if (req.page > lastPage) throw new InvalidPage();
+  const rows = await builder
+    .skip((req.page - 1) * req.pageSize)
+    .take(req.pageSize)
+    .getMany();
+  return build(request, req, count, await serialize(rows));
+}
+
+export function paginateArray<T>(request: FastifyRequest, items: readonly T[]): Page<T> {
+  const req = pageRequest(request.query);
+  const start = (req.page - 1) * req.pageSize;
+  return build(request, req, items.length, items.slice(start, start + req.pageSize));
+}

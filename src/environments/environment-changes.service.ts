@@ -1,0 +1,156 @@
+import { EventEmitter } from 'node:events';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+} from 'typeorm';
+
+/** Channel other instances LISTEN on. Payload: JSON {"environment_ids": [1, 2], "api_keys": ["…", "…"]}. */
+export const ENVIRONMENT_CHANGED_CHANNEL = 'flagport_environment_changed';
+
+export interface EnvironmentChange {
+  /** Ids of the changed environments. */
+  readonly environmentIds: number[];
+  /** Their client api_keys (what SDK caches are keyed by, with the server keys of the same environments). */
+  readonly apiKeys: string[];
+  /** False for notices that changed no evaluation data (a server key revoked, an environment deleted). */
+  readonly bumped: boolean;
+}
+
+type Listener = (change: EnvironmentChange) => void;
+
+/**
+ * THE place every write that can alter flag evaluation reports itself, inside its transaction:
+ *
+ *   await dataSource.transaction(async (manager) => {
+ *     ...write feature states / segments / overrides...
+ *     await environmentChanges.environmentsChanged(manager, [environmentId]);   // or projectChanged(manager, projectId)
+ *   });
+ *
+ * It bumps `environments.updated_at` (X-Flagsmith-Document-Updated-At, Last-Modified) in that same transaction,
+ * and once the transaction commits it emits the change in-process (`onChange(listener)`) and through
+ * `pg_notify('flagport_environment_changed', …)` (NOTIFY is delivered on commit only) so that other instances can
+ * drop their caches. Outside a transaction (manager without an active transaction) both happen at once.
+ * `keysChanged` / `environmentsDeleted` only notify (no bump): use them when key validity or existence changed.
+ */
+@Injectable()
+export class EnvironmentChangesService implements OnModuleInit, EntitySubscriberInterface {
+  private readonly logger = new Logger('EnvironmentChanges');
+  private readonly events = new EventEmitter();
+  private readonly pending = new WeakMap<QueryRunner, EnvironmentChange[]>();
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.events.setMaxListeners(0);
+  }
+
+  onModuleInit(): void {
+    if (!this.dataSource.subscribers.includes(this)) this.dataSource.subscribers.push(this);
+  }
+
+  /** Subscribe to committed changes; returns an unsubscribe function. */
+  onChange(listener: Listener): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  async environmentsChanged(manager: EntityManager, environmentIds: readonly number[]): Promise<void> {
+    if (environmentIds.length === 0) return;
+    const rows = await manager.query<{ id: number; api_key: string }[]>(
+      `UPDATE environments SET updated_at = clock_timestamp() WHERE id = ANY($1) RETURNING id, api_key`,
+      [[...new Set(environmentIds)]],
+    );
+    await this.announce(manager, rows, true);
+  }
+
+  /** Every environment of the project (feature created/deleted, segment changed, project settings). */
+  async projectChanged(manager: EntityManager, projectId: number): Promise<void> {
+    const rows = await manager.query<{ id: number; api_key: string }[]>(
+      `UPDATE environments SET updated_at = clock_timestamp() WHERE project_id = $1 RETURNING id, api_key`,
+      [projectId],
+    );
+    await this.announce(manager, rows, true);
+  }
+
+  /** Every environment of the organisation (stop_serving_flags, persist_trait_data, …). */
+  async organisationChanged(manager: EntityManager, organisationId: number): Promise<void> {
+    const rows = await manager.query<{ id: number; api_key: string }[]>(
+      `UPDATE environments e SET updated_at = clock_timestamp() FROM projects p
+        WHERE e.project_id = p.id AND p.organisation_id = $1 RETURNING e.id, e.api_key`,
+      [organisationId],
+    );
+    await this.announce(manager, rows, true);
+  }
+
+  /** Notify only: server-side keys of these environments changed (revoked, expired, deleted). */
+  async keysChanged(manager: EntityManager, environmentIds: readonly number[]): Promise<void> {
+    if (environmentIds.length === 0) return;
+    const rows = await manager.query<{ id: number; api_key: string }[]>(
+      `SELECT id, api_key FROM environments WHERE id = ANY($1)`,
+      [[...new Set(environmentIds)]],
+    );
+    await this.announce(manager, rows, false);
+  }
+
+  /** Notify only, for environments about to be (or just) deleted: pass what is known about them. */
+  async environmentsDeleted(
+    manager: EntityManager,
+    environments: readonly { id: number; apiKey: string }[],
+  ): Promise<void> {
+    await this.announce(
+      manager,
+      environments.map((e) => ({ id: e.id, api_key: e.apiKey })),
+      false,
+    );
+  }
+
+  private async announce(
+    manager: EntityManager,
+    rows: readonly { id: number; api_key: string }[],
+    bumped: boolean,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const change: EnvironmentChange = {
+      environmentIds: rows.map((r) => r.id),
+      apiKeys: rows.map((r) => r.api_key),
+      bumped,
+    };
+    await manager.query('SELECT pg_notify($1, $2)', [
+      ENVIRONMENT_CHANGED_CHANNEL,
+      JSON.stringify({ environment_ids: change.environmentIds, api_keys: change.apiKeys }),
+    ]);
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) {
+      const list = this.pending.get(runner) ?? [];
+      list.push(change);
+      this.pending.set(runner, list);
+    } else {
+      this.emit(change);
+    }
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    if (event.queryRunner.isTransactionActive) return; // a savepoint was released; wait for the real commit
+    const list = this.pending.get(event.queryRunner);
+    if (!list) return;
+    this.pending.delete(event.queryRunner);
+    for (const change of list) this.emit(change);
+  }
+
+  afterTransactionRollback(event: { queryRunner: QueryRunner }): void {
+    if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
+  }
+
+  private emit(change: EnvironmentChange): void {
+    try {
+      this.events.emit('change', change);
+    } catch (err) {
+      this.logger.error(
+        `environment change listener failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,344 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { Principal } from '../auth/principal';
+import { forbidden, notFound } from '../common/errors';
+import { newEnvironmentKey, newServerKey } from '../common/keys';
+import { BodyReader, parseId } from '../common/validation';
+import {
+  Feature,
+  FeatureSegment,
+  FeatureState,
+  MultivariateFeatureOption,
+  MultivariateFeatureStateValue,
+} from '../features/feature.entity';
+import { typedValueFromInitial } from '../features/feature-values';
+import { EnvironmentUserPermission } from '../permissions/permission.entity';
+import { PermissionsService } from '../permissions/permissions.service';
+import { Project } from '../projects/project.entity';
+import { EnvironmentChangesService } from './environment-changes.service';
+import { Environment, EnvironmentApiKey } from './environment.entity';
+import { environmentJson } from './environment.serializers';
+
+/** Environments and their server-side keys (admin-api §5). */
+@Injectable()
+export class EnvironmentsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly permissions: PermissionsService,
+    private readonly audit: AuditService,
+    private readonly changes: EnvironmentChangesService,
+  ) {}
+
+  private readSettings(v: BodyReader) {
+    return {
+      description: v.string('description', { optional: true, nullable: true, allowBlank: true }),
+      allowClientTraits: v.boolean('allow_client_traits', { optional: true }),
+      bannerText: v.string('banner_text', {
+        optional: true,
+        nullable: true,
+        maxLength: 255,
+        allowBlank: true,
+      }),
+      bannerColour: v.string('banner_colour', {
+        optional: true,
+        nullable: true,
+        maxLength: 7,
+        allowBlank: true,
+      }),
+      hideDisabledFlags: v.boolean('hide_disabled_flags', { optional: true, nullable: true }),
+      useIdentityCompositeKeyForHashing: v.boolean('use_identity_composite_key_for_hashing', {
+        optional: true,
+      }),
+      hideSensitiveData: v.boolean('hide_sensitive_data', { optional: true }),
+      useIdentityOverridesInLocalEval: v.boolean('use_identity_overrides_in_local_eval', { optional: true }),
+      useMvV2Evaluation: v.boolean('use_mv_v2_evaluation', { optional: true }),
+      minimumChangeRequestApprovals: v.integer('minimum_change_request_approvals', {
+        optional: true,
+        nullable: true,
+        min: 0,
+      }),
+    };
+  }
+
+  private apply(env: Environment, settings: ReturnType<EnvironmentsService['readSettings']>) {
+    for (const [key, value] of Object.entries(settings)) {
+      if (value !== undefined) (env as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+
+  async create(principal: Principal, body: unknown): Promise<Environment> {
+    const v = new BodyReader(body);
+    const name = v.string('name', { maxLength: 2000 });
+    const projectId = v.integer('project', { min: 1 });
+    const settings = this.readSettings(v);
+    v.assertValid();
+    const project = await this.permissions.requireProject(principal, projectId, 'CREATE_ENVIRONMENT');
+    const orgGrant = await this.permissions.organisationGrant(principal, project.organisationId);
+    return this.dataSource.transaction(async (manager) => {
+      const repo = manager.getRepository(Environment);
+      const env = repo.create({ name: name!, projectId: project.id, apiKey: newEnvironmentKey() });
+      this.apply(env, settings);
+      const saved = await repo.save(env);
+      await this.createDefaultStates(manager, saved, project);
+      if (principal.kind === 'user' && !orgGrant?.admin) {
+        await manager
+          .getRepository(EnvironmentUserPermission)
+          .save({ environmentId: saved.id, userId: principal.user.id, admin: true, permissions: [] });
+      }
+      await this.changes.environmentsChanged(manager, [saved.id]);
+      await this.audit.record(manager, {
+        log: `New Environment created: ${saved.name}`,
+        principal,
+        organisationId: project.organisationId,
+        projectId: project.id,
+        environmentId: saved.id,
+        relatedObjectType: 'ENVIRONMENT',
+        relatedObjectId: saved.id,
+        relatedObjectUuid: saved.uuid,
+        after: environmentJson(saved),
+      });
+      return repo.findOneByOrFail({ id: saved.id });
+    });
+  }
+
+  /** One default state per live feature of the project (+ MV values at the options' default allocation). */
+  private async createDefaultStates(
+    manager: EntityManager,
+    env: Environment,
+    project: Project,
+  ): Promise<void> {
+    const features = await manager
+      .getRepository(Feature)
+      .find({ where: { projectId: project.id, deletedAt: IsNull() } });
+    if (features.length === 0) return;
+    const options = await manager
+      .getRepository(MultivariateFeatureOption)
+      .find({ where: { featureId: In(features.map((f) => f.id)) }, order: { id: 'ASC' } });
+    const states = manager.getRepository(FeatureState);
+    for (const feature of features) {
+      const state = await states.save(
+        states.create({
+          featureId: feature.id,
+          environmentId: env.id,
+          enabled: feature.defaultEnabled,
+          ...typedValueFromInitial(feature.initialValue),
+        }),
+      );
+      const mine = options.filter((o) => o.featureId === feature.id);
+      if (mine.length) {
+        const values = manager.getRepository(MultivariateFeatureStateValue);
+        await values.save(
+          mine.map((o) =>
+            values.create({
+              featureStateId: state.id,
+              multivariateFeatureOptionId: o.id,
+              percentageAllocation: o.defaultPercentageAllocation,
+            }),
+          ),
+        );
+      }
+    }
+  }
+
+  async update(
+    principal: Principal,
+    env: Environment,
+    body: unknown,
+    partial: boolean,
+  ): Promise<Environment> {
+    const v = new BodyReader(body, { partial });
+    const name = v.string('name', { maxLength: 2000 });
+    const settings = this.readSettings(v);
+    v.assertValid();
+    const before = environmentJson(env);
+    if (name !== undefined) env.name = name;
+    this.apply(env, settings);
+    return this.dataSource.transaction(async (manager) => {
+      const { project: _project, ...columns } = env;
+      await manager.getRepository(Environment).update({ id: env.id }, columns);
+      await this.changes.environmentsChanged(manager, [env.id]);
+      const saved = await manager.getRepository(Environment).findOneByOrFail({ id: env.id });
+      await this.audit.record(manager, {
+        log: `Environment updated: ${saved.name}`,
+        principal,
+        organisationId: env.project.organisationId,
+        projectId: env.projectId,
+        environmentId: env.id,
+        relatedObjectType: 'ENVIRONMENT',
+        relatedObjectId: env.id,
+        relatedObjectUuid: env.uuid,
+        before,
+        after: environmentJson(saved),
+      });
+      return saved;
+    });
+  }
+
+  async remove(principal: Principal, env: Environment): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.changes.environmentsDeleted(manager, [env]);
+      await manager.getRepository(Environment).delete({ id: env.id });
+      await this.audit.record(manager, {
+        log: `Environment deleted: ${env.name}`,
+        principal,
+        organisationId: env.project.organisationId,
+        projectId: env.projectId,
+        relatedObjectType: 'ENVIRONMENT',
+        relatedObjectId: env.id,
+        relatedObjectUuid: env.uuid,
+        before: environmentJson(env),
+      });
+    });
+  }
+
+  /**
+   * A copy of the environment under a new name and key: settings, default feature states with their MV values,
+   * segment overrides (feature segments, their states and MV values). Not identities. Needs CREATE_ENVIRONMENT.
+   */
+  async clone(principal: Principal, source: Environment, body: unknown): Promise<Environment> {
+    const v = new BodyReader(body);
+    const name = v.string('name', { maxLength: 2000 });
+    v.boolean('clone_feature_states_async', { optional: true });
+    v.assertValid();
+    const grant = await this.permissions.projectGrant(principal, source.project);
+    if (!grant || !(grant.admin || grant.permissions.has('CREATE_ENVIRONMENT'))) throw forbidden();
+    const orgGrant = await this.permissions.organisationGrant(principal, source.project.organisationId);
+    return this.dataSource.transaction(async (manager) => {
+      const repo = manager.getRepository(Environment);
+      const {
+        id: _id,
+        uuid: _uuid,
+        apiKey: _apiKey,
+        project: _project,
+        createdDate: _created,
+        updatedAt: _updated,
+        ...settings
+      } = source;
+      const clone = await repo.save(repo.create({ ...settings, name: name!, apiKey: newEnvironmentKey() }));
+
+      const featureSegments = await manager
+        .getRepository(FeatureSegment)
+        .findBy({ environmentId: source.id });
+      const segmentMap = new Map<number, number>();
+      for (const fs of featureSegments) {
+        const copy = await manager.getRepository(FeatureSegment).save(
+          manager.getRepository(FeatureSegment).create({
+            featureId: fs.featureId,
+            segmentId: fs.segmentId,
+            environmentId: clone.id,
+            priority: fs.priority,
+          }),
+        );
+        segmentMap.set(fs.id, copy.id);
+      }
+      const states = await manager
+        .getRepository(FeatureState)
+        .find({ where: { environmentId: source.id, identityId: IsNull() }, order: { id: 'ASC' } });
+      const stateMap = new Map<number, number>();
+      for (const s of states) {
+        const stateRepo = manager.getRepository(FeatureState);
+        const copy = await stateRepo.save(
+          stateRepo.create({
+            featureId: s.featureId,
+            environmentId: clone.id,
+            featureSegmentId:
+              s.featureSegmentId === null ? null : (segmentMap.get(s.featureSegmentId) ?? null),
+            enabled: s.enabled,
+            valueType: s.valueType,
+            stringValue: s.stringValue,
+            integerValue: s.integerValue,
+            booleanValue: s.booleanValue,
+            liveFrom: s.liveFrom,
+            version: s.version,
+          }),
+        );
+        stateMap.set(s.id, copy.id);
+      }
+      if (stateMap.size) {
+        const mvRepo = manager.getRepository(MultivariateFeatureStateValue);
+        const values = await mvRepo.findBy({ featureStateId: In([...stateMap.keys()]) });
+        if (values.length)
+          await mvRepo.save(
+            values.map((mv) =>
+              mvRepo.create({
+                featureStateId: stateMap.get(mv.featureStateId)!,
+                multivariateFeatureOptionId: mv.multivariateFeatureOptionId,
+                percentageAllocation: mv.percentageAllocation,
+              }),
+            ),
+          );
+      }
+      if (principal.kind === 'user' && !orgGrant?.admin) {
+        await manager
+          .getRepository(EnvironmentUserPermission)
+          .save({ environmentId: clone.id, userId: principal.user.id, admin: true, permissions: [] });
+      }
+      await this.changes.environmentsChanged(manager, [clone.id]);
+      await this.audit.record(manager, {
+        log: `New Environment created: ${clone.name} (cloned from ${source.name})`,
+        principal,
+        organisationId: source.project.organisationId,
+        projectId: source.projectId,
+        environmentId: clone.id,
+        relatedObjectType: 'ENVIRONMENT',
+        relatedObjectId: clone.id,
+        relatedObjectUuid: clone.uuid,
+      });
+      return clone;
+    });
+  }
+
+  // ---- server-side keys
+
+  apiKeys(env: Environment): Promise<EnvironmentApiKey[]> {
+    return this.dataSource
+      .getRepository(EnvironmentApiKey)
+      .find({ where: { environmentId: env.id }, order: { id: 'ASC' } });
+  }
+
+  async apiKey(env: Environment, idRaw: unknown): Promise<EnvironmentApiKey> {
+    const id = parseId(idRaw);
+    const key = id
+      ? await this.dataSource.getRepository(EnvironmentApiKey).findOneBy({ id, environmentId: env.id })
+      : null;
+    if (!key) throw notFound();
+    return key;
+  }
+
+  async createApiKey(env: Environment, body: unknown): Promise<EnvironmentApiKey> {
+    const v = new BodyReader(body);
+    const name = v.string('name', { maxLength: 100 });
+    const active = v.boolean('active', { optional: true }) ?? true;
+    const expiresAt = v.datetime('expires_at', { optional: true, nullable: true }) ?? null;
+    v.assertValid();
+    const repo = this.dataSource.getRepository(EnvironmentApiKey);
+    return repo.save(
+      repo.create({ environmentId: env.id, name: name!, active, expiresAt, key: newServerKey() }),
+    );
+  }
+
+  async updateApiKey(env: Environment, key: EnvironmentApiKey, body: unknown, partial: boolean) {
+    const v = new BodyReader(body, { partial });
+    const name = v.string('name', { maxLength: 100 });
+    const active = v.boolean('active', { optional: true });
+    const expiresAt = v.datetime('expires_at', { optional: true, nullable: true });
+    v.assertValid();
+    if (name !== undefined) key.name = name;
+    if (active !== undefined) key.active = active;
+    if (expiresAt !== undefined) key.expiresAt = expiresAt;
+    return this.dataSource.transaction(async (manager) => {
+      const saved = await manager.getRepository(EnvironmentApiKey).save(key);
+      await this.changes.keysChanged(manager, [env.id]);
+      return saved;
+    });
+  }
+
+  async deleteApiKey(env: Environment, key: EnvironmentApiKey): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(EnvironmentApiKey).delete({ id: key.id });
+      await this.changes.keysChanged(manager, [env.id]);
+    });
+  }
+}

@@ -1,0 +1,19 @@
+import {
+  PermissionLevel,
+  ENVIRONMENT_PERMISSIONS,
+  ORGANISATION_PERMISSIONS,
+  PROJECT_PERMISSIONS,
+} from './permission-keys';
+import { Grant } from './permissions.service';
+
+const ALL: Record<PermissionLevel, readonly string[]> = {
+  organisation: ORGANISATION_PERMISSIONS,
+  project: PROJECT_PERMISSIONS,
+  environment: ENVIRONMENT_PERMISSIONS,
+};
+
+/** The `…/my-permissions/` body: admins are listed with every key of the level. */
+export function myPermissionsJson(level: PermissionLevel, grant: Grant) {
+  const permissions = grant.admin ? [...ALL[level]] : ALL[level].filter((k) => grant.permissions.has(k));
+  return { permissions, admin: grant.admin, tag_based_permissions: [] as unknown[] };
+}

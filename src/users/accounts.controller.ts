@@ -1,0 +1,101 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
+import { AuthService } from '../auth/auth.service';
+import { AuthedRequest } from '../auth/principal';
+import { forbidden, unauthorized } from '../common/errors';
+import { Authenticated, CurrentPrincipal, CurrentUser } from '../permissions/permissions.decorators';
+import { AccountsService } from './accounts.service';
+import { User } from './user.entity';
+import { currentUserJson } from './user.serializers';
+import type { Principal } from '../auth/principal';
+
+/** admin-api §1: register, login/logout, the current user, passwords. */
+@Controller('api/v1/auth')
+export class AccountsController {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly auth: AuthService,
+  ) {}
+
+  @Post('users')
+  async register(@Body() body: unknown, @Req() request: AuthedRequest) {
+    let caller: Principal | undefined;
+    if (request.headers.authorization) caller = await this.auth.authenticate(request.headers.authorization);
+    if (!this.accounts.mayRegister(caller)) throw caller ? forbidden() : unauthorized();
+    const { user, key } = await this.accounts.register(body);
+    return {
+      id: user.id,
+      email: user.email,
+      first_name: user.firstName,
+      last_name: user.lastName,
+      is_active: user.isActive,
+      uuid: user.uuid,
+      sign_up_type: user.signUpType,
+      marketing_consent_given: user.marketingConsentGiven,
+      key,
+    };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  async login(@Body() body: unknown, @Req() request: AuthedRequest) {
+    return { key: await this.accounts.login(body, request.ip) };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Authenticated()
+  async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    if (principal.kind === 'user') await this.auth.deleteToken(principal.tokenKey);
+  }
+
+  @Delete('token')
+  @HttpCode(204)
+  @Authenticated()
+  async deleteToken(@CurrentPrincipal() principal: Principal): Promise<void> {
+    if (principal.kind === 'user') await this.auth.deleteToken(principal.tokenKey);
+  }
+
+  @Get('users/me')
+  @Authenticated()
+  me(@CurrentUser() user: User) {
+    return currentUserJson(user);
+  }
+
+  @Put('users/me')
+  @Authenticated()
+  async replaceMe(@CurrentUser() user: User, @Body() body: unknown) {
+    return currentUserJson(await this.accounts.updateMe(user, body, false));
+  }
+
+  @Patch('users/me')
+  @Authenticated()
+  async patchMe(@CurrentUser() user: User, @Body() body: unknown) {
+    return currentUserJson(await this.accounts.updateMe(user, body, true));
+  }
+
+  @Delete('users/me')
+  @HttpCode(204)
+  @Authenticated()
+  async deleteMe(@CurrentUser() user: User, @Body() body: unknown): Promise<void> {
+    await this.accounts.deleteMe(user, body);
+  }
+
+  @Post('users/set_password')
+  @HttpCode(204)
+  @Authenticated()
+  async setPassword(@CurrentUser() user: User, @Body() body: unknown): Promise<void> {
+    await this.accounts.setPassword(user, body);
+  }
+
+  @Post('users/reset_password')
+  @HttpCode(204)
+  async resetPassword(@Body() body: unknown): Promise<void> {
+    await this.accounts.requestReset(body);
+  }
+
+  @Post('users/reset_password_confirm')
+  @HttpCode(204)
+  async confirmReset(@Body() body: unknown): Promise<void> {
+    await this.accounts.confirmReset(body);
+  }
+}
