@@ -1,3 +1,5 @@
+// Sentry must start before anything it instruments is loaded.
+import './instrument';
 import { createApp } from './app.factory';
 import { DatabaseRuntime, resolveDatabase } from './database/resolve-database';
 import { AppLogger, createRootLogger } from './logging/logger';

@@ -10,6 +10,7 @@ import type { ValidationError } from 'class-validator';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '../logging/logger';
+import { reportServerError } from '../telemetry/error-reporter';
 
 /** DRF's error bodies: `{"detail": "…"}` or field errors `{"field": ["…", …]}`. */
 export type DetailBody = { detail: unknown };
@@ -187,6 +188,7 @@ export class FlagsmithExceptionFilter implements ExceptionFilter {
       contentType: request.headers['content-type'],
     });
     if (mapped.unexpected) {
+      reportServerError(error, request);
       const err = error instanceof Error ? error : new Error(String(error));
       this.logger.pino.error(
         {
