@@ -13,7 +13,7 @@ import {
 export const ENVIRONMENT_CHANGED_CHANNEL = 'flagport_environment_changed';
 
 export interface EnvironmentChange {
-  /** Ids of the changed environments. */
+  /** Ids of the changed environments (ascending). */
   readonly environmentIds: number[];
   /** Their client api_keys (what SDK caches are keyed by, with the server keys of the same environments). */
   readonly apiKeys: string[];
@@ -60,7 +60,8 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
   async environmentsChanged(manager: EntityManager, environmentIds: readonly number[]): Promise<void> {
     if (environmentIds.length === 0) return;
     const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `UPDATE environments SET updated_at = clock_timestamp() WHERE id = ANY($1) RETURNING id, api_key`,
+      `WITH changed AS (UPDATE environments SET updated_at = clock_timestamp() WHERE id = ANY($1) RETURNING id, api_key)
+       SELECT id, api_key FROM changed ORDER BY id`,
       [[...new Set(environmentIds)]],
     );
     await this.announce(manager, rows, true);
@@ -69,7 +70,8 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
   /** Every environment of the project (feature created/deleted, segment changed, project settings). */
   async projectChanged(manager: EntityManager, projectId: number): Promise<void> {
     const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `UPDATE environments SET updated_at = clock_timestamp() WHERE project_id = $1 RETURNING id, api_key`,
+      `WITH changed AS (UPDATE environments SET updated_at = clock_timestamp() WHERE project_id = $1 RETURNING id, api_key)
+       SELECT id, api_key FROM changed ORDER BY id`,
       [projectId],
     );
     await this.announce(manager, rows, true);
@@ -78,8 +80,9 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
   /** Every environment of the organisation (stop_serving_flags, persist_trait_data, …). */
   async organisationChanged(manager: EntityManager, organisationId: number): Promise<void> {
     const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `UPDATE environments e SET updated_at = clock_timestamp() FROM projects p
-        WHERE e.project_id = p.id AND p.organisation_id = $1 RETURNING e.id, e.api_key`,
+      `WITH changed AS (UPDATE environments e SET updated_at = clock_timestamp() FROM projects p
+         WHERE e.project_id = p.id AND p.organisation_id = $1 RETURNING e.id, e.api_key)
+       SELECT id, api_key FROM changed ORDER BY id`,
       [organisationId],
     );
     await this.announce(manager, rows, true);
