@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { BadRequestException } from '@nestjs/common';
+import * as Sentry from '@sentry/nestjs';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '../src/config';
 import { errorTracker } from '../src/telemetry/error-reporter';
@@ -151,6 +152,8 @@ describe('Sentry (SENTRY_SDK_DSN) with a fake ingest on 127.0.0.1', () => {
   });
   afterAll(async () => {
     await t.close();
+    // Stop the SDK so nothing more is sent from this worker process.
+    await Sentry.close(2000);
     await sentry.close();
   });
 
