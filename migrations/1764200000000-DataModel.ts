@@ -1,19 +1,19 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { segmentConditionValueLimit } from '../src/segments/condition-value-limit';
+import { segmentConditionValueColumnWidth } from '../src/segments/condition-value-limit';
 
 /**
  * The whole management data model: users, organisations, projects, environments, features, segments,
  * identities, permissions and the audit log.
  *
  * `segment_conditions.value` is varchar(SEGMENT_CONDITION_VALUE_LIMIT): the width is read when the migration runs
- * from segmentConditionValueLimit() (set from the configuration before the DataSource is built; 1000 otherwise).
+ * from segmentConditionValueColumnWidth() (set from the configuration before the DataSource is built; 1000 otherwise).
  * The three expression/partial unique indexes at the end are declared `synchronize: false` on the entities.
  */
 export class DataModel1764200000000 implements MigrationInterface {
   name = 'DataModel1764200000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const limit = segmentConditionValueLimit();
+    const limit = segmentConditionValueColumnWidth();
     const statements = [
       `CREATE TABLE "users" ("id" SERIAL NOT NULL, "uuid" uuid NOT NULL, "email" character varying(254) NOT NULL, "password" character varying(255) NOT NULL, "first_name" character varying(150) NOT NULL DEFAULT '', "last_name" character varying(150) NOT NULL DEFAULT '', "is_superuser" boolean NOT NULL DEFAULT false, "is_staff" boolean NOT NULL DEFAULT false, "is_active" boolean NOT NULL DEFAULT true, "auth_type" character varying(20) NOT NULL DEFAULT 'EMAIL', "sign_up_type" character varying(100), "marketing_consent_given" boolean NOT NULL DEFAULT false, "github_user_id" character varying(100), "google_user_id" character varying(100), "date_joined" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "last_login" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_951b8f1dfc94ac1d0301a14b7e1" UNIQUE ("uuid"), CONSTRAINT "PK_a3ffb1c0c8416b9fc6f907b7433" PRIMARY KEY ("id"))`,
       `CREATE TABLE "auth_tokens" ("key" character varying(40) NOT NULL, "user_id" integer NOT NULL, "created" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_9691367d446cd8b18f462c191b3" UNIQUE ("user_id"), CONSTRAINT "PK_3935a3beb3177a8ccb47b584948" PRIMARY KEY ("key"))`,

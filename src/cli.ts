@@ -4,6 +4,7 @@ import { poolSettings } from './database/database.module';
 import { runMigrationsLocked } from './database/migrate';
 import { resolveDatabase } from './database/resolve-database';
 import { AppLogger, createRootLogger } from './logging/logger';
+import { configureSegmentConditionValueLimit } from './segments/condition-value-limit';
 import { loadConfigOrExit } from './startup';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -15,6 +16,7 @@ commands:
 async function migrate(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = new AppLogger(createRootLogger(config.LOG_LEVEL, config.LOG_FORMAT));
+  configureSegmentConditionValueLimit(config.SEGMENT_CONDITION_VALUE_LIMIT);
   const db = await resolveDatabase(config, (line) => logger.notice(line, 'Database'));
   const dataSource = new DataSource(
     dataSourceOptions({ primary: db.primary, replicas: [] }, poolSettings(config)),

@@ -24,6 +24,16 @@ describe('data model', () => {
       }
     });
 
+    it('SEGMENT_CONDITION_VALUE_LIMIT=0 (the documented minimum) starts with a 1-character column and readiness 200', async () => {
+      const t = await startTestApp({ SEGMENT_CONDITION_VALUE_LIMIT: '0' });
+      try {
+        expect(await conditionValueWidth(t.databaseUrl)).toBe(1);
+        expect((await fetch(`${t.url}/health/readiness/`)).status).toBe(200);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('segment_conditions.value after restarting with a larger limit is widened to the new limit', async () => {
       const databaseUrl = await createTestDatabase();
       const first = await startTestApp({ DATABASE_URL: databaseUrl });

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
 import {
   configureSegmentConditionValueLimit,
-  segmentConditionValueLimit,
+  segmentConditionValueColumnWidth,
 } from '../segments/condition-value-limit';
 
 /**
@@ -22,7 +22,7 @@ export class ConditionValueWidthReconciler implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.RUN_MIGRATIONS_ON_START) return;
-    const wanted = segmentConditionValueLimit();
+    const wanted = segmentConditionValueColumnWidth();
     const rows = await this.dataSource.query<{ width: number | null }[]>(
       `SELECT character_maximum_length AS width FROM information_schema.columns
        WHERE table_schema = current_schema() AND table_name = 'segment_conditions' AND column_name = 'value'`,

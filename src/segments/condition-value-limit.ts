@@ -19,13 +19,23 @@ export const CONDITION_VALUE_COLUMN: ColumnOptions & { length: number } = {
   nullable: true,
 };
 
+let valueLimit = DEFAULT_SEGMENT_CONDITION_VALUE_LIMIT;
+
 export function configureSegmentConditionValueLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_485_760) {
-    throw new Error(`segment condition value limit must be an integer from 1 to 10485760, got ${limit}`);
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > 10_485_760) {
+    throw new Error(`segment condition value limit must be an integer from 0 to 10485760, got ${limit}`);
   }
-  CONDITION_VALUE_COLUMN.length = limit;
+  valueLimit = limit;
+  // varchar(0) does not exist: a limit of 0 (only empty values) still needs a 1-character column.
+  CONDITION_VALUE_COLUMN.length = Math.max(1, limit);
 }
 
+/** The longest condition value validation accepts. */
 export function segmentConditionValueLimit(): number {
+  return valueLimit;
+}
+
+/** The width of the `segment_conditions.value` column. */
+export function segmentConditionValueColumnWidth(): number {
   return CONDITION_VALUE_COLUMN.length;
 }
