@@ -1,6 +1,12 @@
 import { Initial1764140000000 } from './1764140000000-Initial';
 import { DataModel1764200000000 } from './1764200000000-DataModel';
+import { SdkUsage1764300000000 } from './1764300000000-SdkUsage';
 import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports';
 
 /** Every migration in order; new migrations are appended here. */
-export const MIGRATIONS = [Initial1764140000000, DataModel1764200000000, TelemetryReports1764400000000];
+export const MIGRATIONS = [
+  Initial1764140000000,
+  DataModel1764200000000,
+  SdkUsage1764300000000,
+  TelemetryReports1764400000000,
+];

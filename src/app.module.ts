@@ -11,6 +11,7 @@ import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { SdkModule } from './sdk/sdk.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 
@@ -24,6 +25,7 @@ export class AppModule {
         SchemaSettingsModule.forRoot(config),
         DatabaseModule.forRoot(db, config),
         HealthModule,
+        SdkModule,
         EmailModule,
         AuthModule,
         UsersModule,

@@ -27,6 +27,7 @@ import {
 } from '../permissions/permission.entity';
 import { Project, Tag } from '../projects/project.entity';
 import { Segment, SegmentCondition, SegmentRule } from '../segments/segment.entity';
+import { ApiUsageDaily, FeatureEvaluationDaily } from '../usage/usage.entity';
 import { TelemetryReport } from '../telemetry/telemetry-report.entity';
 import { Site } from '../users/site.entity';
 import { AuthToken, LoginFailure, User } from '../users/user.entity';
@@ -65,5 +66,7 @@ export const ENTITIES = [
   EnvironmentUserPermission,
   EnvironmentGroupPermission,
   AuditLog,
+  ApiUsageDaily,
+  FeatureEvaluationDaily,
   TelemetryReport,
 ];

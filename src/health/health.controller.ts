@@ -25,6 +25,7 @@ export class HealthController {
       () => this.checks.primary(),
       () => this.checks.replicaDatabases(),
       () => this.checks.migrations(),
+      () => this.checks.cache(),
     ]);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CacheHealthRegistry } from '../cache/cache-health';
 import { ReplicaRouter } from '../database/replica-router';
 
 const CHECK_TIMEOUT_MS = 1500;
@@ -13,6 +14,7 @@ export class HealthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly replicas: ReplicaRouter,
     private readonly indicators: HealthIndicatorService,
+    private readonly caches: CacheHealthRegistry,
   ) {}
 
   async primary(): Promise<HealthIndicatorResult> {
@@ -32,6 +34,22 @@ export class HealthService {
       statuses.map((s) => [s.label, s.up ? 'up' : `down: ${s.error ?? 'unreachable'}`]),
     );
     return statuses.every((s) => s.up) ? check.up(details) : check.down(details);
+  }
+
+  /**
+   * Shared caches (memcached). A failing cache never fails readiness — requests are served from the database —
+   * so this is always "up", with `state: "degraded"` and the failing caches named.
+   */
+  cache(): HealthIndicatorResult {
+    const check = this.indicators.check('cache');
+    const statuses = this.caches.statuses();
+    const caches = Object.fromEntries(
+      statuses.map((s) => [
+        s.name,
+        s.healthy ? `${s.backend}: ok` : `${s.backend}: degraded (${s.error ?? 'failing'})`,
+      ]),
+    );
+    return check.up({ state: statuses.every((s) => s.healthy) ? 'ok' : 'degraded', caches });
   }
 
   async migrations(): Promise<HealthIndicatorResult> {

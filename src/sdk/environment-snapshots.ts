@@ -1,0 +1,235 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { CacheHealthRegistry } from '../cache/cache-health';
+import { createSharedCache, SharedCache } from '../cache/shared-cache';
+import { APP_CONFIG, AppConfig } from '../config';
+import {
+  ENVIRONMENT_CHANGED_CHANNEL,
+  EnvironmentChangesService,
+} from '../environments/environment-changes.service';
+import { PgChannelListener } from './environment-change-listener';
+import { EnvironmentDocumentRepository } from './environment-document.repository';
+import { EnvironmentSnapshot } from './environment-snapshot';
+import type { EnvironmentSource, KeyOrigin, KeyRow } from './sdk.types';
+
+/** A key the SDK presented, resolved to its environment's snapshot. */
+export interface ResolvedKey {
+  readonly key: string;
+  readonly origin: KeyOrigin;
+  readonly snapshot: EnvironmentSnapshot;
+  /** The server-side key's own expiry (epoch ms), checked on every request; null = never. */
+  readonly keyExpiresAt: number | null;
+}
+
+/**
+ * The in-process cache of environments by SDK key (spec: ENVIRONMENT_CACHE_*).
+ *
+ * - `lookup(key)` is synchronous and touches no database: the hot path of every SDK request.
+ * - `resolve(key)` on a miss: one indexed key query, then the environment's snapshot — from this process if it is
+ *   still the current version, else from the shared second level (memcached, keyed by environment id AND version
+ *   `updated_at`, so a stale entry can never be read), else built from the database (a fixed number of queries).
+ *   Concurrent misses for one key share one resolution.
+ * - Invalidation: in-process events from EnvironmentChangesService, and `LISTEN flagport_environment_changed` for
+ *   writes made by other instances. A build that overlapped an invalidation of its environment is served but not
+ *   kept. After the LISTEN connection was lost everything is dropped (notifications may have been missed).
+ * - ENVIRONMENT_CACHE_SECONDS = 0 turns the cache off: every request resolves from the database.
+ */
+@Injectable()
+export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('EnvironmentCache');
+  private readonly byKey = new Map<string, ResolvedKey>();
+  private readonly byEnvironment = new Map<number, EnvironmentSnapshot>();
+  private readonly keysOf = new Map<number, Set<string>>();
+  private readonly inflight = new Map<string, Promise<ResolvedKey | undefined>>();
+  /** Invalidation clock: bumped on every invalidation; per environment, the clock of its last one. */
+  private clock = 0;
+  private readonly invalidatedAt = new Map<number, number>();
+  private allInvalidatedAt = 0;
+  private readonly ttlMs: number;
+  readonly secondLevel: SharedCache | undefined;
+  private listener: PgChannelListener | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly builtListeners = new Set<(snapshot: EnvironmentSnapshot) => void>();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: EnvironmentDocumentRepository,
+    private readonly changes: EnvironmentChangesService,
+    cacheHealth: CacheHealthRegistry,
+  ) {
+    this.ttlMs = config.ENVIRONMENT_CACHE_SECONDS * 1000;
+    // The in-process level is the memory cache; a shared second level only makes sense across processes.
+    this.secondLevel =
+      config.ENVIRONMENT_CACHE_BACKEND === 'memcached' && this.ttlMs > 0
+        ? createSharedCache(
+            'environment-documents',
+            'memcached',
+            config.ENVIRONMENT_CACHE_LOCATION,
+            config.ENVIRONMENT_CACHE_SECONDS,
+          )
+        : undefined;
+    cacheHealth.register(this.secondLevel);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.unsubscribe = this.changes.onChange((change) => this.invalidate(change.environmentIds));
+    this.listener = new PgChannelListener(primaryUrl(this.dataSource), ENVIRONMENT_CHANGED_CHANNEL, {
+      onNotification: (payload) => {
+        const ids = environmentIdsOf(payload);
+        if (ids === undefined) this.invalidateAll();
+        else this.invalidate(ids);
+      },
+      onResync: () => this.invalidateAll(),
+    });
+    await this.listener.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.listener?.stop();
+    await this.secondLevel?.close();
+  }
+
+  /** Cached resolution of a key, or undefined (then call `resolve`). No I/O. */
+  lookup(key: string, now: number): ResolvedKey | undefined {
+    const entry = this.byKey.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.snapshot.isFresh(now) && (entry.keyExpiresAt === null || entry.keyExpiresAt > now))
+      return entry;
+    this.forgetKey(key, entry.snapshot.environmentId);
+    return undefined;
+  }
+
+  /** Resolves a key from the database (and caches it); undefined for unknown, inactive or expired keys. */
+  resolve(key: string): Promise<ResolvedKey | undefined> {
+    let pending = this.inflight.get(key);
+    if (pending === undefined) {
+      pending = this.resolveUncached(key).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** The snapshot for a key: cached, or resolved. */
+  async get(key: string): Promise<ResolvedKey | undefined> {
+    return this.lookup(key, Date.now()) ?? (await this.resolve(key));
+  }
+
+  /** Called with every snapshot built or loaded (e.g. to warm a response cache). */
+  onSnapshot(listener: (snapshot: EnvironmentSnapshot) => void): void {
+    this.builtListeners.add(listener);
+  }
+
+  invalidate(environmentIds: readonly number[]): void {
+    if (environmentIds.length === 0) return;
+    const at = ++this.clock;
+    for (const id of environmentIds) {
+      this.invalidatedAt.set(id, at);
+      this.byEnvironment.delete(id);
+      const keys = this.keysOf.get(id);
+      if (keys) for (const key of keys) this.byKey.delete(key);
+      this.keysOf.delete(id);
+    }
+    // Keep the clock map small: entries older than any running resolution are irrelevant.
+    if (this.invalidatedAt.size > 10_000 && this.inflight.size === 0) this.invalidatedAt.clear();
+  }
+
+  invalidateAll(): void {
+    this.allInvalidatedAt = ++this.clock;
+    this.byEnvironment.clear();
+    this.byKey.clear();
+    this.keysOf.clear();
+  }
+
+  /** Number of environments cached in this process. */
+  get size(): number {
+    return this.byEnvironment.size;
+  }
+
+  private unchangedSince(environmentId: number, started: number): boolean {
+    return this.allInvalidatedAt <= started && (this.invalidatedAt.get(environmentId) ?? 0) <= started;
+  }
+
+  private async resolveUncached(key: string): Promise<ResolvedKey | undefined> {
+    const started = this.clock;
+    const row = await this.repository.findKey(key);
+    const now = Date.now();
+    if (!row || !row.active || (row.expiresAt !== null && row.expiresAt <= now)) return undefined;
+    const snapshot = await this.snapshotFor(row, started, now);
+    if (!snapshot) return undefined;
+    const resolved: ResolvedKey = {
+      key,
+      origin: key.startsWith('ser.') ? 'SERVER' : 'CLIENT',
+      snapshot,
+      keyExpiresAt: row.expiresAt,
+    };
+    if (this.ttlMs > 0 && this.unchangedSince(row.environmentId, started)) {
+      this.byKey.set(key, resolved);
+      let keys = this.keysOf.get(row.environmentId);
+      if (!keys) this.keysOf.set(row.environmentId, (keys = new Set()));
+      keys.add(key);
+    }
+    return resolved;
+  }
+
+  private async snapshotFor(
+    row: KeyRow,
+    started: number,
+    now: number,
+  ): Promise<EnvironmentSnapshot | undefined> {
+    const current = this.byEnvironment.get(row.environmentId);
+    if (current && current.version === row.version && current.isFresh(now)) return current;
+
+    const l2Key = `${row.environmentId}:${row.version}`;
+    let source: EnvironmentSource | undefined;
+    const cached = this.secondLevel ? await this.secondLevel.get(l2Key) : undefined;
+    if (cached !== undefined) {
+      try {
+        source = JSON.parse(cached) as EnvironmentSource;
+      } catch {
+        source = undefined;
+      }
+    }
+    if (source === undefined || (source.nextLiveFrom !== null && source.nextLiveFrom <= now)) {
+      source = await this.repository.load(row.environmentId);
+      if (!source) return undefined;
+      if (this.secondLevel)
+        await this.secondLevel.set(`${source.environmentId}:${source.version}`, JSON.stringify(source));
+    }
+    const snapshot = new EnvironmentSnapshot(source, this.ttlMs);
+    if (this.ttlMs > 0 && this.unchangedSince(row.environmentId, started)) {
+      this.byEnvironment.set(row.environmentId, snapshot);
+    }
+    for (const listener of this.builtListeners) listener(snapshot);
+    return snapshot;
+  }
+
+  private forgetKey(key: string, environmentId: number): void {
+    this.byKey.delete(key);
+    this.keysOf.get(environmentId)?.delete(key);
+  }
+}
+
+/**
+ * Environment ids in a `flagport_environment_changed` payload (`{"environment_ids": [...], ...}`); undefined when
+ * the payload cannot be read (then everything must be dropped).
+ */
+export function environmentIdsOf(payload: string): number[] | undefined {
+  try {
+    const parsed = JSON.parse(payload) as { environment_ids?: unknown } | null;
+    if (!parsed || !Array.isArray(parsed.environment_ids)) return undefined;
+    return parsed.environment_ids.filter((id): id is number => typeof id === 'number');
+  } catch {
+    return undefined;
+  }
+}
+
+function primaryUrl(dataSource: DataSource): string {
+  const options = dataSource.options as PostgresConnectionOptions;
+  const url = options.replication?.master.url ?? options.url;
+  if (!url) throw new Error('the database has no connection URL');
+  return url;
+}

@@ -1,0 +1,394 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { UsageService } from '../usage/usage.service';
+import type { CachedBody, EnvironmentSnapshot, IdentityFlag } from './environment-snapshot';
+import { etagOf } from './environment-snapshot';
+import type { EnvironmentSnapshots, ResolvedKey } from './environment-snapshots';
+import type { IdentitiesService, IdentityResult, ResponseTrait } from './identities.service';
+import type { IdentityStore } from './identity-store';
+import {
+  expectObject,
+  identifierError,
+  isObject,
+  readBoolean,
+  readIdentifier,
+  readTrait,
+  readTraits,
+  SdkInputError,
+  type TraitInput,
+} from './sdk-input';
+
+const MISSING_KEY = '{"detail":"Invalid or missing Environment key"}';
+const UNKNOWN_KEY = '{"detail":"Invalid or missing Environment Key"}';
+const STOPPED = '{"detail":"Organisation is disabled from serving flags."}';
+const FEATURE_NOT_FOUND = '{"detail":"Given feature not found"}';
+const MISSING_IDENTIFIER = '{"detail":"Missing identifier"}';
+const TRAITS_NOT_STORED = '{"detail":"Organisation is not authorised to store traits."}';
+const CLIENT_TRAITS = '{"non_field_errors":["Setting traits not allowed with client key."]}';
+const INVALID_REQUEST = '{"detail":"Invalid request data"}';
+const EXPECTED_OBJECT = '{"non_field_errors":["Expected a JSON object."]}';
+const JSON_TYPE = 'application/json';
+
+export interface SdkRouteDeps {
+  readonly snapshots: EnvironmentSnapshots;
+  readonly identities: IdentitiesService;
+  readonly store: IdentityStore;
+  readonly usage: UsageService;
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> | undefined;
+
+function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).header('content-type', JSON_TYPE).send(body);
+}
+
+function environmentKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-environment-key'];
+  const key = Array.isArray(header) ? header[0] : header;
+  return key ? key : undefined;
+}
+
+/** Whether the request's validators match (If-None-Match wins over If-Modified-Since, as RFC 9110 says). */
+function notModified(request: FastifyRequest, etag: string, updatedAtSeconds: number | undefined): boolean {
+  const inm = request.headers['if-none-match'];
+  if (inm !== undefined) {
+    if (inm === etag || inm === '*') return true;
+    return inm.split(',').some((tag) => {
+      const t = tag.trim();
+      return t === etag || t === `W/${etag}`;
+    });
+  }
+  const ims = request.headers['if-modified-since'];
+  if (ims !== undefined && updatedAtSeconds !== undefined) {
+    const since = Date.parse(ims);
+    return !Number.isNaN(since) && updatedAtSeconds <= Math.floor(since / 1000);
+  }
+  return false;
+}
+
+function sendCached(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: CachedBody,
+  updatedAtSeconds: number | undefined,
+): FastifyReply {
+  reply.headers(body.headers);
+  if (notModified(request, body.etag, updatedAtSeconds)) return reply.code(304).send();
+  return reply.code(200).send(body.body);
+}
+
+function traitJson(t: ResponseTrait): string {
+  return `{"id":${t.id === null ? 'null' : t.id},"trait_key":${JSON.stringify(t.key)},"trait_value":${JSON.stringify(t.value)},"transient":${t.transient}}`;
+}
+
+function identityBody(snapshot: EnvironmentSnapshot, result: IdentityResult): string {
+  const traits = snapshot.hideSensitiveData ? '' : result.traits.map(traitJson).join(',');
+  return `{"identifier":${JSON.stringify(result.identifier)},"flags":[${result.flags.map((f) => f.json).join(',')}],"traits":[${traits}]}`;
+}
+
+function queryString(request: FastifyRequest, name: string): string | undefined {
+  const query = request.query as Record<string, string | string[] | undefined> | undefined;
+  const value = query?.[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function inputError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof SdkInputError) return sendJson(reply, 400, JSON.stringify(err.body));
+  throw err;
+}
+
+/**
+ * The SDK endpoints (spec/sdk-api.md), as raw Fastify routes on Nest's instance: no Nest interceptors, pipes or
+ * guards on the hot path (stack notes §10). A cached `/flags/` answer does no I/O and no serialisation: it sends
+ * bytes prepared when the environment was loaded. Errors other than the ones answered here reach the global
+ * exception filter through Fastify's error handler.
+ */
+export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps): void {
+  const { snapshots, identities, store, usage } = deps;
+
+  /** Authenticates, then runs `then` with the resolved key; answers 403 itself. Sync on a cache hit. */
+  const withKey =
+    (
+      serverOnly: boolean,
+      then: (
+        key: ResolvedKey,
+        request: FastifyRequest,
+        reply: FastifyReply,
+        now: number,
+      ) => Promise<FastifyReply> | FastifyReply,
+    ): Handler =>
+    (request, reply) => {
+      const key = environmentKey(request);
+      if (key === undefined || (serverOnly && !key.startsWith('ser.'))) {
+        sendJson(reply, 403, MISSING_KEY);
+        return undefined;
+      }
+      const now = Date.now();
+      const hit = snapshots.lookup(key, now);
+      if (hit !== undefined) {
+        if (hit.snapshot.stopServingFlags) {
+          sendJson(reply, 403, STOPPED);
+          return undefined;
+        }
+        const out = then(hit, request, reply, now);
+        return out instanceof Promise ? out : undefined;
+      }
+      return snapshots.resolve(key).then((resolved) => {
+        if (resolved === undefined) return sendJson(reply, 403, UNKNOWN_KEY);
+        if (resolved.snapshot.stopServingFlags) return sendJson(reply, 403, STOPPED);
+        return then(resolved, request, reply, now);
+      });
+    };
+
+  // ---- GET /api/v1/flags/ (§1)
+  const flags = withKey(false, ({ snapshot, origin }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'flags', now);
+    const variant = snapshot.flags[origin];
+    const feature = queryString(request, 'feature');
+    if (feature !== undefined) {
+      const one = variant.byName.get(feature);
+      if (one === undefined) return sendJson(reply, 404, FEATURE_NOT_FOUND);
+      return sendCached(request, reply, one, snapshot.updatedAtSeconds);
+    }
+    return sendCached(request, reply, variant.all, snapshot.updatedAtSeconds);
+  });
+
+  // ---- GET /api/v1/environment-document/ (§5): server-side keys only
+  const environmentDocument = withKey(true, ({ snapshot }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'environment_document', now);
+    return sendCached(request, reply, snapshot.documentBody, snapshot.updatedAtSeconds);
+  });
+
+  const identityReply = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    snapshot: EnvironmentSnapshot,
+    result: IdentityResult,
+    feature: string | undefined,
+    conditional: boolean,
+  ): FastifyReply => {
+    reply
+      .header('x-flagsmith-document-updated-at', snapshot.updatedAtHeader)
+      .header('vary', 'X-Environment-Key');
+    let body: string;
+    if (feature !== undefined) {
+      const flag: IdentityFlag | undefined = result.flags.find((f) => f.featureName === feature);
+      if (flag === undefined) return sendJson(reply, 404, FEATURE_NOT_FOUND);
+      body = flag.json;
+    } else {
+      body = identityBody(snapshot, result);
+    }
+    reply.header('content-type', JSON_TYPE);
+    if (conditional) {
+      const etag = etagOf(body);
+      reply.header('etag', etag);
+      if (notModified(request, etag, undefined)) return reply.code(304).send();
+    }
+    return reply.code(200).send(body);
+  };
+
+  // ---- GET /api/v1/identities/?identifier= (§2)
+  const getIdentity = withKey(false, async ({ snapshot, origin }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'identities', now);
+    const identifier = queryString(request, 'identifier');
+    if (!identifier) return sendJson(reply, 200, MISSING_IDENTIFIER);
+    const problem = identifierError(identifier);
+    if (problem) return sendJson(reply, 400, JSON.stringify({ identifier: [problem] }));
+    const transient = !!queryString(request, 'transient');
+    const result = await identities.get(snapshot, origin, identifier, transient);
+    return identityReply(request, reply, snapshot, result, queryString(request, 'feature'), true);
+  });
+
+  // ---- POST /api/v1/identities/ (§3): 200, not 201
+  const postIdentity = withKey(false, async ({ snapshot, origin }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'identities', now);
+    let identifier: string | undefined;
+    let traits: TraitInput[];
+    let transient: boolean;
+    try {
+      const body = expectObject(request.body);
+      identifier = readIdentifier(body.identifier);
+      traits = readTraits(body.traits);
+      transient = readBoolean(body.transient, 'transient');
+    } catch (err) {
+      return inputError(reply, err);
+    }
+    const result = await identities.identify(snapshot, origin, identifier, traits, transient);
+    return identityReply(request, reply, snapshot, result, undefined, false);
+  });
+
+  /** §4 checks shared by the traits endpoints; returns a reply when refused. */
+  const traitsRefused = (key: ResolvedKey, reply: FastifyReply): FastifyReply | undefined => {
+    if (!key.snapshot.persistTraitData) return sendJson(reply, 403, TRAITS_NOT_STORED);
+    return undefined;
+  };
+  const clientTraitsRefused = (key: ResolvedKey): boolean =>
+    key.origin === 'CLIENT' && !key.snapshot.allowClientTraits;
+
+  /** One `{identity: {identifier}, trait_key, trait_value}` item. */
+  const readTraitItem = (item: unknown): { identifier: string; trait: TraitInput } => {
+    if (!isObject(item))
+      throw new SdkInputError({ non_field_errors: ['Invalid data. Expected a dictionary.'] });
+    const errors: Record<string, unknown> = {};
+    let identifier: string | undefined;
+    if (!isObject(item.identity)) {
+      errors.identity =
+        item.identity === undefined
+          ? ['This field is required.']
+          : { non_field_errors: ['Invalid data. Expected a dictionary.'] };
+    } else {
+      try {
+        identifier = readIdentifier(item.identity.identifier);
+        if (identifier === undefined) errors.identity = { identifier: ['This field is required.'] };
+      } catch (err) {
+        if (!(err instanceof SdkInputError)) throw err;
+        errors.identity = err.body;
+      }
+    }
+    const trait = readTrait(item, false);
+    if (!trait.ok) Object.assign(errors, trait.errors);
+    if (Object.keys(errors).length > 0 || !trait.ok || identifier === undefined)
+      throw new SdkInputError(errors);
+    return { identifier, trait: trait.trait };
+  };
+
+  const echo = (identifier: string, trait: TraitInput): Record<string, unknown> => ({
+    identity: { identifier },
+    trait_key: trait.key,
+    trait_value: trait.value,
+  });
+
+  // ---- POST /api/v1/traits/ (§4)
+  const postTrait = withKey(false, async (key, request, reply, now) => {
+    usage.countRequest(key.snapshot.environmentId, 'traits', now);
+    const refused = traitsRefused(key, reply);
+    if (refused) return refused;
+    let item: { identifier: string; trait: TraitInput };
+    try {
+      item = readTraitItem(request.body);
+    } catch (err) {
+      return inputError(reply, err);
+    }
+    if (clientTraitsRefused(key)) return sendJson(reply, 400, CLIENT_TRAITS);
+    await store.transaction(async (manager) => {
+      const identity = await store.findOrCreate(key.snapshot.environmentId, item.identifier, manager);
+      await store.applyTraits(identity.id, identity.traits, [item.trait], manager);
+    });
+    return sendJson(reply, 200, JSON.stringify(echo(item.identifier, item.trait)));
+  });
+
+  // ---- PUT /api/v1/traits/bulk/ (§4)
+  const bulkTraits = withKey(false, async (key, request, reply, now) => {
+    usage.countRequest(key.snapshot.environmentId, 'traits', now);
+    const refused = traitsRefused(key, reply);
+    if (refused) return refused;
+    if (!Array.isArray(request.body)) return sendJson(reply, 400, INVALID_REQUEST);
+    const items: { identifier: string; trait: TraitInput }[] = [];
+    const errors: unknown[] = [];
+    let failed = false;
+    for (const raw of request.body as unknown[]) {
+      try {
+        items.push(readTraitItem(raw));
+        errors.push({});
+      } catch (err) {
+        if (!(err instanceof SdkInputError)) throw err;
+        failed = true;
+        errors.push(err.body);
+      }
+    }
+    if (failed) return sendJson(reply, 400, JSON.stringify(errors));
+    if (clientTraitsRefused(key)) return sendJson(reply, 400, CLIENT_TRAITS);
+    const byIdentity = new Map<string, TraitInput[]>();
+    for (const { identifier, trait } of items) {
+      const list = byIdentity.get(identifier);
+      if (list) list.push(trait);
+      else byIdentity.set(identifier, [trait]);
+    }
+    await store.transaction(async (manager) => {
+      for (const [identifier, traits] of byIdentity) {
+        const identity = await store.findOrCreate(key.snapshot.environmentId, identifier, manager);
+        await store.applyTraits(identity.id, identity.traits, traits, manager);
+      }
+    });
+    const echoed = items.filter((i) => i.trait.value !== null).map((i) => echo(i.identifier, i.trait));
+    return sendJson(reply, 200, JSON.stringify(echoed));
+  });
+
+  // ---- POST /api/v1/traits/increment-value/ (§4)
+  const incrementTrait = withKey(false, async (key, request, reply, now) => {
+    usage.countRequest(key.snapshot.environmentId, 'traits', now);
+    const refused = traitsRefused(key, reply);
+    if (refused) return refused;
+    let identifier: string | undefined;
+    let traitKey: string;
+    let by: number;
+    try {
+      const body = expectObject(request.body);
+      const errors: Record<string, string[]> = {};
+      identifier = readIdentifier(body.identifier);
+      if (identifier === undefined) errors.identifier = ['This field is required.'];
+      const probe = readTrait({ trait_key: body.trait_key, trait_value: 0 }, false);
+      if (!probe.ok) Object.assign(errors, probe.errors);
+      if (typeof body.increment_by !== 'number' || !Number.isSafeInteger(body.increment_by)) {
+        errors.increment_by = ['A valid integer is required.'];
+      }
+      if (Object.keys(errors).length > 0 || !probe.ok) throw new SdkInputError(errors);
+      traitKey = probe.trait.key;
+      by = body.increment_by as number;
+    } catch (err) {
+      return inputError(reply, err);
+    }
+    if (clientTraitsRefused(key)) return sendJson(reply, 400, CLIENT_TRAITS);
+    const id = identifier as string;
+    const value = await store.transaction(async (manager) => {
+      const identity = await store.findOrCreate(key.snapshot.environmentId, id, manager);
+      const current = identity.traits.find((t) => t.key === traitKey);
+      if (current && (typeof current.value !== 'number' || !Number.isInteger(current.value)))
+        return undefined;
+      const next = ((current?.value as number | undefined) ?? 0) + by;
+      await store.applyTraits(
+        identity.id,
+        identity.traits,
+        [{ key: traitKey, value: next, type: 'int', transient: false }],
+        manager,
+      );
+      return next;
+    });
+    if (value === undefined) {
+      return sendJson(reply, 400, JSON.stringify({ trait_value: ['Trait value is not an integer.'] }));
+    }
+    return sendJson(reply, 200, JSON.stringify({ trait_key: traitKey, trait_value: value, identifier: id }));
+  });
+
+  // ---- POST /api/v1/analytics/flags/ (§6): 200, empty body
+  const analyticsV1 = withKey(false, ({ snapshot }, request, reply, now) => {
+    if (!isObject(request.body)) return sendJson(reply, 400, EXPECTED_OBJECT);
+    usage.countEvaluations(snapshot.environmentId, request.body, snapshot.featureNames, now);
+    return reply.code(200).send();
+  });
+
+  // ---- POST /api/v2/analytics/flags/ (§6): 204
+  const analyticsV2 = withKey(false, ({ snapshot }, request, reply, now) => {
+    const body = request.body;
+    if (!isObject(body) || !Array.isArray(body.evaluations)) {
+      return sendJson(reply, 400, JSON.stringify({ evaluations: ['This field is required.'] }));
+    }
+    const counts: Record<string, number> = Object.create(null) as Record<string, number>;
+    for (const e of body.evaluations as unknown[]) {
+      if (!isObject(e) || typeof e.feature_name !== 'string') continue;
+      const n = typeof e.count === 'number' && Number.isSafeInteger(e.count) ? e.count : 1;
+      counts[e.feature_name] = (counts[e.feature_name] ?? 0) + n;
+    }
+    usage.countEvaluations(snapshot.environmentId, counts, snapshot.featureNames, now);
+    return reply.code(204).send();
+  });
+
+  fastify.get('/api/v1/flags/', flags);
+  fastify.get('/api/v1/environment-document/', environmentDocument);
+  fastify.get('/api/v1/identities/', getIdentity);
+  fastify.post('/api/v1/identities/', postIdentity);
+  fastify.post('/api/v1/traits/', postTrait);
+  fastify.put('/api/v1/traits/bulk/', bulkTraits);
+  fastify.post('/api/v1/traits/increment-value/', incrementTrait);
+  fastify.post('/api/v1/analytics/flags/', analyticsV1);
+  fastify.post('/api/v2/analytics/flags/', analyticsV2);
+}
