@@ -116,7 +116,8 @@ function semverMatcher(operator: string, stripped: string): ValueMatcher {
     case Operator.NOT_EQUAL:
       return (traitValue) => looselyDifferent(stripped, traitValue);
     case Operator.CONTAINS:
-      return (traitValue) => typeof traitValue === 'string' && traitValue !== '' && traitValue.includes(stripped);
+      return (traitValue) =>
+        typeof traitValue === 'string' && traitValue !== '' && traitValue.includes(stripped);
     default:
       return never;
   }
@@ -140,7 +141,8 @@ const COMPARISONS: Readonly<Record<string, Comparison>> = {
 function typedMatcher(operator: string, value: ConditionValue | undefined): ValueMatcher {
   const asString = conditionText(value);
   if (operator === Operator.CONTAINS) {
-    return (traitValue) => typeof traitValue === 'string' && traitValue !== '' && traitValue.includes(asString);
+    return (traitValue) =>
+      typeof traitValue === 'string' && traitValue !== '' && traitValue.includes(asString);
   }
   if (!Object.hasOwn(COMPARISONS, operator)) return never;
   const compare = COMPARISONS[operator];

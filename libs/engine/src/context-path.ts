@@ -27,8 +27,9 @@ export interface Scope {
 /** A compiled path: the list of member names after `$`, or null when the path is not supported. */
 export type ContextPath = readonly string[] | null;
 
-const DOT_NAME = /^[\p{L}\p{N}_-]+/u;
-const BRACKET_NAME = /^\[(?:'([\p{L}\p{N}_\- .]*)'|"([\p{L}\p{N}_\- .]*)"|(\d+))\]/u;
+/** Member names made of letters, digits, `_`, `-` and spaces (in brackets also single dots). */
+const DOT_NAME = /^[\p{L}\p{N}_\- ]+/u;
+const BRACKET_NAME = /^\[(?:'((?:[\p{L}\p{N}_\- ]|\.(?!\.))*)'|"((?:[\p{L}\p{N}_\- ]|\.(?!\.))*)"|(\d+))\]/u;
 const CANONICAL_INDEX = /^(?:0|[1-9]\d*)$/;
 
 const pathCache = new Map<string, ContextPath>();

@@ -44,7 +44,9 @@ describe('engine test data (spec/engine.md, Flagsmith engine-test-data)', () => 
   });
 
   it.each(files)('%s → evaluation result equals the expected result', (name) => {
-    const testCase = JSON.parse(stripJsonComments(readFileSync(join(TEST_DATA_DIR, name), 'utf8'))) as TestCase;
+    const testCase = JSON.parse(
+      stripJsonComments(readFileSync(join(TEST_DATA_DIR, name), 'utf8')),
+    ) as TestCase;
 
     const result = evaluate(testCase.context);
 

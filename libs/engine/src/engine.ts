@@ -9,7 +9,13 @@ import {
   type CompiledFeature,
   type CompiledSegment,
 } from './evaluator';
-import type { EvaluationContext, EvaluationResult, FeatureContext, FlagResult, SegmentContext } from './types';
+import type {
+  EvaluationContext,
+  EvaluationResult,
+  FeatureContext,
+  FlagResult,
+  SegmentContext,
+} from './types';
 
 const compiledFeatures = new WeakMap<object, readonly CompiledFeature[]>();
 const compiledSegments = new WeakMap<object, readonly CompiledSegment[]>();
@@ -50,7 +56,9 @@ export function setOwn<T>(record: Record<string, T>, key: string, value: T): voi
 export function evaluate(context: EvaluationContext): EvaluationResult {
   const identity = context.identity ? enrichIdentity(context.identity, context.environment.key) : undefined;
   const matched =
-    identity && context.segments ? matchSegments(segmentsOf(context.segments), { identity, root: context }) : [];
+    identity && context.segments
+      ? matchSegments(segmentsOf(context.segments), { identity, root: context })
+      : [];
   const winners = collectOverrides(matched);
 
   const flags: Record<string, FlagResult> = {};

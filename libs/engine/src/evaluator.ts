@@ -62,7 +62,9 @@ function comparePriority(a: number | bigint, b: number | bigint): number {
 
 function compileVariants(variants: readonly FeatureVariant[] | null | undefined): CompiledVariant[] | null {
   if (!variants || variants.length === 0) return null;
-  const sorted = [...variants].sort((a, b) => comparePriority(priorityOf(a.priority), priorityOf(b.priority)));
+  const sorted = [...variants].sort((a, b) =>
+    comparePriority(priorityOf(a.priority), priorityOf(b.priority)),
+  );
   const compiled: CompiledVariant[] = [];
   let start = 0;
   for (const variant of sorted) {
@@ -123,7 +125,10 @@ export function segmentResult(segment: SegmentContext): SegmentResult {
   );
 }
 
-export function compileSegment(segment: SegmentContext, matches: Predicate = compileSegmentRules(segment)): CompiledSegment {
+export function compileSegment(
+  segment: SegmentContext,
+  matches: Predicate = compileSegmentRules(segment),
+): CompiledSegment {
   const overrides = Array.isArray(segment.overrides) ? segment.overrides : [];
   return {
     context: segment,
@@ -174,7 +179,11 @@ export function resolveFeature(
   const percentage = hashedPercentage([feature.context.key, identityKey]);
   for (const variant of variants) {
     if (variant.start <= percentage && percentage < variant.limit) {
-      return { value: variant.value, reason: `${Reason.SPLIT}; weight=${variant.weight}`, variant: variant.key };
+      return {
+        value: variant.value,
+        reason: `${Reason.SPLIT}; weight=${variant.weight}`,
+        variant: variant.key,
+      };
     }
   }
   return { value: feature.context.value, reason: fallbackReason, variant: 'control' };
@@ -183,7 +192,9 @@ export function resolveFeature(
 export function flagResult(feature: FeatureContext, outcome: FeatureOutcome): FlagResult {
   const { name, enabled, metadata } = feature;
   const { value, reason, variant } = outcome;
-  return metadata ? { name, enabled, value, reason, variant, metadata } : { name, enabled, value, reason, variant };
+  return metadata
+    ? { name, enabled, value, reason, variant, metadata }
+    : { name, enabled, value, reason, variant };
 }
 
 export function matchSegments(segments: readonly CompiledSegment[], scope: Scope): CompiledSegment[] {

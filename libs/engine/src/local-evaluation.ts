@@ -142,7 +142,11 @@ function featureContextOf(fs: DocumentFeatureState, priority: number | null | un
 function ruleContextOf(rule: DocumentSegmentRule): SegmentRule {
   return {
     type: rule.type,
-    conditions: (rule.conditions ?? []).map((c) => ({ property: c.property_, operator: c.operator, value: c.value })),
+    conditions: (rule.conditions ?? []).map((c) => ({
+      property: c.property_,
+      operator: c.operator,
+      value: c.value,
+    })),
     rules: (rule.rules ?? []).map(ruleContextOf),
   };
 }
@@ -197,7 +201,11 @@ function compile(document: EnvironmentDocument): CompiledEnvironment {
   }
   const features = Object.values(featureRecord).map((context) => {
     const compiled = compileFeature(context);
-    origins.set(compiled, { featureState: featureStateOf.get(context)!, source: 'ENVIRONMENT', segment: null });
+    origins.set(compiled, {
+      featureState: featureStateOf.get(context)!,
+      source: 'ENVIRONMENT',
+      segment: null,
+    });
     return compiled;
   });
 
@@ -286,7 +294,10 @@ export function compileEnvironment(document: EnvironmentDocument): CompiledEnvir
 }
 
 /** The evaluation context the node SDK builds for this document (+ identity). */
-export function getEvaluationContext(document: EnvironmentDocument, identity?: IdentityInput): EvaluationContext {
+export function getEvaluationContext(
+  document: EnvironmentDocument,
+  identity?: IdentityInput,
+): EvaluationContext {
   const { context } = compileEnvironment(document);
   if (!identity) return context;
   return { ...context, identity: { identifier: identity.identifier, traits: identity.traits ?? {} } };
@@ -304,7 +315,9 @@ function matchedSegments(env: CompiledEnvironment, identity: EnrichedIdentity): 
   const scope = { identity, root: env.context };
   const matched: CompiledSegment[] = [];
   for (const segment of env.segments) if (segment.matches(scope)) matched.push(segment);
-  const indices = identity.identifier ? env.identityOverrideIndex.get(String(identity.identifier)) : undefined;
+  const indices = identity.identifier
+    ? env.identityOverrideIndex.get(String(identity.identifier))
+    : undefined;
   if (indices) for (const i of indices) matched.push(env.identityOverrideSegments[i]);
   return matched;
 }

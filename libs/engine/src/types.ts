@@ -4,7 +4,8 @@
  */
 
 /** Any JSON value; used for metadata, which the engine only passes through. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** A feature (or variant) value: string, integer, boolean or null. */
 export type FeatureValue = string | number | boolean | null;
