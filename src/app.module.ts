@@ -14,6 +14,9 @@ import { HealthModule } from './health/health.module';
 import { SdkModule } from './sdk/sdk.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
+import { SegmentsModule } from './segments/segments.module';
+import { IdentitiesModule } from './identities/identities.module';
+import { AuditModule } from './audit/audit.module';
 
 @Module({})
 export class AppModule {
@@ -35,6 +38,9 @@ export class AppModule {
         PermissionsModule,
         MetricsModule.forRoot(config),
         TelemetryModule,
+        SegmentsModule,
+        IdentitiesModule,
+        AuditModule,
       ],
     };
   }

@@ -1,0 +1,210 @@
+import { EntityManager, In } from 'typeorm';
+import {
+  evaluate,
+  type FeatureContext,
+  type FeatureValue,
+  type SegmentContext,
+  type Traits,
+  type TraitValue,
+} from '../../libs/engine/src';
+import { Environment } from '../environments/environment.entity';
+import { rawValue } from '../features/feature-values';
+import { FeatureState, FeatureType, MultivariateFeatureStateValue } from '../features/feature.entity';
+import { Project } from '../projects/project.entity';
+import { loadRuleTrees, segmentContext } from '../segments/segment-tree';
+import { Segment } from '../segments/segment.entity';
+import { Identity, Trait } from './identity.entity';
+
+/**
+ * Remote evaluation of one identity from the database, for the admin API (segments?identity=,
+ * identities/{id}/featurestates/all/). The engine (libs/engine) decides segment membership and multivariate
+ * values; precedence is Flagsmith's (engine.md §7): identity override > segment override of a matched segment
+ * (lowest feature_segment.priority, ties → lower segment id) > environment default. A fixed number of queries.
+ */
+
+export function traitValue(t: Trait): TraitValue {
+  switch (t.valueType) {
+    case 'int':
+      return t.integerValue;
+    case 'float':
+      return t.floatValue;
+    case 'bool':
+      return t.booleanValue;
+    default:
+      return t.stringValue;
+  }
+}
+
+/** The identity's hashing key in remote evaluation (engine.md §6.2). */
+export function identityHashKey(environment: Environment, identity: Identity): string {
+  return environment.useIdentityCompositeKeyForHashing
+    ? `${environment.apiKey}_${identity.identifier}`
+    : String(identity.id);
+}
+
+async function identityContext(manager: EntityManager, environment: Environment, identity: Identity) {
+  const traits = await manager
+    .getRepository(Trait)
+    .find({ where: { identityId: identity.id }, order: { id: 'ASC' } });
+  const record: Record<string, TraitValue> = {};
+  for (const t of traits) record[t.traitKey] = traitValue(t);
+  return {
+    environment: { key: environment.apiKey, name: environment.name },
+    identity: {
+      identifier: identity.identifier,
+      key: identityHashKey(environment, identity),
+      traits: record as Traits,
+    },
+  };
+}
+
+async function projectSegmentContexts(
+  manager: EntityManager,
+  projectId: number,
+): Promise<{ segments: Segment[]; contexts: Record<string, SegmentContext> }> {
+  const segments = await manager
+    .getRepository(Segment)
+    .find({ where: { projectId }, order: { id: 'ASC' }, select: { id: true, name: true } });
+  const trees = await loadRuleTrees(
+    manager,
+    segments.map((s) => s.id),
+  );
+  const contexts: Record<string, SegmentContext> = {};
+  for (const s of segments) contexts[String(s.id)] = segmentContext(s, trees.get(s.id) ?? []);
+  return { segments, contexts };
+}
+
+/** Ids of the project's segments the identity belongs to (ascending). */
+export async function matchingSegmentIds(
+  manager: EntityManager,
+  environment: Environment,
+  identity: Identity,
+): Promise<number[]> {
+  const base = await identityContext(manager, environment, identity);
+  const { contexts } = await projectSegmentContexts(manager, environment.projectId);
+  const result = evaluate({ ...base, segments: contexts });
+  return result.segments.map((s) => Number(s.metadata?.id)).filter((id) => Number.isInteger(id));
+}
+
+export type MvValueWithOption = MultivariateFeatureStateValue;
+
+export interface IdentityFlag {
+  readonly feature: { id: number; name: string; type: FeatureType };
+  readonly enabled: boolean;
+  /** After multivariate resolution for this identity. */
+  readonly value: FeatureValue;
+  readonly overriddenBy: 'IDENTITY' | 'SEGMENT' | null;
+  readonly segment: { id: number; name: string } | null;
+  readonly featureState: FeatureState;
+  readonly multivariateValues: readonly MvValueWithOption[];
+}
+
+/** Every feature's effective flag for the identity (hide_disabled_flags honoured), ordered by feature id. */
+export async function identityFlags(
+  manager: EntityManager,
+  environment: Environment,
+  project: Project,
+  identity: Identity,
+): Promise<IdentityFlag[]> {
+  const base = await identityContext(manager, environment, identity);
+  const states = await manager
+    .getRepository(FeatureState)
+    .createQueryBuilder('fs')
+    .innerJoinAndSelect('fs.feature', 'f')
+    .leftJoinAndSelect('fs.featureSegment', 'fsg')
+    .where('fs.environment_id = :env', { env: environment.id })
+    .andWhere('f.deleted_at IS NULL')
+    .andWhere('(fs.identity_id IS NULL OR fs.identity_id = :identity)', { identity: identity.id })
+    .orderBy('fs.id')
+    .getMany();
+  const mvRows = states.length
+    ? await manager.getRepository(MultivariateFeatureStateValue).find({
+        where: { featureStateId: In(states.map((s) => s.id)) },
+        relations: { multivariateFeatureOption: true },
+        order: { id: 'ASC' },
+      })
+    : [];
+  const mvByState = new Map<number, MvValueWithOption[]>();
+  for (const mv of mvRows) {
+    const list = mvByState.get(mv.featureStateId) ?? [];
+    list.push(mv);
+    mvByState.set(mv.featureStateId, list);
+  }
+  const { segments, contexts } = await projectSegmentContexts(manager, project.id);
+  const matched = evaluate({ ...base, segments: contexts }).segments.map((s) => Number(s.metadata?.id));
+  const matchedOrder = new Map(matched.map((id, index) => [id, index]));
+  const segmentNames = new Map(segments.map((s) => [s.id, s.name]));
+
+  const defaults = new Map<number, FeatureState>();
+  const identityOverrides = new Map<number, FeatureState>();
+  const segmentWinners = new Map<number, FeatureState>();
+  for (const fs of states) {
+    if (fs.identityId !== null) identityOverrides.set(fs.featureId, fs);
+    else if (fs.featureSegment === null) defaults.set(fs.featureId, fs);
+    else if (matchedOrder.has(fs.featureSegment.segmentId)) {
+      const current = segmentWinners.get(fs.featureId);
+      if (!current || beats(fs, current, matchedOrder)) segmentWinners.set(fs.featureId, fs);
+    }
+  }
+
+  const chosen: { fs: FeatureState; by: IdentityFlag['overriddenBy'] }[] = [];
+  for (const [featureId, fallback] of defaults) {
+    const own = identityOverrides.get(featureId);
+    const segment = segmentWinners.get(featureId);
+    if (own) chosen.push({ fs: own, by: 'IDENTITY' });
+    else if (segment) chosen.push({ fs: segment, by: 'SEGMENT' });
+    else chosen.push({ fs: fallback, by: null });
+  }
+  chosen.sort((a, b) => a.fs.featureId - b.fs.featureId);
+
+  const features: Record<string, FeatureContext> = {};
+  for (const { fs } of chosen) features[`f${fs.featureId}`] = featureContext(fs, mvByState.get(fs.id));
+  const flags = evaluate({ ...base, features }).flags;
+
+  const hideDisabled = environment.hideDisabledFlags ?? project.hideDisabledFlags;
+  const out: IdentityFlag[] = [];
+  for (const { fs, by } of chosen) {
+    const flag = flags[`f${fs.featureId}`];
+    if (!flag) continue;
+    if (hideDisabled && !flag.enabled) continue;
+    const segmentId = by === 'SEGMENT' ? fs.featureSegment!.segmentId : null;
+    out.push({
+      feature: { id: fs.feature.id, name: fs.feature.name, type: fs.feature.type },
+      enabled: flag.enabled,
+      value: flag.value,
+      overriddenBy: by,
+      segment: segmentId !== null ? { id: segmentId, name: segmentNames.get(segmentId) ?? '' } : null,
+      featureState: fs,
+      multivariateValues: mvByState.get(fs.id) ?? [],
+    });
+  }
+  return out;
+}
+
+function beats(candidate: FeatureState, current: FeatureState, order: Map<number, number>): boolean {
+  const a = candidate.featureSegment!;
+  const b = current.featureSegment!;
+  if (a.priority !== b.priority) return a.priority < b.priority;
+  return (order.get(a.segmentId) ?? 0) < (order.get(b.segmentId) ?? 0);
+}
+
+/** Engine feature context of a state: named by an opaque key so that names never collide. */
+function featureContext(fs: FeatureState, mv: readonly MvValueWithOption[] | undefined): FeatureContext {
+  return {
+    key: String(fs.id),
+    name: `f${fs.featureId}`,
+    enabled: fs.enabled,
+    value: rawValue(fs),
+    variants: (mv ?? []).map((v) => ({
+      value: rawValue({
+        valueType: v.multivariateFeatureOption.type,
+        stringValue: v.multivariateFeatureOption.stringValue,
+        integerValue: v.multivariateFeatureOption.integerValue,
+        booleanValue: v.multivariateFeatureOption.booleanValue,
+      }),
+      weight: v.percentageAllocation,
+      priority: v.id,
+      key: v.multivariateFeatureOption.key,
+    })),
+  };
+}

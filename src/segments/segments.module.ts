@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { FeatureSegmentsController } from './feature-segments.controller';
+import { FeatureSegmentsService } from './feature-segments.service';
+import { SegmentsController } from './segments.controller';
+import { SegmentsService } from './segments.service';
+
+@Module({
+  controllers: [SegmentsController, FeatureSegmentsController],
+  providers: [SegmentsService, FeatureSegmentsService],
+  exports: [SegmentsService, FeatureSegmentsService],
+})
+export class SegmentsModule {}
