@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PermissionsModule } from './permissions/permissions.module';
 import { EnvironmentsModule } from './environments/environments.module';
+import { FeaturesModule } from './features/features.module';
 import { ProjectsModule } from './projects/projects.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
@@ -35,6 +36,7 @@ export class AppModule {
         OrganisationsModule,
         ProjectsModule,
         EnvironmentsModule,
+        FeaturesModule,
         PermissionsModule,
         MetricsModule.forRoot(config),
         TelemetryModule,

@@ -42,3 +42,145 @@ export function rawValue(v: TypedValue): string | number | boolean | null {
       return v.stringValue;
   }
 }
+
+/** Longest string value a feature state or multivariate option may hold (Flagsmith's FEATURE_VALUE_LIMIT). */
+export const FEATURE_VALUE_LIMIT = 20000;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** DRF-style errors of one value: `{"string_value": ["…"]}`. */
+export type ValueErrors = Record<string, string[]>;
+export type ValueResult = { ok: true; value: TypedValue } | { ok: false; errors: ValueErrors };
+
+const unicode = (s: string | null): TypedValue => ({
+  valueType: 'unicode',
+  stringValue: s,
+  integerValue: null,
+  booleanValue: null,
+});
+
+function checkString(s: string): ValueResult {
+  if (s.length > FEATURE_VALUE_LIMIT)
+    return {
+      ok: false,
+      errors: { string_value: [`Ensure this field has no more than ${FEATURE_VALUE_LIMIT} characters.`] },
+    };
+  return { ok: true, value: unicode(s) };
+}
+
+function checkInt(n: number): ValueResult {
+  if (n > INT32_MAX)
+    return {
+      ok: false,
+      errors: { integer_value: [`Ensure this value is less than or equal to ${INT32_MAX}.`] },
+    };
+  if (n < INT32_MIN)
+    return {
+      ok: false,
+      errors: { integer_value: [`Ensure this value is greater than or equal to ${INT32_MIN}.`] },
+    };
+  return { ok: true, value: { valueType: 'int', stringValue: null, integerValue: n, booleanValue: null } };
+}
+
+/**
+ * A raw JSON `feature_state_value` (environment / identity feature-state endpoints) typed by its JSON type, as
+ * Flagsmith does: string ⇒ unicode, integer ⇒ int, boolean ⇒ bool, null ⇒ unicode null; anything else (floats,
+ * objects, lists) is stored as its string form.
+ */
+export function typedValueFromRaw(value: unknown): ValueResult {
+  if (value === null || value === undefined) return { ok: true, value: unicode(null) };
+  if (typeof value === 'boolean')
+    return {
+      ok: true,
+      value: { valueType: 'bool', stringValue: null, integerValue: null, booleanValue: value },
+    };
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? checkInt(value) : checkString(String(value));
+  if (typeof value === 'string') return checkString(value);
+  return checkString(JSON.stringify(value));
+}
+
+const VALUE_TYPES: readonly FeatureValueType[] = ['unicode', 'int', 'bool'];
+const TRUE_VALUES = new Set<unknown>([true, 'true', 'True', 'TRUE', '1', 1, 'on', 'yes']);
+const FALSE_VALUES = new Set<unknown>([false, 'false', 'False', 'FALSE', '0', 0, 'off', 'no']);
+
+/**
+ * The typed value form `{type, string_value, integer_value, boolean_value}` (Flagsmith's FeatureStateValueSerializer
+ * and multivariate options): `type` defaults to unicode; each given column is validated and kept; the value read
+ * by evaluation is the column of `type`. Errors are keyed by the inner field name.
+ */
+export function typedValueFromForm(form: unknown): ValueResult {
+  if (typeof form !== 'object' || form === null || Array.isArray(form)) {
+    const got =
+      form === null
+        ? 'NoneType'
+        : Array.isArray(form)
+          ? 'list'
+          : typeof form === 'string'
+            ? 'str'
+            : typeof form;
+    return {
+      ok: false,
+      errors: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${got}.`] },
+    };
+  }
+  const f = form as Record<string, unknown>;
+  const errors: ValueErrors = {};
+  let valueType: FeatureValueType = 'unicode';
+  if (f.type !== undefined && f.type !== null && f.type !== '') {
+    if (typeof f.type === 'string' && (VALUE_TYPES as readonly string[]).includes(f.type))
+      valueType = f.type as FeatureValueType;
+    else
+      errors.type = [
+        `"${typeof f.type === 'string' ? f.type : JSON.stringify(f.type)}" is not a valid choice.`,
+      ];
+  }
+  let stringValue: string | null = null;
+  if (f.string_value !== undefined && f.string_value !== null) {
+    if (
+      typeof f.string_value === 'string' ||
+      typeof f.string_value === 'number' ||
+      typeof f.string_value === 'boolean'
+    ) {
+      const s =
+        typeof f.string_value === 'boolean' ? (f.string_value ? 'True' : 'False') : String(f.string_value);
+      const checked = checkString(s);
+      if (checked.ok) stringValue = s;
+      else Object.assign(errors, checked.errors);
+    } else errors.string_value = ['Not a valid string.'];
+  }
+  let integerValue: number | null = null;
+  if (f.integer_value !== undefined && f.integer_value !== null && f.integer_value !== '') {
+    const raw = f.integer_value;
+    const n =
+      typeof raw === 'number' && Number.isInteger(raw)
+        ? raw
+        : typeof raw === 'string' && /^\s*-?\d{1,15}\s*$/.test(raw)
+          ? Number(raw)
+          : undefined;
+    if (n === undefined) errors.integer_value = ['A valid integer is required.'];
+    else {
+      const checked = checkInt(n);
+      if (checked.ok) integerValue = n;
+      else Object.assign(errors, checked.errors);
+    }
+  }
+  let booleanValue: boolean | null = null;
+  if (f.boolean_value !== undefined && f.boolean_value !== null && f.boolean_value !== '') {
+    if (TRUE_VALUES.has(f.boolean_value)) booleanValue = true;
+    else if (FALSE_VALUES.has(f.boolean_value)) booleanValue = false;
+    else errors.boolean_value = ['Must be a valid boolean.'];
+  }
+  if (Object.keys(errors).length) return { ok: false, errors };
+  return { ok: true, value: { valueType, stringValue, integerValue, booleanValue } };
+}
+
+/** The typed form of stored columns, as Flagsmith serialises it. */
+export function valueFormJson(v: TypedValue) {
+  return {
+    type: v.valueType,
+    string_value: v.stringValue,
+    integer_value: v.integerValue,
+    boolean_value: v.booleanValue,
+  };
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { EnvironmentFeatureStatesController, FeatureStatesController } from './feature-states.controller';
+import { FeatureStateValuesService } from './feature-state-values.service';
+import { FeatureStatesService } from './feature-states.service';
+import { FeaturesController } from './features.controller';
+import { FeaturesService } from './features.service';
+import { MvOptionsService } from './mv-options.service';
+import { TagsController } from './tags.controller';
+import { TagsService } from './tags.service';
+
+/**
+ * Features, multivariate options, tags/owners and feature states (admin-api §4 tags, §6, §7). Exports
+ * FeatureStateValuesService (value typing + MV values of any feature state) and MvOptionsService for the segment
+ * and identity override modules.
+ */
+@Module({
+  controllers: [
+    FeaturesController,
+    TagsController,
+    EnvironmentFeatureStatesController,
+    FeatureStatesController,
+  ],
+  providers: [
+    FeatureStateValuesService,
+    FeaturesService,
+    MvOptionsService,
+    FeatureStatesService,
+    TagsService,
+  ],
+  exports: [FeatureStateValuesService, MvOptionsService, FeaturesService],
+})
+export class FeaturesModule {}
