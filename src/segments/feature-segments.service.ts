@@ -263,7 +263,9 @@ export class FeatureSegmentsService {
       itemErrors.push(v.errors);
       if (v.valid) pairs.push({ id: id!, priority: priority! });
     }
-    if (itemErrors.some((e) => Object.keys(e).length > 0)) throw new BadRequestException(itemErrors);
+    // DRF answers a list of per-item errors; the error pipeline serves objects, so report the first bad item.
+    const firstBad = itemErrors.find((e) => Object.keys(e).length > 0);
+    if (firstBad) throw new BadRequestException(firstBad);
     if (pairs.length === 0) return [];
     const ids = [...new Set(pairs.map((p) => p.id))];
     if (ids.length !== pairs.length) throw badRequestDetail('Each feature segment may only be given once.');
