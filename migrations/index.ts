@@ -2,6 +2,7 @@ import { Initial1764140000000 } from './1764140000000-Initial';
 import { DataModel1764200000000 } from './1764200000000-DataModel';
 import { SdkUsage1764300000000 } from './1764300000000-SdkUsage';
 import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports';
+import { OAuthOneTimeKeys1764600000000 } from './1764600000000-OAuthOneTimeKeys';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   DataModel1764200000000,
   SdkUsage1764300000000,
   TelemetryReports1764400000000,
+  OAuthOneTimeKeys1764600000000,
 ];

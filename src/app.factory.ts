@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { installPassportReplyShim } from './auth/oauth/passport-fastify';
 import { AppConfig } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { installHttpPipeline } from './http/http-pipeline';
@@ -22,6 +23,7 @@ export async function createApp(
     bodyParser: false,
   });
   await installHttpPipeline(app, config, logger);
+  installPassportReplyShim(app);
   return app;
 }
 

@@ -7,6 +7,7 @@ import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
 import { EmailModule } from './email/email.module';
 import { AuthModule } from './auth/auth.module';
+import { OAuthModule } from './auth/oauth/oauth.module';
 import { SchemaSettingsModule } from './common/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
@@ -33,6 +34,7 @@ export class AppModule {
         EmailModule,
         AuthModule,
         UsersModule,
+        OAuthModule,
         OrganisationsModule,
         ProjectsModule,
         EnvironmentsModule,

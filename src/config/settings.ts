@@ -301,8 +301,8 @@ export const SETTINGS = {
     doc: 'Google userinfo endpoint',
     group: 'OAuth',
   }),
-  OAUTH_REDIRECT_URL: optionalStr({
-    doc: '(flagport) Frontend URL the OAuth redirect flow returns to with a one-time ?code=',
+  OAUTH_REDIRECT_URL: url(undefined, {
+    doc: '(flagport) Frontend URL the OAuth redirect flows (GET /api/v1/auth/oauth/{github,google}/login/) return to with a one-time ?code= for POST /api/v1/auth/oauth/exchange/ (or ?error=&error_description=); unset = redirect flows off',
     group: 'OAuth',
   }),
 

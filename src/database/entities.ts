@@ -1,4 +1,5 @@
 import { AuditLog } from '../audit/audit-log.entity';
+import { OAuthOneTimeKey } from '../auth/oauth/oauth-one-time-key.entity';
 import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
 import {
   Feature,
@@ -38,6 +39,7 @@ export const ENTITIES = [
   User,
   AuthToken,
   LoginFailure,
+  OAuthOneTimeKey,
   Organisation,
   OrganisationMembership,
   UserGroup,

@@ -104,7 +104,8 @@ export class AccountsService {
     });
   }
 
-  private async hasInvite(manager: EntityManager, email: string, hash?: string): Promise<boolean> {
+  /** Whether a sign-up for this email counts as invited: an email invite, or a valid invite link hash. */
+  async hasInvite(manager: EntityManager, email: string, hash?: string): Promise<boolean> {
     const byEmail = await manager
       .getRepository(Invite)
       .createQueryBuilder('i')
