@@ -89,7 +89,7 @@ export class AuditController {
       .leftJoinAndSelect('a.author', 'author')
       .leftJoinAndSelect('a.environment', 'environment')
       .leftJoinAndSelect('a.project', 'project')
-      .orderBy('a.created_date', 'DESC')
+      .orderBy('a.createdDate', 'DESC')
       .addOrderBy('a.id', 'DESC');
   }
 
