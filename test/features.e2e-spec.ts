@@ -623,6 +623,52 @@ describe('features (admin-api §6, §4 tags/owners)', () => {
     });
   });
 
+  describe('multivariate options inside a feature update', () => {
+    it('an unchanged list is a no-op for CREATE_FEATURE users; changes need project admin and sync the options', async () => {
+      const { project, dev, base } = await setup('MvSync');
+      const created = await call('POST', base, {
+        auth: admin.token,
+        body: {
+          name: 'synced',
+          multivariate_options: [
+            { type: 'unicode', string_value: 'a', default_percentage_allocation: 30 },
+            { type: 'unicode', string_value: 'b', default_percentage_allocation: 20 },
+          ],
+        },
+      });
+      const [a, b] = created.body.multivariate_options;
+      const creator = await member(project.id, ['CREATE_FEATURE']);
+      const url = `${base}${created.body.id}/`;
+      const same = await call('PUT', url, {
+        auth: creator.token,
+        body: { ...created.body, description: 'edited' },
+      });
+      expect(same.status).toBe(200);
+      expect(same.body.description).toBe('edited');
+      const changed = {
+        multivariate_options: [
+          { ...a, string_value: 'A' },
+          { type: 'int', integer_value: 3, default_percentage_allocation: 5 },
+        ],
+      };
+      expect((await call('PATCH', url, { auth: creator.token, body: changed })).status).toBe(403);
+      const synced = await call('PATCH', url, { auth: admin.token, body: changed });
+      expect(synced.status).toBe(200);
+      expect(synced.body.multivariate_options).toEqual([
+        expect.objectContaining({ id: a.id, string_value: 'A' }),
+        expect.objectContaining({ type: 'int', integer_value: 3, default_percentage_allocation: 5 }),
+      ]);
+      expect(await db('SELECT 1 FROM multivariate_feature_options WHERE id = $1', [b.id])).toEqual([]);
+      expect(
+        await db<{ pct: number }>(
+          `SELECT v.percentage_allocation AS pct FROM multivariate_feature_state_values v
+             JOIN feature_states s ON s.id = v.feature_state_id WHERE s.feature_id = $1 AND s.environment_id = $2 ORDER BY v.multivariate_feature_option_id`,
+          [created.body.id, dev.id],
+        ),
+      ).toEqual([{ pct: 30 }, { pct: 5 }]);
+    });
+  });
+
   describe('owners and tags', () => {
     it('add/remove owners and group owners answer the project-feature shape; unknown users are refused', async () => {
       const { project, base } = await setup('Owners');
