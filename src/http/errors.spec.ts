@@ -7,8 +7,7 @@ import {
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { ValidationError } from 'class-validator';
-import { badRequest, fieldErrors, mapError, validationErrorBody, validationExceptionFactory } from './errors';
+import { mapError } from './errors';
 
 const req = { method: 'GET', url: '/api/v1/x/' };
 
@@ -88,31 +87,5 @@ describe('error mapping to Flagsmith bodies', () => {
     expect(mapped).toEqual({ status: 500, body: { detail: 'A server error occurred.' }, unexpected: true });
     expect(mapError('a string', req).status).toBe(500);
     expect(mapError(new InternalServerErrorException(), req).unexpected).toBe(true);
-  });
-
-  it('validationErrorBody turns class-validator results into DRF field errors', () => {
-    const child = Object.assign(new ValidationError(), {
-      property: 'value',
-      constraints: { isString: 'value must be a string' },
-    });
-    const errors = [
-      Object.assign(new ValidationError(), {
-        property: 'name',
-        constraints: { isNotEmpty: 'name should not be empty', maxLength: 'name is too long' },
-      }),
-      Object.assign(new ValidationError(), { property: 'trait', children: [child] }),
-    ];
-    expect(validationErrorBody(errors)).toEqual({
-      name: ['name should not be empty', 'name is too long'],
-      trait: { value: ['value must be a string'] },
-    });
-    expect(validationExceptionFactory(errors).getResponse()).toEqual(validationErrorBody(errors));
-  });
-
-  it('fieldErrors and badRequest build 400s in Flagsmith’s shapes', () => {
-    expect(fieldErrors('name', 'Too long.').getResponse()).toEqual({ name: ['Too long.'] });
-    expect(fieldErrors({ a: 'x', b: ['y', 'z'] }).getResponse()).toEqual({ a: ['x'], b: ['y', 'z'] });
-    expect(badRequest('Invalid.').getResponse()).toEqual({ detail: 'Invalid.' });
-    expect(badRequest('Invalid.').getStatus()).toBe(400);
   });
 });

@@ -1,12 +1,4 @@
-import {
-  ArgumentsHost,
-  BadRequestException,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  HttpStatus,
-} from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from '../logging/logger';
@@ -22,44 +14,6 @@ export type ErrorBody = DetailBody | FieldErrorsBody | unknown[] | object;
 
 /** Key DRF uses for errors that belong to the whole object rather than one field. */
 export const NON_FIELD_ERRORS = 'non_field_errors';
-
-/**
- * Field errors from class-validator results (as ValidationPipe collects them) in DRF's shape:
- * `{"name": ["name should not be empty"], "nested": {"inner": ["…"]}}`.
- */
-export function validationErrorBody(errors: readonly ValidationError[]): FieldErrorsBody {
-  const body: FieldErrorsBody = {};
-  for (const error of errors) {
-    if (error.children && error.children.length > 0) {
-      body[error.property] = validationErrorBody(error.children);
-    } else {
-      body[error.property] = Object.values(error.constraints ?? {});
-    }
-  }
-  return body;
-}
-
-/** A 400 whose body is `{"field": ["message"]}`; pass a record of fields, or one field and its messages. */
-export function fieldErrors(fields: Record<string, string | string[]>): BadRequestException;
-export function fieldErrors(field: string, ...messages: string[]): BadRequestException;
-export function fieldErrors(
-  fieldsOrField: string | Record<string, string | string[]>,
-  ...messages: string[]
-): BadRequestException {
-  const fields = typeof fieldsOrField === 'string' ? { [fieldsOrField]: messages } : fieldsOrField;
-  const body: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(fields)) body[key] = Array.isArray(value) ? value : [value];
-  return new BadRequestException(body);
-}
-
-/** For `new ValidationPipe({ exceptionFactory: validationExceptionFactory })` in the modules that use one. */
-export const validationExceptionFactory = (errors: ValidationError[]): BadRequestException =>
-  new BadRequestException(validationErrorBody(errors));
-
-/** A 400 `{"detail": "…"}`. */
-export function badRequest(detail: string): BadRequestException {
-  return new BadRequestException({ detail });
-}
 
 const STATUS_DETAIL: Record<number, string> = {
   400: 'Bad request.',
