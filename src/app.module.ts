@@ -14,6 +14,7 @@ import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { SdkModule } from './sdk/sdk.module';
+import { OfrepModule } from './ofrep/ofrep.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { SegmentsModule } from './segments/segments.module';
@@ -31,6 +32,7 @@ export class AppModule {
         DatabaseModule.forRoot(db, config),
         HealthModule,
         SdkModule,
+        OfrepModule,
         EmailModule,
         AuthModule,
         UsersModule,

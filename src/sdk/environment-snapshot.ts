@@ -171,6 +171,17 @@ export class EnvironmentSnapshot {
   }
 
   /**
+   * What `identityFlags` evaluates, for other evaluators of this snapshot (src/ofrep/): the document without
+   * identity overrides, and the identity's stored overrides as a document of their own (undefined: none).
+   */
+  evaluationInputs(identifier: string): {
+    readonly document: EnvironmentDocument;
+    readonly overrides: EnvironmentDocument | undefined;
+  } {
+    return { document: this.remoteDocument, overrides: this.overrides.get(identifier)?.document };
+  }
+
+  /**
    * Remote evaluation for an identity (spec/sdk-api.md §2/§3, engine.md §7): identity override > segment override >
    * environment default, multivariate bucketing on `"<client key>_<identifier>"` exactly as local evaluation does.
    * `withOverrides` = false for identities that do not exist (transient), which have no stored overrides.

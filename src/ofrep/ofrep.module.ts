@@ -1,0 +1,23 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { EnvironmentSnapshots } from '../sdk/environment-snapshots';
+import { SdkModule } from '../sdk/sdk.module';
+import { registerOfrepRoutes } from './ofrep.routes';
+
+/**
+ * OpenFeature Remote Evaluation Protocol (spec/ofrep.md): `POST /ofrep/v1/evaluate/flags/{key}` and
+ * `POST /ofrep/v1/evaluate/flags`, evaluated by the SDK engine over the SDK snapshot cache (raw Fastify routes,
+ * as the SDK endpoints are).
+ */
+@Module({ imports: [SdkModule] })
+export class OfrepModule implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly snapshots: EnvironmentSnapshots,
+  ) {}
+
+  onModuleInit(): void {
+    registerOfrepRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.snapshots);
+  }
+}
