@@ -4,7 +4,7 @@
  */
 import { compileContextPath, compileValueGetter, resolveContextPath, type Scope } from './context-path';
 import { hashedPercentage } from './hashing';
-import { compareSemver, parseSemver } from './semver';
+import { compareSemver, parseSemver, parseSemverCached } from './semver';
 import { Operator, type ConditionValue, type SegmentCondition } from './types';
 
 export type Predicate = (scope: Scope) => boolean;
@@ -39,15 +39,20 @@ export function compileRegex(source: string): RegExp | null {
   return regex;
 }
 
+const JSON_ARRAY_START = /^[ \t\n\r]*\[/;
+
 /** The accepted items of an IN condition: a list, a JSON array (string items only), or CSV items. */
 export function inConditionItems(value: ConditionValue | undefined): ReadonlySet<string> {
   if (Array.isArray(value)) return new Set(value);
   if (typeof value !== 'string') return new Set();
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    parsed = undefined;
+  // Only text starting with `[` (after JSON whitespace) can parse to an array; skip the throwing parse otherwise.
+  if (JSON_ARRAY_START.test(value)) {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
   }
   if (Array.isArray(parsed)) {
     return new Set(parsed.filter((item): item is string => typeof item === 'string'));
@@ -98,7 +103,7 @@ function semverMatcher(operator: string, stripped: string): ValueMatcher {
     const conditionVersion = parseSemver(stripped);
     if (conditionVersion === null) return never;
     return (traitValue) => {
-      const version = parseSemver(traitValue);
+      const version = parseSemverCached(traitValue);
       return version !== null && predicate(compareSemver(version, conditionVersion));
     };
   };

@@ -89,6 +89,11 @@ function ownMember(value: unknown, name: string): unknown {
 /** Value at a compiled path, or undefined when it does not exist or the path is unsupported. */
 export function resolveContextPath(path: ContextPath, scope: Scope): unknown {
   if (path === null) return undefined;
+  if (path.length === 2 && path[0] === 'identity') {
+    // The enriched identity is a plain object with own `identifier`, `key` and `traits`.
+    if (path[1] === 'identifier') return scope.identity.identifier;
+    if (path[1] === 'key') return scope.identity.key;
+  }
   let value: unknown = { ...scope.root, identity: scope.identity };
   if (path.length > 0) {
     value = path[0] === 'identity' ? scope.identity : ownMember(scope.root, path[0]);
@@ -99,7 +104,10 @@ export function resolveContextPath(path: ContextPath, scope: Scope): unknown {
 
 /** Own-property trait lookup (inherited names such as `toString` are never traits). */
 export function traitValue(traits: Traits, name: string): TraitValue | undefined {
-  return Object.hasOwn(traits, name) ? traits[name] : undefined;
+  const value = traits[name];
+  // Object.prototype only provides functions and objects, so primitives read here are own values.
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return value;
+  return Object.hasOwn(traits, name) ? value : undefined;
 }
 
 const TRAIT_DOT_PATH = /^\$\.identity\.traits\.(.+)$/;

@@ -5,6 +5,7 @@
  *
  * Reproduce a failure with `FC_SEED=<seed> npx jest libs/engine/src/engine.oracle.spec.ts`.
  */
+import { deepStrictEqual } from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { evaluate } from './engine';
@@ -73,19 +74,21 @@ interface IdentityCase {
   readonly traits: Record<string, TraitValue>;
 }
 
-/** Document → result exactly as the SDK computes it in local-evaluation mode. */
-function oracleDocumentResult(document: EnvironmentDocument, identity?: IdentityCase): OracleResult {
+/** Document → result exactly as the SDK computes it in local-evaluation mode (environment model built once). */
+function oracleDocumentEvaluator(document: EnvironmentDocument): (identity?: IdentityCase) => OracleResult {
   const environment = oracleEnvironments.buildEnvironmentModel(document);
-  if (!identity) {
-    return oracleEngine.getEvaluationResult(
-      oracleMappers.getEvaluationContext(environment, undefined, undefined, true),
+  return (identity) => {
+    if (!identity) {
+      return oracleEngine.getEvaluationResult(
+        oracleMappers.getEvaluationContext(environment, undefined, undefined, true),
+      );
+    }
+    const traits = Object.entries(identity.traits).map(
+      ([key, value]) => new oracleEngine.TraitModel(key, value),
     );
-  }
-  const traits = Object.entries(identity.traits).map(
-    ([key, value]) => new oracleEngine.TraitModel(key, value),
-  );
-  const model = new oracleEngine.IdentityModel('0', traits, [], environment.apiKey, identity.identifier);
-  return oracleEngine.getEvaluationResult(oracleMappers.getEvaluationContext(environment, model));
+    const model = new oracleEngine.IdentityModel('0', traits, [], environment.apiKey, identity.identifier);
+    return oracleEngine.getEvaluationResult(oracleMappers.getEvaluationContext(environment, model));
+  };
 }
 
 function withoutVariant(result: EvaluationResult): OracleResult {
@@ -536,9 +539,17 @@ function runProperty<T>(arbitrary: fc.Arbitrary<T>, numRuns: number, check: (val
   try {
     fc.assert(fc.property(arbitrary, check), { numRuns, seed });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // Errors may come from another realm (node:assert), so read messages structurally.
+    const messageOf = (value: unknown): string =>
+      typeof value === 'object' && value !== null && 'message' in value
+        ? String(value.message)
+        : String(value);
+    const cause = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
     throw new Error(
-      `Disagreement with flagsmith-nodejs (seed=${seed}; rerun with FC_SEED=${seed}):\n${message}`,
+      `Disagreement with flagsmith-nodejs (seed=${seed}; rerun with FC_SEED=${seed}):\n${messageOf(error)}` +
+        (cause === undefined
+          ? ''
+          : `\n\nOurs vs oracle (actual = ours, expected = oracle):\n${messageOf(cause)}`),
     );
   }
 }
@@ -549,33 +560,36 @@ describe('engine vs flagsmith-nodejs 8.1.2 engine (differential, fast-check)', (
       fc.tuple(documentArb, fc.array(identityArb, { minLength: 1, maxLength: 3 })),
       10_000,
       ([doc, ids]) => {
-        expect(withoutVariant(evaluateDocument(doc))).toEqual(oracleDocumentResult(doc));
+        const oracle = oracleDocumentEvaluator(doc);
+        const environmentResult = evaluateDocument(doc);
+        deepStrictEqual(withoutVariant(environmentResult), oracle());
+        deepStrictEqual(
+          getEnvironmentFlags(doc).map((f) => [f.featureName, f.value, f.reason, f.variant]),
+          Object.values(environmentResult.flags).map((f) => [f.name, f.value, f.reason, f.variant]),
+        );
         for (const identity of ids) {
           const ours = evaluateDocument(doc, identity);
-          expect(withoutVariant(ours)).toEqual(oracleDocumentResult(doc, identity));
-
+          deepStrictEqual(withoutVariant(ours), oracle(identity));
           const flags = getIdentityFlags(doc, identity.identifier, identity.traits);
-          expect(flags.map((f) => [f.featureName, f.enabled, f.value, f.reason, f.variant])).toEqual(
+          deepStrictEqual(
+            flags.map((f) => [f.featureName, f.enabled, f.value, f.reason, f.variant]),
             Object.values(ours.flags).map((f) => [f.name, f.enabled, f.value, f.reason, f.variant]),
           );
         }
-        expect(getEnvironmentFlags(doc).map((f) => [f.featureName, f.value, f.reason, f.variant])).toEqual(
-          Object.values(evaluateDocument(doc).flags).map((f) => [f.name, f.value, f.reason, f.variant]),
-        );
       },
     );
   }, 120_000);
 
   it('evaluation context → same flags and segments as the node SDK, for 5 000 random contexts', () => {
     runProperty(contextArb, 5_000, (context) => {
-      expect(withoutVariant(evaluate(context))).toEqual(oracleEngine.getEvaluationResult(context));
+      deepStrictEqual(withoutVariant(evaluate(context)), oracleEngine.getEvaluationResult(context));
     });
   }, 120_000);
 
   it('single condition + correlated trait → same segment match as the node SDK, for 20 000 random conditions', () => {
     runProperty(conditionCaseArb, 20_000, (testCase) => {
       const context = singleConditionContext(testCase);
-      expect(evaluate(context).segments).toEqual(oracleEngine.getEvaluationResult(context).segments);
+      deepStrictEqual(evaluate(context).segments, oracleEngine.getEvaluationResult(context).segments);
     });
   }, 120_000);
 });

@@ -64,8 +64,8 @@ export function evaluate(context: EvaluationContext): EvaluationResult {
   const flags: Record<string, FlagResult> = {};
   for (const feature of context.features ? featuresOf(context.features) : []) {
     const winner = winners.get(feature.context.name);
-    const chosen = winner ? winner.override.feature : feature;
-    const outcome = resolveFeature(chosen, identity?.key, winner?.segment.context.name);
+    const chosen = winner ? winner.feature : feature;
+    const outcome = resolveFeature(chosen, identity?.key, winner?.segmentName);
     setOwn(flags, chosen.context.name, flagResult(chosen.context, outcome));
   }
   return { flags, segments: matched.map((segment) => segment.result) };

@@ -40,6 +40,8 @@ export interface CompiledOverride {
   readonly feature: CompiledFeature;
   /** Missing priority ⇒ +Infinity (weakest). */
   readonly priority: number;
+  /** Name of the segment the override belongs to (for the reason). */
+  readonly segmentName: string;
 }
 
 export interface CompiledSegment {
@@ -133,26 +135,23 @@ export function compileSegment(
   return {
     context: segment,
     matches,
-    overrides: overrides.map((o) => ({ feature: compileFeature(o), priority: o.priority ?? Infinity })),
+    overrides: overrides.map((o) => ({
+      feature: compileFeature(o),
+      priority: o.priority ?? Infinity,
+      segmentName: segment.name,
+    })),
     result: segmentResult(segment),
   };
 }
 
-export interface WinningOverride {
-  readonly override: CompiledOverride;
-  readonly segment: CompiledSegment;
-}
-
 /** Per feature name, the override with the lowest priority; ties keep the first seen (spec/engine.md §3). */
-export function collectOverrides(matched: readonly CompiledSegment[]): Map<string, WinningOverride> {
-  const winners = new Map<string, WinningOverride>();
+export function collectOverrides(matched: readonly CompiledSegment[]): Map<string, CompiledOverride> {
+  const winners = new Map<string, CompiledOverride>();
   for (const segment of matched) {
     for (const override of segment.overrides) {
       const name = override.feature.context.name;
       const current = winners.get(name);
-      if (current === undefined || override.priority < current.override.priority) {
-        winners.set(name, { override, segment });
-      }
+      if (current === undefined || override.priority < current.priority) winners.set(name, override);
     }
   }
   return winners;

@@ -36,7 +36,6 @@ import {
   type CompiledFeature,
   type CompiledSegment,
   type FeatureOutcome,
-  type WinningOverride,
 } from './evaluator';
 import type {
   EvaluationContext,
@@ -322,23 +321,21 @@ function matchedSegments(env: CompiledEnvironment, identity: EnrichedIdentity): 
   return matched;
 }
 
-interface FlagEvaluation {
-  readonly feature: CompiledFeature;
-  readonly winner: WinningOverride | undefined;
-  readonly outcome: FeatureOutcome;
-}
-
-function evaluateFlags(
+/** Maps every feature to `build(winning feature, outcome)`, in document order. */
+function evaluateFlags<T>(
   env: CompiledEnvironment,
   identity: EnrichedIdentity | undefined,
   matched: readonly CompiledSegment[],
-): FlagEvaluation[] {
-  const winners = collectOverrides(matched);
-  return env.features.map((base) => {
-    const winner = winners.size > 0 ? winners.get(base.context.name) : undefined;
-    const feature = winner ? winner.override.feature : base;
-    return { feature, winner, outcome: resolveFeature(feature, identity?.key, winner?.segment.context.name) };
-  });
+  build: (feature: CompiledFeature, outcome: FeatureOutcome) => T,
+): T[] {
+  const winners = matched.length > 0 ? collectOverrides(matched) : undefined;
+  const results: T[] = [];
+  for (const base of env.features) {
+    const winner = winners?.get(base.context.name);
+    const feature = winner ? winner.feature : base;
+    results.push(build(feature, resolveFeature(feature, identity?.key, winner?.segmentName)));
+  }
+  return results;
 }
 
 /**
@@ -350,13 +347,17 @@ export function evaluateDocument(document: EnvironmentDocument, identity?: Ident
   const enriched = identity ? enrichedIdentity(env, identity) : undefined;
   const matched = enriched ? matchedSegments(env, enriched) : [];
   const flags: Record<string, FlagResult> = {};
-  for (const { feature, outcome } of evaluateFlags(env, enriched, matched)) {
-    setOwn(flags, feature.context.name, flagResult(feature.context, outcome));
-  }
+  evaluateFlags(env, enriched, matched, (feature, outcome) =>
+    setOwn(flags, feature.context.name, flagResult(feature.context, outcome)),
+  );
   return { flags, segments: matched.map((segment) => segment.result) };
 }
 
-function evaluatedFlag(env: CompiledEnvironment, { feature, outcome }: FlagEvaluation): EvaluatedFlag {
+function evaluatedFlag(
+  env: CompiledEnvironment,
+  feature: CompiledFeature,
+  outcome: FeatureOutcome,
+): EvaluatedFlag {
   const origin = env.origins.get(feature)!;
   const documentFeature = origin.featureState.feature;
   return {
@@ -376,7 +377,7 @@ function evaluatedFlag(env: CompiledEnvironment, { feature, outcome }: FlagEvalu
 /** Environment flags (no identity: no segments, no multivariate split), in document order. */
 export function getEnvironmentFlags(document: EnvironmentDocument): EvaluatedFlag[] {
   const env = compileEnvironment(document);
-  return evaluateFlags(env, undefined, []).map((evaluation) => evaluatedFlag(env, evaluation));
+  return evaluateFlags(env, undefined, [], (feature, outcome) => evaluatedFlag(env, feature, outcome));
 }
 
 /** Flags for an identity: identity overrides > segment overrides > environment defaults, multivariate resolved. */
@@ -387,8 +388,8 @@ export function getIdentityFlags(
 ): EvaluatedFlag[] {
   const env = compileEnvironment(document);
   const identity = enrichedIdentity(env, { identifier, traits });
-  return evaluateFlags(env, identity, matchedSegments(env, identity)).map((evaluation) =>
-    evaluatedFlag(env, evaluation),
+  return evaluateFlags(env, identity, matchedSegments(env, identity), (feature, outcome) =>
+    evaluatedFlag(env, feature, outcome),
   );
 }
 

@@ -49,6 +49,21 @@ export function parseSemver(input: unknown): SemVer | null {
   return { major, minor, patch, prerelease, version };
 }
 
+const cache = new Map<string, SemVer | null>();
+const CACHE_LIMIT = 10_000;
+
+/** parseSemver() memoised for strings (trait values repeat a lot across evaluations). */
+export function parseSemverCached(input: unknown): SemVer | null {
+  if (typeof input !== 'string') return null;
+  let parsed = cache.get(input);
+  if (parsed === undefined) {
+    parsed = parseSemver(input);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(input, parsed);
+  }
+  return parsed;
+}
+
 function compareNumbers(a: number, b: number): number {
   return a === b ? 0 : a < b ? -1 : 1;
 }
