@@ -385,15 +385,89 @@ describe('identities (admin)', () => {
       expect(missing.status).toBe(404);
     });
 
+    it('an override carries multivariate values: created, replaced by a PATCH list, copied by clone-from-given-identity', async () => {
+      const feature = await insertFeature(t, w.project.id, 'mv override', {
+        value: 'control',
+        variants: [
+          { value: 'red', percentage: 50 },
+          { value: 'blue', percentage: 50 },
+        ],
+      });
+      const [red, blue] = feature.options;
+      const source = await identity('mv-source');
+      const target = await identity('mv-target');
+      const url = `${base}${source.id}/featurestates/`;
+      const created = await call('POST', url, {
+        auth: w.admin.token,
+        body: {
+          feature: feature.id,
+          enabled: true,
+          multivariate_feature_state_values: [
+            { multivariate_feature_option: red, percentage_allocation: 100 },
+            { multivariate_feature_option: blue, percentage_allocation: 0 },
+          ],
+        },
+      });
+      expect(created.status).toBe(201);
+      // No value given: what any new state gets; projects prevent flag defaults unless told otherwise (no value).
+      expect(created.body.feature_state_value).toBeNull();
+      expect(created.body.multivariate_feature_state_values).toEqual([
+        { id: expect.any(Number), multivariate_feature_option: red, percentage_allocation: 100 },
+        { id: expect.any(Number), multivariate_feature_option: blue, percentage_allocation: 0 },
+      ]);
+      const patched = await call('PATCH', `${url}${created.body.id}/`, {
+        auth: w.admin.token,
+        body: {
+          multivariate_feature_state_values: [
+            { multivariate_feature_option: blue, percentage_allocation: 100 },
+          ],
+        },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body.multivariate_feature_state_values).toEqual([
+        { id: expect.any(Number), multivariate_feature_option: blue, percentage_allocation: 100 },
+      ]);
+      const cloned = await call('POST', `${base}${target.id}/featurestates/clone-from-given-identity/`, {
+        auth: w.admin.token,
+        body: { source_identity_id: source.id },
+      });
+      expect(cloned.status).toBe(200);
+      const copies = await call('GET', `${base}${target.id}/featurestates/`, { auth: w.admin.token });
+      expect(copies.body.results).toEqual([
+        expect.objectContaining({
+          feature: feature.id,
+          enabled: true,
+          feature_state_value: null,
+          identity: { id: target.id, identifier: 'mv-target' },
+          multivariate_feature_state_values: [
+            { id: expect.any(Number), multivariate_feature_option: blue, percentage_allocation: 100 },
+          ],
+        }),
+      ]);
+      expect(copies.body.results[0].id).not.toBe(created.body.id);
+    });
+
     it.each([
       ['no feature', { enabled: true }, 'detail'],
       ['a feature that is not a pk', { feature: 'abc' }, 'feature'],
       ['an unknown feature', { feature: 999999 }, 'feature'],
       ['enabled not a boolean', { feature: 'FEATURE', enabled: 'sometimes' }, 'enabled'],
+      // Flagsmith reports the value serializer's own errors: the column is named.
       [
         'a 20001-character value',
         { feature: 'FEATURE', feature_state_value: 'v'.repeat(20001) },
-        'feature_state_value',
+        'string_value',
+      ],
+      ['an integer beyond 32 bits', { feature: 'FEATURE', feature_state_value: 2 ** 40 }, 'integer_value'],
+      [
+        'multivariate values over 100%',
+        { feature: 'FEATURE', multivariate_feature_state_values: 'OVER' },
+        'non_field_errors',
+      ],
+      [
+        'an unknown multivariate option',
+        { feature: 'FEATURE', multivariate_feature_state_values: 'UNKNOWN' },
+        'multivariate_feature_state_values',
       ],
       [
         'multivariate values not a list',
@@ -404,6 +478,15 @@ describe('identities (admin)', () => {
       const feature = await insertFeature(t, w.project.id, `bad override ${_label}`);
       const i = await identity(`bad-override ${_label}`);
       if (body.feature === 'FEATURE') body.feature = feature.id;
+      if (body.multivariate_feature_state_values === 'OVER')
+        body.multivariate_feature_state_values = [1, 2].map((option) => ({
+          multivariate_feature_option: option,
+          percentage_allocation: 60,
+        }));
+      if (body.multivariate_feature_state_values === 'UNKNOWN')
+        body.multivariate_feature_state_values = [
+          { multivariate_feature_option: 999999, percentage_allocation: 5 },
+        ];
       const counts = await tableCounts(t);
       const res = await call('POST', `${base}${i.id}/featurestates/`, { auth: w.admin.token, body });
       expect(res.status).toBe(400);

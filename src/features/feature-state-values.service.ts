@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
-import { BodyReader, isPlainObject, toInteger } from '../common/validation';
+import { BodyReader, isPlainObject, MESSAGES, toInteger } from '../common/validation';
 import { Environment } from '../environments/environment.entity';
 import { Project } from '../projects/project.entity';
 import {
@@ -46,6 +46,16 @@ export function assertNoErrors(v: BodyReader, nested: NestedErrors = {}): void {
 
 export const MV_SUM_MESSAGE = 'Multivariate percentage values exceed 100%.';
 
+/** Python's name for a JSON value's type, as DRF puts it in "received …" messages. */
+function pythonTypeName(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return 'dict';
+}
+
 /**
  * The feature-state value and multivariate logic shared by every feature-state writer (environment defaults here,
  * segment overrides in src/segments, identity overrides in src/identities). Typical use inside the caller's
@@ -89,16 +99,20 @@ export class FeatureStateValuesService {
     }
     const mv = this.parseMvValues(v.raw('multivariate_feature_state_values'));
     if (mv.errors !== undefined) errors.multivariate_feature_state_values = mv.errors;
+    // Flagsmith checks the sum in the state serializer's validate(): a top-level non-field error.
+    else if (mv.nonFieldErrors !== undefined) errors.non_field_errors = mv.nonFieldErrors;
     else if (mv.values !== undefined) changes.mvValues = mv.values;
     return { changes, errors };
   }
 
-  /** Structural checks of a `multivariate_feature_state_values` list (absent/null → `values` undefined). */
-  parseMvValues(raw: unknown): { values?: MvValueInput[]; errors?: unknown } {
+  /**
+   * Structural checks of a `multivariate_feature_state_values` list (absent/null → `values` undefined): `errors`
+   * belong under the list's field, `nonFieldErrors` (allocations over 100 %) at the top level.
+   */
+  parseMvValues(raw: unknown): { values?: MvValueInput[]; errors?: unknown; nonFieldErrors?: string[] } {
     if (raw === undefined || raw === null) return {};
     if (!Array.isArray(raw)) {
-      const got = isPlainObject(raw) ? 'dict' : typeof raw === 'string' ? 'str' : typeof raw;
-      return { errors: { non_field_errors: [`Expected a list of items but got type "${got}".`] } };
+      return { errors: { non_field_errors: [MESSAGES.list(raw)] } };
     }
     const values: MvValueInput[] = [];
     const itemErrors: Record<string, string[]>[] = [];
@@ -106,14 +120,14 @@ export class FeatureStateValuesService {
     for (const item of raw) {
       const e: Record<string, string[]> = {};
       if (!isPlainObject(item)) {
-        e.non_field_errors = ['Invalid data. Expected a dictionary, but got ' + typeof item + '.'];
+        e.non_field_errors = [MESSAGES.object(item)];
       } else {
         const option = toInteger(item.multivariate_feature_option);
         if (item.multivariate_feature_option === undefined || item.multivariate_feature_option === null)
           e.multivariate_feature_option = ['This field is required.'];
         else if (option === undefined || option < 1)
           e.multivariate_feature_option = [
-            `Incorrect type. Expected pk value, received ${typeof item.multivariate_feature_option}.`,
+            `Incorrect type. Expected pk value, received ${pythonTypeName(item.multivariate_feature_option)}.`,
           ];
         const pct = item.percentage_allocation;
         let n: number | undefined;
@@ -132,7 +146,7 @@ export class FeatureStateValuesService {
     }
     if (failed) return { errors: itemErrors };
     const total = values.reduce((sum, mv) => sum + mv.percentageAllocation, 0);
-    if (total > 100 + 1e-9) return { errors: { non_field_errors: [MV_SUM_MESSAGE] } };
+    if (total > 100 + 1e-9) return { nonFieldErrors: [MV_SUM_MESSAGE] };
     return { values };
   }
 
@@ -198,6 +212,29 @@ export class FeatureStateValuesService {
     if (upserts.length) await repo.save(upserts);
   }
 
+  /**
+   * Copies the MV values of each source state to its copy (`copies`: source state id → new state id): one SELECT and
+   * one INSERT for any number of states (environment clone, identity clone).
+   */
+  async copyMvValues(manager: EntityManager, copies: ReadonlyMap<number, number>): Promise<void> {
+    if (!copies.size) return;
+    const repo = manager.getRepository(MultivariateFeatureStateValue);
+    const rows = await repo.find({
+      where: { featureStateId: In([...copies.keys()]) },
+      order: { id: 'ASC' },
+    });
+    if (rows.length)
+      await repo.save(
+        rows.map((mv) =>
+          repo.create({
+            featureStateId: copies.get(mv.featureStateId)!,
+            multivariateFeatureOptionId: mv.multivariateFeatureOptionId,
+            percentageAllocation: mv.percentageAllocation,
+          }),
+        ),
+      );
+  }
+
   /** The value a new state of `feature` gets when none is given (null when the project prevents flag defaults). */
   initialValue(
     project: Pick<Project, 'preventFlagDefaults'>,
@@ -209,9 +246,28 @@ export class FeatureStateValuesService {
   }
 
   /**
-   * The environment default states of a new feature, one per environment (two INSERTs in all): enabled =
-   * default_enabled and the initial value, unless the project prevents flag defaults (then disabled, no value),
-   * plus one MV value per option at its default allocation.
+   * A new environment default state (not saved): enabled = default_enabled with the feature's initial value, or
+   * disabled with no value when the project prevents flag defaults (Flagsmith's FeatureState defaults).
+   */
+  newDefaultState(
+    manager: EntityManager,
+    project: Pick<Project, 'preventFlagDefaults'>,
+    feature: Pick<Feature, 'id' | 'defaultEnabled' | 'initialValue'>,
+    environmentId: number,
+  ): FeatureState {
+    return manager.getRepository(FeatureState).create({
+      featureId: feature.id,
+      environmentId,
+      identityId: null,
+      featureSegmentId: null,
+      enabled: project.preventFlagDefaults ? false : feature.defaultEnabled,
+      ...this.initialValue(project, feature),
+    });
+  }
+
+  /**
+   * The environment default states of a new feature, one per environment of the project (two INSERTs in all),
+   * each with one MV value per option at its default allocation.
    */
   async createDefaultStates(
     manager: EntityManager,
@@ -222,32 +278,56 @@ export class FeatureStateValuesService {
     const environments = await manager
       .getRepository(Environment)
       .find({ where: { projectId: project.id }, select: { id: true }, order: { id: 'ASC' } });
-    if (!environments.length) return [];
-    const states = manager.getRepository(FeatureState);
-    const value = this.initialValue(project, feature);
-    const saved = await states.save(
-      environments.map((env) =>
-        states.create({
-          featureId: feature.id,
-          environmentId: env.id,
-          enabled: project.preventFlagDefaults ? false : feature.defaultEnabled,
-          ...value,
-        }),
-      ),
+    return this.saveDefaultStates(
+      manager,
+      environments.map((env) => this.newDefaultState(manager, project, feature, env.id)),
+      options,
     );
+  }
+
+  /**
+   * The default states of a new environment, one per given feature (two INSERTs in all), each with one MV value per
+   * option of its feature at the option's default allocation.
+   */
+  async createEnvironmentDefaultStates(
+    manager: EntityManager,
+    project: Pick<Project, 'preventFlagDefaults'>,
+    environmentId: number,
+    features: readonly Feature[],
+  ): Promise<FeatureState[]> {
+    if (!features.length) return [];
+    const options = await manager
+      .getRepository(MultivariateFeatureOption)
+      .find({ where: { featureId: In(features.map((f) => f.id)) }, order: { id: 'ASC' } });
+    return this.saveDefaultStates(
+      manager,
+      features.map((feature) => this.newDefaultState(manager, project, feature, environmentId)),
+      options,
+    );
+  }
+
+  /** Saves new states and gives each one MV value per option of its feature (options' default allocations). */
+  private async saveDefaultStates(
+    manager: EntityManager,
+    states: FeatureState[],
+    options: readonly MultivariateFeatureOption[],
+  ): Promise<FeatureState[]> {
+    if (!states.length) return [];
+    const saved = await manager.getRepository(FeatureState).save(states);
     if (options.length) {
       const values = manager.getRepository(MultivariateFeatureStateValue);
-      await values.save(
-        saved.flatMap((state) =>
-          options.map((o) =>
+      const rows = saved.flatMap((state) =>
+        options
+          .filter((o) => o.featureId === state.featureId)
+          .map((o) =>
             values.create({
               featureStateId: state.id,
               multivariateFeatureOptionId: o.id,
               percentageAllocation: o.defaultPercentageAllocation,
             }),
           ),
-        ),
       );
+      if (rows.length) await values.save(rows);
     }
     return saved;
   }
@@ -301,10 +381,10 @@ export class FeatureStateValuesService {
   }
 }
 
+/** Flagsmith's MultivariateFeatureStateValueSerializer: `{id, multivariate_feature_option, percentage_allocation}`. */
 export function mvValueJson(mv: MultivariateFeatureStateValue) {
   return {
     id: mv.id,
-    uuid: mv.uuid,
     multivariate_feature_option: mv.multivariateFeatureOptionId,
     percentage_allocation: mv.percentageAllocation,
   };

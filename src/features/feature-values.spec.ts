@@ -113,7 +113,7 @@ describe('FeatureStateValuesService.readChanges', () => {
     });
   });
 
-  it('reports MV allocations over 100 %, bad items per position and typed-value errors nested under their field', () => {
+  it("reports MV allocations over 100 % at the top level (the state serializer's validate()), bad items per position and typed-value errors nested under their field", () => {
     const over = service.readChanges(
       new BodyReader({
         multivariate_feature_state_values: [
@@ -124,9 +124,7 @@ describe('FeatureStateValuesService.readChanges', () => {
       'raw',
     );
     expect(over.errors).toEqual({
-      multivariate_feature_state_values: {
-        non_field_errors: ['Multivariate percentage values exceed 100%.'],
-      },
+      non_field_errors: ['Multivariate percentage values exceed 100%.'],
     });
     const items = service.readChanges(
       new BodyReader({

@@ -137,13 +137,9 @@ export function typedValueFromForm(form: unknown): ValueResult {
   }
   let stringValue: string | null = null;
   if (f.string_value !== undefined && f.string_value !== null) {
-    if (
-      typeof f.string_value === 'string' ||
-      typeof f.string_value === 'number' ||
-      typeof f.string_value === 'boolean'
-    ) {
-      const s =
-        typeof f.string_value === 'boolean' ? (f.string_value ? 'True' : 'False') : String(f.string_value);
+    // DRF's CharField takes strings and numbers (as their text), refuses booleans, lists and objects.
+    if (typeof f.string_value === 'string' || typeof f.string_value === 'number') {
+      const s = String(f.string_value);
       const checked = checkString(s);
       if (checked.ok) stringValue = s;
       else Object.assign(errors, checked.errors);
@@ -173,6 +169,16 @@ export function typedValueFromForm(form: unknown): ValueResult {
   }
   if (Object.keys(errors).length) return { ok: false, errors };
   return { ok: true, value: { valueType, stringValue, integerValue, booleanValue } };
+}
+
+/** Just the typed value columns of a state or option (to copy them onto another row). */
+export function valueColumns(v: TypedValue): TypedValue {
+  return {
+    valueType: v.valueType,
+    stringValue: v.stringValue,
+    integerValue: v.integerValue,
+    booleanValue: v.booleanValue,
+  };
 }
 
 /** The typed form of stored columns, as Flagsmith serialises it. */

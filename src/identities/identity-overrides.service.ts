@@ -6,21 +6,18 @@ import { badRequestDetail, fieldError, notFound } from '../common/errors';
 import { paginate } from '../common/pagination';
 import { BodyReader, MESSAGES, parseId, toInteger } from '../common/validation';
 import { Environment } from '../environments/environment.entity';
-import { typedValueFromInitial } from '../features/feature-values';
+import {
+  assertNoErrors,
+  FeatureStateValuesService,
+  StateChanges,
+} from '../features/feature-state-values.service';
+import { valueColumns } from '../features/feature-values';
 import { Feature, FeatureState } from '../features/feature.entity';
 import { Principal } from '../auth/principal';
-import {
-  applyTypedValue,
-  loadMvValues,
-  MvValueInput,
-  readMvValues,
-  typedValueFromJson,
-  writeMvValues,
-} from '../segments/override-values';
 import { IdentitiesService } from './identities.service';
 import { identityFlags } from './identity-evaluation';
 import { Identity } from './identity.entity';
-import { identityFlagJson, identityOverrideJson } from './identity.serializers';
+import { identityFlagJson } from './identity.serializers';
 
 /** Identity overrides: feature states with `identity` set (admin-api §9). */
 @Injectable()
@@ -28,6 +25,7 @@ export class IdentityOverridesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly identities: IdentitiesService,
+    private readonly values: FeatureStateValuesService,
   ) {}
 
   list(request: FastifyRequest, identity: Identity) {
@@ -45,12 +43,15 @@ export class IdentityOverridesService {
       qb.andWhere('fs.feature_id = :feature', { feature: featureId });
     }
     return paginate(request, qb, async (rows) => {
-      const mv = await loadMvValues(
+      const mv = await this.values.mvValuesByState(
         this.dataSource.manager,
         rows.map((r) => r.id),
       );
       return rows.map((fs) =>
-        identityOverrideJson(fs, mv.get(fs.id), { id: identity.id, identifier: identity.identifier }),
+        this.values.stateJson(fs, mv.get(fs.id) ?? [], 'raw', {
+          id: identity.id,
+          identifier: identity.identifier,
+        }),
       );
     });
   }
@@ -66,39 +67,21 @@ export class IdentityOverridesService {
     return state;
   }
 
-  async retrieve(identity: Identity, state: FeatureState) {
-    const mv = await loadMvValues(this.dataSource.manager, [state.id]);
-    return identityOverrideJson(state, mv.get(state.id), identity.id);
+  retrieve(identity: Identity, state: FeatureState) {
+    return this.json(this.dataSource.manager, identity, state);
   }
 
+  /** FeatureStateSerializerBasic: raw value, `identity` as the pk. */
   private async json(manager: EntityManager, identity: Identity, state: FeatureState) {
-    const mv = await loadMvValues(manager, [state.id]);
-    return identityOverrideJson(state, mv.get(state.id), identity.id);
+    const mv = await this.values.mvValuesByState(manager, [state.id]);
+    return this.values.stateJson(state, mv.get(state.id) ?? [], 'raw', identity.id);
   }
 
-  private async readBody(
-    v: BodyReader,
-    feature: Feature,
-  ): Promise<{ enabled?: boolean; value?: ReturnType<typeof typedValueFromInitial>; mv?: MvValueInput[] }> {
-    const enabled = v.boolean('enabled', { optional: true });
-    let value: ReturnType<typeof typedValueFromInitial> | undefined;
-    const raw = v.raw('feature_state_value');
-    if (raw !== undefined) {
-      const typed = typedValueFromJson(raw);
-      if ('error' in typed) v.error('feature_state_value', typed.error);
-      else value = typed;
-    }
-    let mv: MvValueInput[] | undefined;
-    if (v.has('multivariate_feature_state_values')) {
-      const result = await readMvValues(
-        this.dataSource.manager,
-        feature,
-        v.raw('multivariate_feature_state_values'),
-      );
-      if (result.errors) Object.assign(v.errors, result.errors);
-      mv = result.values;
-    }
-    return { enabled, value, mv };
+  /** `enabled`, a raw `feature_state_value` and `multivariate_feature_state_values`; 400 before any write. */
+  private readChanges(v: BodyReader): StateChanges {
+    const { changes, errors } = this.values.readChanges(v, 'raw');
+    assertNoErrors(v, errors);
+    return changes;
   }
 
   async create(principal: Principal, environment: Environment, identity: Identity, body: unknown) {
@@ -116,8 +99,7 @@ export class IdentityOverridesService {
       : null;
     if (!feature)
       throw fieldError('feature', `Invalid pk "${toInteger(featureRaw)}" - object does not exist.`);
-    const input = await this.readBody(v, feature);
-    v.assertValid();
+    const changes = this.readChanges(v);
     return this.identities.write(principal, environment, async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1, $2)', [feature.id, identity.id]);
       const exists = await manager
@@ -127,17 +109,15 @@ export class IdentityOverridesService {
         throw new BadRequestException({
           non_field_errors: ['Feature state already exists for this environment and identity'],
         });
-      const repo = manager.getRepository(FeatureState);
-      const state = repo.create({
+      const state = manager.getRepository(FeatureState).create({
         featureId: feature.id,
         environmentId: environment.id,
         identityId: identity.id,
         featureSegmentId: null,
-        enabled: input.enabled ?? false,
+        enabled: false,
+        ...this.values.initialValue(environment.project, feature),
       });
-      applyTypedValue(state, input.value ?? typedValueFromInitial(feature.initialValue));
-      const saved = await repo.save(state);
-      await writeMvValues(manager, saved.id, input.mv ?? []);
+      const saved = await this.values.apply(manager, state, changes);
       const json = await this.json(manager, identity, saved);
       return {
         result: json,
@@ -162,18 +142,15 @@ export class IdentityOverridesService {
     v.assertValid();
     if (v.has('feature') && toInteger(v.raw('feature')) !== state.featureId)
       throw fieldError('feature', 'Cannot change the feature of a feature state');
-    const input = await this.readBody(v, state.feature);
-    v.assertValid();
+    const changes = this.readChanges(v);
+    const feature = state.feature;
     const before = await this.json(this.dataSource.manager, identity, state);
     return this.identities.write(principal, environment, async (manager) => {
-      if (input.enabled !== undefined) state.enabled = input.enabled;
-      if (input.value !== undefined) applyTypedValue(state, input.value);
-      const saved = await manager.getRepository(FeatureState).save(state);
-      if (input.mv !== undefined) await writeMvValues(manager, saved.id, input.mv);
+      const saved = await this.values.apply(manager, state, changes);
       const json = await this.json(manager, identity, saved);
       return {
         result: json,
-        log: `Flag state / Remote config value updated for feature '${state.feature.name}' and identity '${identity.identifier}'`,
+        log: `Flag state / Remote config value updated for feature '${feature.name}' and identity '${identity.identifier}'`,
         type: 'FEATURE_STATE',
         id: saved.id,
         uuid: saved.uuid,
@@ -213,29 +190,19 @@ export class IdentityOverridesService {
       const repo = manager.getRepository(FeatureState);
       await repo.delete({ identityId: target.id });
       const states = await repo.find({ where: { identityId: source.id }, order: { id: 'ASC' } });
-      const mv = await loadMvValues(
-        manager,
-        states.map((s) => s.id),
+      const copies = await repo.save(
+        states.map((state) =>
+          repo.create({
+            featureId: state.featureId,
+            environmentId: environment.id,
+            identityId: target.id,
+            featureSegmentId: null,
+            enabled: state.enabled,
+            ...valueColumns(state),
+          }),
+        ),
       );
-      for (const state of states) {
-        const copy = repo.create({
-          featureId: state.featureId,
-          environmentId: environment.id,
-          identityId: target.id,
-          featureSegmentId: null,
-          enabled: state.enabled,
-        });
-        applyTypedValue(copy, state);
-        const saved = await repo.save(copy);
-        await writeMvValues(
-          manager,
-          saved.id,
-          (mv.get(state.id) ?? []).map((m) => ({
-            optionId: m.multivariateFeatureOptionId,
-            percentageAllocation: m.percentageAllocation,
-          })),
-        );
-      }
+      await this.values.copyMvValues(manager, new Map(states.map((state, i) => [state.id, copies[i].id])));
       return {
         result: await this.all(environment, target, manager),
         log: `Identity overrides of '${target.identifier}' cloned from identity '${source.identifier}'`,

@@ -9,17 +9,20 @@ import { Page, paginate } from '../common/pagination';
 import { BodyReader, isPlainObject, MESSAGES, parseId, toInteger } from '../common/validation';
 import { Environment } from '../environments/environment.entity';
 import { EnvironmentChangesService } from '../environments/environment-changes.service';
-import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
 import { PermissionsService } from '../permissions/permissions.service';
 import {
-  applyTypedValue,
-  loadMvValues,
-  mvValuesJson,
-  readMvValues,
-  readTypedValue,
-  typedValueJson,
-  writeMvValues,
-} from './override-values';
+  assertNoErrors,
+  FeatureStateValuesService,
+  mvValueJson,
+  NestedErrors,
+} from '../features/feature-state-values.service';
+import { valueFormJson } from '../features/feature-values';
+import {
+  Feature,
+  FeatureSegment,
+  FeatureState,
+  MultivariateFeatureStateValue,
+} from '../features/feature.entity';
 import { Segment } from './segment.entity';
 import { featureSegmentJson, featureSegmentListJson } from './segment.serializers';
 
@@ -38,6 +41,7 @@ export class FeatureSegmentsService {
     private readonly permissions: PermissionsService,
     private readonly audit: AuditService,
     private readonly changes: EnvironmentChangesService,
+    private readonly values: FeatureStateValuesService,
   ) {}
 
   async list(
@@ -334,21 +338,17 @@ export class FeatureSegmentsService {
     const feature = await this.featureOf(environment, featurePk);
     if (!feature) throw notFound();
     const v = new BodyReader(body);
-    const enabled = v.boolean('enabled', { optional: true }) ?? false;
-    const errors = v.errors as Record<string, unknown>;
-    let typed: ReturnType<typeof readTypedValue>['value'];
+    // The typed value is a required nested serializer (CreateSegmentOverrideFeatureStateSerializer).
     if (!v.has('feature_state_value')) v.error('feature_state_value', MESSAGES.required);
-    else {
-      const result = readTypedValue(v.raw('feature_state_value'));
-      if (result.errors) errors.feature_state_value = result.errors;
-      typed = result.value;
-    }
+    else if (v.raw('feature_state_value') === null) v.error('feature_state_value', MESSAGES.null);
+    const { changes, errors } = this.values.readChanges(v, 'typed');
+    const nested: NestedErrors = { ...errors };
     let segmentRaw: unknown;
     let priority: number | undefined;
     const slotRaw = v.raw('feature_segment');
     if (slotRaw === undefined || slotRaw === null) v.error('feature_segment', MESSAGES.required);
     else if (!isPlainObject(slotRaw))
-      errors.feature_segment = { non_field_errors: [MESSAGES.object(slotRaw)] };
+      nested.feature_segment = { non_field_errors: [MESSAGES.object(slotRaw)] };
     else {
       const sv = new BodyReader(slotRaw);
       segmentRaw = sv.raw('segment');
@@ -356,13 +356,9 @@ export class FeatureSegmentsService {
       else if (toInteger(segmentRaw) === undefined)
         sv.error('segment', `Incorrect type. Expected pk value, received ${typeof segmentRaw}.`);
       priority = sv.integer('priority', { optional: true, nullable: true, min: 0 }) ?? undefined;
-      if (!sv.valid) errors.feature_segment = sv.errors;
+      if (!sv.valid) nested.feature_segment = sv.errors;
     }
-    const mv = v.has('multivariate_feature_state_values')
-      ? await readMvValues(this.dataSource.manager, feature, v.raw('multivariate_feature_state_values'))
-      : { values: [] };
-    if (mv.errors) Object.assign(errors, mv.errors);
-    v.assertValid();
+    assertNoErrors(v, nested);
     const { segment, error } = await this.readSegmentFor(
       this.dataSource.manager,
       environment.projectId,
@@ -376,22 +372,18 @@ export class FeatureSegmentsService {
         { featureId: feature.id, segmentId: segment.id, environmentId: environment.id },
         priority,
       );
-      const repo = manager.getRepository(FeatureState);
-      const state = repo.create({
+      const state = manager.getRepository(FeatureState).create({
         featureId: feature.id,
         environmentId: environment.id,
         featureSegmentId: slot.id,
         identityId: null,
-        enabled,
+        enabled: false,
+        ...this.values.initialValue(environment.project, feature),
       });
-      applyTypedValue(state, typed!);
-      const saved = await repo.save(state);
-      await writeMvValues(manager, saved.id, mv.values ?? []);
-      const json = segmentOverrideStateJson(
-        saved,
-        slot,
-        (await loadMvValues(manager, [saved.id])).get(saved.id),
-      );
+      // Foreign or repeated options answer 400 from here, rolling the slot back with the state.
+      const saved = await this.values.apply(manager, state, changes);
+      const mv = await this.values.mvValuesByState(manager, [saved.id]);
+      const json = segmentOverrideStateJson(saved, slot, mv.get(saved.id) ?? []);
       await this.changes.environmentsChanged(manager, [environment.id]);
       await this.audit.record(manager, {
         log: `Segment override created for feature '${feature.name}' and segment '${segment.name}'`,
@@ -409,17 +401,18 @@ export class FeatureSegmentsService {
   }
 }
 
+/** Flagsmith's CreateSegmentOverrideFeatureStateSerializer: typed value, nested feature_segment. */
 export function segmentOverrideStateJson(
   fs: FeatureState,
   slot: FeatureSegment,
-  mv: Parameters<typeof mvValuesJson>[0],
+  mv: readonly MultivariateFeatureStateValue[],
 ) {
   return {
     id: fs.id,
     uuid: fs.uuid,
     feature: fs.featureId,
     enabled: fs.enabled,
-    feature_state_value: typedValueJson(fs),
+    feature_state_value: valueFormJson(fs),
     feature_segment: { id: slot.id, uuid: slot.uuid, segment: slot.segmentId, priority: slot.priority },
     deleted_at: null,
     created_at: fs.createdAt.toISOString(),
@@ -428,6 +421,6 @@ export function segmentOverrideStateJson(
     environment: fs.environmentId,
     identity: null,
     change_request: null,
-    multivariate_feature_state_values: mvValuesJson(mv),
+    multivariate_feature_state_values: mv.map(mvValueJson),
   };
 }
