@@ -257,7 +257,7 @@ export const SETTINGS = {
   EMAIL_PORT: int(587, { doc: 'SMTP port', group: 'Email', min: 1, max: 65535 }),
   EMAIL_USE_TLS: bool(true, { doc: 'Use STARTTLS with the SMTP server', group: 'Email' }),
   EMAIL_USE_SSL: bool(false, {
-    doc: '(flagport) Use implicit TLS (SMTPS) with the SMTP server',
+    doc: '(flagport) Use implicit TLS (SMTPS, usually port 465) with the SMTP server; wins over EMAIL_USE_TLS',
     group: 'Email',
   }),
   SENDGRID_API_KEY: optionalStr({ doc: 'SendGrid API key', group: 'Email' }),

@@ -9,6 +9,8 @@ import { badRequestDetail, fieldError, forbidden, notFound } from '../common/err
 import { BodyReader, parseId } from '../common/validation';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EmailService } from '../email/email.service';
+import { SiteLinks } from '../email/site-links';
+import { inviteEmail } from '../email/templates';
 import { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { User } from '../users/user.entity';
 import {
@@ -34,6 +36,7 @@ export class OrganisationsService {
     private readonly audit: AuditService,
     private readonly changes: EnvironmentChangesService,
     private readonly email: EmailService,
+    private readonly links: SiteLinks,
   ) {}
 
   // ---- organisations
@@ -243,9 +246,11 @@ export class OrganisationsService {
     const role = v.choice('role', ORGANISATION_ROLES, { optional: true }) ?? 'USER';
     const groupIds = v.integerList('permission_groups', { optional: true }) ?? [];
     v.assertValid();
-    return this.dataSource.transaction((manager) =>
+    const invite = await this.dataSource.transaction((manager) =>
       this.insertInvite(manager, principal, organisationId, email!, role, groupIds),
     );
+    await this.sendInvite(this.dataSource.manager, invite);
+    return invite;
   }
 
   async createInvites(principal: Principal, organisationId: number, body: unknown): Promise<Invite[]> {
@@ -273,12 +278,15 @@ export class OrganisationsService {
     }
     const groupIds = v.integerList('permission_groups', { optional: true }) ?? [];
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    const invites = await this.dataSource.transaction(async (manager) => {
       const out: Invite[] = [];
       for (const w of wanted)
         out.push(await this.insertInvite(manager, principal, organisationId, w.email, w.role, groupIds));
       return out;
     });
+    // Emails only for invites that exist: after the commit.
+    for (const invite of invites) await this.sendInvite(this.dataSource.manager, invite);
+    return invites;
   }
 
   private async insertInvite(
@@ -313,20 +321,21 @@ export class OrganisationsService {
         permissionGroups: groups,
       }),
     );
-    await this.sendInvite(manager, invite);
     return repo.findOneOrFail({
       where: { id: invite.id },
       relations: { invitedBy: true, permissionGroups: true },
     });
   }
 
+  /** Flagsmith's invite email: the inviter's name in the subject, the link to `<site>/invite/<hash>`. */
   private async sendInvite(manager: EntityManager, invite: Invite): Promise<void> {
     const org = await manager.getRepository(Organisation).findOneByOrFail({ id: invite.organisationId });
-    await this.email.send({
-      to: invite.email,
-      subject: `You have been invited to join ${org.name} on Flagsmith`,
-      text: `You have been invited to join the organisation ${org.name}.\nAccept the invitation: /invite/${invite.hash}\n`,
-    });
+    const inviter = invite.invitedById
+      ? await manager.getRepository(User).findOneBy({ id: invite.invitedById })
+      : null;
+    const inviterName = inviter ? `${inviter.firstName} ${inviter.lastName}`.trim() || 'A user' : undefined;
+    const url = await this.links.link(`invite/${invite.hash}`);
+    await this.email.send({ to: invite.email, ...inviteEmail(org.name, inviterName, url) });
   }
 
   invites(organisationId: number): Promise<Invite[]> {

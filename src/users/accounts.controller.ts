@@ -98,4 +98,16 @@ export class AccountsController {
   async confirmReset(@Body() body: unknown): Promise<void> {
     await this.accounts.confirmReset(body);
   }
+
+  @Post('users/activation')
+  @HttpCode(204)
+  async activate(@Body() body: unknown): Promise<void> {
+    await this.accounts.activate(body);
+  }
+
+  @Post('users/resend_activation')
+  @HttpCode(204)
+  async resendActivation(@Body() body: unknown): Promise<void> {
+    await this.accounts.resendActivation(body);
+  }
 }

@@ -14,13 +14,14 @@ import {
   verifyPassword,
 } from '../auth/passwords';
 import { Principal } from '../auth/principal';
-import { fieldError, forbidden } from '../common/errors';
+import { badRequestDetail, fieldError, forbidden } from '../common/errors';
 import { BodyReader } from '../common/validation';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EmailService } from '../email/email.service';
+import { SiteLinks } from '../email/site-links';
+import { activationEmail, passwordResetEmail } from '../email/templates';
 import { Invite, InviteLink, OrganisationMembership } from '../organisations/organisation.entity';
 import { OrganisationsService } from '../organisations/organisations.service';
-import { Site } from './site.entity';
 import { SignUpType, User } from './user.entity';
 
 const SIGN_UP_TYPES: readonly SignUpType[] = ['NO_INVITE', 'INVITE_EMAIL', 'INVITE_LINK'];
@@ -38,6 +39,7 @@ export class AccountsService {
     private readonly lockout: LoginLockoutService,
     private readonly email: EmailService,
     private readonly organisations: OrganisationsService,
+    private readonly links: SiteLinks,
   ) {}
 
   findByEmail(email: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
@@ -70,7 +72,7 @@ export class AccountsService {
     }
     v.assertValid();
 
-    return this.dataSource.transaction(async (manager) => {
+    const created = await this.dataSource.transaction(async (manager) => {
       if (await this.findByEmail(email!, manager)) {
         throw new BadRequestException({
           email: 'Email already exists. Please log in.',
@@ -95,6 +97,8 @@ export class AccountsService {
           marketingConsentGiven: marketing,
           isSuperuser: superuser,
           isStaff: superuser,
+          // ENABLE_EMAIL_ACTIVATION: inactive until the emailed link is followed (not the first superuser).
+          isActive: !this.config.ENABLE_EMAIL_ACTIVATION || superuser,
           lastLogin: new Date(),
         }),
       );
@@ -102,6 +106,38 @@ export class AccountsService {
       const key = await this.auth.tokenFor(user, manager);
       return { user, key };
     });
+    if (!created.user.isActive) await this.sendActivation(created.user);
+    return created;
+  }
+
+  private async sendActivation(user: User): Promise<void> {
+    const url = await this.links.link(`activate/${this.resetPath(user)}`);
+    await this.email.send({ to: user.email, ...activationEmail(url) });
+  }
+
+  /** POST /auth/users/activation/ (djoser): the uid/token of the activation email make the account active. */
+  async activate(body: unknown): Promise<void> {
+    const v = new BodyReader(body);
+    const uid = v.string('uid');
+    const token = v.string('token');
+    v.assertValid();
+    const id = decodeUid(uid!);
+    const user = id ? await this.dataSource.getRepository(User).findOneBy({ id }) : null;
+    if (!user) throw fieldError('uid', "Invalid user id or user doesn't exist.");
+    if (!checkResetToken(this.config.secretKey, user, token!))
+      throw fieldError('token', 'Invalid token for given user.');
+    if (user.isActive) throw forbidden('Stale token for given user.');
+    await this.dataSource.getRepository(User).update({ id: user.id }, { isActive: true });
+  }
+
+  /** POST /auth/users/resend_activation/ (djoser): 204 whatever the email; only inactive accounts get one. */
+  async resendActivation(body: unknown): Promise<void> {
+    if (!this.config.ENABLE_EMAIL_ACTIVATION) throw badRequestDetail('Email activation is not enabled.');
+    const v = new BodyReader(body);
+    const email = v.email('email');
+    v.assertValid();
+    const user = await this.findByEmail(email!);
+    if (user && !user.isActive) await this.sendActivation(user);
   }
 
   /** Whether a sign-up for this email counts as invited: an email invite, or a valid invite link hash. */
@@ -195,12 +231,8 @@ export class AccountsService {
     v.assertValid();
     const user = await this.findByEmail(email!);
     if (!user || !user.isActive) return;
-    const link = `${await this.siteUrl()}/password-reset/confirm/${this.resetPath(user)}`;
-    await this.email.send({
-      to: user.email,
-      subject: 'Password reset',
-      text: `A password reset was requested for your account.\n\nChoose a new password here:\n${link}\n`,
-    });
+    const link = await this.links.link(`password-reset/confirm/${this.resetPath(user)}`);
+    await this.email.send({ to: user.email, ...passwordResetEmail(link) });
   }
 
   /** `<uid>/<token>` of a password-reset link for this user. */
@@ -224,11 +256,8 @@ export class AccountsService {
     await this.lockout.unlock(user.email);
   }
 
-  async siteUrl(): Promise<string> {
-    const domain =
-      this.config.FLAGSMITH_DOMAIN ??
-      (await this.dataSource.getRepository(Site).find({ take: 1 }))[0]?.domain;
-    if (!domain) return '';
-    return /^https?:\/\//.test(domain) ? domain.replace(/\/$/, '') : `https://${domain}`;
+  /** FLAGSMITH_DOMAIN or the first-run site domain as a URL ('' when neither is set). */
+  siteUrl(): Promise<string> {
+    return this.links.siteUrl();
   }
 }
