@@ -6,6 +6,7 @@ import { compileContextPath, compileValueGetter, resolveContextPath, type Scope 
 import { hashedPercentage } from './hashing';
 import { compareSemver, parseSemver, parseSemverCached } from './semver';
 import { Operator, type ConditionValue, type SegmentCondition } from './types';
+import { isList } from './list';
 
 export type Predicate = (scope: Scope) => boolean;
 
@@ -43,8 +44,7 @@ const JSON_ARRAY_START = /^[ \t\n\r]*\[/;
 
 /** The accepted items of an IN condition: a list, a JSON array (string items only), or CSV items. */
 export function inConditionItems(value: ConditionValue | undefined): ReadonlySet<string> {
-  if (Array.isArray(value)) return new Set(value);
-  if (typeof value !== 'string') return new Set();
+  if (typeof value !== 'string') return new Set(isList(value) ? value : []);
   let parsed: unknown;
   // Only text starting with `[` (after JSON whitespace) can parse to an array; skip the throwing parse otherwise.
   if (JSON_ARRAY_START.test(value)) {

@@ -6,6 +6,7 @@
  * Reproduce a failure with `FC_SEED=<seed> npx jest libs/engine/src/engine.oracle.spec.ts`.
  */
 import { deepStrictEqual } from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { evaluate } from './engine';
@@ -61,8 +62,9 @@ interface OracleEnvironmentModule {
   buildEnvironmentModel(document: unknown): { readonly apiKey: string };
 }
 
-const ORACLE_BASE = dirname(require.resolve('flagsmith-nodejs'));
-const loadOracle = <T>(relative: string): T => require(join(ORACLE_BASE, relative)) as T;
+const requireFromHere = createRequire(__filename);
+const ORACLE_BASE = dirname(requireFromHere.resolve('flagsmith-nodejs'));
+const loadOracle = <T>(relative: string): T => requireFromHere(join(ORACLE_BASE, relative)) as T;
 const oracleEngine = loadOracle<OracleEngineModule>('flagsmith-engine/index.js');
 const oracleMappers = loadOracle<OracleMappersModule>(
   'flagsmith-engine/evaluation/evaluationContext/mappers.js',

@@ -8,10 +8,10 @@
 import { compileCondition, type Predicate } from './conditions';
 import { enrichIdentity, type EnrichedIdentity, type Scope } from './context-path';
 import { hashedPercentage } from './hashing';
+import { isList } from './list';
 import {
   Reason,
   RuleType,
-  type EvaluationContext,
   type FeatureContext,
   type FeatureValue,
   type FeatureVariant,
@@ -131,7 +131,7 @@ export function compileSegment(
   segment: SegmentContext,
   matches: Predicate = compileSegmentRules(segment),
 ): CompiledSegment {
-  const overrides = Array.isArray(segment.overrides) ? segment.overrides : [];
+  const overrides = isList(segment.overrides) ? segment.overrides : [];
   return {
     context: segment,
     matches,

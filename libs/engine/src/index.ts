@@ -1,3 +1,12 @@
+/**
+ * Flag-evaluation engine (spec/engine.md): pure TypeScript, no framework, HTTP or database imports.
+ *
+ * - `evaluate(context)`: evaluation context → `{flags, segments}` (engine.md §1–§3).
+ * - From an environment document (sdk-api.md §5.1), mapped like the node SDK does in local evaluation:
+ *   `getEnvironmentFlags(doc)`, `getIdentityFlags(doc, identifier, traits)`, `getIdentitySegments(...)`,
+ *   `evaluateDocument(doc, identity?)` (spec-shaped result) and `getEvaluationContext(doc, identity?)`.
+ *   Documents are compiled once per object (`compileEnvironment`) and must not be mutated afterwards.
+ */
 export * from './types';
 export type * from './environment-document';
 export { evaluate } from './engine';
@@ -15,5 +24,13 @@ export {
   type FlagSource,
   type IdentityInput,
 } from './local-evaluation';
+export type {
+  CompiledFeature,
+  CompiledOverride,
+  CompiledSegment,
+  CompiledVariant,
+  FeatureOutcome,
+} from './evaluator';
+export type { EnrichedIdentity, Scope } from './context-path';
 export { hashedPercentage } from './hashing';
 export { compareSemver, parseSemver, type SemVer } from './semver';
