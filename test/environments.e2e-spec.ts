@@ -114,7 +114,13 @@ describe('projects and environments', () => {
 
   describe('environments', () => {
     it('an environment created in a project with features gets one default state per feature (+MV values)', async () => {
-      const project = await createProject(call, admin.token, org.id, 'WithFeatures');
+      // Flag defaults allowed (see environment-defaults.e2e-spec.ts for prevent_flag_defaults).
+      const project = (
+        await call('POST', '/api/v1/projects/', {
+          auth: admin.token,
+          body: { name: 'WithFeatures', organisation: org.id, prevent_flag_defaults: false },
+        })
+      ).body;
       const [feature] = await queryDatabase<{ id: number }>(
         t.databaseUrl,
         `INSERT INTO features (uuid, name, project_id, default_enabled, initial_value, type)
@@ -191,7 +197,13 @@ describe('projects and environments', () => {
     });
 
     it('clone copies default states and segment overrides under a new key, not identity overrides', async () => {
-      const project = await createProject(call, admin.token, org.id, 'Clone');
+      // Flag defaults allowed, so the source's default state carries the initial value to copy.
+      const project = (
+        await call('POST', '/api/v1/projects/', {
+          auth: admin.token,
+          body: { name: 'Clone', organisation: org.id, prevent_flag_defaults: false },
+        })
+      ).body;
       await queryDatabase(
         t.databaseUrl,
         `INSERT INTO features (uuid, name, project_id, initial_value) VALUES (gen_random_uuid(), 'f', $1, 'hello')`,

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { FeaturesModule } from '../features/features.module';
 import { EnvironmentsController } from './environments.controller';
 import { EnvironmentsService } from './environments.service';
 
 @Module({
+  imports: [FeaturesModule],
   controllers: [EnvironmentsController],
   providers: [EnvironmentsService],
   exports: [EnvironmentsService],

@@ -1,19 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
 import { forbidden, notFound } from '../common/errors';
 import { newEnvironmentKey, newServerKey } from '../common/keys';
 import { BodyReader, parseId } from '../common/validation';
-import {
-  Feature,
-  FeatureSegment,
-  FeatureState,
-  MultivariateFeatureOption,
-  MultivariateFeatureStateValue,
-} from '../features/feature.entity';
-import { typedValueFromInitial } from '../features/feature-values';
+import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
+import { FeatureStateValuesService } from '../features/feature-state-values.service';
+import { valueColumns } from '../features/feature-values';
 import { EnvironmentUserPermission } from '../permissions/permission.entity';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from '../projects/project.entity';
@@ -29,6 +24,7 @@ export class EnvironmentsService {
     private readonly permissions: PermissionsService,
     private readonly audit: AuditService,
     private readonly changes: EnvironmentChangesService,
+    private readonly values: FeatureStateValuesService,
   ) {}
 
   private readSettings(v: BodyReader) {
@@ -103,43 +99,28 @@ export class EnvironmentsService {
     });
   }
 
-  /** One default state per live feature of the project (+ MV values at the options' default allocation). */
+  /**
+   * One new default state per live feature of the project that has none in `env` yet, through the same code path as
+   * a new feature's states: default_enabled and the initial value, or disabled with no value when the project
+   * prevents flag defaults; MV values at the options' default allocations.
+   */
   private async createDefaultStates(
     manager: EntityManager,
-    env: Environment,
+    env: Pick<Environment, 'id'>,
     project: Project,
   ): Promise<void> {
     const features = await manager
       .getRepository(Feature)
-      .find({ where: { projectId: project.id, deletedAt: IsNull() } });
-    if (features.length === 0) return;
-    const options = await manager
-      .getRepository(MultivariateFeatureOption)
-      .find({ where: { featureId: In(features.map((f) => f.id)) }, order: { id: 'ASC' } });
-    const states = manager.getRepository(FeatureState);
-    for (const feature of features) {
-      const state = await states.save(
-        states.create({
-          featureId: feature.id,
-          environmentId: env.id,
-          enabled: feature.defaultEnabled,
-          ...typedValueFromInitial(feature.initialValue),
-        }),
-      );
-      const mine = options.filter((o) => o.featureId === feature.id);
-      if (mine.length) {
-        const values = manager.getRepository(MultivariateFeatureStateValue);
-        await values.save(
-          mine.map((o) =>
-            values.create({
-              featureStateId: state.id,
-              multivariateFeatureOptionId: o.id,
-              percentageAllocation: o.defaultPercentageAllocation,
-            }),
-          ),
-        );
-      }
-    }
+      .createQueryBuilder('f')
+      .where('f.project_id = :project AND f.deleted_at IS NULL', { project: project.id })
+      .andWhere(
+        `NOT EXISTS (SELECT 1 FROM feature_states s WHERE s.feature_id = f.id AND s.environment_id = :env
+           AND s.identity_id IS NULL AND s.feature_segment_id IS NULL)`,
+        { env: env.id },
+      )
+      .orderBy('f.id')
+      .getMany();
+    await this.values.createEnvironmentDefaultStates(manager, project, env.id, features);
   }
 
   async update(
@@ -218,58 +199,46 @@ export class EnvironmentsService {
       } = source;
       const clone = await repo.save(repo.create({ ...settings, name: name!, apiKey: newEnvironmentKey() }));
 
-      const featureSegments = await manager
-        .getRepository(FeatureSegment)
-        .findBy({ environmentId: source.id });
-      const segmentMap = new Map<number, number>();
-      for (const fs of featureSegments) {
-        const copy = await manager.getRepository(FeatureSegment).save(
-          manager.getRepository(FeatureSegment).create({
+      const segmentRepo = manager.getRepository(FeatureSegment);
+      const featureSegments = await segmentRepo.find({
+        where: { environmentId: source.id },
+        order: { id: 'ASC' },
+      });
+      const segmentCopies = await segmentRepo.save(
+        featureSegments.map((fs) =>
+          segmentRepo.create({
             featureId: fs.featureId,
             segmentId: fs.segmentId,
             environmentId: clone.id,
             priority: fs.priority,
           }),
-        );
-        segmentMap.set(fs.id, copy.id);
-      }
-      const states = await manager
-        .getRepository(FeatureState)
-        .find({ where: { environmentId: source.id, identityId: IsNull() }, order: { id: 'ASC' } });
-      const stateMap = new Map<number, number>();
-      for (const s of states) {
-        const stateRepo = manager.getRepository(FeatureState);
-        const copy = await stateRepo.save(
+        ),
+      );
+      const segmentMap = new Map(featureSegments.map((fs, i) => [fs.id, segmentCopies[i].id]));
+      // Default states and segment override states are copied as they are (Flagsmith's FeatureState.clone).
+      const stateRepo = manager.getRepository(FeatureState);
+      const states = await stateRepo.find({
+        where: { environmentId: source.id, identityId: IsNull() },
+        order: { id: 'ASC' },
+      });
+      const stateCopies = await stateRepo.save(
+        states.map((s) =>
           stateRepo.create({
             featureId: s.featureId,
             environmentId: clone.id,
+            identityId: null,
             featureSegmentId:
               s.featureSegmentId === null ? null : (segmentMap.get(s.featureSegmentId) ?? null),
             enabled: s.enabled,
-            valueType: s.valueType,
-            stringValue: s.stringValue,
-            integerValue: s.integerValue,
-            booleanValue: s.booleanValue,
+            ...valueColumns(s),
             liveFrom: s.liveFrom,
             version: s.version,
           }),
-        );
-        stateMap.set(s.id, copy.id);
-      }
-      if (stateMap.size) {
-        const mvRepo = manager.getRepository(MultivariateFeatureStateValue);
-        const values = await mvRepo.findBy({ featureStateId: In([...stateMap.keys()]) });
-        if (values.length)
-          await mvRepo.save(
-            values.map((mv) =>
-              mvRepo.create({
-                featureStateId: stateMap.get(mv.featureStateId)!,
-                multivariateFeatureOptionId: mv.multivariateFeatureOptionId,
-                percentageAllocation: mv.percentageAllocation,
-              }),
-            ),
-          );
-      }
+        ),
+      );
+      await this.values.copyMvValues(manager, new Map(states.map((s, i) => [s.id, stateCopies[i].id])));
+      // A live feature the source has no default state for still gets one, as in a new environment.
+      await this.createDefaultStates(manager, clone, source.project);
       if (principal.kind === 'user' && !orgGrant?.admin) {
         await manager
           .getRepository(EnvironmentUserPermission)
