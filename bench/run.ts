@@ -18,6 +18,8 @@ import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrationsLocked } from '../src/database/migrate';
 import { REALISTIC_DATASET, seedDataset, SeededDataset } from '../test/support/seed-dataset';
 import type { LoadResult, Scenario } from './load';
+import { ofrepScenarios } from './ofrep-scenarios';
+import { formatSseRow, runSseFanout } from './sse';
 
 const ROOT = resolve(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -261,6 +263,7 @@ async function main(): Promise<void> {
         },
         target: null,
       },
+      ...ofrepScenarios(`http://127.0.0.1:${port}`, data, common),
     ];
 
     const rows: Row[] = [];
@@ -284,6 +287,23 @@ async function main(): Promise<void> {
       join(ROOT, 'bench/results/latest.json'),
       `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, dataset: REALISTIC_DATASET, rows }, null, 2)}\n`,
     );
+    // SSE fan-out (bench/sse.ts): BENCH_SSE_STREAMS streams (default 5000), one change, time until all have it.
+    if (!process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test('SSE fan-out')) {
+      const streams = Number(process.env.BENCH_SSE_STREAMS ?? 5000);
+      process.stdout.write(`running SSE fan-out (${streams} streams) …\n`);
+      const sse = await runSseFanout({
+        baseUrl: `http://127.0.0.1:${port}`,
+        clientKey: data.clientKey,
+        databaseUrl,
+        projectId: data.projectId,
+        environmentId: data.environmentId,
+        serverPid: server.pid,
+        streams,
+      });
+      process.stdout.write(`\n${formatSseRow(sse)}\n`);
+      writeFileSync(join(ROOT, 'bench/results/sse-latest.json'), `${JSON.stringify(sse, null, 2)}\n`);
+      if (!sse.ok) process.exitCode = 1;
+    }
     const missed = rows.filter((r) => r.target !== null && r.ratio < r.target);
     const failed = rows.filter((r) => r.non2xx + r.errors > 0);
     if (missed.length || failed.length) {

@@ -14,6 +14,7 @@ import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { SdkModule } from './sdk/sdk.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { OfrepModule } from './ofrep/ofrep.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
@@ -32,6 +33,7 @@ export class AppModule {
         DatabaseModule.forRoot(db, config),
         HealthModule,
         SdkModule,
+        RealtimeModule,
         OfrepModule,
         EmailModule,
         AuthModule,

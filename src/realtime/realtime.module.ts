@@ -1,0 +1,32 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { EnvironmentSnapshots } from '../sdk/environment-snapshots';
+import { SdkModule } from '../sdk/sdk.module';
+import { registerRealtimeRoutes } from './realtime.routes';
+import { RealtimeService } from './realtime.service';
+
+/**
+ * Real-time flag updates over Server-Sent Events (spec/realtime.md), served by this server for the flagsmith JS
+ * client's `realtime: true` (`eventSourceUrl` = this server's base URL with a trailing slash).
+ */
+@Module({
+  imports: [SdkModule],
+  providers: [RealtimeService],
+  exports: [RealtimeService],
+})
+export class RealtimeModule implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly snapshots: EnvironmentSnapshots,
+    private readonly realtime: RealtimeService,
+  ) {}
+
+  onModuleInit(): void {
+    registerRealtimeRoutes(
+      this.adapterHost.httpAdapter.getInstance<FastifyInstance>(),
+      this.snapshots,
+      this.realtime,
+    );
+  }
+}
