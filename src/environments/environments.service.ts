@@ -131,6 +131,11 @@ export class EnvironmentsService {
   ): Promise<Environment> {
     const v = new BodyReader(body, { partial });
     const name = v.string('name', { maxLength: 2000 });
+    if (v.has('project')) {
+      const projectId = v.integer('project', { nullable: true });
+      if (projectId !== undefined && projectId !== env.projectId)
+        v.error('project', 'Environments cannot be moved to another project.');
+    }
     const settings = this.readSettings(v);
     v.assertValid();
     const before = environmentJson(env);
