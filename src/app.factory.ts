@@ -8,6 +8,7 @@ import { AppConfig } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { installHttpPipeline } from './http/http-pipeline';
 import { AppLogger } from './logging/logger';
+import { installOpenApi } from './openapi/openapi';
 
 /** Builds the whole application (not yet listening). Used by main.ts and by the end-to-end tests. */
 export async function createApp(
@@ -24,6 +25,7 @@ export async function createApp(
   });
   await installHttpPipeline(app, config, logger);
   installPassportReplyShim(app);
+  installOpenApi(app);
   return app;
 }
 
