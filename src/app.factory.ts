@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { installAdminIpAllowlist } from './admin/ip-allowlist';
 import { AppModule } from './app.module';
 import { installPassportReplyShim } from './auth/oauth/passport-fastify';
 import { AppConfig } from './config';
@@ -26,6 +27,7 @@ export async function createApp(
   await installHttpPipeline(app, config, logger);
   installPassportReplyShim(app);
   installOpenApi(app);
+  installAdminIpAllowlist(app, config.ALLOWED_ADMIN_IP_ADDRESSES);
   return app;
 }
 

@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminPanelModule } from './admin/admin-panel.module';
 import { PermissionsModule } from './permissions/permissions.module';
 import { EnvironmentsModule } from './environments/environments.module';
 import { FeaturesModule } from './features/features.module';
 import { ProjectsModule } from './projects/projects.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
+import { FirstRunModule } from './users/first-run.module';
 import { EmailModule } from './email/email.module';
 import { AuthModule } from './auth/auth.module';
 import { OAuthModule } from './auth/oauth/oauth.module';
@@ -49,6 +51,9 @@ export class AppModule {
         SegmentsModule,
         IdentitiesModule,
         AuditModule,
+        FirstRunModule,
+        // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
+        ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),
       ],
     };
   }

@@ -11,6 +11,7 @@ import {
   str,
   url,
 } from './setting-types';
+import { compileIpAllowlist } from '../admin/ip-allowlist';
 
 /**
  * Cache backends: the short names, plus the Django class paths a Flagsmith deployment uses.
@@ -31,6 +32,18 @@ export type EmailBackend = (typeof EMAIL_BACKENDS)[number];
 
 const cacheBackend = (defaultValue: CacheBackend, doc: string) =>
   oneOf(CACHE_BACKENDS, defaultValue, { doc, group: 'Caching', aliases: CACHE_BACKEND_ALIASES });
+
+/** A setting whose parsed value must also pass `check` (which throws ConfigError). */
+function checked<T>(spec: SettingSpec<T>, check: (value: T) => unknown): SettingSpec<T> {
+  return {
+    ...spec,
+    parse(name, raw) {
+      const value = spec.parse(name, raw);
+      check(value);
+      return value;
+    },
+  };
+}
 
 /**
  * Every environment variable the server reads, in the order the documentation lists them.
@@ -190,10 +203,13 @@ export const SETTINGS = {
     doc: '(flagport) Comma list of proxy addresses/CIDRs whose X-Forwarded-For is believed for the client address; empty = use the socket address',
     group: 'Security',
   }),
-  ALLOWED_ADMIN_IP_ADDRESSES: list([], {
-    doc: 'Comma list of addresses or CIDR ranges allowed to reach /admin; empty = any',
-    group: 'Security',
-  }),
+  ALLOWED_ADMIN_IP_ADDRESSES: checked(
+    list([], {
+      doc: 'Comma list of addresses or CIDR ranges allowed to reach /admin (everything else gets 403; the client address is the socket’s unless TRUSTED_PROXIES says which proxies’ X-Forwarded-For to believe); empty = any',
+      group: 'Security',
+    }),
+    compileIpAllowlist,
+  ),
   AXES_FAILURE_LIMIT: int(10, {
     doc: 'Failed logins before the account (and IP, see next) is locked',
     group: 'Security',
@@ -317,6 +333,10 @@ export const SETTINGS = {
   }),
   ENABLE_ADMIN_ACCESS_USER_PASS: bool(false, {
     doc: 'Allow email + password sign-in to /admin',
+    group: 'Admin panel',
+  }),
+  ADMIN_PANEL_ENABLED: bool(true, {
+    doc: '(flagport) Serve the admin panel at /admin; the in-process test harness turns it off (AdminJS cannot load under Jest)',
     group: 'Admin panel',
   }),
   ADMIN_JS_TMP_DIR: str('./.adminjs', {

@@ -1,0 +1,40 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoginLockoutService } from '../auth/login-lockout.service';
+import { AppConfig } from '../config';
+import { EnvironmentsModule } from '../environments/environments.module';
+import { OrganisationsModule } from '../organisations/organisations.module';
+import { ProjectsModule } from '../projects/projects.module';
+import { AdminAuthService, googleSignInEnabled } from './admin-auth.service';
+import { AdminPanelService } from './admin-panel.service';
+import { planBundle, prepareAdminJsEnvironment } from './admin-bundle';
+import { AdminWriter } from './admin-writer';
+import { loadAdminJs } from './adminjs';
+import {
+  AdminGoogleStrategy,
+  GoogleCallbackGuard,
+  GoogleSsoController,
+  GoogleStartGuard,
+} from './google-sso';
+
+/** The AdminJS panel at /admin (ADMIN_PANEL_ENABLED), with Google sign-in when OAUTH_CLIENT_ID/SECRET are set. */
+@Module({})
+export class AdminPanelModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const google = googleSignInEnabled(config);
+    // AdminJS reads its environment when it loads; start loading now, in parallel with the database start-up.
+    prepareAdminJsEnvironment(planBundle(config.ADMIN_JS_TMP_DIR));
+    loadAdminJs().catch(() => undefined);
+    return {
+      module: AdminPanelModule,
+      imports: [OrganisationsModule, ProjectsModule, EnvironmentsModule],
+      controllers: google ? [GoogleSsoController] : [],
+      providers: [
+        AdminWriter,
+        AdminAuthService,
+        LoginLockoutService,
+        AdminPanelService,
+        ...(google ? [AdminGoogleStrategy, GoogleStartGuard, GoogleCallbackGuard] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,162 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config';
+import { EnvironmentsService } from '../environments/environments.service';
+import { OrganisationsService } from '../organisations/organisations.service';
+import { ProjectsService } from '../projects/projects.service';
+import {
+  ADMIN_LOGIN_PATH,
+  AdminAuthService,
+  GOOGLE_COMPLETE_PATH,
+  GOOGLE_START_PATH,
+  OAUTH_STATE_COOKIE,
+  readCookie,
+} from './admin-auth.service';
+import { bundleComponents, BundlePlan, componentLoader, planBundle } from './admin-bundle';
+import { adminResources } from './admin-resources';
+import { AdminWriter } from './admin-writer';
+import { AdminJS, loadAdminJs, sessionOf, sessionUserId } from './adminjs';
+
+export const ADMIN_ROOT = '/admin';
+const SESSION_COOKIE = 'flagport_admin';
+
+/**
+ * Mounts AdminJS at /admin (see README "Admin panel"). @adminjs/nestjs is not used: on Fastify it mounts nothing
+ * and it starts a file watcher in development. AdminJS and its Fastify plugins (cookie, session, form body,
+ * multipart, its authentication preHandler) live in one encapsulated Fastify plugin, so none of them touch the API.
+ */
+@Injectable()
+export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('AdminPanel');
+  private plan?: BundlePlan;
+  private admin?: AdminJS;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly writer: AdminWriter,
+    private readonly auth: AdminAuthService,
+    private readonly organisations: OrganisationsService,
+    private readonly projects: ProjectsService,
+    private readonly environments: EnvironmentsService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const plan = planBundle(this.config.ADMIN_JS_TMP_DIR);
+    this.plan = plan;
+    const { adminjs, fastifyPlugin } = await loadAdminJs();
+    const auth = this.auth;
+
+    class FlagportAuthProvider extends adminjs.BaseAuthProvider {
+      override getUiProps() {
+        return {
+          flagport: {
+            password: auth.passwordEnabled,
+            google: auth.googleEnabled,
+            googleUrl: GOOGLE_START_PATH,
+          },
+        };
+      }
+      override async handleLogin(
+        opts: { data?: Record<string, unknown> },
+        context?: { request?: FastifyRequest },
+      ) {
+        const user = await auth.passwordLogin(
+          opts.data?.email,
+          opts.data?.password,
+          context?.request?.ip ?? '',
+        );
+        // A new session id at sign-in (no session fixation); AdminJS then stores the user in it.
+        if (user && context?.request) await sessionOf(context.request)?.regenerate(['redirectTo']);
+        return user;
+      }
+    }
+
+    const admin = new adminjs.default({
+      rootPath: ADMIN_ROOT,
+      loginPath: ADMIN_LOGIN_PATH,
+      logoutPath: `${ADMIN_ROOT}/logout`,
+      resources: adminResources(
+        adminjs,
+        this.dataSource,
+        this.writer,
+        { organisations: this.organisations, projects: this.projects, environments: this.environments },
+        (context) => auth.principal(sessionUserId(context?.currentAdmin)),
+      ),
+      componentLoader: plan.prebuilt ? new adminjs.ComponentLoader() : componentLoader(adminjs, false),
+      branding: { companyName: 'Flagport', withMadeWithLove: false, logo: false },
+      settings: { defaultPerPage: 20 },
+    });
+    this.admin = admin;
+
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const secret = auth.sessionSecret();
+    await fastify.register(async (instance) => {
+      // The API's form parser is inherited; AdminJS registers its own (@fastify/formbody) in this scope.
+      instance.removeContentTypeParser(['application/x-www-form-urlencoded']);
+      await fastifyPlugin.default.buildAuthenticatedRouter(
+        admin,
+        { provider: new FlagportAuthProvider(), cookieName: SESSION_COOKIE, cookiePassword: secret },
+        instance,
+        {
+          secret,
+          cookieName: SESSION_COOKIE,
+          saveUninitialized: false,
+          cookie: { path: ADMIN_ROOT, httpOnly: true, sameSite: 'lax', secure: 'auto' },
+        },
+      );
+      instance.get(GOOGLE_COMPLETE_PATH, (request, reply) => this.completeGoogleSignIn(request, reply));
+      instance.addHook('preHandler', (request, reply) => this.checkSession(request, reply));
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    const plan = this.plan;
+    const admin = this.admin;
+    if (!plan || !admin || plan.prebuilt || process.env.NODE_ENV !== 'production') return;
+    // No prebuilt bundle: build it in the background so the first visitor does not wait for it.
+    setImmediate(() => {
+      const started = Date.now();
+      bundleComponents(admin, plan.dir).then(
+        () => this.logger.log(`admin components bundled into ${plan.dir} in ${Date.now() - started} ms`),
+        (err: unknown) => this.logger.error(`admin component bundling failed: ${String(err)}`),
+      );
+    });
+  }
+
+  /** Sessions are re-checked on every request: a deactivated or demoted user is signed out at once. */
+  private async checkSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const session = sessionOf(request);
+    const current = session?.get('adminUser');
+    if (!session || !current) return;
+    const id = sessionUserId(current);
+    if (id !== undefined && (await this.auth.stillAllowed(id))) return;
+    await session.destroy();
+    await reply.redirect(ADMIN_LOGIN_PATH, 302);
+  }
+
+  /** The last step of Google sign-in: the ticket from the Nest callback becomes an AdminJS session. */
+  private async completeGoogleSignIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const state = readCookie(request.headers.cookie, OAUTH_STATE_COOKIE);
+    const ticket = (request.query as Record<string, unknown> | undefined)?.ticket;
+    const userId = this.auth.redeemTicket(ticket, state);
+    const user = userId === undefined ? null : await this.auth.stillAllowed(userId);
+    void reply.header(
+      'set-cookie',
+      `${OAUTH_STATE_COOKIE}=; Path=${GOOGLE_START_PATH}; Max-Age=0; HttpOnly; SameSite=Lax`,
+    );
+    const session = sessionOf(request);
+    const sessionUser = this.auth.sessionUser(user);
+    if (!session || !sessionUser) {
+      await reply.redirect(`${ADMIN_LOGIN_PATH}?sso=denied`, 302);
+      return;
+    }
+    await session.regenerate(); // a new session id at sign-in (no fixation); regenerate() replaces request.session
+    sessionOf(request)?.set('adminUser', sessionUser);
+    await reply.redirect(ADMIN_ROOT, 302);
+  }
+}

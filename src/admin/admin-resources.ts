@@ -1,0 +1,401 @@
+import { DataSource, ObjectLiteral } from 'typeorm';
+import { AuditLog } from '../audit/audit-log.entity';
+import { NO_SCOPE, WritePolicy } from './admin-writer';
+import { AdminWriter } from './admin-writer';
+import {
+  ApiServices,
+  featurePolicy,
+  featureSegmentPolicy,
+  featureStatePolicy,
+  identityPolicy,
+  membershipPolicy,
+  mvOptionPolicy,
+  mvStateValuePolicy,
+  permissionPolicies,
+  segmentConditionPolicy,
+  segmentPolicy,
+  segmentRulePolicy,
+  serverKeyPolicy,
+  servicePolicies,
+  traitPolicy,
+  userPolicy,
+  VALUE_TYPES,
+} from './admin-policies';
+import type { AdminJSModule, ResourceOptions } from './adminjs';
+import { EntityResourceSpec, entityResourceClass, PrincipalResolver } from './entity-resource';
+import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from '../segments/segment.entity';
+
+const auditPolicy: WritePolicy<AuditLog> = {
+  entity: AuditLog,
+  label: 'Audit log',
+  impact: 'none',
+  describe: (a) => a.log,
+  scope: async () => NO_SCOPE,
+};
+
+const NAV = {
+  accounts: { name: 'Accounts', icon: 'User' },
+  organisations: { name: 'Organisations', icon: 'Briefcase' },
+  flags: { name: 'Flags', icon: 'Flag' },
+  segments: { name: 'Segments', icon: 'Filter' },
+  identities: { name: 'Identities', icon: 'Users' },
+  permissions: { name: 'Permissions', icon: 'Key' },
+  audit: { name: 'Audit', icon: 'FileText' },
+};
+
+const READ_ONLY_ACTIONS: ResourceOptions['actions'] = {
+  new: { isAccessible: false },
+  edit: { isAccessible: false },
+  delete: { isAccessible: false },
+  bulkDelete: { isAccessible: false },
+};
+
+interface Entry<E extends ObjectLiteral> {
+  spec: EntityResourceSpec<E>;
+  options: ResourceOptions;
+}
+
+const entry = <E extends ObjectLiteral>(spec: EntityResourceSpec<E>, options: ResourceOptions): Entry<E> => ({
+  spec,
+  options: {
+    sort: { sortBy: 'id', direction: 'desc' },
+    ...options,
+    actions: { ...(spec.writable === false ? READ_ONLY_ACTIONS : {}), ...options.actions },
+  },
+});
+
+const permissionColumns = (parent: string, subject: string) => ({
+  listProperties: ['id', parent, subject, 'admin', 'permissions'],
+  filterProperties: [parent, subject, 'permissions'],
+});
+
+/** Every resource of the panel: list columns, filters and search, secrets hidden or masked, writes via policies. */
+export function adminResources(
+  adminjs: AdminJSModule,
+  dataSource: DataSource,
+  writer: AdminWriter,
+  api: ApiServices,
+  principalOf: PrincipalResolver,
+) {
+  const services = servicePolicies(api);
+  const entries: Entry<ObjectLiteral>[] = [
+    entry(
+      { policy: userPolicy, hidden: ['password'], readOnly: ['lastLogin', 'githubUserId', 'googleUserId'] },
+      {
+        navigation: NAV.accounts,
+        titleProperty: 'email',
+        listProperties: [
+          'id',
+          'email',
+          'firstName',
+          'lastName',
+          'isSuperuser',
+          'isStaff',
+          'isActive',
+          'lastLogin',
+        ],
+        filterProperties: [
+          'email',
+          'firstName',
+          'lastName',
+          'isSuperuser',
+          'isActive',
+          'authType',
+          'dateJoined',
+        ],
+        editProperties: ['email', 'firstName', 'lastName', 'isActive', 'isStaff', 'isSuperuser', 'authType'],
+        properties: { authType: { availableValues: ['EMAIL', 'GITHUB', 'GOOGLE'].map(choice) } },
+      },
+    ),
+    entry(
+      { policy: membershipPolicy, choices: { role: ['ADMIN', 'USER'] } },
+      {
+        navigation: NAV.accounts,
+        listProperties: ['id', 'userId', 'organisationId', 'role', 'dateJoined'],
+        filterProperties: ['userId', 'organisationId', 'role'],
+      },
+    ),
+    entry(
+      { policy: services.organisation },
+      {
+        navigation: NAV.organisations,
+        listProperties: ['id', 'name', 'createdDate', 'persistTraitData', 'stopServingFlags'],
+        filterProperties: ['name', 'stopServingFlags', 'createdDate'],
+        editProperties: [
+          'name',
+          'webhookNotificationEmail',
+          'restrictProjectCreateToAdmin',
+          'persistTraitData',
+          'stopServingFlags',
+          'blockAccessToAdmin',
+          'force2fa',
+        ],
+      },
+    ),
+    entry(
+      { policy: services.project },
+      {
+        navigation: NAV.organisations,
+        listProperties: ['id', 'name', 'organisationId', 'hideDisabledFlags', 'enableRealtimeUpdates'],
+        filterProperties: ['name', 'organisationId'],
+        editProperties: [
+          'name',
+          'organisationId',
+          'hideDisabledFlags',
+          'preventFlagDefaults',
+          'enableRealtimeUpdates',
+          'onlyAllowLowerCaseFeatureNames',
+          'featureNameRegex',
+          'staleFlagsLimitDays',
+          'enforceFeatureOwners',
+        ],
+      },
+    ),
+    entry(
+      { policy: services.environment, masked: ['apiKey'] },
+      {
+        navigation: NAV.organisations,
+        listProperties: ['id', 'name', 'projectId', 'apiKey', 'updatedAt'],
+        filterProperties: ['name', 'projectId'],
+        editProperties: [
+          'name',
+          'projectId',
+          'description',
+          'allowClientTraits',
+          'bannerText',
+          'bannerColour',
+          'useIdentityCompositeKeyForHashing',
+          'hideSensitiveData',
+          'useIdentityOverridesInLocalEval',
+          'useMvV2Evaluation',
+        ],
+      },
+    ),
+    entry(
+      { policy: serverKeyPolicy, masked: ['key'] },
+      {
+        navigation: NAV.organisations,
+        listProperties: ['id', 'name', 'environmentId', 'key', 'active', 'expiresAt', 'createdAt'],
+        filterProperties: ['name', 'environmentId', 'active'],
+        editProperties: ['name', 'environmentId', 'active', 'expiresAt'],
+      },
+    ),
+    entry(
+      { policy: featurePolicy, choices: { type: ['STANDARD', 'MULTIVARIATE'] } },
+      {
+        navigation: NAV.flags,
+        listProperties: ['id', 'name', 'projectId', 'type', 'defaultEnabled', 'initialValue', 'isArchived'],
+        filterProperties: ['name', 'projectId', 'type', 'isArchived', 'isServerKeyOnly', 'createdDate'],
+        editProperties: [
+          'name',
+          'projectId',
+          'type',
+          'description',
+          'defaultEnabled',
+          'initialValue',
+          'isArchived',
+          'isServerKeyOnly',
+        ],
+      },
+    ),
+    entry(
+      { policy: mvOptionPolicy, choices: { type: VALUE_TYPES } },
+      {
+        navigation: NAV.flags,
+        listProperties: [
+          'id',
+          'featureId',
+          'type',
+          'stringValue',
+          'integerValue',
+          'booleanValue',
+          'defaultPercentageAllocation',
+        ],
+        filterProperties: ['featureId', 'type', 'stringValue'],
+        editProperties: [
+          'featureId',
+          'type',
+          'stringValue',
+          'integerValue',
+          'booleanValue',
+          'defaultPercentageAllocation',
+          'key',
+        ],
+      },
+    ),
+    entry(
+      { policy: featureStatePolicy, choices: { valueType: VALUE_TYPES } },
+      {
+        navigation: NAV.flags,
+        titleProperty: 'id',
+        listProperties: [
+          'id',
+          'featureId',
+          'environmentId',
+          'enabled',
+          'valueType',
+          'stringValue',
+          'integerValue',
+          'booleanValue',
+          'identityId',
+          'featureSegmentId',
+          'updatedAt',
+        ],
+        filterProperties: ['featureId', 'environmentId', 'enabled', 'identityId', 'featureSegmentId'],
+        editProperties: ['enabled', 'valueType', 'stringValue', 'integerValue', 'booleanValue', 'liveFrom'],
+        actions: {
+          new: { isAccessible: false },
+          delete: { isAccessible: false },
+          bulkDelete: { isAccessible: false },
+        },
+      },
+    ),
+    entry(
+      { policy: mvStateValuePolicy },
+      {
+        navigation: NAV.flags,
+        listProperties: ['id', 'featureStateId', 'multivariateFeatureOptionId', 'percentageAllocation'],
+        filterProperties: ['featureStateId', 'multivariateFeatureOptionId'],
+        editProperties: ['featureStateId', 'multivariateFeatureOptionId', 'percentageAllocation'],
+      },
+    ),
+    entry(
+      { policy: featureSegmentPolicy },
+      {
+        navigation: NAV.flags,
+        listProperties: ['id', 'featureId', 'segmentId', 'environmentId', 'priority'],
+        filterProperties: ['featureId', 'segmentId', 'environmentId'],
+        editProperties: ['featureId', 'segmentId', 'environmentId', 'priority'],
+      },
+    ),
+    entry(
+      { policy: segmentPolicy },
+      {
+        navigation: NAV.segments,
+        listProperties: ['id', 'name', 'projectId', 'featureId', 'updatedAt'],
+        filterProperties: ['name', 'projectId', 'featureId'],
+        editProperties: ['name', 'description', 'projectId', 'featureId'],
+      },
+    ),
+    entry(
+      { policy: segmentRulePolicy, choices: { type: SEGMENT_RULE_TYPES } },
+      {
+        navigation: NAV.segments,
+        titleProperty: 'type',
+        listProperties: ['id', 'segmentId', 'ruleId', 'type'],
+        filterProperties: ['segmentId', 'ruleId', 'type'],
+        editProperties: ['segmentId', 'ruleId', 'type'],
+      },
+    ),
+    entry(
+      { policy: segmentConditionPolicy, choices: { operator: SEGMENT_CONDITION_OPERATORS } },
+      {
+        navigation: NAV.segments,
+        titleProperty: 'property',
+        listProperties: ['id', 'ruleId', 'property', 'operator', 'value', 'description'],
+        filterProperties: ['ruleId', 'property', 'operator', 'value'],
+        editProperties: ['ruleId', 'property', 'operator', 'value', 'description'],
+      },
+    ),
+    entry(
+      { policy: identityPolicy },
+      {
+        navigation: NAV.identities,
+        titleProperty: 'identifier',
+        listProperties: ['id', 'identifier', 'environmentId', 'createdDate'],
+        filterProperties: ['identifier', 'environmentId', 'createdDate'],
+        editProperties: ['identifier', 'environmentId'],
+      },
+    ),
+    entry(
+      { policy: traitPolicy, choices: { valueType: ['unicode', 'int', 'float', 'bool'] } },
+      {
+        navigation: NAV.identities,
+        titleProperty: 'traitKey',
+        listProperties: [
+          'id',
+          'identityId',
+          'traitKey',
+          'valueType',
+          'stringValue',
+          'integerValue',
+          'floatValue',
+          'booleanValue',
+        ],
+        filterProperties: ['identityId', 'traitKey', 'valueType', 'stringValue'],
+        editProperties: [
+          'identityId',
+          'traitKey',
+          'valueType',
+          'stringValue',
+          'integerValue',
+          'floatValue',
+          'booleanValue',
+        ],
+      },
+    ),
+    entry(
+      { policy: permissionPolicies.organisationUser },
+      { navigation: NAV.permissions, ...permissionColumns('organisationId', 'userId') },
+    ),
+    entry(
+      { policy: permissionPolicies.organisationGroup },
+      { navigation: NAV.permissions, ...permissionColumns('organisationId', 'groupId') },
+    ),
+    entry(
+      { policy: permissionPolicies.projectUser },
+      { navigation: NAV.permissions, ...permissionColumns('projectId', 'userId') },
+    ),
+    entry(
+      { policy: permissionPolicies.projectGroup },
+      { navigation: NAV.permissions, ...permissionColumns('projectId', 'groupId') },
+    ),
+    entry(
+      { policy: permissionPolicies.environmentUser },
+      { navigation: NAV.permissions, ...permissionColumns('environmentId', 'userId') },
+    ),
+    entry(
+      { policy: permissionPolicies.environmentGroup },
+      { navigation: NAV.permissions, ...permissionColumns('environmentId', 'groupId') },
+    ),
+    entry(
+      { policy: auditPolicy, writable: false },
+      {
+        navigation: NAV.audit,
+        titleProperty: 'log',
+        sort: { sortBy: 'createdDate', direction: 'desc' },
+        properties: { log: { type: 'string' } },
+        listProperties: [
+          'id',
+          'createdDate',
+          'log',
+          'authorId',
+          'projectId',
+          'environmentId',
+          'relatedObjectType',
+        ],
+        filterProperties: [
+          'log',
+          'authorId',
+          'organisationId',
+          'projectId',
+          'environmentId',
+          'relatedObjectType',
+          'isSystemEvent',
+          'createdDate',
+        ],
+      },
+    ),
+  ] as Entry<ObjectLiteral>[];
+
+  const EntityResource = entityResourceClass(adminjs);
+  const registered = new Set(entries.map(({ spec }) => dataSource.getMetadata(spec.policy.entity).name));
+  return entries.map(({ spec, options }) => ({
+    resource: new EntityResource(dataSource, spec, writer, principalOf, registered),
+    options,
+  }));
+}
+
+function choice(value: string) {
+  return { value, label: value };
+}

@@ -1,0 +1,70 @@
+/**
+ * The one place that touches AdminJS's ESM-only packages. The app is CommonJS: `import()` stays a real dynamic
+ * import (tsconfig module "nodenext"), and types come in with `resolution-mode: import`. Narrow casts needed
+ * because AdminJS's own types are loose (or `any`) are kept in this file.
+ */
+import type { ActionContext, AdminJSOptions, CurrentAdmin, ResourceOptions } from 'adminjs' with {
+  'resolution-mode': 'import',
+};
+
+import type * as AdminJSNamespace from 'adminjs' with { 'resolution-mode': 'import' };
+import type * as AdminJSFastifyNamespace from '@adminjs/fastify' with { 'resolution-mode': 'import' };
+
+export type AdminJSModule = typeof AdminJSNamespace;
+export type AdminJSFastifyModule = typeof AdminJSFastifyNamespace;
+export type AdminJS = InstanceType<AdminJSModule['default']>;
+export type { ActionContext, AdminJSOptions, CurrentAdmin, ResourceOptions };
+
+let loading: Promise<{ adminjs: AdminJSModule; fastifyPlugin: AdminJSFastifyModule }> | undefined;
+
+/**
+ * Loads AdminJS once. Called early (when the module is configured) so that the ~1-2 s of module loading overlaps
+ * with connecting to the database and running migrations instead of adding to the start-up time.
+ */
+export function loadAdminJs(): Promise<{ adminjs: AdminJSModule; fastifyPlugin: AdminJSFastifyModule }> {
+  loading ??= Promise.all([import('adminjs'), import('@adminjs/fastify')]).then(
+    ([adminjs, fastifyPlugin]) => ({
+      adminjs,
+      fastifyPlugin,
+    }),
+  );
+  return loading;
+}
+
+/** What we keep in the AdminJS session for a signed-in superuser. */
+export interface AdminSessionUser extends CurrentAdmin {
+  id: string;
+  email: string;
+  title: string;
+}
+
+export function sessionUserId(admin: CurrentAdmin | undefined): number | undefined {
+  const id = Number(admin?.id);
+  return Number.isInteger(id) && id > 0 ? id : undefined;
+}
+
+/** adminjs's `flat` helpers with plain signatures (its own types lean on an untyped dependency). */
+export interface FlatHelpers {
+  flatten(params: Record<string, unknown>): Record<string, unknown>;
+  unflatten(params: Record<string, unknown>): Record<string, unknown>;
+}
+
+export function flatHelpers(adminjs: AdminJSModule): FlatHelpers {
+  // tsc resolves `flat`'s types, typescript-eslint does not (it sees `any` and calls the cast unnecessary).
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+  return adminjs.flat as unknown as FlatHelpers;
+}
+
+/** The session object @fastify/session puts on requests inside the admin plugin. */
+export interface AdminSession {
+  get(key: 'adminUser'): AdminSessionUser | undefined;
+  set(key: 'adminUser', value: AdminSessionUser): void;
+  destroy(): Promise<void>;
+  save(): Promise<void>;
+  /** Replaces request.session with a new one (new id), copying `keys`. */
+  regenerate(keys?: string[]): Promise<void>;
+}
+
+export function sessionOf(request: object): AdminSession | undefined {
+  return (request as { session?: AdminSession }).session;
+}

@@ -1,0 +1,404 @@
+/**
+ * The admin panel end to end, in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) against
+ * the built server (dist/): first-run form, password and Google sign-in (fake provider on 127.0.0.1), features,
+ * toggling a feature state and seeing GET /api/v1/flags/ change, editing a segment condition, the audit log, and
+ * the IP allowlist (requests from 127.0.0.2). Screenshots go to test/artifacts/admin/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { createTestDatabase, queryDatabase } from './support/database';
+import { freePort } from './support/pg-cluster';
+import { REPO_ROOT, ServerProcess, spawnServer } from './support/server-process';
+
+const ARTIFACTS = resolve(REPO_ROOT, 'test/artifacts/admin');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ADMIN_EMAIL = 'root@example.com';
+const ADMIN_PASSWORD = 'admin-panel-pass-42';
+const STAFF_EMAIL = 'staff@example.com';
+
+jest.setTimeout(240_000);
+
+/** A fake Google: authorize redirects straight back with a code, token and userinfo answer for `googleUser`. */
+function fakeGoogle() {
+  const state = { user: ADMIN_EMAIL, verified: true, userinfoCalls: 0 };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/authorize') {
+      const back = new URL(url.searchParams.get('redirect_uri') ?? '');
+      back.searchParams.set('code', `code-${state.user}`);
+      back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      res.writeHead(302, { location: back.toString() }).end();
+    } else if (url.pathname === '/token' && req.method === 'POST') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ access_token: `token-${state.user}`, token_type: 'Bearer', expires_in: 3600 }),
+      );
+    } else if (url.pathname === '/userinfo') {
+      state.userinfoCalls++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ sub: `sub-${state.user}`, email: state.user, email_verified: state.verified }),
+      );
+    } else res.writeHead(404).end();
+  });
+  return { server, state };
+}
+
+/** GET from a chosen source address (127.0.0.2 is on the loopback /8 on Linux). */
+function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((done, fail) => {
+    const req = http.request(url, { localAddress, headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+async function api(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Token ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+describe('admin panel (browser)', () => {
+  let databaseUrl: string;
+  let base: string;
+  let server: ServerProcess;
+  let browser: Browser;
+  let google: ReturnType<typeof fakeGoogle>;
+  let env: Record<string, string>;
+  let startupMs = 0;
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  async function start(): Promise<number> {
+    const started = Date.now();
+    server = spawnServer(env);
+    await server.waitForOutput(/listening on/, 60_000);
+    return Date.now() - started;
+  }
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // The build step (`npm run cli -- admin-bundle`, wanted as postbuild) prebundles the sign-in component.
+    execFileSync(process.execPath, ['dist/src/cli.js', 'admin-bundle'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    google = fakeGoogle();
+    await new Promise<void>((done) => google.server.listen(0, '127.0.0.1', done));
+    const googleBase = `http://127.0.0.1:${(google.server.address() as AddressInfo).port}`;
+    databaseUrl = await createTestDatabase();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DJANGO_SECRET_KEY: 'admin-panel-e2e-secret-key-0123456789-abcdefghij',
+      ENABLE_TELEMETRY: 'false',
+      LOG_LEVEL: 'WARNING',
+      ENABLE_ADMIN_ACCESS_USER_PASS: 'true',
+      OAUTH_CLIENT_ID: 'client-id',
+      OAUTH_CLIENT_SECRET: 'client-secret',
+      GOOGLE_OAUTH_AUTHORIZATION_URL: `${googleBase}/authorize`,
+      GOOGLE_OAUTH_TOKEN_URL: `${googleBase}/token`,
+      GOOGLE_USERINFO_URL: `${googleBase}/userinfo`,
+      ALLOWED_ADMIN_IP_ADDRESSES: '127.0.0.1,10.0.0.0/8',
+      ADMIN_JS_TMP_DIR: mkdtempSync(join(tmpdir(), 'flagport-adminjs-')),
+    };
+    await start(); // first start migrates the new database
+    await server.stop();
+    startupMs = await start();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await new Promise((done) => google?.server.close(done));
+  });
+
+  it('starts within 3 s with the prebuilt bundle (migrated database)', () => {
+    // Wall-clock limits mean nothing on an overloaded machine: then the number is only reported.
+    const busy = loadavg()[0] > cpus().length;
+    process.stdout.write(`admin panel e2e: start-up ${startupMs} ms (load ${loadavg()[0].toFixed(1)})\n`);
+    if (!busy) expect(startupMs).toBeLessThan(3000);
+  });
+
+  it('first-run form: filled in the browser once, refused afterwards', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/api/v1/users/config/init/`);
+    await page.fill('#username', 'root');
+    await page.fill('#email', ADMIN_EMAIL);
+    await page.fill('#password', ADMIN_PASSWORD);
+    await page.fill('#site_name', 'Flagport');
+    await page.fill('#site_domain', 'flags.example.com');
+    await shot(page, '01-first-run-form');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#init-done');
+    expect(await page.textContent('body')).toContain('https://flags.example.com/password-reset/confirm/');
+    await shot(page, '02-first-run-done');
+    const again = await page.goto(`${base}/api/v1/users/config/init/`);
+    expect(again?.status()).toBe(404);
+    expect(await page.textContent('#init-refused')).toBe(
+      'CAN NOT INIT CONFIGURATION. USER(S) ALREADY EXIST IN SYSTEM.',
+    );
+    await page.close();
+    const [user] = await queryDatabase<{ is_superuser: boolean }>(
+      databaseUrl,
+      'SELECT is_superuser FROM users WHERE email = $1',
+      [ADMIN_EMAIL],
+    );
+    expect(user.is_superuser).toBe(true);
+    const [site] = await queryDatabase<{ name: string; domain: string }>(
+      databaseUrl,
+      'SELECT name, domain FROM sites',
+    );
+    expect(site).toEqual({ name: 'Flagport', domain: 'flags.example.com' });
+  });
+
+  describe('signed in with a password', () => {
+    let context: BrowserContext;
+    let page: Page;
+    let envKey: string;
+    let stateId: number;
+    let conditionId: number;
+
+    beforeAll(async () => {
+      // Seed through the API as the superuser.
+      const { key: token } = await api(base, 'POST', '/api/v1/auth/login/', undefined, {
+        email: ADMIN_EMAIL,
+        password: ADMIN_PASSWORD,
+      });
+      const org = await api(base, 'POST', '/api/v1/organisations/', token, { name: 'Acme' });
+      const project = await api(base, 'POST', '/api/v1/projects/', token, {
+        name: 'Web',
+        organisation: org.id,
+      });
+      const environment = await api(base, 'POST', '/api/v1/environments/', token, {
+        name: 'Production',
+        project: project.id,
+      });
+      envKey = environment.api_key;
+      await api(base, 'POST', `/api/v1/projects/${project.id}/features/`, token, { name: 'checkout_v2' });
+      await api(base, 'POST', `/api/v1/projects/${project.id}/segments/`, token, {
+        name: 'beta',
+        rules: [
+          {
+            type: 'ALL',
+            rules: [{ type: 'ANY', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }] }],
+          },
+        ],
+      });
+      [{ id: stateId }] = await queryDatabase<{ id: number }>(
+        databaseUrl,
+        `SELECT fs.id FROM feature_states fs JOIN features f ON f.id = fs.feature_id
+          WHERE f.name = 'checkout_v2' AND fs.identity_id IS NULL AND fs.feature_segment_id IS NULL`,
+      );
+      [{ id: conditionId }] = await queryDatabase<{ id: number }>(
+        databaseUrl,
+        'SELECT id FROM segment_conditions',
+      );
+      context = await browser.newContext();
+      page = await context.newPage();
+    });
+
+    afterAll(() => context?.close());
+
+    it('signs in on the login page', async () => {
+      await page.goto(`${base}/admin`);
+      await page.waitForSelector('[data-testid=flagport-login]');
+      expect(await page.isVisible('[data-testid=google-login]')).toBe(true);
+      await shot(page, '03-login');
+      await page.fill('input[name=email]', ADMIN_EMAIL);
+      await page.fill('input[name=password]', 'wrong-password-1');
+      await page.click('[data-testid=password-login]');
+      await page.waitForSelector('[data-testid=login-error]');
+      await page.fill('input[name=email]', ADMIN_EMAIL);
+      await page.fill('input[name=password]', ADMIN_PASSWORD);
+      await page.click('[data-testid=password-login]');
+      await page.waitForURL(`${base}/admin`);
+      await page.waitForSelector('text=Flags');
+      await shot(page, '04-dashboard');
+    });
+
+    it('lists features', async () => {
+      await page.goto(`${base}/admin/resources/Feature`);
+      await page.waitForSelector('text=checkout_v2');
+      await shot(page, '05-features');
+    });
+
+    it('toggles a feature state and GET /api/v1/flags/ shows it on the next request', async () => {
+      const flags = async () => {
+        const res = await fetch(`${base}/api/v1/flags/`, { headers: { 'x-environment-key': envKey } });
+        const body = (await res.json()) as {
+          feature: { name: string };
+          enabled: boolean;
+          feature_state_value: unknown;
+        }[];
+        return body.find((f) => f.feature.name === 'checkout_v2');
+      };
+      expect(await flags()).toMatchObject({ enabled: false });
+      await page.goto(`${base}/admin/resources/FeatureState/records/${stateId}/edit`);
+      await page.waitForSelector('#enabled', { state: 'attached' });
+      await page.click('label[for=enabled]');
+      await page.fill('#stringValue', 'blue');
+      await shot(page, '06-feature-state-edit');
+      await page.click('[data-testid=button-save]');
+      await page.waitForURL(/\/admin\/resources\/FeatureState/);
+      await page.waitForSelector('text=blue');
+      await shot(page, '07-feature-states');
+      expect(await flags()).toMatchObject({ enabled: true, feature_state_value: 'blue' });
+    });
+
+    it('edits a segment condition', async () => {
+      await page.goto(`${base}/admin/resources/SegmentCondition/records/${conditionId}/edit`);
+      await page.waitForSelector('#value');
+      await page.fill('#value', 'enterprise');
+      await page.click('[data-testid=button-save]');
+      await page.waitForURL(/\/admin\/resources\/SegmentCondition/);
+      await page.waitForSelector('text=enterprise');
+      await shot(page, '08-segment-conditions');
+      const [row] = await queryDatabase<{ value: string }>(
+        databaseUrl,
+        'SELECT value FROM segment_conditions WHERE id = $1',
+        [conditionId],
+      );
+      expect(row.value).toBe('enterprise');
+    });
+
+    it('refuses invalid values with a form error instead of saving', async () => {
+      await page.goto(`${base}/admin/resources/FeatureState/records/${stateId}/edit`);
+      await page.waitForSelector('#integerValue');
+      await page.fill('#integerValue', '99999999999');
+      await page.click('[data-testid=button-save]');
+      await page.waitForSelector('text=Must be an integer between');
+      const [row] = await queryDatabase<{ integer_value: number | null }>(
+        databaseUrl,
+        'SELECT integer_value FROM feature_states WHERE id = $1',
+        [stateId],
+      );
+      expect(row.integer_value).toBeNull();
+    });
+
+    it('shows the audit entries of the panel writes, authored by the superuser', async () => {
+      await page.goto(`${base}/admin/resources/AuditLog`);
+      await page.waitForSelector('text=Flag state / Remote Config value updated');
+      await shot(page, '09-audit-log');
+      const rows = await queryDatabase<{ log: string; email: string; environment_id: number | null }>(
+        databaseUrl,
+        `SELECT a.log, u.email, a.environment_id FROM audit_logs a JOIN users u ON u.id = a.author_id
+          WHERE a.log LIKE '%(admin panel)%' ORDER BY a.id`,
+      );
+      expect(rows.map((r) => r.log)).toEqual([
+        expect.stringContaining('Flag state / Remote Config value updated for feature'),
+        expect.stringContaining('Segment condition updated (admin panel): plan EQUAL enterprise'),
+      ]);
+      expect(rows.every((r) => r.email === ADMIN_EMAIL)).toBe(true);
+    });
+
+    it('never sends password hashes or full keys to the browser', async () => {
+      const users = await page.evaluate(async () =>
+        (await fetch('/admin/api/resources/User/actions/list')).text(),
+      );
+      expect(users).toContain(ADMIN_EMAIL);
+      expect(users).not.toContain('scrypt$');
+      expect(users).not.toContain('"password"');
+      const envs = await page.evaluate(async () =>
+        (await fetch('/admin/api/resources/Environment/actions/list')).text(),
+      );
+      expect(envs).not.toContain(envKey);
+      expect(envs).toContain(`${envKey.slice(0, 4)}…`);
+    });
+  });
+
+  describe('Google sign-in (fake provider on 127.0.0.1)', () => {
+    beforeAll(async () => {
+      await queryDatabase(
+        databaseUrl,
+        `INSERT INTO users (uuid, email, password, is_superuser, is_staff, is_active)
+         VALUES (gen_random_uuid(), $1, '!unusable', false, true, true)`,
+        [STAFF_EMAIL],
+      );
+    });
+
+    it('lets an active superuser with a verified email in', async () => {
+      google.state.user = ADMIN_EMAIL;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${base}/admin/login`);
+      await page.click('[data-testid=google-login]');
+      await page.waitForURL(`${base}/admin`);
+      await page.waitForSelector('text=Flags');
+      await shot(page, '10-google-signed-in');
+      await context.close();
+    });
+
+    it('refuses a user who is not a superuser', async () => {
+      google.state.user = STAFF_EMAIL;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${base}/admin/login`);
+      await page.click('[data-testid=google-login]');
+      await page.waitForURL(/\/admin\/login\?sso=denied/);
+      await page.waitForSelector('[data-testid=login-error]');
+      await shot(page, '11-google-refused');
+      const res = await page.goto(`${base}/admin/api/resources/Feature/actions/list`);
+      expect(res?.url()).toContain('/admin/login');
+      await context.close();
+    });
+
+    it('refuses a callback whose state this browser was not given', async () => {
+      google.state.user = ADMIN_EMAIL;
+      const calls = google.state.userinfoCalls;
+      const res = await fetch(`${base}/admin/login/google/callback?code=code-x&state=forged`, {
+        redirect: 'manual',
+      });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe('/admin/login?sso=denied');
+      expect(google.state.userinfoCalls).toBe(calls);
+    });
+  });
+
+  describe('IP allowlist (ALLOWED_ADMIN_IP_ADDRESSES=127.0.0.1,10.0.0.0/8)', () => {
+    it('refuses every /admin request from 127.0.0.2 with 403, even with a spoofed X-Forwarded-For', async () => {
+      for (const path of [
+        '/admin',
+        '/admin/login',
+        '/admin/frontend/assets/app.bundle.js',
+        '/admin/api/resources/User/actions/list',
+        '/admin/login/google',
+      ]) {
+        const res = await getFrom('127.0.0.2', `${base}${path}`, { 'x-forwarded-for': '127.0.0.1' });
+        expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      }
+      expect((await getFrom('127.0.0.1', `${base}/admin/login`)).status).toBe(200);
+      // The API is not affected.
+      expect((await getFrom('127.0.0.2', `${base}/health/liveness/`)).status).toBe(200);
+    });
+  });
+});
