@@ -156,36 +156,42 @@ function bulkFor(snapshot: EnvironmentSnapshot, origin: KeyOrigin, context: Ofre
  * malformed bodies and unsupported content types are 400 INVALID_CONTEXT, never a 500.
  */
 export function registerOfrepRoutes(fastify: FastifyInstance, snapshots: EnvironmentSnapshots): void {
-  /** The resolved key, or a reply already sent (401 unknown/missing key, 403 organisation stopped). */
-  const authenticate = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    flagKey: string | undefined,
-  ): Promise<ResolvedKey | undefined> => {
-    const key = ofrepKey(request.headers);
-    if (key === undefined) {
-      send(
-        reply,
-        401,
-        errorBody(
-          'GENERAL',
-          'Missing environment key: send X-API-Key, Authorization: Bearer or X-Environment-Key.',
-          flagKey,
-        ),
-      );
+  type Answer = (resolved: ResolvedKey, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
+
+  /**
+   * Authenticates, then answers with `then`; 401 for a missing or unknown key, 403 when the organisation stopped
+   * serving flags. Synchronous (no promise) when the key's environment is cached. Resolves to undefined: the reply
+   * is sent by then (returning it would make Fastify send it again).
+   */
+  const withKey =
+    (then: Answer, single: boolean) =>
+    (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
+      const flagKey = single ? (request.params as { key: string }).key : undefined;
+      const key = ofrepKey(request.headers);
+      if (key === undefined) {
+        send(
+          reply,
+          401,
+          errorBody(
+            'GENERAL',
+            'Missing environment key: send X-API-Key, Authorization: Bearer or X-Environment-Key.',
+            flagKey,
+          ),
+        );
+        return undefined;
+      }
+      const answer = (resolved: ResolvedKey | undefined): void => {
+        if (resolved === undefined)
+          send(reply, 401, errorBody('GENERAL', 'Invalid environment key.', flagKey));
+        else if (resolved.snapshot.stopServingFlags) {
+          send(reply, 403, errorBody('GENERAL', 'Organisation is disabled from serving flags.', flagKey));
+        } else then(resolved, request, reply);
+      };
+      const hit = snapshots.lookup(key, Date.now());
+      if (hit === undefined) return snapshots.resolve(key).then(answer);
+      answer(hit);
       return undefined;
-    }
-    const resolved = snapshots.lookup(key, Date.now()) ?? (await snapshots.resolve(key));
-    if (resolved === undefined) {
-      send(reply, 401, errorBody('GENERAL', 'Invalid environment key.', flagKey));
-      return undefined;
-    }
-    if (resolved.snapshot.stopServingFlags) {
-      send(reply, 403, errorBody('GENERAL', 'Organisation is disabled from serving flags.', flagKey));
-      return undefined;
-    }
-    return resolved;
-  };
+    };
 
   const errorHandler =
     (single: boolean) =>
@@ -206,47 +212,46 @@ export function registerOfrepRoutes(fastify: FastifyInstance, snapshots: Environ
       );
     };
 
+  const single: Answer = ({ snapshot, origin }, request, reply) => {
+    const flagKey = (request.params as { key: string }).key;
+    let context: OfrepContext;
+    try {
+      context = readContext(request.body);
+    } catch (err) {
+      if (!(err instanceof InvalidContext)) throw err;
+      return send(reply, 400, errorBody('INVALID_CONTEXT', err.message, flagKey));
+    }
+    const flag = evaluateFlags(snapshot, origin, context).find((f) => f.key === flagKey);
+    if (flag === undefined) {
+      return send(reply, 404, errorBody('FLAG_NOT_FOUND', `Flag '${flagKey}' was not found`, flagKey));
+    }
+    return send(reply, 200, JSON.stringify(flag));
+  };
+
+  const bulk: Answer = ({ snapshot, origin }, request, reply) => {
+    let context: OfrepContext;
+    try {
+      context = readContext(request.body);
+    } catch (err) {
+      if (!(err instanceof InvalidContext)) throw err;
+      return send(reply, 400, errorBody('INVALID_CONTEXT', err.message));
+    }
+    const { body, etag } = bulkFor(snapshot, origin, context);
+    reply.header('etag', etag);
+    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    return send(reply, 200, body);
+  };
+
   fastify.route({
     method: 'POST',
     url: OFREP_SINGLE_PATH,
     errorHandler: errorHandler(true),
-    handler: async (request, reply) => {
-      const flagKey = (request.params as { key: string }).key;
-      const resolved = await authenticate(request, reply, flagKey);
-      if (resolved === undefined) return reply;
-      let context: OfrepContext;
-      try {
-        context = readContext(request.body);
-      } catch (err) {
-        if (!(err instanceof InvalidContext)) throw err;
-        return send(reply, 400, errorBody('INVALID_CONTEXT', err.message, flagKey));
-      }
-      const flag = evaluateFlags(resolved.snapshot, resolved.origin, context).find((f) => f.key === flagKey);
-      if (flag === undefined) {
-        return send(reply, 404, errorBody('FLAG_NOT_FOUND', `Flag '${flagKey}' was not found`, flagKey));
-      }
-      return send(reply, 200, JSON.stringify(flag));
-    },
+    handler: withKey(single, true),
   });
-
   fastify.route({
     method: 'POST',
     url: OFREP_BULK_PATH,
     errorHandler: errorHandler(false),
-    handler: async (request, reply) => {
-      const resolved = await authenticate(request, reply, undefined);
-      if (resolved === undefined) return reply;
-      let context: OfrepContext;
-      try {
-        context = readContext(request.body);
-      } catch (err) {
-        if (!(err instanceof InvalidContext)) throw err;
-        return send(reply, 400, errorBody('INVALID_CONTEXT', err.message));
-      }
-      const { body, etag } = bulkFor(resolved.snapshot, resolved.origin, context);
-      reply.header('etag', etag);
-      if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      return send(reply, 200, body);
-    },
+    handler: withKey(bulk, false),
   });
 }

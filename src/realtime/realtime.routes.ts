@@ -55,10 +55,16 @@ export function registerRealtimeRoutes(
   const { hub } = realtime;
 
   fastify.get(STREAM_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
-    if (hub.closing) return sendJson(reply, 503, { detail: 'Server is shutting down.' });
+    if (hub.closing) {
+      sendJson(reply, 503, { detail: 'Server is shutting down.' });
+      return;
+    }
     const { key } = request.params as { key: string };
     const resolved = snapshots.lookup(key, Date.now()) ?? (await snapshots.resolve(key));
-    if (resolved === undefined) return sendJson(reply, 404, { detail: 'Not found.' });
+    if (resolved === undefined) {
+      sendJson(reply, 404, { detail: 'Not found.' });
+      return;
+    }
     const { snapshot } = resolved;
     const enabled = snapshot.document.project.enable_realtime_updates;
 
@@ -80,23 +86,26 @@ export function registerRealtimeRoutes(
       raw.writeHead(503, { ...headers, 'content-type': JSON_TYPE });
       raw.end('{"detail":"Server is shutting down."}');
     }
-    return reply;
   });
 
-  fastify.get('/sse/health', (_request, reply) => sendJson(reply, 200, { status: 'ok' }));
+  fastify.get('/sse/health', (_request, reply) => {
+    sendJson(reply, 200, { status: 'ok' });
+  });
 
   fastify.post(QUEUE_CHANGE_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
     const authorization = request.headers.authorization;
     if (!tokenMatches(authorization, realtime.authenticationToken)) {
-      return sendJson(reply, 401, { detail: 'Invalid authorization header' });
+      sendJson(reply, 401, { detail: 'Invalid authorization header' });
+      return;
     }
     const { key } = request.params as { key: string };
     const body = request.body as { updated_at?: unknown } | undefined;
     const updatedAt = epochSecondsOf(typeof body === 'object' && body !== null ? body.updated_at : undefined);
     if (updatedAt === undefined) {
-      return sendJson(reply, 400, { updated_at: ['A valid ISO-8601 date-time is required.'] });
+      sendJson(reply, 400, { updated_at: ['A valid ISO-8601 date-time is required.'] });
+      return;
     }
     await realtime.queueChange(key, updatedAt);
-    return sendJson(reply, 200, {});
+    sendJson(reply, 200, {});
   });
 }
