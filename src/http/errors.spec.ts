@@ -7,7 +7,12 @@ import {
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { mapError } from './errors';
+import {
+  QueryFailedError,
+  QueryRunnerAlreadyReleasedError,
+  QueryRunnerProviderAlreadyReleasedError,
+} from 'typeorm';
+import { isDatabaseUnavailable, mapError } from './errors';
 
 const req = { method: 'GET', url: '/api/v1/x/' };
 
@@ -87,5 +92,52 @@ describe('error mapping to Flagsmith bodies', () => {
     expect(mapped).toEqual({ status: 500, body: { detail: 'A server error occurred.' }, unexpected: true });
     expect(mapError('a string', req).status).toBe(500);
     expect(mapError(new InternalServerErrorException(), req).unexpected).toBe(true);
+  });
+
+  describe('database unreachable', () => {
+    const pgError = (message: string, code?: string) =>
+      Object.assign(new Error(message), code ? { code } : {});
+    const unavailable = [
+      ['connection refused', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+      ['connect timed out', pgError('connect ETIMEDOUT 10.0.0.1:5432', 'ETIMEDOUT')],
+      ['admin shutdown (57P01)', pgError('terminating connection due to administrator command', '57P01')],
+      ['cannot connect now (57P03)', pgError('the database system is starting up', '57P03')],
+      ['connection exception (08006)', pgError('connection failure', '08006')],
+      ['connection lost', pgError('Connection terminated unexpectedly')],
+      ['pool connect timeout', pgError('timeout exceeded when trying to connect')],
+      ['client connect timeout', pgError('Connection terminated due to connection timeout')],
+      ['released query runner', new QueryRunnerAlreadyReleasedError()],
+      ['released query runner, through the entity manager', new QueryRunnerProviderAlreadyReleasedError()],
+      [
+        'localhost refused on every address',
+        new AggregateError([pgError('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')]),
+      ],
+      [
+        'TypeORM query error wrapping a lost connection',
+        new QueryFailedError('SELECT 1', [], pgError('Connection terminated unexpectedly')),
+      ],
+    ] as const;
+
+    it.each(unavailable)(
+      '%s → 503 with the clear detail and Retry-After, not logged as a fault',
+      (_, error) => {
+        expect(mapError(error, req)).toEqual({
+          status: 503,
+          body: { detail: 'The database is unavailable; try again shortly.' },
+          unexpected: false,
+          headers: { 'retry-after': '5' },
+          databaseUnavailable: true,
+        });
+      },
+    );
+
+    it('query errors (syntax, constraint) and other errors are not "unavailable": still 500', () => {
+      expect(isDatabaseUnavailable(new QueryFailedError('SELEC', [], pgError('syntax error', '42601')))).toBe(
+        false,
+      );
+      expect(isDatabaseUnavailable(pgError('duplicate key value', '23505'))).toBe(false);
+      expect(mapError(pgError('relation "x" does not exist', '42P01'), req).status).toBe(500);
+      expect(isDatabaseUnavailable(null)).toBe(false);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { AppLogger } from '../logging/logger';
 import { reportServerError } from '../telemetry/error-reporter';
 
@@ -26,6 +27,61 @@ const STATUS_DETAIL: Record<number, string> = {
   429: 'Request was throttled.',
 };
 export const SERVER_ERROR_DETAIL = 'A server error occurred.';
+export const DATABASE_UNAVAILABLE_DETAIL = 'The database is unavailable; try again shortly.';
+/** Seconds a client is told to wait (Retry-After) when the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** Node socket errors of a connection that could not be made or was lost. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/**
+ * PostgreSQL SQLSTATEs of a server that is not there for us right now: class 08 (connection exception),
+ * 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up / shutting down),
+ * 53300 too_many_connections.
+ */
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
+/** What node-postgres and its pool say (without a code) when a connection is lost or cannot be had in time. */
+const CONNECTION_LOST_MESSAGES = [
+  /^Connection terminated/, // "… unexpectedly", "… due to connection timeout"
+  /^timeout exceeded when trying to connect$/, // pg-pool connectionTimeoutMillis
+  /is not queryable$/, // "Client has encountered a connection error and is not queryable"
+];
+
+/**
+ * Whether an error means the database could not be reached (refused, timed out, shut down, connection lost)
+ * rather than that a query was wrong. Follows TypeORM's `driverError`, `cause` and AggregateError's `errors`.
+ * TypeORM releases a query runner whose connection failed, so the next query of that transaction (or its
+ * COMMIT, which then never reached the server) throws QueryRunnerAlreadyReleasedError (or, through the entity
+ * manager, QueryRunnerProviderAlreadyReleasedError) instead.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 4) return false;
+  if (
+    error instanceof QueryRunnerAlreadyReleasedError ||
+    error instanceof QueryRunnerProviderAlreadyReleasedError
+  )
+    return true;
+  const { code, message, driverError, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code)))
+    return true;
+  if (typeof message === 'string' && CONNECTION_LOST_MESSAGES.some((pattern) => pattern.test(message)))
+    return true;
+  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
+  return isDatabaseUnavailable(driverError, depth + 1) || isDatabaseUnavailable(cause, depth + 1);
+}
 
 function isFieldErrors(value: object): boolean {
   const entries: [string, unknown][] = Object.entries(value);
@@ -64,6 +120,10 @@ export interface MappedError {
   readonly body: ErrorBody;
   /** True when this is a server fault that must be logged. */
   readonly unexpected: boolean;
+  /** Extra response headers (Retry-After of a 503). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** True when the database could not be reached: a 503 the client may retry, not a fault of this server. */
+  readonly databaseUnavailable?: boolean;
 }
 
 /** Turns anything thrown while handling a request into a status and a Flagsmith-shaped JSON body. */
@@ -116,6 +176,15 @@ export function mapError(
     }
     return mapError(new HttpException((error as Error).message, statusCode), request);
   }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: { detail: DATABASE_UNAVAILABLE_DETAIL },
+      unexpected: false,
+      headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+      databaseUnavailable: true,
+    };
+  }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,
     body: { detail: SERVER_ERROR_DETAIL },
@@ -123,12 +192,19 @@ export function mapError(
   };
 }
 
+/** While the database stays unreachable, its 503s are logged at most this often (with how many there were). */
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
+
 /**
  * The one exception filter: every error leaves as JSON in Flagsmith's shape, server faults are logged with
- * the request id, and no stack trace ever reaches a client.
+ * the request id, and no stack trace ever reaches a client. An unreachable database is a 503 with Retry-After
+ * (never a 500), logged as a warning at most every UNAVAILABLE_LOG_INTERVAL_MS.
  */
 @Catch()
 export class FlagsmithExceptionFilter implements ExceptionFilter {
+  private unavailableLoggedAt = 0;
+  private unavailableSinceLog = 0;
+
   constructor(private readonly logger: AppLogger) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
@@ -155,10 +231,31 @@ export class FlagsmithExceptionFilter implements ExceptionFilter {
         `${request.method} ${request.url} failed: ${err.message}`,
       );
     }
+    if (mapped.databaseUnavailable) this.logUnavailable(request, error);
     if (reply.sent) return;
+    if (mapped.headers) void reply.headers(mapped.headers);
     void reply
       .status(mapped.status)
       .header('content-type', 'application/json; charset=utf-8')
       .send(JSON.stringify(mapped.body));
+  }
+
+  private logUnavailable(request: FastifyRequest, error: unknown): void {
+    this.unavailableSinceLog++;
+    const now = Date.now();
+    if (now - this.unavailableLoggedAt < UNAVAILABLE_LOG_INTERVAL_MS) return;
+    const count = this.unavailableSinceLog;
+    this.unavailableLoggedAt = now;
+    this.unavailableSinceLog = 0;
+    this.logger.pino.warn(
+      {
+        context: 'HTTP',
+        request_id: request.id,
+        method: request.method,
+        path: request.url,
+        err: { message: error instanceof Error ? error.message : String(error) },
+      },
+      `database unavailable: answering 503 (${count} request(s) since the last report; latest ${request.method} ${request.url})`,
+    );
   }
 }

@@ -23,6 +23,16 @@ export interface ResolvedKey {
   readonly keyExpiresAt: number | null;
 }
 
+/** After a refresh failed, the stale snapshot is served this long before the database is tried again. */
+export const STALE_RETRY_MS = 2000;
+
+/** An expired entry kept to answer with while its refresh fails (see `resolve`). */
+interface StaleEntry {
+  readonly resolved: ResolvedKey;
+  /** Served without trying the database until then (epoch ms); 0 = not failed yet. */
+  retryAt: number;
+}
+
 /**
  * The in-process cache of environments by SDK key (spec: ENVIRONMENT_CACHE_*).
  *
@@ -34,6 +44,8 @@ export interface ResolvedKey {
  * - Invalidation: in-process events from EnvironmentChangesService, and `LISTEN flagport_environment_changed` for
  *   writes made by other instances. A build that overlapped an invalidation of its environment is served but not
  *   kept. After the LISTEN connection was lost everything is dropped (notifications may have been missed).
+ * - Database unreachable: a key whose snapshot expired keeps being served from it (stale) while its refresh
+ *   fails, tried again every STALE_RETRY_MS; logged once per outage (see `resolve`).
  * - ENVIRONMENT_CACHE_SECONDS = 0 turns the cache off: every request resolves from the database.
  */
 @Injectable()
@@ -52,6 +64,10 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   private listener: PgChannelListener | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly builtListeners = new Set<(snapshot: EnvironmentSnapshot) => void>();
+  /** Keys whose snapshot expired, by key: what to serve if the refresh fails (the database is unreachable). */
+  private readonly stale = new Map<string, StaleEntry>();
+  /** Stale answers since the database last failed a refresh; undefined while refreshes succeed. */
+  private staleServed: number | undefined;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -96,18 +112,35 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   /** Cached resolution of a key, or undefined (then call `resolve`). No I/O. */
   lookup(key: string, now: number): ResolvedKey | undefined {
     const entry = this.byKey.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.snapshot.isFresh(now) && (entry.keyExpiresAt === null || entry.keyExpiresAt > now))
-      return entry;
-    this.forgetKey(key, entry.snapshot.environmentId);
+    if (entry !== undefined) {
+      const keyValid = entry.keyExpiresAt === null || entry.keyExpiresAt > now;
+      if (entry.snapshot.isFresh(now) && keyValid) return entry;
+      this.forgetKey(key, entry.snapshot.environmentId);
+      if (keyValid) this.stale.set(key, { resolved: entry, retryAt: 0 });
+    } else if (this.stale.size !== 0) {
+      const stale = this.stale.get(key);
+      if (stale !== undefined && stale.retryAt > now && this.servable(stale.resolved, now)) {
+        if (this.staleServed !== undefined) this.staleServed++;
+        return stale.resolved;
+      }
+    }
     return undefined;
   }
 
-  /** Resolves a key from the database (and caches it); undefined for unknown, inactive or expired keys. */
+  /**
+   * Resolves a key from the database (and caches it); undefined for unknown, inactive or expired keys.
+   * When the database fails a refresh of a key whose snapshot expired, the expired snapshot is served (stale)
+   * and the database is tried again after STALE_RETRY_MS; a key never cached has nothing to fall back on.
+   */
   resolve(key: string): Promise<ResolvedKey | undefined> {
     let pending = this.inflight.get(key);
     if (pending === undefined) {
-      pending = this.resolveUncached(key).finally(() => this.inflight.delete(key));
+      pending = this.resolveUncached(key)
+        .then(
+          (resolved) => this.refreshed(key, resolved),
+          (err: unknown) => this.refreshFailed(key, err),
+        )
+        .finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
     return pending;
@@ -126,6 +159,10 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   invalidate(environmentIds: readonly number[]): void {
     if (environmentIds.length === 0) return;
     const at = ++this.clock;
+    if (this.stale.size !== 0) {
+      for (const [key, entry] of this.stale)
+        if (environmentIds.includes(entry.resolved.snapshot.environmentId)) this.stale.delete(key);
+    }
     for (const id of environmentIds) {
       this.invalidatedAt.set(id, at);
       this.byEnvironment.delete(id);
@@ -139,6 +176,7 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
 
   invalidateAll(): void {
     this.allInvalidatedAt = ++this.clock;
+    this.stale.clear();
     this.byEnvironment.clear();
     this.byKey.clear();
     this.keysOf.clear();
@@ -147,6 +185,37 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   /** Number of environments cached in this process. */
   get size(): number {
     return this.byEnvironment.size;
+  }
+
+  private servable(resolved: ResolvedKey, now: number): boolean {
+    return resolved.keyExpiresAt === null || resolved.keyExpiresAt > now;
+  }
+
+  private refreshed(key: string, resolved: ResolvedKey | undefined): ResolvedKey | undefined {
+    if (this.stale.size !== 0) this.stale.delete(key);
+    if (this.staleServed !== undefined) {
+      this.logger.warn(
+        `the database answers again: cached environments are refreshed (${this.staleServed} stale answer(s) served meanwhile)`,
+      );
+      this.staleServed = undefined;
+    }
+    return resolved;
+  }
+
+  /** A failed resolution: the key's expired snapshot if it has one (logged once per outage), else the error. */
+  private refreshFailed(key: string, err: unknown): ResolvedKey {
+    const now = Date.now();
+    const stale = this.stale.get(key);
+    if (stale === undefined || !this.servable(stale.resolved, now)) throw err;
+    stale.retryAt = now + STALE_RETRY_MS;
+    if (this.staleServed === undefined) {
+      this.staleServed = 0;
+      this.logger.warn(
+        `cannot refresh cached environments (${err instanceof Error ? err.message : String(err)}): serving them stale until the database answers`,
+      );
+    }
+    this.staleServed++;
+    return stale.resolved;
   }
 
   private unchangedSince(environmentId: number, started: number): boolean {

@@ -36,6 +36,8 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private droppedWarned = false;
+  /** Set while writes fail (the database is unreachable): warned once, and once more when they succeed again. */
+  private failing = false;
   private readonly influx: InfluxWriter | undefined;
 
   constructor(
@@ -154,31 +156,41 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
     }
 
     try {
-      if (envs.length > 0) {
-        await this.dataSource.query(
-          `INSERT INTO api_usage_daily (environment_id, resource, day, count)
+      // One transaction: a failed flush leaves nothing behind, so putting the counts back never counts twice.
+      await this.dataSource.transaction(async (manager) => {
+        if (envs.length > 0) {
+          await manager.query(
+            `INSERT INTO api_usage_daily (environment_id, resource, day, count)
            SELECT * FROM unnest($1::int[], $2::varchar[], $3::date[], $4::bigint[])
            ON CONFLICT (environment_id, resource, day) DO UPDATE SET count = api_usage_daily.count + EXCLUDED.count`,
-          [envs, resources, days, counts],
-        );
-      }
-      if (evEnvs.length > 0) {
-        await this.dataSource.query(
-          `INSERT INTO feature_evaluations_daily (environment_id, feature_name, day, count)
+            [envs, resources, days, counts],
+          );
+        }
+        if (evEnvs.length > 0) {
+          await manager.query(
+            `INSERT INTO feature_evaluations_daily (environment_id, feature_name, day, count)
            SELECT * FROM unnest($1::int[], $2::varchar[], $3::date[], $4::bigint[])
            ON CONFLICT (environment_id, feature_name, day)
            DO UPDATE SET count = feature_evaluations_daily.count + EXCLUDED.count`,
-          [evEnvs, evNames, evDays, evCounts],
+            [evEnvs, evNames, evDays, evCounts],
+          );
+        }
+      });
+    } catch (err) {
+      if (!this.failing) {
+        this.logger.warn(
+          `could not write usage counters (${err instanceof Error ? err.message : String(err)}); retrying every ${USAGE_FLUSH_INTERVAL_MS / 1000}s`,
         );
       }
-    } catch (err) {
-      this.logger.warn(
-        `could not write usage counters (${err instanceof Error ? err.message : String(err)})`,
-      );
+      this.failing = true;
       // Put them back for the next attempt (bounded by add()).
       for (const [key, n] of requests) this.add(this.requests, key, n);
       for (const [key, n] of evaluations) this.add(this.evaluations, key, n);
       return;
+    }
+    if (this.failing) {
+      this.failing = false;
+      this.logger.warn('usage counters are written again');
     }
 
     if (this.influx) {

@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
@@ -88,6 +88,39 @@ function server(
         proc.once('exit', () => done());
         proc.kill('SIGINT'); // fast shutdown
       });
+    },
+  };
+}
+
+/**
+ * One PostgreSQL server of its own (a fresh data directory on a free port) that a test can stop and start again
+ * under a running app, e.g. to take the database away for a few seconds. `stop()` is a fast shutdown (SIGINT):
+ * open connections are terminated, committed data survives the restart.
+ */
+export async function startPostgresServer(): Promise<PostgresServer & { destroy(): Promise<void> }> {
+  const user = runAs();
+  const root = mkdtempSync(join(tmpdir(), 'flagport-pg-'));
+  const dataDir = join(root, 'data');
+  mkdirSync(dataDir, { mode: 0o700 });
+  if (user) {
+    chownSync(root, user.uid, user.gid);
+    chownSync(dataDir, user.uid, user.gid);
+  }
+  execFileSync(
+    join(BIN, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
+    {
+      ...(user ?? {}),
+      stdio: 'ignore',
+    },
+  );
+  const pg = server(dataDir, await freePort(), /ready to accept connections/, user);
+  await pg.start();
+  return {
+    ...pg,
+    destroy: async () => {
+      await pg.stop();
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }
