@@ -22,6 +22,8 @@ export const FLAGSMITH_CORS_HEADERS = [
   'x-e2e-test-auth-token',
   'flagsmith-application-name',
   'flagsmith-application-version',
+  // flagsmith JS client ≥ 10 sends it on every request; without it cross-origin preflights fail.
+  'flagsmith-sdk-user-agent',
   'x-api-key',
 ];
 
