@@ -275,6 +275,7 @@ describe('email backends', () => {
     beforeAll(async () => {
       await smtp.start();
       t = await startTestApp({
+        EMAIL_BACKEND: 'smtp',
         EMAIL_HOST: '127.0.0.1',
         EMAIL_PORT: String(smtp.port),
         EMAIL_USE_TLS: 'false',
@@ -363,6 +364,7 @@ describe('email backends', () => {
     const port = gone.port;
     await gone.stop();
     const t = await startTestApp({
+      EMAIL_BACKEND: 'smtp',
       EMAIL_HOST: '127.0.0.1',
       EMAIL_PORT: String(port),
       EMAIL_USE_TLS: 'false',
@@ -402,6 +404,7 @@ describe('email backends', () => {
       req.body.includes('fail-me') ? [500, { errors: ['boom'] }] : [202, undefined],
     );
     const t = await startTestApp({
+      EMAIL_BACKEND: '', // unset: the harness default ('none') must not apply here
       SENDGRID_API_KEY: 'SG.test-key',
       SENDGRID_API_URL: sendgrid.url,
       SENDER_EMAIL: 'grid@example.com',

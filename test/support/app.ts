@@ -20,6 +20,8 @@ export interface TestApp {
 const TEST_DEFAULTS: Record<string, string> = {
   DJANGO_SECRET_KEY: 'test-secret-key-that-is-long-enough-for-sessions-0123456789',
   ENABLE_TELEMETRY: 'false',
+  // No mail server in tests: email tests choose their backend explicitly.
+  EMAIL_BACKEND: 'none',
   LOG_LEVEL: 'WARNING',
   // AdminJS is ESM-only and cannot load under Jest: /admin is tested against spawned servers (test/admin-*.e2e-spec.ts).
   ADMIN_PANEL_ENABLED: 'false',
