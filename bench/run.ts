@@ -5,7 +5,12 @@
  * Writes bench/results/latest.json.
  *
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; a database is created on it) or an embedded
- * PostgreSQL; BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) per scenario.
+ * PostgreSQL; BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) per scenario; BENCH_ONLY, a regular
+ * expression: only the scenarios whose name matches (the baseline always runs); BENCH_SERVER_ARGS, extra node
+ * options for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ *
+ * Besides requests/s, each row reports the CPU time the serving process spent per request (user + system, from
+ * /proc): on a machine shared with other work the throughput ratio is noisy, CPU µs per request much less so.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
@@ -24,9 +29,13 @@ import { formatSseRow, runSseFanout } from './sse';
 const ROOT = resolve(__dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Row extends LoadResult {
   readonly rssMb: number | null;
+  /** CPU time (user + system) of the serving process per request, µs. */
+  readonly cpuUsPerRequest: number | null;
   readonly ratio: number;
   readonly target: number | null;
 }
@@ -46,6 +55,19 @@ function rssMb(pid: number | undefined): number | null {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
     return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return null;
   }
@@ -138,7 +160,17 @@ async function seed(databaseUrl: string): Promise<SeededDataset> {
 }
 
 function format(rows: readonly Row[]): string {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'RSS MB', 'ratio', 'target'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'RSS MB',
+    'CPU µs/req',
+    'ratio',
+    'target',
+  ];
   const lines = rows.map((r) => [
     r.name,
     r.requestsPerSecond.toFixed(0),
@@ -146,6 +178,7 @@ function format(rows: readonly Row[]): string {
     String(r.p99Ms),
     String(r.non2xx + r.errors),
     r.rssMb === null ? '-' : String(r.rssMb),
+    r.cpuUsPerRequest === null ? '-' : r.cpuUsPerRequest.toFixed(0),
     r.ratio.toFixed(2),
     r.target === null ? '' : `≥ ${r.target}`,
   ]);
@@ -166,7 +199,7 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     const server = await startProcess(
-      ['dist/src/main.js'],
+      [...SERVER_ARGS, 'dist/src/main.js'],
       {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
@@ -268,13 +301,20 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     let baselineRps = 0;
-    for (const { scenario, target, pid } of scenarios) {
+    for (const [index, { scenario, target, pid }] of scenarios.entries()) {
+      if (index > 0 && ONLY && !ONLY.test(scenario.name)) continue;
       process.stdout.write(`running ${scenario.name} for ${scenario.seconds}s …\n`);
+      const cpuBefore = cpuMs(pid ?? server.pid);
       const result = runLoad(scenario);
+      const cpuAfter = cpuMs(pid ?? server.pid);
       if (baselineRps === 0) baselineRps = result.requestsPerSecond;
       rows.push({
         ...result,
         rssMb: rssMb(pid ?? server.pid),
+        cpuUsPerRequest:
+          cpuBefore === null || cpuAfter === null || result.total === 0
+            ? null
+            : ((cpuAfter - cpuBefore) * 1000) / result.total,
         ratio: baselineRps ? result.requestsPerSecond / baselineRps : 0,
         target,
       });

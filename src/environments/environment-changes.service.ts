@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -24,6 +25,43 @@ export interface EnvironmentChange {
 type Listener = (change: EnvironmentChange) => void;
 
 /**
+ * Channel for identity changes (traits written, identity created or deleted) that need no environment bump.
+ * Payload: JSON {"o": "<instance id>", "e": <environment id>, "i": ["<identifier>", …] | null (= all of them)}.
+ */
+export const IDENTITY_CHANGED_CHANNEL = 'flagport_identity_changed';
+
+export interface IdentityChange {
+  readonly environmentId: number;
+  /** null: every identity of the environment. */
+  readonly identifiers: readonly string[] | null;
+}
+
+/** NOTIFY payloads are limited to 8000 bytes: a longer list is announced as "every identity". */
+const MAX_IDENTITY_PAYLOAD_BYTES = 7000;
+
+/** The NOTIFY payload for an identity change sent by the instance `origin`. */
+export function identityChangePayload(origin: string, change: IdentityChange): string {
+  const payload = JSON.stringify({ o: origin, e: change.environmentId, i: change.identifiers });
+  return Buffer.byteLength(payload) <= MAX_IDENTITY_PAYLOAD_BYTES
+    ? payload
+    : JSON.stringify({ o: origin, e: change.environmentId, i: null });
+}
+
+/** Reads an identity change payload; undefined when unreadable. `origin` is the sending instance. */
+export function readIdentityChange(payload: string): (IdentityChange & { origin: string }) | undefined {
+  try {
+    const parsed = JSON.parse(payload) as { o?: unknown; e?: unknown; i?: unknown } | null;
+    if (!parsed || typeof parsed.e !== 'number') return undefined;
+    const identifiers = Array.isArray(parsed.i)
+      ? parsed.i.filter((i): i is string => typeof i === 'string')
+      : null;
+    return { origin: typeof parsed.o === 'string' ? parsed.o : '', environmentId: parsed.e, identifiers };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * THE place every write that can alter flag evaluation reports itself, inside its transaction:
  *
  *   await dataSource.transaction(async (manager) => {
@@ -36,12 +74,19 @@ type Listener = (change: EnvironmentChange) => void;
  * `pg_notify('flagport_environment_changed', …)` (NOTIFY is delivered on commit only) so that other instances can
  * drop their caches. Outside a transaction (manager without an active transaction) both happen at once.
  * `keysChanged` / `environmentsDeleted` only notify (no bump): use them when key validity or existence changed.
+ *
+ * Identity data that is not part of the environment (traits, identities themselves) is reported with
+ * `identityChanged(manager, environmentId, identifier)` / `identitiesChanged(…)` instead: no bump, the SDK identity
+ * caches of every instance drop those identities (in-process after commit, `flagport_identity_changed` for others).
  */
 @Injectable()
 export class EnvironmentChangesService implements OnModuleInit, EntitySubscriberInterface {
   private readonly logger = new Logger('EnvironmentChanges');
   private readonly events = new EventEmitter();
   private readonly pending = new WeakMap<QueryRunner, EnvironmentChange[]>();
+  private readonly pendingIdentities = new WeakMap<QueryRunner, IdentityChange[]>();
+  /** This instance, in identity NOTIFY payloads (its own notifications need no handling). */
+  readonly instanceId = randomUUID();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.events.setMaxListeners(0);
@@ -49,6 +94,45 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
 
   onModuleInit(): void {
     if (!this.dataSource.subscribers.includes(this)) this.dataSource.subscribers.push(this);
+  }
+
+  /** Subscribe to committed identity changes made by this instance; returns an unsubscribe function. */
+  onIdentityChange(listener: (change: IdentityChange) => void): () => void {
+    this.events.on('identity', listener);
+    return () => this.events.off('identity', listener);
+  }
+
+  /**
+   * An identity's traits changed, or it was created, renamed or deleted (call with the old and the new identifier
+   * on a rename). No environment bump.
+   */
+  async identityChanged(manager: EntityManager, environmentId: number, identifier: string): Promise<void> {
+    await this.identitiesChanged(manager, environmentId, [identifier]);
+  }
+
+  /** Several identities of one environment changed; `null` = possibly all of them (e.g. a trait key deleted). */
+  async identitiesChanged(
+    manager: EntityManager,
+    environmentId: number,
+    identifiers: readonly string[] | null,
+  ): Promise<void> {
+    if (identifiers !== null && identifiers.length === 0) return;
+    const change: IdentityChange = {
+      environmentId,
+      identifiers: identifiers === null ? null : [...new Set(identifiers)],
+    };
+    await manager.query('SELECT pg_notify($1, $2)', [
+      IDENTITY_CHANGED_CHANNEL,
+      identityChangePayload(this.instanceId, change),
+    ]);
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) {
+      const list = this.pendingIdentities.get(runner) ?? [];
+      list.push(change);
+      this.pendingIdentities.set(runner, list);
+    } else {
+      this.emitIdentity(change);
+    }
   }
 
   /** Subscribe to committed changes; returns an unsubscribe function. */
@@ -137,6 +221,11 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
     if (event.queryRunner.isTransactionActive) return; // a savepoint was released; wait for the real commit
+    const identities = this.pendingIdentities.get(event.queryRunner);
+    if (identities) {
+      this.pendingIdentities.delete(event.queryRunner);
+      for (const change of identities) this.emitIdentity(change);
+    }
     const list = this.pending.get(event.queryRunner);
     if (!list) return;
     this.pending.delete(event.queryRunner);
@@ -144,7 +233,20 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
   }
 
   afterTransactionRollback(event: { queryRunner: QueryRunner }): void {
-    if (!event.queryRunner.isTransactionActive) this.pending.delete(event.queryRunner);
+    if (!event.queryRunner.isTransactionActive) {
+      this.pending.delete(event.queryRunner);
+      this.pendingIdentities.delete(event.queryRunner);
+    }
+  }
+
+  private emitIdentity(change: IdentityChange): void {
+    try {
+      this.events.emit('identity', change);
+    } catch (err) {
+      this.logger.error(
+        `identity change listener failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   private emit(change: EnvironmentChange): void {

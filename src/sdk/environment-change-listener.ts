@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { Client, Notification } from 'pg';
 
 export interface ChangeListenerHandlers {
-  /** A NOTIFY payload on the channel. */
-  onNotification(payload: string): void;
+  /** A NOTIFY payload on one of the channels. */
+  onNotification(payload: string, channel: string): void;
   /** The connection was lost and is back: notifications may have been missed in between. */
   onResync(): void;
 }
@@ -12,7 +12,7 @@ const MIN_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 10_000;
 
 /**
- * A dedicated PostgreSQL connection that `LISTEN`s on one channel. When the connection drops (database restart,
+ * A dedicated PostgreSQL connection that `LISTEN`s on one or more channels. When the connection drops (database restart,
  * network) it reconnects with exponential backoff and then reports `onResync`, since anything notified while it
  * was away is lost.
  */
@@ -27,7 +27,7 @@ export class PgChannelListener {
 
   constructor(
     private readonly connectionString: string,
-    private readonly channel: string,
+    private readonly channels: string | readonly string[],
     private readonly handlers: ChangeListenerHandlers,
   ) {}
 
@@ -57,14 +57,16 @@ export class PgChannelListener {
       application_name: 'flagport-listen',
       connectionTimeoutMillis: 5000,
     });
+    const channels: readonly string[] = typeof this.channels === 'string' ? [this.channels] : this.channels;
     client.on('notification', (message: Notification) => {
-      if (message.channel === this.channel) this.handlers.onNotification(message.payload ?? '');
+      if (channels.includes(message.channel))
+        this.handlers.onNotification(message.payload ?? '', message.channel);
     });
     client.on('error', (err: Error) => this.dropped(client, err));
     client.on('end', () => this.dropped(client, undefined));
     try {
       await client.connect();
-      await client.query(`LISTEN "${this.channel}"`);
+      for (const channel of channels) await client.query(`LISTEN "${channel}"`);
     } catch (err) {
       client.removeAllListeners('end');
       client.on('error', () => undefined);

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
-  getIdentityFlags,
-  type DocumentFeatureState,
+  type CompiledEnvironment,
+  type DocumentSegment,
   type EnvironmentDocument,
   type FeatureValue,
   type Traits,
 } from '../../libs/engine/src';
+import type { CompiledFeature } from '../../libs/engine/src/evaluator';
+import { RemoteEvaluator, type EvaluatedFlags, type FlagState, type StateSource } from './remote-evaluation';
 import type {
   EnvironmentSource,
   FeatureMeta,
@@ -14,9 +16,9 @@ import type {
   SdkDocumentIdentityOverride,
 } from './sdk.types';
 
-/** A pre-serialised response: body bytes, its ETag and the headers to send with it. */
+/** A pre-serialised response: body bytes (sent as they are: no encoding or length scan per request), its ETag and the headers to send with it. */
 export interface CachedBody {
-  readonly body: string;
+  readonly body: Buffer;
   readonly etag: string;
   readonly headers: Readonly<Record<string, string>>;
 }
@@ -28,20 +30,18 @@ export interface FlagsVariant {
   readonly byName: ReadonlyMap<string, CachedBody>;
 }
 
-/** One identity-evaluated flag, ready to serialise. */
-export interface IdentityFlag {
-  readonly featureId: number;
-  readonly featureName: string;
-  readonly json: string;
-}
-
 interface IdentityOverrideSet {
   readonly document: EnvironmentDocument;
+  /** Its flag states for remote evaluation, built on first use. */
+  states?: FlagState[];
 }
+
+/** Identifies a snapshot instance (identity evaluations cached per identity name the snapshot they used). */
+let nextSerial = 1;
 
 const JSON_TYPE = 'application/json';
 
-export function etagOf(body: string): string {
+export function etagOf(body: string | Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
@@ -52,6 +52,7 @@ export function etagOf(body: string): string {
  * the pre-serialised `feature` objects. Immutable; a change builds a new one.
  */
 export class EnvironmentSnapshot {
+  readonly serial = nextSerial++;
   readonly environmentId: number;
   readonly version: string;
   readonly clientKey: string;
@@ -67,8 +68,12 @@ export class EnvironmentSnapshot {
   readonly allowClientTraits: boolean;
   readonly hideSensitiveData: boolean;
   readonly hideDisabledFlags: boolean;
+  /** use_identity_composite_key_for_hashing: hash `"<client key>_<identifier>"`, else the identity's id. */
+  readonly useCompositeKey: boolean;
   /** Feature names served in this environment (flag analytics drop the others). */
   readonly featureNames: ReadonlySet<string>;
+  /** Headers of the identity endpoints' responses (ETag aside). */
+  readonly identityHeaders: Readonly<Record<string, string>>;
   /** When this snapshot must be rebuilt at the latest (epoch ms). */
   readonly expiresAt: number;
 
@@ -78,6 +83,7 @@ export class EnvironmentSnapshot {
   private readonly overrides = new Map<string, IdentityOverrideSet>();
   private readonly featureSegmentOfState: Readonly<Record<number, number>>;
   private readonly identityOfState: Readonly<Record<number, number>>;
+  private evaluatorInstance: RemoteEvaluator | undefined;
 
   constructor(source: EnvironmentSource, ttlMs: number, now = Date.now()) {
     const doc = source.document;
@@ -92,6 +98,7 @@ export class EnvironmentSnapshot {
     this.allowClientTraits = doc.allow_client_traits;
     this.hideSensitiveData = doc.hide_sensitive_data;
     this.hideDisabledFlags = doc.hide_disabled_flags ?? doc.project.hide_disabled_flags;
+    this.useCompositeKey = doc.use_identity_composite_key_for_hashing !== false;
     const epoch = Number(source.updatedAtEpoch);
     this.updatedAtSeconds = Math.floor(epoch);
     this.updatedAtHeader = source.updatedAtEpoch;
@@ -110,6 +117,11 @@ export class EnvironmentSnapshot {
       'last-modified': this.lastModified,
     };
     this.documentBody = cached(JSON.stringify(doc), common);
+    this.identityHeaders = {
+      'content-type': JSON_TYPE,
+      'x-flagsmith-document-updated-at': this.updatedAtHeader,
+      vary: 'X-Environment-Key',
+    };
     const vary = { ...common, vary: 'X-Environment-Key' };
     this.flags = {
       CLIENT: this.flagsVariant('CLIENT', vary),
@@ -122,6 +134,10 @@ export class EnvironmentSnapshot {
     for (const identity of [...doc.identity_overrides, ...source.identityOverrides]) {
       this.overrides.set(identity.identifier, overrideSet(doc, identity));
     }
+  }
+
+  isServerKeyOnly(featureId: number): boolean {
+    return this.serverKeyOnly.has(featureId);
   }
 
   isFresh(now: number): boolean {
@@ -181,55 +197,105 @@ export class EnvironmentSnapshot {
     return { document: this.remoteDocument, overrides: this.overrides.get(identifier)?.document };
   }
 
+  /** The identity endpoints' evaluator for this version (built on first use). */
+  get evaluator(): RemoteEvaluator {
+    if (this.evaluatorInstance === undefined) {
+      this.evaluatorInstance = new RemoteEvaluator(
+        this.remoteDocument,
+        (feature, env) => this.stateSource(feature, env, false),
+        (featureId, enabled) => ({
+          client: this.visible(featureId, enabled, 'CLIENT'),
+          server: this.visible(featureId, enabled, 'SERVER'),
+        }),
+      );
+    }
+    return this.evaluatorInstance;
+  }
+
+  /**
+   * The hashing key of an identity (multivariate buckets, percentage splits): `"<client key>_<identifier>"`, or
+   * when the environment turns use_identity_composite_key_for_hashing off, as upstream: the identity's database
+   * id, `"None"` for an identity that is not stored (transient).
+   */
+  hashKey(identifier: string, identityId: number | null): string {
+    if (this.useCompositeKey) return `${this.clientKey}_${identifier}`;
+    return identityId === null ? 'None' : String(identityId);
+  }
+
   /**
    * Remote evaluation for an identity (spec/sdk-api.md §2/§3, engine.md §7): identity override > segment override >
-   * environment default, multivariate bucketing on `"<client key>_<identifier>"` exactly as local evaluation does.
-   * `withOverrides` = false for identities that do not exist (transient), which have no stored overrides.
+   * environment default, multivariate bucketing on the identity's hash key exactly as local evaluation does (with
+   * the composite key). `identityId` = null for identities that are not stored (transient): no stored overrides.
+   * `segmentsOut` collects the segments the identity belongs to.
    */
-  identityFlags(
+  evaluateIdentity(
     identifier: string,
+    identityId: number | null,
     traits: Traits,
     origin: KeyOrigin,
-    withOverrides: boolean,
-  ): IdentityFlag[] {
-    const flags = getIdentityFlags(this.remoteDocument, identifier, traits);
-    const overrides = withOverrides ? this.overrides.get(identifier) : undefined;
-    const overridden = overrides ? overrideResults(overrides, identifier) : undefined;
-    const out: IdentityFlag[] = [];
-    for (const flag of flags) {
-      const override = overridden?.get(flag.featureName);
-      let json: string;
-      let enabled: boolean;
-      if (override) {
-        enabled = override.state.enabled;
-        const stateId = override.state.django_id ?? 0;
-        json = this.flagJson(
-          flag.featureId,
-          stateId,
-          override.value,
-          enabled,
-          this.identityOfState[stateId] ?? null,
-          null,
-        );
-        json += `,"variant":${JSON.stringify(override.variant)}}`;
-      } else {
-        enabled = flag.enabled;
-        const stateId = flag.featureState.django_id ?? 0;
-        const featureSegment =
-          flag.source === 'SEGMENT' ? (this.featureSegmentOfState[stateId] ?? null) : null;
-        json = this.flagJson(flag.featureId, stateId, flag.value, enabled, null, featureSegment);
-        json += `,"variant":${JSON.stringify(flag.variant)}}`;
-      }
-      if (!this.visible(flag.featureId, enabled, origin)) continue;
-      out.push({ featureId: flag.featureId, featureName: flag.featureName, json });
+    segmentsOut?: DocumentSegment[],
+  ): EvaluatedFlags {
+    const overrides = identityId === null ? undefined : this.overrideStates(identifier);
+    return this.evaluator.evaluate(
+      { identifier, key: this.hashKey(identifier, identityId), traits },
+      origin,
+      overrides,
+      segmentsOut,
+    );
+  }
+
+  /** The flag object of one feature among evaluated flags, or undefined. */
+  flagOf(flags: EvaluatedFlags, featureName: string, caseInsensitive = false): Buffer | undefined {
+    let index = this.evaluator.indexOf(featureName);
+    if (index === undefined && caseInsensitive) {
+      const wanted = featureName.toLowerCase();
+      index = this.evaluator.featureNames.findIndex((n) => n.toLowerCase() === wanted);
     }
-    return out;
+    if (index === undefined || index < 0) return undefined;
+    const at = flags.indices.indexOf(index);
+    return at < 0 ? undefined : flags.parts[at].subarray(1);
+  }
+
+  private overrideStates(identifier: string): FlagState[] | undefined {
+    const set = this.overrides.get(identifier);
+    if (set === undefined) return undefined;
+    if (set.states === undefined) {
+      set.states = this.evaluator.overrideStates(set.document, (feature, env) =>
+        this.stateSource(feature, env, true),
+      );
+    }
+    return set.states;
+  }
+
+  /** Ids shown in a feature state's flag object, and its serialiser. */
+  private stateSource(
+    feature: CompiledFeature,
+    env: CompiledEnvironment,
+    identityOverride: boolean,
+  ): StateSource {
+    const origin = env.origins.get(feature);
+    const state = origin?.featureState;
+    const featureId = state?.feature.id ?? 0;
+    const stateId = state?.django_id ?? 0;
+    const identityId = identityOverride ? (this.identityOfState[stateId] ?? null) : null;
+    const featureSegment =
+      !identityOverride && origin?.source === 'SEGMENT'
+        ? (this.featureSegmentOfState[stateId] ?? null)
+        : null;
+    const enabled = feature.context.enabled;
+    return {
+      featureId,
+      stateId,
+      serialize: (value, variant) =>
+        `${this.flagJson(featureId, stateId, value, enabled, identityId, featureSegment)},"variant":${JSON.stringify(variant)}}`,
+    };
   }
 }
 
 function cached(body: string, headers: Record<string, string>): CachedBody {
-  const etag = etagOf(body);
-  return { body, etag, headers: { ...headers, etag } };
+  const bytes = Buffer.from(body);
+  const etag = etagOf(bytes);
+  return { body: bytes, etag, headers: { ...headers, etag } };
 }
 
 function featureJson(feature: FeatureMeta, hide: boolean): string {
@@ -257,16 +323,4 @@ function overrideSet(doc: SdkDocument, identity: SdkDocumentIdentityOverride): I
       feature_states: identity.identity_features,
     },
   };
-}
-
-/** Resolves an identity's overrides (multivariate included) with the engine. */
-function overrideResults(
-  overrides: IdentityOverrideSet,
-  identifier: string,
-): Map<string, { state: DocumentFeatureState; value: FeatureValue; variant: string | null }> {
-  const out = new Map<string, { state: DocumentFeatureState; value: FeatureValue; variant: string | null }>();
-  for (const flag of getIdentityFlags(overrides.document, identifier, {})) {
-    out.set(flag.featureName, { state: flag.featureState, value: flag.value, variant: flag.variant });
-  }
-  return out;
 }

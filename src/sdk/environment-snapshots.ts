@@ -8,10 +8,14 @@ import { APP_CONFIG, AppConfig } from '../config';
 import {
   ENVIRONMENT_CHANGED_CHANNEL,
   EnvironmentChangesService,
+  IDENTITY_CHANGED_CHANNEL,
+  readIdentityChange,
 } from '../environments/environment-changes.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { PgChannelListener } from './environment-change-listener';
 import { EnvironmentDocumentRepository } from './environment-document.repository';
 import { EnvironmentSnapshot } from './environment-snapshot';
+import { IdentityCache } from './identity-cache';
 import type { EnvironmentSource, KeyOrigin, KeyRow } from './sdk.types';
 
 /** A key the SDK presented, resolved to its environment's snapshot. */
@@ -22,6 +26,9 @@ export interface ResolvedKey {
   /** The server-side key's own expiry (epoch ms), checked on every request; null = never. */
   readonly keyExpiresAt: number | null;
 }
+
+/** Identities cached per process (over all environments), see IdentityCache. */
+export const IDENTITY_CACHE_MAX_ENTRIES = 50_000;
 
 /** After a refresh failed, the stale snapshot is served this long before the database is tried again. */
 export const STALE_RETRY_MS = 2000;
@@ -34,7 +41,7 @@ interface StaleEntry {
 }
 
 /**
- * The in-process cache of environments by SDK key (spec: ENVIRONMENT_CACHE_*).
+ * The in-process cache of environments by SDK key (spec: ENVIRONMENT_CACHE_*), and of identities (`identities`).
  *
  * - `lookup(key)` is synchronous and touches no database: the hot path of every SDK request.
  * - `resolve(key)` on a miss: one indexed key query, then the environment's snapshot — from this process if it is
@@ -42,8 +49,12 @@ interface StaleEntry {
  *   `updated_at`, so a stale entry can never be read), else built from the database (a fixed number of queries).
  *   Concurrent misses for one key share one resolution.
  * - Invalidation: in-process events from EnvironmentChangesService, and `LISTEN flagport_environment_changed` for
- *   writes made by other instances. A build that overlapped an invalidation of its environment is served but not
- *   kept. After the LISTEN connection was lost everything is dropped (notifications may have been missed).
+ *   writes made by other instances. Every invalidation advances a clock and records it per environment: a build
+ *   that started before an invalidation of its environment is served to the requests that were waiting for it but
+ *   never kept, and requests that arrive after an invalidation never join a build that started before it. After
+ *   the LISTEN connection was lost everything is dropped (notifications may have been missed).
+ * - Identities: `flagport_identity_changed` (and in-process identity events) drop single identities; an
+ *   environment invalidation drops all of its identities.
  * - Database unreachable: a key whose snapshot expired keeps being served from it (stale) while its refresh
  *   fails, tried again every STALE_RETRY_MS; logged once per outage (see `resolve`).
  * - ENVIRONMENT_CACHE_SECONDS = 0 turns the cache off: every request resolves from the database.
@@ -64,6 +75,11 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   private listener: PgChannelListener | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly builtListeners = new Set<(snapshot: EnvironmentSnapshot) => void>();
+  private unsubscribeIdentities: (() => void) | undefined;
+  /** Identities of every environment (bounded, invalidated with their environment and by identity changes). */
+  readonly identities: IdentityCache;
+  private readonly hit: () => void;
+  private readonly miss: () => void;
   /** Keys whose snapshot expired, by key: what to serve if the refresh fails (the database is unreachable). */
   private readonly stale = new Map<string, StaleEntry>();
   /** Stale answers since the database last failed a refresh; undefined while refreshes succeed. */
@@ -75,8 +91,21 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
     private readonly repository: EnvironmentDocumentRepository,
     private readonly changes: EnvironmentChangesService,
     cacheHealth: CacheHealthRegistry,
+    metrics: MetricsService,
   ) {
     this.ttlMs = config.ENVIRONMENT_CACHE_SECONDS * 1000;
+    const counter = (name: string, cache: string) => {
+      const tags = { cache };
+      return () => metrics.increment(name, tags);
+    };
+    this.hit = counter('cache.hit', 'environment');
+    this.miss = counter('cache.miss', 'environment');
+    const identityHit = counter('cache.hit', 'identity');
+    const identityMiss = counter('cache.miss', 'identity');
+    this.identities = new IdentityCache(this.ttlMs > 0 ? IDENTITY_CACHE_MAX_ENTRIES : 0, {
+      hit: identityHit,
+      miss: identityMiss,
+    });
     // The in-process level is the memory cache; a shared second level only makes sense across processes.
     this.secondLevel =
       config.ENVIRONMENT_CACHE_BACKEND === 'memcached' && this.ttlMs > 0
@@ -92,8 +121,19 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     this.unsubscribe = this.changes.onChange((change) => this.invalidate(change.environmentIds));
-    this.listener = new PgChannelListener(primaryUrl(this.dataSource), ENVIRONMENT_CHANGED_CHANNEL, {
-      onNotification: (payload) => {
+    this.unsubscribeIdentities = this.changes.onIdentityChange((change) =>
+      this.invalidateIdentities(change.environmentId, change.identifiers),
+    );
+    const channels = [ENVIRONMENT_CHANGED_CHANNEL, IDENTITY_CHANGED_CHANNEL];
+    this.listener = new PgChannelListener(primaryUrl(this.dataSource), channels, {
+      onNotification: (payload, channel) => {
+        if (channel === IDENTITY_CHANGED_CHANNEL) {
+          const change = readIdentityChange(payload);
+          if (change === undefined) this.identities.invalidateAll();
+          else if (change.origin !== this.changes.instanceId)
+            this.invalidateIdentities(change.environmentId, change.identifiers);
+          return;
+        }
         const ids = environmentIdsOf(payload);
         if (ids === undefined) this.invalidateAll();
         else this.invalidate(ids);
@@ -105,6 +145,7 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
+    this.unsubscribeIdentities?.();
     await this.listener?.stop();
     await this.secondLevel?.close();
   }
@@ -114,36 +155,49 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
     const entry = this.byKey.get(key);
     if (entry !== undefined) {
       const keyValid = entry.keyExpiresAt === null || entry.keyExpiresAt > now;
-      if (entry.snapshot.isFresh(now) && keyValid) return entry;
+      if (entry.snapshot.isFresh(now) && keyValid) {
+        this.hit();
+        return entry;
+      }
       this.forgetKey(key, entry.snapshot.environmentId);
       if (keyValid) this.stale.set(key, { resolved: entry, retryAt: 0 });
     } else if (this.stale.size !== 0) {
       const stale = this.stale.get(key);
       if (stale !== undefined && stale.retryAt > now && this.servable(stale.resolved, now)) {
+        this.hit();
         if (this.staleServed !== undefined) this.staleServed++;
         return stale.resolved;
       }
     }
+    this.miss();
     return undefined;
   }
 
   /**
-   * Resolves a key from the database (and caches it); undefined for unknown, inactive or expired keys.
+   * Resolves a key from the database (and caches it); undefined for unknown, inactive or expired keys. Concurrent
+   * callers share one resolution, but only one that started after the last invalidation (see `invalidate`).
    * When the database fails a refresh of a key whose snapshot expired, the expired snapshot is served (stale)
    * and the database is tried again after STALE_RETRY_MS; a key never cached has nothing to fall back on.
    */
   resolve(key: string): Promise<ResolvedKey | undefined> {
     let pending = this.inflight.get(key);
     if (pending === undefined) {
-      pending = this.resolveUncached(key)
-        .then(
-          (resolved) => this.refreshed(key, resolved),
-          (err: unknown) => this.refreshFailed(key, err),
-        )
-        .finally(() => this.inflight.delete(key));
+      const started = this.resolveUncached(key).then(
+        (resolved) => this.refreshed(key, resolved),
+        (err: unknown) => this.refreshFailed(key, err),
+      );
+      pending = started.finally(() => {
+        if (this.inflight.get(key) === pending) this.inflight.delete(key);
+      });
       this.inflight.set(key, pending);
     }
     return pending;
+  }
+
+  /** Drop these identities of an environment (null: all of them). */
+  invalidateIdentities(environmentId: number, identifiers: readonly string[] | null): void {
+    if (identifiers === null) this.identities.invalidateEnvironment(environmentId);
+    else this.identities.invalidate(environmentId, identifiers);
   }
 
   /** The snapshot for a key: cached, or resolved. */
@@ -159,23 +213,31 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   invalidate(environmentIds: readonly number[]): void {
     if (environmentIds.length === 0) return;
     const at = ++this.clock;
+    // Resolutions in flight started before this change: later requests must not join them.
+    this.inflight.clear();
     if (this.stale.size !== 0) {
       for (const [key, entry] of this.stale)
         if (environmentIds.includes(entry.resolved.snapshot.environmentId)) this.stale.delete(key);
     }
     for (const id of environmentIds) {
+      this.identities.invalidateEnvironment(id);
       this.invalidatedAt.set(id, at);
       this.byEnvironment.delete(id);
       const keys = this.keysOf.get(id);
       if (keys) for (const key of keys) this.byKey.delete(key);
       this.keysOf.delete(id);
     }
-    // Keep the clock map small: entries older than any running resolution are irrelevant.
-    if (this.invalidatedAt.size > 10_000 && this.inflight.size === 0) this.invalidatedAt.clear();
+    // Keep the clock map small: folding it into the "everything" mark only makes running resolutions not store.
+    if (this.invalidatedAt.size > 10_000) {
+      this.invalidatedAt.clear();
+      this.allInvalidatedAt = at;
+    }
   }
 
   invalidateAll(): void {
     this.allInvalidatedAt = ++this.clock;
+    this.inflight.clear();
+    this.identities.invalidateAll();
     this.stale.clear();
     this.byEnvironment.clear();
     this.byKey.clear();

@@ -1,8 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { Traits } from '../../libs/engine/src';
-import type { EnvironmentSnapshot, IdentityFlag } from './environment-snapshot';
-import { IdentityStore, StoredValue } from './identity-store';
+import type { DocumentSegment, Traits } from '../../libs/engine/src';
+import {
+  EnvironmentChangesService,
+  IDENTITY_CHANGED_CHANNEL,
+  identityChangePayload,
+} from '../environments/environment-changes.service';
+import type { EnvironmentSnapshot } from './environment-snapshot';
+import { EnvironmentSnapshots } from './environment-snapshots';
+import { CachedIdentity, type RenderedIdentity } from './identity-cache';
+import { IdentityStore, StoredValue, traitsUnchanged } from './identity-store';
+import type { EvaluatedFlags } from './remote-evaluation';
 import type { TraitInput } from './sdk-input';
 import type { KeyOrigin } from './sdk.types';
 
@@ -16,8 +24,11 @@ export interface ResponseTrait {
 
 export interface IdentityResult {
   readonly identifier: string;
-  readonly flags: IdentityFlag[];
-  readonly traits: ResponseTrait[];
+  readonly flags: EvaluatedFlags;
+  /** The response `traits` items, joined with commas (no brackets). */
+  readonly traitsJson: string;
+  /** Set when the result is a cached identity's stored-trait evaluation: its ETag can be kept there. */
+  readonly rendered?: RenderedIdentity;
 }
 
 /** Python's str() of a trait value, for the fully transient identifier hash. */
@@ -38,19 +49,18 @@ export function transientIdentifier(traits: readonly TraitInput[]): string {
     .digest('hex');
 }
 
-function traitsRecord(traits: readonly ResponseTrait[]): Traits {
-  const record: Record<string, StoredValue> = Object.create(null) as Record<string, StoredValue>;
-  for (const t of traits) record[t.key] = t.value;
-  return record;
+function traitItem(t: ResponseTrait): string {
+  return `{"id":${t.id === null ? 'null' : t.id},"trait_key":${JSON.stringify(t.key)},"trait_value":${JSON.stringify(t.value)},"transient":${t.transient}}`;
 }
 
-/** Overlays incoming traits on stored ones (incoming wins; null removes). */
+/** Stored traits (as cached) with incoming ones laid over (incoming wins; null removes). */
 function overlay(
-  stored: readonly ResponseTrait[],
+  stored: CachedIdentity | null,
   incoming: readonly TraitInput[],
-  transient: boolean,
-): ResponseTrait[] {
-  const byKey = new Map<string, ResponseTrait>(stored.map((t) => [t.key, t]));
+  allTransient: boolean,
+): { traits: Traits; json: string } {
+  const byKey = new Map<string, ResponseTrait>();
+  if (stored) for (const t of stored.traits) byKey.set(t.key, { ...t, transient: false });
   for (const input of incoming) {
     if (input.value === null) byKey.delete(input.key);
     else
@@ -58,21 +68,34 @@ function overlay(
         id: null,
         key: input.key,
         value: input.value,
-        transient: transient || input.transient,
+        transient: allTransient || input.transient,
       });
   }
-  return [...byKey.values()];
+  const traits = Object.create(null) as Record<string, StoredValue>;
+  const items: string[] = [];
+  for (const t of byKey.values()) {
+    traits[t.key] = t.value;
+    items.push(traitItem(t));
+  }
+  return { traits, json: items.join(',') };
 }
 
 /**
- * Identity evaluation for GET/POST /api/v1/identities/ (spec/sdk-api.md §2, §3): stored traits and overrides from
- * the database, flags from the environment's cached snapshot.
+ * Identity evaluation for GET/POST /api/v1/identities/ and the deprecated identity endpoints (spec/sdk-api.md §2,
+ * §3): identities (id, stored traits) from the in-process identity cache — a cached identity costs no query, an
+ * unknown identifier is remembered as such — flags from the environment's snapshot. A cached identity's
+ * evaluation with its stored traits is kept per snapshot and kind of key, so a repeated GET only concatenates
+ * flag objects. Writes report themselves (`identityChanged`) so that every instance drops the identity.
  */
 @Injectable()
 export class IdentitiesService {
-  constructor(private readonly store: IdentityStore) {}
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly snapshots: EnvironmentSnapshots,
+    private readonly changes: EnvironmentChangesService,
+  ) {}
 
-  /** GET /identities/: get-or-create (or a transient in-memory identity) and evaluate with stored traits. */
+  /** GET /identities/: get-or-create (or a transient in-memory identity), evaluated with its stored traits. */
   async get(
     snapshot: EnvironmentSnapshot,
     origin: KeyOrigin,
@@ -80,15 +103,22 @@ export class IdentitiesService {
     transient: boolean,
   ): Promise<IdentityResult> {
     if (transient) {
-      return { identifier, flags: snapshot.identityFlags(identifier, {}, origin, false), traits: [] };
+      return { identifier, flags: snapshot.evaluateIdentity(identifier, null, {}, origin), traitsJson: '' };
     }
-    const identity = await this.store.findOrCreate(snapshot.environmentId, identifier);
-    const traits = identity.traits.map((t) => ({ id: t.id, key: t.key, value: t.value, transient: false }));
-    return {
-      identifier,
-      flags: snapshot.identityFlags(identifier, traitsRecord(traits), origin, true),
-      traits,
-    };
+    const identity = await this.identity(snapshot.environmentId, identifier, true);
+    return this.rendered(snapshot, origin, identifier, identity);
+  }
+
+  /** The deprecated identity endpoints: flags (get-or-create), stored traits and the identity's segments. */
+  async withSegments(
+    snapshot: EnvironmentSnapshot,
+    origin: KeyOrigin,
+    identifier: string,
+  ): Promise<IdentityResult & { segments: DocumentSegment[] }> {
+    const identity = await this.identity(snapshot.environmentId, identifier, true);
+    const segments: DocumentSegment[] = [];
+    const flags = snapshot.evaluateIdentity(identifier, identity.id, identity.traitsRecord, origin, segments);
+    return { identifier, flags, traitsJson: identity.traitsJson, segments };
   }
 
   /** POST /identities/: the three modes of spec §3. */
@@ -100,57 +130,196 @@ export class IdentitiesService {
     transient: boolean,
   ): Promise<IdentityResult> {
     const incoming = origin === 'CLIENT' && !snapshot.allowClientTraits ? [] : incomingIn;
+    const environmentId = snapshot.environmentId;
 
     // 1. No identifier: fully transient, nothing read or written.
     if (identifierIn === undefined) {
       const identifier = transientIdentifier(incoming);
-      const traits = overlay([], incoming, true);
+      const { traits, json } = overlay(null, incoming, true);
       return {
         identifier,
-        flags: snapshot.identityFlags(identifier, traitsRecord(traits), origin, false),
-        traits,
+        flags: snapshot.evaluateIdentity(identifier, null, traits, origin),
+        traitsJson: json,
       };
     }
     const identifier = identifierIn;
 
     // 2. transient: the stored identity (if any) with the incoming traits overlaid, nothing written.
     if (transient) {
-      const identity = await this.store.find(snapshot.environmentId, identifier);
-      const stored = (identity?.traits ?? []).map((t) => ({
-        id: t.id,
-        key: t.key,
-        value: t.value,
-        transient: false,
-      }));
-      const traits = overlay(stored, incoming, true);
+      const identity = await this.identity(environmentId, identifier, false);
+      const { traits, json } = overlay(identity, incoming, true);
       return {
         identifier,
-        flags: snapshot.identityFlags(identifier, traitsRecord(traits), origin, identity !== undefined),
-        traits,
+        flags: snapshot.evaluateIdentity(identifier, identity?.id ?? null, traits, origin),
+        traitsJson: json,
       };
     }
 
     // 3. Normal: get-or-create; persist non-transient traits when the organisation allows it.
     const persisted = snapshot.persistTraitData ? incoming.filter((t) => !t.transient) : [];
     const memoryOnly = snapshot.persistTraitData ? incoming.filter((t) => t.transient) : incoming;
-    const storedTraits =
-      persisted.length === 0
-        ? (await this.store.findOrCreate(snapshot.environmentId, identifier)).traits
-        : await this.store.transaction(async (manager) => {
-            const identity = await this.store.findOrCreate(snapshot.environmentId, identifier, manager);
-            return this.store.applyTraits(identity.id, identity.traits, persisted, manager);
-          });
-    const stored = storedTraits.map((t) => ({ id: t.id, key: t.key, value: t.value, transient: false }));
-    const byKey = new Map<string, ResponseTrait>(stored.map((t) => [t.key, t]));
-    for (const input of memoryOnly) {
-      if (input.value === null) byKey.delete(input.key);
-      else byKey.set(input.key, { id: null, key: input.key, value: input.value, transient: input.transient });
+    let identity: CachedIdentity;
+    const cached =
+      persisted.length > 0 ? this.snapshots.identities.get(environmentId, identifier) : undefined;
+    if (persisted.length > 0 && !(cached && traitsUnchanged(cached.traits, persisted))) {
+      identity = await this.writeTraits(environmentId, identifier, persisted);
+    } else {
+      identity = cached ?? (await this.identity(environmentId, identifier, true));
     }
-    const traits = [...byKey.values()];
+    if (memoryOnly.length === 0) return this.rendered(snapshot, origin, identifier, identity);
+    const { traits, json } = overlay(identity, memoryOnly, false);
     return {
       identifier,
-      flags: snapshot.identityFlags(identifier, traitsRecord(traits), origin, true),
-      traits,
+      flags: snapshot.evaluateIdentity(identifier, identity.id, traits, origin),
+      traitsJson: json,
     };
+  }
+
+  /**
+   * Writes traits of one identity (get-or-create) in a transaction that reports the change; returns the identity
+   * as stored afterwards (cached only when nothing needed writing: otherwise every instance drops it on commit).
+   */
+  async writeTraits(
+    environmentId: number,
+    identifier: string,
+    inputs: readonly TraitInput[],
+  ): Promise<CachedIdentity> {
+    const token = this.snapshots.identities.begin();
+    let unchanged = false;
+    const result = await this.store.transaction(async (manager) => {
+      const { identity, created } = await this.store.findOrCreate(
+        environmentId,
+        identifier,
+        this.notice(environmentId, identifier),
+        manager,
+      );
+      const traits = await this.store.applyTraits(identity.id, identity.traits, inputs, manager);
+      if (created || traits !== identity.traits)
+        await this.changes.identityChanged(manager, environmentId, identifier);
+      else unchanged = true;
+      return new CachedIdentity(identity.id, traits);
+    });
+    if (unchanged) this.snapshots.identities.set(environmentId, identifier, result, token);
+    return result;
+  }
+
+  /** Trait writes for several identities in one transaction (PUT /traits/bulk/, POST /traits/). */
+  async writeMany(
+    environmentId: number,
+    byIdentity: ReadonlyMap<string, readonly TraitInput[]>,
+  ): Promise<void> {
+    await this.store.transaction(async (manager) => {
+      const changed: string[] = [];
+      for (const [identifier, inputs] of byIdentity) {
+        const { identity, created } = await this.store.findOrCreate(
+          environmentId,
+          identifier,
+          this.notice(environmentId, identifier),
+          manager,
+        );
+        const traits = await this.store.applyTraits(identity.id, identity.traits, inputs, manager);
+        if (created || traits !== identity.traits) changed.push(identifier);
+      }
+      await this.changes.identitiesChanged(manager, environmentId, changed);
+    });
+  }
+
+  /**
+   * POST /traits/increment-value/: adds `by` to an integer trait (absent = 0); undefined when the stored trait is
+   * not an integer.
+   */
+  async increment(
+    environmentId: number,
+    identifier: string,
+    traitKey: string,
+    by: number,
+  ): Promise<number | undefined> {
+    return this.store.transaction(async (manager) => {
+      const { identity } = await this.store.findOrCreate(
+        environmentId,
+        identifier,
+        this.notice(environmentId, identifier),
+        manager,
+      );
+      const current = identity.traits.find((t) => t.key === traitKey);
+      if (current && (typeof current.value !== 'number' || !Number.isInteger(current.value)))
+        return undefined;
+      const next = ((current?.value as number | undefined) ?? 0) + by;
+      await this.store.applyTraits(
+        identity.id,
+        identity.traits,
+        [{ key: traitKey, value: next, type: 'int', transient: false }],
+        manager,
+      );
+      await this.changes.identityChanged(manager, environmentId, identifier);
+      return next;
+    });
+  }
+
+  /** The cached evaluation of an identity with its stored traits, made now if needed. */
+  private rendered(
+    snapshot: EnvironmentSnapshot,
+    origin: KeyOrigin,
+    identifier: string,
+    identity: CachedIdentity,
+  ): IdentityResult {
+    const slot = origin === 'SERVER' ? 1 : 0;
+    let rendered = identity.rendered[slot];
+    if (rendered === undefined || rendered.snapshot !== snapshot.serial) {
+      rendered = {
+        snapshot: snapshot.serial,
+        flags: snapshot.evaluateIdentity(identifier, identity.id, identity.traitsRecord, origin),
+        etag: undefined,
+      };
+      identity.rendered[slot] = rendered;
+    }
+    return { identifier, flags: rendered.flags, traitsJson: identity.traitsJson, rendered };
+  }
+
+  /** The NOTIFY sent when an identity is created (other instances may remember it as absent). */
+  private notice(environmentId: number, identifier: string): { channel: string; payload: string } {
+    return {
+      channel: IDENTITY_CHANGED_CHANNEL,
+      payload: identityChangePayload(this.changes.instanceId, { environmentId, identifiers: [identifier] }),
+    };
+  }
+
+  /**
+   * The identity from the cache, else from the database (and cached). `create`: get-or-create (one INSERT when
+   * the identifier is known to be new); otherwise null when it does not exist.
+   */
+  private identity(environmentId: number, identifier: string, create: true): Promise<CachedIdentity>;
+  private identity(environmentId: number, identifier: string, create: false): Promise<CachedIdentity | null>;
+  private async identity(
+    environmentId: number,
+    identifier: string,
+    create: boolean,
+  ): Promise<CachedIdentity | null> {
+    const cache = this.snapshots.identities;
+    const cached = cache.get(environmentId, identifier);
+    if (cached) return cached;
+    if (cached === null && !create) return null;
+    const token = cache.begin();
+    if (cached === undefined || !create) {
+      const found = await this.store.find(environmentId, identifier);
+      if (found || !create) {
+        const identity = found ? new CachedIdentity(found.id, found.traits) : null;
+        cache.set(environmentId, identifier, identity, token);
+        return identity;
+      }
+    }
+    // Known not to exist: one INSERT … ON CONFLICT DO NOTHING (which also notifies the other instances).
+    const id = await this.store.insert(environmentId, identifier, this.notice(environmentId, identifier));
+    let identity: CachedIdentity;
+    if (id !== undefined) {
+      identity = new CachedIdentity(id, []);
+    } else {
+      // Created concurrently (by this or another instance).
+      const found = await this.store.find(environmentId, identifier);
+      if (!found) throw new Error(`identity ${identifier} vanished while being created`);
+      identity = new CachedIdentity(found.id, found.traits);
+    }
+    cache.set(environmentId, identifier, identity, token);
+    return identity;
   }
 }

@@ -42,6 +42,16 @@ function valueOf(row: Omit<RawTraitRow, 'identity_id' | 'id' | 'trait_key'>): St
   }
 }
 
+/** Whether applying `inputs` to `current` would write nothing. */
+export function traitsUnchanged(current: readonly StoredTrait[], inputs: readonly TraitInput[]): boolean {
+  for (const input of inputs) {
+    const stored = current.find((t) => t.key === input.key);
+    if (input.value === null ? stored !== undefined : !stored || !sameValue(stored.value, input))
+      return false;
+  }
+  return true;
+}
+
 function sameValue(stored: StoredValue, input: TraitInput): boolean {
   return stored === input.value && typeof stored === typeof input.value;
 }
@@ -77,34 +87,54 @@ export class IdentityStore {
     return { id: rows[0].identity_id, traits };
   }
 
-  /** Get-or-create (concurrent creators of one identifier get the same row). */
+  /**
+   * Creates the identity unless it exists: one statement, which also sends `notify` (a NOTIFY channel and
+   * payload) when it created the row. Returns the new id, or undefined when the identity already existed.
+   */
+  async insert(
+    environmentId: number,
+    identifier: string,
+    notify: { channel: string; payload: string },
+    manager?: EntityManager,
+  ): Promise<number | undefined> {
+    const rows = await (manager ?? this.dataSource).query<{ id: number }[]>(
+      `WITH created AS (
+         INSERT INTO identities (uuid, identifier, environment_id) VALUES ($1, $2, $3)
+         ON CONFLICT (environment_id, identifier) DO NOTHING
+         RETURNING id)
+       SELECT id, pg_notify($4, $5)::text AS notified FROM created`,
+      [randomUUID(), identifier, environmentId, notify.channel, notify.payload],
+    );
+    return rows[0]?.id;
+  }
+
+  /** Get-or-create (concurrent creators of one identifier get the same row); `created` when this call made it. */
   async findOrCreate(
     environmentId: number,
     identifier: string,
+    notify: { channel: string; payload: string },
     manager?: EntityManager,
-  ): Promise<StoredIdentity> {
+  ): Promise<{ identity: StoredIdentity; created: boolean }> {
     const found = await this.find(environmentId, identifier, manager);
-    if (found) return found;
-    const rows = await (manager ?? this.dataSource).query<{ id: number }[]>(
-      `INSERT INTO identities (uuid, identifier, environment_id) VALUES ($1, $2, $3)
-       ON CONFLICT (environment_id, identifier) DO UPDATE SET identifier = EXCLUDED.identifier
-       RETURNING id`,
-      [randomUUID(), identifier, environmentId],
-    );
+    if (found) return { identity: found, created: false };
+    const id = await this.insert(environmentId, identifier, notify, manager);
+    if (id !== undefined) return { identity: { id, traits: [] }, created: true };
     const again = await this.find(environmentId, identifier, manager);
-    return again ?? { id: rows[0].id, traits: [] };
+    if (!again) throw new Error(`identity ${identifier} vanished while being created`);
+    return { identity: again, created: false };
   }
 
   /**
    * Applies trait writes to an identity: values are upserted (only those that differ from `current`), `null`
-   * values delete. Returns the identity's stored traits afterwards, in id order.
+   * values delete. Returns the identity's stored traits afterwards, in id order (the same array when nothing
+   * needed writing).
    */
   async applyTraits(
     identityId: number,
     current: readonly StoredTrait[],
     inputs: readonly TraitInput[],
     manager?: EntityManager,
-  ): Promise<StoredTrait[]> {
+  ): Promise<readonly StoredTrait[]> {
     const last = new Map<string, TraitInput>();
     for (const input of inputs) last.set(input.key, input);
     const byKey = new Map(current.map((t) => [t.key, t]));
@@ -118,7 +148,7 @@ export class IdentityStore {
         upserts.push(input);
       }
     }
-    if (upserts.length === 0 && deletes.length === 0) return [...current];
+    if (upserts.length === 0 && deletes.length === 0) return current;
     const run = async (m: EntityManager): Promise<void> => {
       if (deletes.length > 0) {
         await m.query(`DELETE FROM traits WHERE identity_id = $1 AND trait_key = ANY($2::varchar[])`, [

@@ -1,7 +1,9 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { CacheHealthModule } from '../cache/cache-health';
+import { CacheHealthModule, CacheHealthRegistry } from '../cache/cache-health';
+import { createSharedCache, SharedCache } from '../cache/shared-cache';
+import { APP_CONFIG, AppConfig } from '../config';
 import { UsageModule } from '../usage/usage.module';
 import { UsageService } from '../usage/usage.service';
 import { EnvironmentDocumentRepository } from './environment-document.repository';
@@ -20,22 +22,48 @@ import { registerSdkRoutes } from './sdk.routes';
   providers: [EnvironmentDocumentRepository, EnvironmentSnapshots, IdentityStore, IdentitiesService],
   exports: [EnvironmentSnapshots],
 })
-export class SdkModule implements OnModuleInit {
+export class SdkModule implements OnModuleInit, OnApplicationShutdown {
+  /** GET_FLAGS_ENDPOINT_CACHE_* and GET_IDENTITIES_ENDPOINT_CACHE_* (off by default). */
+  private readonly flagsResponses: SharedCache;
+  private readonly identitiesResponses: SharedCache;
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly snapshots: EnvironmentSnapshots,
     private readonly identities: IdentitiesService,
-    private readonly store: IdentityStore,
     private readonly usage: UsageService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+    cacheHealth: CacheHealthRegistry,
+  ) {
+    this.flagsResponses = createSharedCache(
+      'get-flags-endpoint',
+      config.GET_FLAGS_ENDPOINT_CACHE_BACKEND,
+      config.GET_FLAGS_ENDPOINT_CACHE_LOCATION,
+      config.GET_FLAGS_ENDPOINT_CACHE_SECONDS,
+    );
+    this.identitiesResponses = createSharedCache(
+      'get-identities-endpoint',
+      config.GET_IDENTITIES_ENDPOINT_CACHE_BACKEND,
+      config.GET_IDENTITIES_ENDPOINT_CACHE_LOCATION,
+      config.GET_IDENTITIES_ENDPOINT_CACHE_SECONDS,
+    );
+    for (const cache of [this.flagsResponses, this.identitiesResponses])
+      if (cache.enabled) cacheHealth.register(cache);
+  }
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     registerSdkRoutes(fastify, {
       snapshots: this.snapshots,
       identities: this.identities,
-      store: this.store,
       usage: this.usage,
+      flagsResponses: this.flagsResponses,
+      identitiesResponses: this.identitiesResponses,
     });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flagsResponses.close();
+    await this.identitiesResponses.close();
   }
 }

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SharedCache } from '../cache/shared-cache';
 import type { UsageService } from '../usage/usage.service';
-import type { CachedBody, EnvironmentSnapshot, IdentityFlag } from './environment-snapshot';
+import type { CachedBody, EnvironmentSnapshot } from './environment-snapshot';
 import { etagOf } from './environment-snapshot';
 import type { EnvironmentSnapshots, ResolvedKey } from './environment-snapshots';
-import type { IdentitiesService, IdentityResult, ResponseTrait } from './identities.service';
-import type { IdentityStore } from './identity-store';
+import type { IdentitiesService, IdentityResult } from './identities.service';
+import { flagListBytes } from './remote-evaluation';
 import {
   expectObject,
   identifierError,
@@ -26,18 +28,21 @@ const TRAITS_NOT_STORED = '{"detail":"Organisation is not authorised to store tr
 const CLIENT_TRAITS = '{"non_field_errors":["Setting traits not allowed with client key."]}';
 const INVALID_REQUEST = '{"detail":"Invalid request data"}';
 const EXPECTED_OBJECT = '{"non_field_errors":["Expected a JSON object."]}';
+const NOT_FOUND = '{"detail":"Not found."}';
 const JSON_TYPE = 'application/json';
 
 export interface SdkRouteDeps {
   readonly snapshots: EnvironmentSnapshots;
   readonly identities: IdentitiesService;
-  readonly store: IdentityStore;
   readonly usage: UsageService;
+  /** GET_FLAGS_ENDPOINT_CACHE_* / GET_IDENTITIES_ENDPOINT_CACHE_*: response caches (off unless configured). */
+  readonly flagsResponses?: SharedCache;
+  readonly identitiesResponses?: SharedCache;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> | undefined;
 
-function sendJson(reply: FastifyReply, status: number, body: string): FastifyReply {
+function sendJson(reply: FastifyReply, status: number, body: string | Buffer): FastifyReply {
   return reply.code(status).header('content-type', JSON_TYPE).send(body);
 }
 
@@ -76,13 +81,30 @@ function sendCached(
   return reply.code(200).send(body.body);
 }
 
-function traitJson(t: ResponseTrait): string {
-  return `{"id":${t.id === null ? 'null' : t.id},"trait_key":${JSON.stringify(t.key)},"trait_value":${JSON.stringify(t.value)},"transient":${t.transient}}`;
+function identityBody(snapshot: EnvironmentSnapshot, result: IdentityResult): Buffer {
+  const traits = snapshot.hideSensitiveData ? '' : result.traitsJson;
+  return flagListBytes(
+    `{"identifier":${JSON.stringify(result.identifier)},"flags":`,
+    result.flags,
+    `,"traits":[${traits}]}`,
+  );
 }
 
-function identityBody(snapshot: EnvironmentSnapshot, result: IdentityResult): string {
-  const traits = snapshot.hideSensitiveData ? '' : result.traits.map(traitJson).join(',');
-  return `{"identifier":${JSON.stringify(result.identifier)},"flags":[${result.flags.map((f) => f.json).join(',')}],"traits":[${traits}]}`;
+/**
+ * Key of a cached response (GET_*_ENDPOINT_CACHE): what upstream's cache_page keys by — the full URL and the
+ * header it varies on (X-Environment-Key) — plus the environment version, so that a change of the environment
+ * is never answered from the cache (trait changes are, until the TTL, as upstream).
+ */
+function responseKey(snapshot: EnvironmentSnapshot, key: string, url: string): string {
+  return createHash('sha1')
+    .update(`${snapshot.environmentId}\n${snapshot.version}\n${key}\n${url}`)
+    .digest('hex');
+}
+
+/** A cached response value: `<etag>\n<body>`. */
+function splitCached(value: string): { etag: string; body: string } | undefined {
+  const newline = value.indexOf('\n');
+  return newline < 0 ? undefined : { etag: value.slice(0, newline), body: value.slice(newline + 1) };
 }
 
 function queryString(request: FastifyRequest, name: string): string | undefined {
@@ -103,7 +125,40 @@ function inputError(reply: FastifyReply, err: unknown): FastifyReply {
  * exception filter through Fastify's error handler.
  */
 export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps): void {
-  const { snapshots, identities, store, usage } = deps;
+  const { snapshots, identities, usage } = deps;
+  const flagsResponses = deps.flagsResponses?.enabled ? deps.flagsResponses : undefined;
+  const identitiesResponses = deps.identitiesResponses?.enabled ? deps.identitiesResponses : undefined;
+
+  /** Answers from a response cache, or runs `answer` and caches its 200 body (with its ETag). */
+  const throughCache = async (
+    cache: SharedCache,
+    resolved: ResolvedKey,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    headers: Readonly<Record<string, string>>,
+    answer: () => Promise<{ status: number; body: string | Buffer; etag?: string }>,
+  ): Promise<FastifyReply> => {
+    const cacheKey = responseKey(resolved.snapshot, resolved.key, request.url);
+    const hit = splitCached((await cache.get(cacheKey)) ?? '');
+    let status = 200;
+    let body: string | Buffer;
+    let etag: string | undefined;
+    if (hit) {
+      ({ body, etag } = hit);
+    } else {
+      ({ status, body, etag } = await answer());
+      if (status === 200) {
+        etag ??= etagOf(body);
+        await cache.set(cacheKey, `${etag}\n${body.toString()}`);
+      }
+    }
+    reply.headers(headers);
+    if (etag !== undefined) {
+      reply.header('etag', etag);
+      if (status === 200 && notModified(request, etag, undefined)) return reply.code(304).send();
+    }
+    return sendJson(reply, status, body);
+  };
 
   /** Authenticates, then runs `then` with the resolved key; answers 403 itself. Sync on a cache hit. */
   const withKey =
@@ -140,16 +195,23 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
     };
 
   // ---- GET /api/v1/flags/ (§1)
-  const flags = withKey(false, ({ snapshot, origin }, request, reply, now) => {
+  const flags = withKey(false, (resolved, request, reply, now) => {
+    const { snapshot, origin } = resolved;
     usage.countRequest(snapshot.environmentId, 'flags', now);
     const variant = snapshot.flags[origin];
     const feature = queryString(request, 'feature');
-    if (feature !== undefined) {
-      const one = variant.byName.get(feature);
-      if (one === undefined) return sendJson(reply, 404, FEATURE_NOT_FOUND);
-      return sendCached(request, reply, one, snapshot.updatedAtSeconds);
+    const one = feature === undefined ? variant.all : variant.byName.get(feature);
+    if (flagsResponses) {
+      return throughCache(flagsResponses, resolved, request, reply, variant.all.headers, () =>
+        Promise.resolve(
+          one === undefined
+            ? { status: 404, body: FEATURE_NOT_FOUND }
+            : { status: 200, body: one.body, etag: one.etag },
+        ),
+      );
     }
-    return sendCached(request, reply, variant.all, snapshot.updatedAtSeconds);
+    if (one === undefined) return sendJson(reply, 404, FEATURE_NOT_FOUND);
+    return sendCached(request, reply, one, snapshot.updatedAtSeconds);
   });
 
   // ---- GET /api/v1/environment-document/ (§5): server-side keys only
@@ -166,20 +228,22 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
     feature: string | undefined,
     conditional: boolean,
   ): FastifyReply => {
-    reply
-      .header('x-flagsmith-document-updated-at', snapshot.updatedAtHeader)
-      .header('vary', 'X-Environment-Key');
-    let body: string;
+    reply.headers(snapshot.identityHeaders);
+    let body: Buffer;
+    let etag: string | undefined;
     if (feature !== undefined) {
-      const flag: IdentityFlag | undefined = result.flags.find((f) => f.featureName === feature);
+      const flag = snapshot.flagOf(result.flags, feature);
       if (flag === undefined) return sendJson(reply, 404, FEATURE_NOT_FOUND);
-      body = flag.json;
+      body = flag;
+      if (conditional) etag = etagOf(body);
     } else {
       body = identityBody(snapshot, result);
+      if (conditional) {
+        if (result.rendered) etag = result.rendered.etag ??= etagOf(body);
+        else etag = etagOf(body);
+      }
     }
-    reply.header('content-type', JSON_TYPE);
-    if (conditional) {
-      const etag = etagOf(body);
+    if (etag !== undefined) {
       reply.header('etag', etag);
       if (notModified(request, etag, undefined)) return reply.code(304).send();
     }
@@ -187,15 +251,78 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
   };
 
   // ---- GET /api/v1/identities/?identifier= (§2)
-  const getIdentity = withKey(false, async ({ snapshot, origin }, request, reply, now) => {
+  const getIdentity = withKey(false, async (resolved, request, reply, now) => {
+    const { snapshot, origin } = resolved;
     usage.countRequest(snapshot.environmentId, 'identities', now);
     const identifier = queryString(request, 'identifier');
     if (!identifier) return sendJson(reply, 200, MISSING_IDENTIFIER);
     const problem = identifierError(identifier);
     if (problem) return sendJson(reply, 400, JSON.stringify({ identifier: [problem] }));
     const transient = !!queryString(request, 'transient');
+    const feature = queryString(request, 'feature');
+    if (identitiesResponses) {
+      return throughCache(
+        identitiesResponses,
+        resolved,
+        request,
+        reply,
+        snapshot.identityHeaders,
+        async () => {
+          const result = await identities.get(snapshot, origin, identifier, transient);
+          if (feature === undefined) return { status: 200, body: identityBody(snapshot, result) };
+          const flag = snapshot.flagOf(result.flags, feature);
+          return flag === undefined ? { status: 404, body: FEATURE_NOT_FOUND } : { status: 200, body: flag };
+        },
+      );
+    }
     const result = await identities.get(snapshot, origin, identifier, transient);
-    return identityReply(request, reply, snapshot, result, queryString(request, 'feature'), true);
+    return identityReply(request, reply, snapshot, result, feature, true);
+  });
+
+  // ---- Deprecated GET /api/v1/flags/<identifier> (§1): the identity's flags as a list
+  const deprecatedIdentityFlags = withKey(false, async ({ snapshot, origin }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'flags', now);
+    const identifier = (request.params as { identifier?: string }).identifier ?? '';
+    const problem = identifierError(identifier);
+    if (problem) return sendJson(reply, 400, JSON.stringify({ identifier: [problem] }));
+    const result = await identities.get(snapshot, origin, identifier, false);
+    reply.headers(snapshot.identityHeaders);
+    const feature = queryString(request, 'feature');
+    if (feature !== undefined) {
+      const flag = snapshot.flagOf(result.flags, feature, true);
+      return flag === undefined ? sendJson(reply, 404, FEATURE_NOT_FOUND) : sendJson(reply, 200, flag);
+    }
+    return sendJson(reply, 200, flagListBytes('', result.flags, ''));
+  });
+
+  // ---- Deprecated GET /api/v1/identities/<identifier>/ (§2): flags, traits and segments
+  const deprecatedIdentity = withKey(false, async ({ snapshot, origin }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'identities', now);
+    const identifier = (request.params as { identifier?: string }).identifier ?? '';
+    const problem = identifierError(identifier);
+    if (problem) return sendJson(reply, 400, JSON.stringify({ identifier: [problem] }));
+    const result = await identities.withSegments(snapshot, origin, identifier);
+    const segments = result.segments.map((s) => `{"id":${s.id},"name":${JSON.stringify(s.name)}}`);
+    reply.headers(snapshot.identityHeaders);
+    const traits = snapshot.hideSensitiveData ? '' : result.traitsJson;
+    return sendJson(
+      reply,
+      200,
+      flagListBytes('{"flags":', result.flags, `,"traits":[${traits}],"segments":[${segments.join(',')}]}`),
+    );
+  });
+
+  // ---- GET /api/v1/flags/{feature_id}/multivariate-options/ (§7)
+  const multivariateOptions = withKey(false, ({ snapshot, origin }, request, reply, now) => {
+    usage.countRequest(snapshot.environmentId, 'flags', now);
+    const featureId = Number((request.params as { feature_id?: string }).feature_id);
+    const state = snapshot.document.feature_states.find((fs) => fs.feature.id === featureId);
+    if (state === undefined || (origin === 'CLIENT' && snapshot.isServerKeyOnly(featureId)))
+      return sendJson(reply, 404, NOT_FOUND);
+    const options = state.multivariate_feature_state_values.map((mv) => ({
+      value: mv.multivariate_feature_option.value,
+    }));
+    return sendJson(reply, 200, JSON.stringify({ control_value: state.feature_state_value, options }));
   });
 
   // ---- POST /api/v1/identities/ (§3): 200, not 201
@@ -269,10 +396,7 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
       return inputError(reply, err);
     }
     if (clientTraitsRefused(key)) return sendJson(reply, 400, CLIENT_TRAITS);
-    await store.transaction(async (manager) => {
-      const identity = await store.findOrCreate(key.snapshot.environmentId, item.identifier, manager);
-      await store.applyTraits(identity.id, identity.traits, [item.trait], manager);
-    });
+    await identities.writeMany(key.snapshot.environmentId, new Map([[item.identifier, [item.trait]]]));
     return sendJson(reply, 200, JSON.stringify(echo(item.identifier, item.trait)));
   });
 
@@ -303,12 +427,7 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
       if (list) list.push(trait);
       else byIdentity.set(identifier, [trait]);
     }
-    await store.transaction(async (manager) => {
-      for (const [identifier, traits] of byIdentity) {
-        const identity = await store.findOrCreate(key.snapshot.environmentId, identifier, manager);
-        await store.applyTraits(identity.id, identity.traits, traits, manager);
-      }
-    });
+    await identities.writeMany(key.snapshot.environmentId, byIdentity);
     const echoed = items.filter((i) => i.trait.value !== null).map((i) => echo(i.identifier, i.trait));
     return sendJson(reply, 200, JSON.stringify(echoed));
   });
@@ -339,20 +458,7 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
     }
     if (clientTraitsRefused(key)) return sendJson(reply, 400, CLIENT_TRAITS);
     const id = identifier as string;
-    const value = await store.transaction(async (manager) => {
-      const identity = await store.findOrCreate(key.snapshot.environmentId, id, manager);
-      const current = identity.traits.find((t) => t.key === traitKey);
-      if (current && (typeof current.value !== 'number' || !Number.isInteger(current.value)))
-        return undefined;
-      const next = ((current?.value as number | undefined) ?? 0) + by;
-      await store.applyTraits(
-        identity.id,
-        identity.traits,
-        [{ key: traitKey, value: next, type: 'int', transient: false }],
-        manager,
-      );
-      return next;
-    });
+    const value = await identities.increment(key.snapshot.environmentId, id, traitKey, by);
     if (value === undefined) {
       return sendJson(reply, 400, JSON.stringify({ trait_value: ['Trait value is not an integer.'] }));
     }
@@ -383,6 +489,9 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
   });
 
   fastify.get('/api/v1/flags/', flags);
+  fastify.get('/api/v1/flags/:identifier', deprecatedIdentityFlags);
+  fastify.get('/api/v1/flags/:feature_id/multivariate-options/', multivariateOptions);
+  fastify.get('/api/v1/identities/:identifier/', deprecatedIdentity);
   fastify.get('/api/v1/environment-document/', environmentDocument);
   fastify.get('/api/v1/identities/', getIdentity);
   fastify.post('/api/v1/identities/', postIdentity);
