@@ -72,6 +72,40 @@ describe('organisations', () => {
     },
   );
 
+  it('an organisation deleted by its ADMIN answers 204, then 404, and its projects are gone', async () => {
+    const { token } = await signUp(call);
+    const org = await createOrganisation(call, token, 'Short-lived');
+    const project = await call('POST', '/api/v1/projects/', {
+      auth: token,
+      body: { name: 'P', organisation: org.id },
+    });
+    expect(project.status).toBe(201);
+    const deleted = await call('DELETE', `/api/v1/organisations/${org.id}/`, { auth: token });
+    expect(deleted.status).toBe(204);
+    expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth: token })).status).toBe(404);
+    const rows = await queryDatabase(t.databaseUrl, 'SELECT id FROM projects WHERE id = $1', [
+      project.body.id,
+    ]);
+    expect(rows).toEqual([]);
+  });
+
+  it('a bulk invite with a valid invites list but emails of the wrong type answers 400 {"emails": [...]} and creates nothing', async () => {
+    const { token } = await signUp(call);
+    const org = await createOrganisation(call, token, 'Inviting');
+    const res = await call('POST', `/api/v1/organisations/${org.id}/invite/`, {
+      auth: token,
+      body: { invites: [{ email: 'someone@example.com', role: 'USER' }], emails: 'abc' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ emails: ['Expected a list of items but got type "str".'] });
+    const rows = await queryDatabase(
+      t.databaseUrl,
+      'SELECT id FROM organisation_invites WHERE organisation_id = $1',
+      [org.id],
+    );
+    expect(rows).toEqual([]);
+  });
+
   it('an organisation with a bad name answers 400 {"name": [...]}', async () => {
     const { token } = await signUp(call);
     for (const body of [

@@ -266,9 +266,13 @@ export class OrganisationsService {
         if (!r.valid) throw fieldError('invites', ...Object.values(r.errors).flat());
         wanted.push({ email: email!, role });
       }
-    } else {
+    }
+    if (v.has('emails') || !v.has('invites')) {
+      // `emails` is optional next to `invites`, but when sent it must be a list, whatever else is sent.
       const raw = v.raw('emails');
-      if (!Array.isArray(raw)) throw fieldError('emails', 'This field is required.');
+      if (raw === undefined) throw fieldError('emails', 'This field is required.');
+      if (!Array.isArray(raw))
+        throw fieldError('emails', `Expected a list of items but got type "${jsonTypeName(raw)}".`);
       for (const email of raw as unknown[]) {
         const r = new BodyReader({ email });
         const parsed = r.email('email');
@@ -598,4 +602,13 @@ export class OrganisationsService {
   async revokeMasterKey(key: MasterApiKey): Promise<void> {
     await this.dataSource.getRepository(MasterApiKey).update({ id: key.id }, { revoked: true });
   }
+}
+
+/** The JSON type of a value, as DRF names it in "Expected a list of items but got type …". */
+function jsonTypeName(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return 'dict';
 }
