@@ -187,6 +187,32 @@ describe('admin panel (browser)', () => {
     let envKey: string;
     let stateId: number;
     let conditionId: number;
+    let projectId: number;
+
+    /** A panel action through AdminJS's own API (what its forms post), from the signed-in page. */
+    const panelPost = (path: string, fields: Record<string, string>) =>
+      page.evaluate(
+        async ({ path, fields }) => {
+          const form = new FormData();
+          for (const [key, value] of Object.entries(fields)) form.append(key, value);
+          const res = await fetch(path, { method: 'POST', body: form });
+          return (await res.json()) as {
+            record?: { params: Record<string, unknown>; errors: Record<string, { message: string }> };
+            notice?: { message: string; type: string };
+          };
+        },
+        { path, fields },
+      );
+    const stateRow = async () =>
+      (
+        await queryDatabase<{ enabled: boolean; string_value: string | null; integer_value: number | null }>(
+          databaseUrl,
+          'SELECT enabled, string_value, integer_value FROM feature_states WHERE id = $1',
+          [stateId],
+        )
+      )[0];
+    const auditCount = async () =>
+      Number((await queryDatabase<{ n: string }>(databaseUrl, 'SELECT count(*) AS n FROM audit_logs'))[0].n);
 
     beforeAll(async () => {
       // Seed through the API as the superuser.
@@ -199,6 +225,7 @@ describe('admin panel (browser)', () => {
         name: 'Web',
         organisation: org.id,
       });
+      projectId = project.id;
       const environment = await api(base, 'POST', '/api/v1/environments/', token, {
         name: 'Production',
         project: project.id,
@@ -291,34 +318,163 @@ describe('admin panel (browser)', () => {
       expect(row.value).toBe('enterprise');
     });
 
-    it('refuses invalid values with a form error instead of saving', async () => {
+    it('refuses an invalid feature state value with the API message, writing nothing', async () => {
+      const before = { row: await stateRow(), audit: await auditCount() };
       await page.goto(`${base}/admin/resources/FeatureState/records/${stateId}/edit`);
       await page.waitForSelector('#integerValue');
       await page.fill('#integerValue', '99999999999');
       await page.click('[data-testid=button-save]');
-      await page.waitForSelector('text=Must be an integer between');
-      const [row] = await queryDatabase<{ integer_value: number | null }>(
-        databaseUrl,
-        'SELECT integer_value FROM feature_states WHERE id = $1',
-        [stateId],
+      // FeatureStateValuesService's message (as PATCH /api/v1/features/featurestates/{id}/ answers it).
+      await page.waitForSelector('text=Ensure this value is less than or equal to 2147483647.');
+      await shot(page, '08b-feature-state-refused');
+      expect(page.url()).toContain(`/records/${stateId}/edit`);
+      expect(await stateRow()).toEqual(before.row);
+      expect(await auditCount()).toBe(before.audit);
+
+      // The same through the panel's API: the error sits on the field the form shows.
+      const res = await panelPost(`/admin/api/resources/FeatureState/records/${stateId}/edit`, {
+        valueType: 'int',
+        integerValue: '-99999999999',
+      });
+      expect(res.record?.errors.integerValue?.message).toBe(
+        'Ensure this value is greater than or equal to -2147483648.',
       );
-      expect(row.integer_value).toBeNull();
+      expect(res.notice?.type).toBe('error');
+      expect(await stateRow()).toEqual(before.row);
     });
 
     it('shows the audit entries of the panel writes, authored by the superuser', async () => {
       await page.goto(`${base}/admin/resources/AuditLog`);
-      await page.waitForSelector('text=Flag state / Remote Config value updated');
+      await page.waitForSelector('text=Flag state updated for feature: checkout_v2');
       await shot(page, '09-audit-log');
       const rows = await queryDatabase<{ log: string; email: string; environment_id: number | null }>(
         databaseUrl,
         `SELECT a.log, u.email, a.environment_id FROM audit_logs a JOIN users u ON u.id = a.author_id
-          WHERE a.log LIKE '%(admin panel)%' ORDER BY a.id`,
+          WHERE a.log LIKE '%(admin panel)%' OR a.related_object_type = 'FEATURE_STATE' ORDER BY a.id`,
       );
+      // Feature states are written by FeatureStatesService (the API's wording), other resources by AdminWriter.
       expect(rows.map((r) => r.log)).toEqual([
-        expect.stringContaining('Flag state / Remote Config value updated for feature'),
+        'Flag state updated for feature: checkout_v2',
         expect.stringContaining('Segment condition updated (admin panel): plan EQUAL enterprise'),
       ]);
+      expect(rows[0].environment_id).not.toBeNull();
       expect(rows.every((r) => r.email === ADMIN_EMAIL)).toBe(true);
+    });
+
+    it('creates a feature through FeaturesService (default states, owner, audit) and refuses what the API refuses', async () => {
+      const created = await panelPost('/admin/api/resources/Feature/actions/new', {
+        name: 'panel_made',
+        projectId: String(projectId),
+        defaultEnabled: 'true',
+        initialValue: '42',
+      });
+      expect(created.notice?.type).toBe('success');
+      const featureId = Number(created.record?.params.id);
+      const states = await queryDatabase<{ enabled: boolean; value_type: string; integer_value: number }>(
+        databaseUrl,
+        'SELECT enabled, value_type, integer_value FROM feature_states WHERE feature_id = $1',
+        [featureId],
+      );
+      // One default state per environment; the project prevents flag defaults (the API's default for new projects).
+      expect(states).toEqual([{ enabled: false, value_type: 'unicode', integer_value: null }]);
+      const [owner] = await queryDatabase<{ email: string }>(
+        databaseUrl,
+        'SELECT u.email FROM feature_owners o JOIN users u ON u.id = o.user_id WHERE o.feature_id = $1',
+        [featureId],
+      );
+      expect(owner?.email).toBe(ADMIN_EMAIL);
+      const flags = (await (
+        await fetch(`${base}/api/v1/flags/`, { headers: { 'x-environment-key': envKey } })
+      ).json()) as { feature: { name: string }; enabled: boolean; feature_state_value: unknown }[];
+      expect(flags.find((f) => f.feature.name === 'panel_made')).toMatchObject({
+        enabled: false,
+        feature_state_value: null,
+      });
+
+      const clash = await panelPost('/admin/api/resources/Feature/actions/new', {
+        name: 'panel_made',
+        projectId: String(projectId),
+      });
+      expect(clash.record?.errors.name?.message).toBe(
+        'Feature with that name already exists for this project. Note that feature names are case insensitive.',
+      );
+      const renamed = await panelPost(`/admin/api/resources/Feature/records/${featureId}/edit`, {
+        name: 'renamed',
+      });
+      expect(renamed.record?.errors.name?.message).toMatch(/Set when the feature is created/);
+      const archived = await panelPost(`/admin/api/resources/Feature/records/${featureId}/edit`, {
+        name: 'panel_made',
+        isArchived: 'true',
+      });
+      expect(archived.notice?.type).toBe('success');
+      const audit = await queryDatabase<{ log: string; email: string }>(
+        databaseUrl,
+        `SELECT a.log, u.email FROM audit_logs a JOIN users u ON u.id = a.author_id
+          WHERE a.related_object_type = 'FEATURE' AND a.related_object_id = $1 ORDER BY a.id`,
+        [featureId],
+      );
+      expect(audit).toEqual([
+        { log: 'New Flag / Remote Config created: panel_made', email: ADMIN_EMAIL },
+        { log: 'Flag / Remote Config updated: panel_made', email: ADMIN_EMAIL },
+      ]);
+    });
+
+    it('writes multivariate options and shares through the API services (over 100 % refused)', async () => {
+      const [feature] = await queryDatabase<{ id: number }>(
+        databaseUrl,
+        "SELECT id FROM features WHERE name = 'checkout_v2'",
+      );
+      const option = await panelPost('/admin/api/resources/MultivariateFeatureOption/actions/new', {
+        featureId: String(feature.id),
+        type: 'unicode',
+        stringValue: 'variant-a',
+        defaultPercentageAllocation: '60',
+      });
+      expect(option.notice?.type).toBe('success');
+      // MvOptionsService gave the environment default state its share and made the feature MULTIVARIATE.
+      const [share] = await queryDatabase<{ id: number; percentage_allocation: number }>(
+        databaseUrl,
+        'SELECT id, percentage_allocation FROM multivariate_feature_state_values WHERE feature_state_id = $1',
+        [stateId],
+      );
+      expect(share.percentage_allocation).toBe(60);
+      const [{ type }] = await queryDatabase<{ type: string }>(
+        databaseUrl,
+        'SELECT type FROM features WHERE id = $1',
+        [feature.id],
+      );
+      expect(type).toBe('MULTIVARIATE');
+      const tooMuch = await panelPost('/admin/api/resources/MultivariateFeatureOption/actions/new', {
+        featureId: String(feature.id),
+        stringValue: 'variant-b',
+        defaultPercentageAllocation: '50',
+      });
+      expect(tooMuch.record?.errors.defaultPercentageAllocation?.message).toBe(
+        'Invalid percentage allocation',
+      );
+      const over = await panelPost(
+        `/admin/api/resources/MultivariateFeatureStateValue/records/${share.id}/edit`,
+        { percentageAllocation: '101' },
+      );
+      expect(over.record?.errors.percentageAllocation?.message).toBe(
+        'Ensure this value is less than or equal to 100.',
+      );
+      const changed = await panelPost(
+        `/admin/api/resources/MultivariateFeatureStateValue/records/${share.id}/edit`,
+        { percentageAllocation: '25' },
+      );
+      expect(changed.notice?.type).toBe('success');
+      const [after] = await queryDatabase<{ percentage_allocation: number }>(
+        databaseUrl,
+        'SELECT percentage_allocation FROM multivariate_feature_state_values WHERE id = $1',
+        [share.id],
+      );
+      expect(after.percentage_allocation).toBe(25);
+      const [last] = await queryDatabase<{ log: string }>(
+        databaseUrl,
+        `SELECT log FROM audit_logs WHERE related_object_type = 'FEATURE_STATE' ORDER BY id DESC LIMIT 1`,
+      );
+      expect(last.log).toBe('Remote config value updated for feature: checkout_v2');
     });
 
     it('never sends password hashes or full keys to the browser', async () => {

@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoginLockoutService } from '../auth/login-lockout.service';
 import { AppConfig } from '../config';
 import { EnvironmentsModule } from '../environments/environments.module';
+import { FeatureStatesService } from '../features/feature-states.service';
+import { FeaturesModule } from '../features/features.module';
 import { OrganisationsModule } from '../organisations/organisations.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { AdminAuthService, googleSignInEnabled } from './admin-auth.service';
@@ -26,10 +28,13 @@ export class AdminPanelModule {
     loadAdminJs().catch(() => undefined);
     return {
       module: AdminPanelModule,
-      imports: [OrganisationsModule, ProjectsModule, EnvironmentsModule],
+      imports: [OrganisationsModule, ProjectsModule, EnvironmentsModule, FeaturesModule],
       controllers: google ? [GoogleSsoController] : [],
       providers: [
         AdminWriter,
+        // FeaturesModule exports FeaturesService and MvOptionsService but not this one; it holds no state, so the
+        // panel's own instance writes feature states exactly as /api/v1/features/featurestates/{id}/ does.
+        FeatureStatesService,
         AdminAuthService,
         LoginLockoutService,
         AdminPanelService,

@@ -5,6 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EnvironmentsService } from '../environments/environments.service';
+import { FeatureStatesService } from '../features/feature-states.service';
+import { FeaturesService } from '../features/features.service';
+import { MvOptionsService } from '../features/mv-options.service';
 import { OrganisationsService } from '../organisations/organisations.service';
 import { ProjectsService } from '../projects/projects.service';
 import {
@@ -43,6 +46,9 @@ export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
     private readonly organisations: OrganisationsService,
     private readonly projects: ProjectsService,
     private readonly environments: EnvironmentsService,
+    private readonly features: FeaturesService,
+    private readonly mvOptions: MvOptionsService,
+    private readonly featureStates: FeatureStatesService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -84,7 +90,14 @@ export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
         adminjs,
         this.dataSource,
         this.writer,
-        { organisations: this.organisations, projects: this.projects, environments: this.environments },
+        {
+          organisations: this.organisations,
+          projects: this.projects,
+          environments: this.environments,
+          features: this.features,
+          mvOptions: this.mvOptions,
+          featureStates: this.featureStates,
+        },
         (context) => auth.principal(sessionUserId(context?.currentAdmin)),
       ),
       componentLoader: plan.prebuilt ? new adminjs.ComponentLoader() : componentLoader(adminjs, false),

@@ -1,17 +1,9 @@
-import { EntityManager, IsNull } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { unusablePassword } from '../auth/passwords';
 import { newServerKey } from '../common/keys';
 import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
 import { EnvironmentsService } from '../environments/environments.service';
-import {
-  Feature,
-  FeatureSegment,
-  FeatureState,
-  FeatureValueType,
-  MultivariateFeatureOption,
-  MultivariateFeatureStateValue,
-} from '../features/feature.entity';
-import { FEATURE_VALUE_LIMIT, typedValueFromInitial } from '../features/feature-values';
+import { FeatureSegment, FeatureValueType } from '../features/feature.entity';
 import { Identity, Trait } from '../identities/identity.entity';
 import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
 import { OrganisationsService } from '../organisations/organisations.service';
@@ -34,6 +26,7 @@ import {
 } from '../segments/segment.entity';
 import { User } from '../users/user.entity';
 import { NO_SCOPE, Scope, Values, WritePolicy } from './admin-writer';
+import type { FeatureServices } from './feature-policies';
 
 // ---- scopes
 
@@ -55,14 +48,6 @@ async function projectScope(manager: EntityManager, projectId: number): Promise<
   return { environmentId: null, projectId, organisationId: row?.organisation_id ?? null };
 }
 
-async function featureScope(manager: EntityManager, featureId: number): Promise<Scope> {
-  const [row] = await manager.query<{ project_id: number }[]>(
-    'SELECT project_id FROM features WHERE id = $1',
-    [featureId],
-  );
-  return row ? projectScope(manager, row.project_id) : NO_SCOPE;
-}
-
 /** A rule's segment is found by walking up nested rules. */
 async function ruleScope(manager: EntityManager, ruleId: number): Promise<Scope> {
   const [row] = await manager.query<{ project_id: number }[]>(
@@ -79,30 +64,7 @@ const organisationScope = (organisationId: number): Scope => ({ ...NO_SCOPE, org
 
 // ---- value checks
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 export const VALUE_TYPES: readonly FeatureValueType[] = ['unicode', 'int', 'bool'];
-
-/** The typed value columns must agree with `valueType` (what evaluation reads). */
-function typedValueErrors(values: Values, existing: object | null, prefix = '') {
-  const get = (key: string): unknown =>
-    key in values ? values[key] : (existing as Record<string, unknown> | null)?.[key];
-  const errors: Record<string, string> = {};
-  const type = get(`${prefix}valueType`) ?? get('type') ?? 'unicode';
-  const typeKey = values[`${prefix}valueType`] !== undefined ? `${prefix}valueType` : 'type';
-  if (!VALUE_TYPES.includes(type as FeatureValueType)) errors[typeKey] = 'Choose unicode, int or bool.';
-  const str = get('stringValue');
-  if (typeof str === 'string' && str.length > FEATURE_VALUE_LIMIT)
-    errors.stringValue = `At most ${FEATURE_VALUE_LIMIT} characters.`;
-  const int = get('integerValue');
-  if (type === 'int' && (typeof int !== 'number' || !Number.isInteger(int)))
-    errors.integerValue = 'An integer is required for an int value.';
-  if (typeof int === 'number' && (int < INT32_MIN || int > INT32_MAX || !Number.isInteger(int)))
-    errors.integerValue = `Must be an integer between ${INT32_MIN} and ${INT32_MAX}.`;
-  if (type === 'bool' && typeof get('booleanValue') !== 'boolean')
-    errors.booleanValue = 'true or false is required for a bool value.';
-  return errors;
-}
 
 function required(values: Values, existing: object | null, ...keys: string[]): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -130,7 +92,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 // ---- policies
 
-export interface ApiServices {
+/** The API services the panel writes through (features and feature states: see feature-policies.ts). */
+export interface ApiServices extends FeatureServices {
   organisations: OrganisationsService;
   projects: ProjectsService;
   environments: EnvironmentsService;
@@ -248,161 +211,6 @@ export const serverKeyPolicy: WritePolicy<EnvironmentApiKey> = {
       ...required(values, existing, 'name', 'environmentId'),
       ...fixed(values, existing, 'environmentId'),
     };
-  },
-};
-
-export const featurePolicy: WritePolicy<Feature> = {
-  entity: Feature,
-  label: 'Feature',
-  auditType: 'FEATURE',
-  impact: 'project',
-  describe: (f) => f.name,
-  scope: (m, f) => projectScope(m, f.projectId),
-  auditLog: (verb, f) =>
-    verb === 'created'
-      ? `New Flag / Remote Config created: ${f.name}`
-      : verb === 'updated'
-        ? `Flag / Remote Config updated: ${f.name}`
-        : `Flag / Remote Config Deleted: ${f.name}`,
-  async validate(manager, values, existing) {
-    const errors = {
-      ...required(values, existing, 'name', 'projectId'),
-      ...fixed(values, existing, 'projectId'),
-    };
-    if (values.type !== undefined && values.type !== 'STANDARD' && values.type !== 'MULTIVARIATE')
-      errors.type = 'Choose STANDARD or MULTIVARIATE.';
-    const projectId = (values.projectId ?? existing?.projectId) as number | undefined;
-    if (typeof values.name === 'string' && projectId !== undefined) {
-      const name = values.name.trim();
-      values.name = name;
-      const project = await manager.getRepository(Project).findOneBy({ id: projectId });
-      if (!project) errors.projectId = 'No such project.';
-      else if (project.featureNameRegex && !new RegExp(project.featureNameRegex).test(name))
-        errors.name = `Feature name must match ${project.featureNameRegex}`;
-      const clash = await manager
-        .getRepository(Feature)
-        .createQueryBuilder('f')
-        .where('f.project_id = :projectId AND lower(f.name) = lower(:name) AND f.id <> :id', {
-          projectId,
-          name,
-          id: existing?.id ?? 0,
-        })
-        .getExists();
-      if (clash) errors.name = 'A feature with this name already exists in the project.';
-    }
-    return errors;
-  },
-  /** One default state per environment of the project, like the API's feature creation. */
-  async afterInsert(manager, feature) {
-    const project = await manager.getRepository(Project).findOneByOrFail({ id: feature.projectId });
-    const environments = await manager.getRepository(Environment).findBy({ projectId: feature.projectId });
-    const value = project.preventFlagDefaults
-      ? typedValueFromInitial(null)
-      : typedValueFromInitial(feature.initialValue);
-    const states = manager.getRepository(FeatureState);
-    await states.save(
-      environments.map((env) =>
-        states.create({
-          featureId: feature.id,
-          environmentId: env.id,
-          enabled: project.preventFlagDefaults ? false : feature.defaultEnabled,
-          ...value,
-        }),
-      ),
-    );
-  },
-  /** Soft delete: the feature is marked deleted; its states and segment overrides go. */
-  async remove(manager, feature) {
-    await manager.getRepository(FeatureState).delete({ featureId: feature.id });
-    await manager.getRepository(FeatureSegment).delete({ featureId: feature.id });
-    await manager.getRepository(Feature).softDelete({ id: feature.id });
-  },
-};
-
-export const mvOptionPolicy: WritePolicy<MultivariateFeatureOption> = {
-  entity: MultivariateFeatureOption,
-  label: 'Multivariate option',
-  auditType: 'FEATURE',
-  impact: 'project',
-  describe: (o) => `${o.stringValue ?? o.integerValue ?? o.booleanValue ?? ''} (feature ${o.featureId})`,
-  scope: (m, o) => featureScope(m, o.featureId),
-  async validate(_m, values, existing) {
-    const errors = {
-      ...required(values, existing, 'featureId'),
-      ...fixed(values, existing, 'featureId'),
-      ...typedValueErrors(values, existing),
-    };
-    const pct = values.defaultPercentageAllocation;
-    if (pct !== undefined && (typeof pct !== 'number' || pct < 0 || pct > 100))
-      errors.defaultPercentageAllocation = 'Between 0 and 100.';
-    return errors;
-  },
-  /** Every environment default state of the feature gets the option at its default allocation. */
-  async afterInsert(manager, option) {
-    const states = await manager
-      .getRepository(FeatureState)
-      .findBy({ featureId: option.featureId, identityId: IsNull(), featureSegmentId: IsNull() });
-    const repo = manager.getRepository(MultivariateFeatureStateValue);
-    await repo.save(
-      states.map((s) =>
-        repo.create({
-          featureStateId: s.id,
-          multivariateFeatureOptionId: option.id,
-          percentageAllocation: option.defaultPercentageAllocation,
-        }),
-      ),
-    );
-  },
-};
-
-export const featureStatePolicy: WritePolicy<FeatureState> = {
-  entity: FeatureState,
-  label: 'Feature state',
-  auditType: 'FEATURE_STATE',
-  impact: 'environment',
-  describe: (s) => `feature ${s.featureId} in environment ${s.environmentId}`,
-  scope: (m, s) => environmentScope(m, s.environmentId),
-  auditLog: (_verb, s) =>
-    s.identityId !== null
-      ? `Flag state / Remote config value updated for feature ${s.featureId} and identity ${s.identityId} (admin panel)`
-      : s.featureSegmentId !== null
-        ? `Flag state / Remote config value updated for feature ${s.featureId} and segment override ${s.featureSegmentId} (admin panel)`
-        : `Flag state / Remote Config value updated for feature ${s.featureId} (admin panel)`,
-  async validate(_m, values, existing) {
-    return {
-      ...fixed(values, existing, 'featureId', 'environmentId', 'identityId', 'featureSegmentId'),
-      ...typedValueErrors(values, existing),
-    };
-  },
-};
-
-export const mvStateValuePolicy: WritePolicy<MultivariateFeatureStateValue> = {
-  entity: MultivariateFeatureStateValue,
-  label: 'Multivariate state value',
-  auditType: 'FEATURE_STATE',
-  impact: 'environment',
-  describe: (v) => `option ${v.multivariateFeatureOptionId} of feature state ${v.featureStateId}`,
-  async scope(manager, v) {
-    const state = await manager.getRepository(FeatureState).findOneBy({ id: v.featureStateId });
-    return state ? environmentScope(manager, state.environmentId) : NO_SCOPE;
-  },
-  async validate(manager, values, existing) {
-    const errors = {
-      ...required(values, existing, 'featureStateId', 'multivariateFeatureOptionId'),
-      ...fixed(values, existing, 'featureStateId', 'multivariateFeatureOptionId'),
-    };
-    const pct = values.percentageAllocation ?? existing?.percentageAllocation ?? 100;
-    if (typeof pct !== 'number' || pct < 0 || pct > 100) errors.percentageAllocation = 'Between 0 and 100.';
-    const stateId = (values.featureStateId ?? existing?.featureStateId) as number | undefined;
-    if (!errors.percentageAllocation && stateId !== undefined) {
-      const others = await manager
-        .getRepository(MultivariateFeatureStateValue)
-        .findBy({ featureStateId: stateId });
-      const sum = others.filter((o) => o.id !== existing?.id).reduce((n, o) => n + o.percentageAllocation, 0);
-      if (sum + (pct as number) > 100)
-        errors.percentageAllocation = 'Multivariate percentage values exceed 100%.';
-    }
-    return errors;
   },
 };
 

@@ -4,13 +4,9 @@ import { NO_SCOPE, WritePolicy } from './admin-writer';
 import { AdminWriter } from './admin-writer';
 import {
   ApiServices,
-  featurePolicy,
   featureSegmentPolicy,
-  featureStatePolicy,
   identityPolicy,
   membershipPolicy,
-  mvOptionPolicy,
-  mvStateValuePolicy,
   permissionPolicies,
   segmentConditionPolicy,
   segmentPolicy,
@@ -22,6 +18,7 @@ import {
   VALUE_TYPES,
 } from './admin-policies';
 import type { AdminJSModule, ResourceOptions } from './adminjs';
+import { featurePolicies } from './feature-policies';
 import { EntityResourceSpec, entityResourceClass, PrincipalResolver } from './entity-resource';
 import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from '../segments/segment.entity';
 
@@ -78,6 +75,7 @@ export function adminResources(
   principalOf: PrincipalResolver,
 ) {
   const services = servicePolicies(api);
+  const features = featurePolicies(api, dataSource);
   const entries: Entry<ObjectLiteral>[] = [
     entry(
       { policy: userPolicy, hidden: ['password'], readOnly: ['lastLogin', 'githubUserId', 'googleUserId'] },
@@ -181,7 +179,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: featurePolicy, choices: { type: ['STANDARD', 'MULTIVARIATE'] } },
+      { policy: features.feature, choices: { type: ['STANDARD', 'MULTIVARIATE'] } },
       {
         navigation: NAV.flags,
         listProperties: ['id', 'name', 'projectId', 'type', 'defaultEnabled', 'initialValue', 'isArchived'],
@@ -199,7 +197,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: mvOptionPolicy, choices: { type: VALUE_TYPES } },
+      { policy: features.mvOption, choices: { type: VALUE_TYPES } },
       {
         navigation: NAV.flags,
         listProperties: [
@@ -224,7 +222,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: featureStatePolicy, choices: { valueType: VALUE_TYPES } },
+      { policy: features.featureState, choices: { valueType: VALUE_TYPES }, readOnly: ['liveFrom'] },
       {
         navigation: NAV.flags,
         titleProperty: 'id',
@@ -242,7 +240,7 @@ export function adminResources(
           'updatedAt',
         ],
         filterProperties: ['featureId', 'environmentId', 'enabled', 'identityId', 'featureSegmentId'],
-        editProperties: ['enabled', 'valueType', 'stringValue', 'integerValue', 'booleanValue', 'liveFrom'],
+        editProperties: ['enabled', 'valueType', 'stringValue', 'integerValue', 'booleanValue'],
         actions: {
           new: { isAccessible: false },
           delete: { isAccessible: false },
@@ -251,7 +249,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: mvStateValuePolicy },
+      { policy: features.mvStateValue },
       {
         navigation: NAV.flags,
         listProperties: ['id', 'featureStateId', 'multivariateFeatureOptionId', 'percentageAllocation'],

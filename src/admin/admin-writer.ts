@@ -62,6 +62,11 @@ export interface WritePolicy<E extends ObjectLiteral> {
   /** Audit wording overrides (Flagsmith's lines where they exist). */
   auditLog?(verb: 'created' | 'updated' | 'deleted', row: E): string;
   service?: ServiceWrites<E>;
+  /**
+   * Service error paths (dotted, list indexes left out, e.g. `feature_state_value.type`) → panel property, where
+   * the default (the last segment in camelCase, `…Id` for parent links) does not fit.
+   */
+  fields?: Readonly<Record<string, string>>;
 }
 
 /** Writes delegated to the API services. `values` are the panel's camelCase values. */
@@ -89,7 +94,8 @@ export class AdminWriter {
     principal: Principal,
     values: Values,
   ): Promise<E> {
-    if (policy.service) return translateErrors(() => policy.service!.create(principal, values));
+    if (policy.service)
+      return translateErrors(() => policy.service!.create(principal, values), policy.fields);
     return this.write(async (manager) => {
       const errors = await policy.validate?.(manager, values, null);
       if (errors && Object.keys(errors).length) throw new AdminWriteError(errors);
@@ -111,7 +117,7 @@ export class AdminWriter {
   ): Promise<E> {
     if (policy.service) {
       const row = await this.load(this.dataSource.manager, policy, id);
-      return translateErrors(() => policy.service!.update(principal, row, values));
+      return translateErrors(() => policy.service!.update(principal, row, values), policy.fields);
     }
     return this.write(async (manager) => {
       const existing = await this.load(manager, policy, id, true);
@@ -137,7 +143,7 @@ export class AdminWriter {
   ): Promise<void> {
     if (policy.service) {
       const row = await this.load(this.dataSource.manager, policy, id);
-      return translateErrors(() => policy.service!.remove(principal, row));
+      return translateErrors(() => policy.service!.remove(principal, row), policy.fields);
     }
     await this.write(async (manager) => {
       const existing = await this.load(manager, policy, id, true);
@@ -231,32 +237,76 @@ export function snapshot(row: object): Record<string, unknown> {
 
 const snakeToCamel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
-/** Runs a service call and turns its DRF-style 400 body into field errors for the form. */
-async function translateErrors<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs a service call and turns its DRF-style 400 body (`{"field": ["msg"]}`, nested objects and per-item lists
+ * included) into form errors: each message under its panel property, and all of them in the form's message, so
+ * one the form has no input for is still shown.
+ */
+async function translateErrors<T>(
+  work: () => Promise<T>,
+  fields: Readonly<Record<string, string>> = {},
+): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (err instanceof HttpException) {
       const body = err.getResponse();
-      const fields: Record<string, string> = {};
-      let message = err.message;
-      if (typeof body === 'object' && body !== null) {
-        for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-          const text = Array.isArray(value) ? value.map(String).join(' ') : String(value);
-          if (key === 'detail' || key === 'non_field_errors') message = text;
-          else fields[serviceFieldToPath(key)] = text;
+      const fieldErrors: Record<string, string> = {};
+      const general: string[] = [];
+      const named: string[] = [];
+      for (const { path, message } of errorMessages(typeof body === 'string' ? [body] : body)) {
+        const names = path.filter((p): p is string => typeof p === 'string');
+        const leaf = names[names.length - 1];
+        if (leaf === undefined || leaf === 'detail' || leaf === 'non_field_errors') {
+          general.push(message);
+          continue;
         }
+        const property = fields[names.join('.')] ?? serviceFieldToPath(leaf);
+        fieldErrors[property] = fieldErrors[property] ? `${fieldErrors[property]} ${message}` : message;
+        named.push(`${path.join('.')}: ${message}`);
       }
-      throw new AdminWriteError(fields, message);
+      const text = [...general, ...named].join(' ');
+      throw new AdminWriteError(fieldErrors, text || err.message);
     }
     throw databaseError(err);
   }
 }
 
+/** Every message of a DRF error body with its path (`['feature_state_value', 'integer_value']`). */
+function errorMessages(
+  body: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; message: string }[] {
+  if (typeof body === 'string') return [{ path, message: body }];
+  if (Array.isArray(body)) {
+    if (body.every((item) => typeof item === 'string'))
+      return body.length ? [{ path, message: body.join(' ') }] : [];
+    return body.flatMap((item, index) => errorMessages(item, [...path, index]));
+  }
+  if (typeof body === 'object' && body !== null)
+    return Object.entries(body).flatMap(([key, value]) =>
+      // Nest's own error envelope ({statusCode, message, error}) carries its text in `message`.
+      key === 'statusCode' || key === 'error'
+        ? []
+        : errorMessages(value, key === 'message' ? path : [...path, key]),
+    );
+  return body === undefined || body === null ? [] : [{ path, message: JSON.stringify(body) }];
+}
+
 /** `organisation` → `organisationId`, `hide_disabled_flags` → `hideDisabledFlags`. */
 export function serviceFieldToPath(field: string): string {
-  return ['organisation', 'project', 'environment', 'feature', 'segment'].includes(field)
-    ? `${field}Id`
+  return [
+    'organisation',
+    'project',
+    'environment',
+    'feature',
+    'segment',
+    'identity',
+    'feature_segment',
+    'feature_state',
+    'multivariate_feature_option',
+  ].includes(field)
+    ? `${snakeToCamel(field)}Id`
     : snakeToCamel(field);
 }
 
