@@ -93,6 +93,8 @@ describe('admin panel (browser)', () => {
   let google: ReturnType<typeof fakeGoogle>;
   let env: Record<string, string>;
   let startupMs = 0;
+  /** One-minute load average when the measured start began (the browser launched afterwards adds its own). */
+  let startupLoad = 0;
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -132,6 +134,7 @@ describe('admin panel (browser)', () => {
     };
     await start(); // first start migrates the new database
     await server.stop();
+    startupLoad = loadavg()[0];
     startupMs = await start();
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
@@ -143,9 +146,13 @@ describe('admin panel (browser)', () => {
   });
 
   it('starts within 3 s with the prebuilt bundle (migrated database)', () => {
-    // Wall-clock limits mean nothing on an overloaded machine: then the number is only reported.
-    const busy = loadavg()[0] > cpus().length;
-    process.stdout.write(`admin panel e2e: start-up ${startupMs} ms (load ${loadavg()[0].toFixed(1)})\n`);
+    // Process start → "listening on". Wall-clock limits mean nothing on an overloaded machine: when the load
+    // average exceeded the CPU count as the start began, the number is only reported.
+    const load = startupLoad;
+    const busy = load > cpus().length;
+    process.stdout.write(
+      `admin panel e2e: start-up ${startupMs} ms (load ${load.toFixed(1)}, ${cpus().length} CPUs${busy ? ', busy: not enforced' : ''})\n`,
+    );
     if (!busy) expect(startupMs).toBeLessThan(3000);
   });
 
