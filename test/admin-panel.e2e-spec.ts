@@ -426,6 +426,31 @@ describe('admin panel (browser)', () => {
       ]);
     });
 
+    it('edits a feature in the form (create-only columns sent unchanged are accepted)', async () => {
+      const [feature] = await queryDatabase<{ id: number }>(
+        databaseUrl,
+        "SELECT id FROM features WHERE name = 'checkout_v2'",
+      );
+      await page.goto(`${base}/admin/resources/Feature/records/${feature.id}/edit`);
+      await page.waitForSelector('#description');
+      await page.fill('#description', 'new checkout flow');
+      await page.click('[data-testid=button-save]');
+      await page.waitForURL(/\/admin\/resources\/Feature\/records\/\d+\/show|\/admin\/resources\/Feature$/);
+      const [row] = await queryDatabase<{ description: string; name: string }>(
+        databaseUrl,
+        'SELECT description, name FROM features WHERE id = $1',
+        [feature.id],
+      );
+      expect(row).toEqual({ description: 'new checkout flow', name: 'checkout_v2' });
+      const [last] = await queryDatabase<{ log: string }>(
+        databaseUrl,
+        `SELECT log FROM audit_logs WHERE related_object_type = 'FEATURE' AND related_object_id = $1
+          ORDER BY id DESC LIMIT 1`,
+        [feature.id],
+      );
+      expect(last.log).toBe('Flag / Remote Config updated: checkout_v2');
+    });
+
     it('writes multivariate options and shares through the API services (over 100 % refused)', async () => {
       const [feature] = await queryDatabase<{ id: number }>(
         databaseUrl,
