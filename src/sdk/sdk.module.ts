@@ -6,6 +6,7 @@ import { createSharedCache, SharedCache } from '../cache/shared-cache';
 import { APP_CONFIG, AppConfig } from '../config';
 import { UsageModule } from '../usage/usage.module';
 import { UsageService } from '../usage/usage.service';
+import { EnvironmentDocumentController } from './environment-document.controller';
 import { EnvironmentDocumentRepository } from './environment-document.repository';
 import { EnvironmentSnapshots } from './environment-snapshots';
 import { IdentitiesService } from './identities.service';
@@ -19,6 +20,7 @@ import { registerSdkRoutes } from './sdk.routes';
  */
 @Module({
   imports: [UsageModule, CacheHealthModule],
+  controllers: [EnvironmentDocumentController],
   providers: [EnvironmentDocumentRepository, EnvironmentSnapshots, IdentityStore, IdentitiesService],
   exports: [EnvironmentSnapshots],
 })

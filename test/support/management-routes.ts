@@ -880,6 +880,7 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   { path: '/api/v1/environments/:apiKey/my-permissions', url: `${EU}/my-permissions/` },
+  { path: '/api/v1/environments/:apiKey/document', url: `${EU}/document/` },
   {
     path: '/api/v1/environments/:apiKey/api-keys',
     url: `${EU}/api-keys/`,
