@@ -1,6 +1,7 @@
 /**
  * The benchmark's baseline: a bare Fastify server that answers GET /api/v1/flags/ with a fixed JSON body from
- * memory (the body our server returned for the same environment). Run as its own process by bench/run.ts.
+ * memory (the body our server returned for the same environment), and POST /api/v1/identities/ (JSON body parsed,
+ * then the same bytes) as the reference for the POST scenario. Run as its own process by bench/run.ts.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
   const body = readFileSync(bodyFile, 'utf8');
   const app = loadNestsFastify()({ logger: false });
   app.get('/api/v1/flags/', (_request, reply) => {
+    void reply.header('content-type', 'application/json').send(body);
+  });
+  // The same bytes for a POST with a JSON body: what the stack itself costs for the POST scenarios.
+  app.post('/api/v1/identities/', (_request, reply) => {
     void reply.header('content-type', 'application/json').send(body);
   });
   await app.listen({ port: Number(port), host: '127.0.0.1' });

@@ -288,6 +288,18 @@ async function main(): Promise<void> {
       },
       {
         scenario: {
+          name: 'baseline: bare Fastify POST (same bodies)',
+          url: `http://127.0.0.1:${baselinePort}/api/v1/identities/`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          variants: transientBodies,
+          ...common,
+        },
+        target: null,
+        pid: baseline.pid,
+      },
+      {
+        scenario: {
           name: 'GET /environment-document/',
           url: `${base}/environment-document/`,
           method: 'GET',

@@ -141,6 +141,26 @@ export class MetricsRegistry {
     if (this.options.keepStatsdSamples) series.pending += value;
   }
 
+  /**
+   * `increment` bound to one series, for hot paths: the series is looked up on the first call, every call after
+   * that is an addition (no key string is built per call).
+   */
+  counter(name: string, tags: Tags = NO_TAGS): (value?: number) => void {
+    let series: CounterSeries | undefined;
+    return (value = 1) => {
+      if (series === undefined) {
+        const key = seriesKey(name, tags);
+        series = this.counters.get(key);
+        if (series === undefined) {
+          series = { ...namedSeries(name, tags), value: 0, pending: 0 };
+          this.counters.set(key, series);
+        }
+      }
+      series.value += value;
+      if (this.options.keepStatsdSamples) series.pending += value;
+    };
+  }
+
   gauge(name: string, value: number, tags: Tags = NO_TAGS): void {
     const key = seriesKey(name, tags);
     let series = this.gauges.get(key);

@@ -94,10 +94,7 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
     metrics: MetricsService,
   ) {
     this.ttlMs = config.ENVIRONMENT_CACHE_SECONDS * 1000;
-    const counter = (name: string, cache: string) => {
-      const tags = { cache };
-      return () => metrics.increment(name, tags);
-    };
+    const counter = (name: string, cache: string) => metrics.counter(name, { cache });
     this.hit = counter('cache.hit', 'environment');
     this.miss = counter('cache.miss', 'environment');
     const identityHit = counter('cache.hit', 'identity');

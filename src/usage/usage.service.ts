@@ -9,7 +9,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
 import { InfluxPoint, InfluxWriter } from './influx-writer';
-import type { UsageResource } from './usage.entity';
+import { USAGE_RESOURCES, type UsageResource } from './usage.entity';
+
+const RESOURCE_INDEX: Readonly<Record<UsageResource, number>> = Object.fromEntries(
+  USAGE_RESOURCES.map((resource, index) => [resource, index]),
+) as Record<UsageResource, number>;
 
 /** How often counters are written out. */
 export const USAGE_FLUSH_INTERVAL_MS = 10_000;
@@ -29,6 +33,11 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger('Usage');
   readonly trackRequests: boolean;
   private requests = new Map<string, number>();
+  /**
+   * The current day's request counts, environment id → count per resource (USAGE_RESOURCES order): counting a
+   * request is one map lookup and an increment. Folded into `requests` when the day changes and at each flush.
+   */
+  private today = new Map<number, number[]>();
   private evaluations = new Map<string, number>();
   private dayStart = 0;
   private dayEnd = 0;
@@ -67,10 +76,38 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
     await this.flush();
   }
 
-  /** Counts one SDK request. Cheap: one map update. */
+  /** Counts one SDK request. Cheap: one map lookup and an increment, no key string. */
   countRequest(environmentId: number, resource: UsageResource, now: number): void {
     if (!this.trackRequests) return;
-    this.add(this.requests, `${environmentId}|${resource}|${this.dayOf(now)}`, 1);
+    if (now < this.dayStart || now >= this.dayEnd) this.dayOf(now);
+    let counts = this.today.get(environmentId);
+    if (counts === undefined) {
+      if (this.today.size >= USAGE_MAX_KEYS) {
+        void this.flush();
+        if (this.today.size >= USAGE_MAX_KEYS) return this.dropped();
+      }
+      counts = new Array<number>(USAGE_RESOURCES.length).fill(0);
+      this.today.set(environmentId, counts);
+    }
+    counts[RESOURCE_INDEX[resource]]++;
+  }
+
+  /** Moves the current day's request counts into the keyed counters. */
+  private foldToday(): void {
+    if (this.today.size === 0) return;
+    const today = this.today;
+    this.today = new Map();
+    for (const [environmentId, counts] of today) {
+      counts.forEach((n, i) => {
+        if (n > 0) this.add(this.requests, `${environmentId}|${USAGE_RESOURCES[i]}|${this.day}`, n);
+      });
+    }
+  }
+
+  private dropped(): void {
+    if (!this.droppedWarned)
+      this.logger.warn('usage counters are full; counts are dropped until the next flush');
+    this.droppedWarned = true;
   }
 
   /** Adds SDK-reported evaluation counts; unknown features and non-integer counts are dropped. */
@@ -116,6 +153,7 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
 
   private dayOf(now: number): string {
     if (now < this.dayStart || now >= this.dayEnd) {
+      this.foldToday();
       this.dayStart = now - (now % DAY_MS);
       this.dayEnd = this.dayStart + DAY_MS;
       this.day = new Date(this.dayStart).toISOString().slice(0, 10);
@@ -124,6 +162,7 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async flushNow(): Promise<void> {
+    this.foldToday();
     const requests = this.requests;
     const evaluations = this.evaluations;
     if (requests.size === 0 && evaluations.size === 0) return;
