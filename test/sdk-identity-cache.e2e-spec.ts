@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { EnvironmentChangesService } from '../src/environments/environment-changes.service';
 import { EnvironmentDocumentRepository } from '../src/sdk/environment-document.repository';
 import { IdentityStore } from '../src/sdk/identity-store';
-import { percentageOf } from '../src/sdk/md5';
+import { hashedPercentage } from '../libs/engine/src';
 import { startTestApp, TestApp } from './support/app';
 import { queryDatabase } from './support/database';
 import { QueryCounter, sdk, SdkFixture, seedSdkFixture, waitUntil } from './support/sdk-fixtures';
@@ -340,14 +340,14 @@ describe('SDK identity hashing with use_identity_composite_key_for_hashing = fal
         'SELECT id FROM identities WHERE identifier = $1 AND environment_id = $2',
         [identifier, f.environmentId],
       );
-      const percentage = percentageOf(String(mvStateId), String(id));
+      const percentage = hashedPercentage([String(mvStateId), String(id)]);
       const expected = percentage < 50 ? 'a' : 'b'; // options a, b at 50 % each, in id order
       expect({ identifier, value: valueOf(out.flags, 'mv') }).toEqual({ identifier, value: expected });
     }
   });
 
   it('transient identities all hash as "None" (as upstream: an unsaved identity has no id)', async () => {
-    const expected = percentageOf(String(f.stateIds.mv), 'None') < 50 ? 'a' : 'b';
+    const expected = hashedPercentage([String(f.stateIds.mv), 'None']) < 50 ? 'a' : 'b';
     for (const identifier of ['t1', 't2', 't3']) {
       const out = (
         await sdk(api, `/identities/?identifier=${identifier}&transient=1`, f.serverKey)

@@ -1,5 +1,6 @@
 import {
   compileEnvironment,
+  hashedPercentage,
   type CompiledEnvironment,
   type DocumentSegment,
   type EnvironmentDocument,
@@ -7,7 +8,6 @@ import {
 } from '../../libs/engine/src';
 import type { Scope } from '../../libs/engine/src/context-path';
 import type { CompiledFeature, CompiledSegment } from '../../libs/engine/src/evaluator';
-import { percentageOf } from './md5';
 import type { KeyOrigin } from './sdk.types';
 
 /**
@@ -244,7 +244,7 @@ export class RemoteEvaluator {
 }
 
 function bucketJson(state: FlagState, identityKey: string): Buffer {
-  const percentage = percentageOf(state.hashKey, identityKey);
+  const percentage = hashedPercentage([state.hashKey, identityKey]);
   for (const bucket of state.buckets) {
     if (bucket.start <= percentage && percentage < bucket.limit) return bucket.json;
   }
