@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { installPassportReplyShim } from './auth/oauth/passport-fastify';
 import { AppConfig } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
+import { installFastAsyncResourceBind } from './http/async-resource-bind';
 import { installHttpPipeline } from './http/http-pipeline';
 import { AppLogger } from './logging/logger';
 import { installOpenApi } from './openapi/openapi';
@@ -17,6 +18,7 @@ export async function createApp(
   db: ResolvedDatabase,
   logger: AppLogger,
 ): Promise<NestFastifyApplication> {
+  installFastAsyncResourceBind();
   const adapter = new FastifyAdapter(fastifyOptions(config));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, db), adapter, {
     logger,
