@@ -2,10 +2,14 @@
  * The benchmark's baseline: a bare Fastify server that answers GET /api/v1/flags/ with a fixed JSON body from
  * memory (the body our server returned for the same environment), and POST /api/v1/identities/ (JSON body parsed,
  * then the same bytes) as the reference for the POST scenario. Run as its own process by bench/run.ts.
+ *
+ * `--fast-bind`: with flagport's replacement of Node 20's AsyncResource.prototype.bind (src/http/async-resource-bind.ts),
+ * which every Fastify body parse goes through: the reference for what a bare Fastify POST costs with that fix.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { installFastAsyncResourceBind } from '../src/http/async-resource-bind';
 
 /** The same Fastify build our server runs on (Nest's platform package pins its own copy). */
 function loadNestsFastify(): (options: { logger: boolean }) => FastifyInstance {
@@ -17,7 +21,8 @@ function loadNestsFastify(): (options: { logger: boolean }) => FastifyInstance {
 }
 
 async function main(): Promise<void> {
-  const [bodyFile, port] = process.argv.slice(2);
+  const [bodyFile, port, option] = process.argv.slice(2);
+  if (option === '--fast-bind') installFastAsyncResourceBind();
   const body = readFileSync(bodyFile, 'utf8');
   const app = loadNestsFastify()({ logger: false });
   app.get('/api/v1/flags/', (_request, reply) => {

@@ -229,6 +229,20 @@ async function main(): Promise<void> {
       /baseline listening/,
     );
     children.push(baseline);
+    const fastBindPort = await freePort();
+    const fastBindBaseline = await startProcess(
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        'bench/baseline-server.ts',
+        bodyFile,
+        String(fastBindPort),
+        '--fast-bind',
+      ],
+      { PATH: process.env.PATH },
+      /baseline listening/,
+    );
+    children.push(fastBindBaseline);
 
     const common = { connections: CONNECTIONS, seconds: SECONDS };
     const identifiers = data.identities.map((i) => `?identifier=${encodeURIComponent(i.identifier)}`);
@@ -288,7 +302,7 @@ async function main(): Promise<void> {
       },
       {
         scenario: {
-          name: 'baseline: bare Fastify POST (same bodies)',
+          name: 'reference: bare Fastify POST (same bodies)',
           url: `http://127.0.0.1:${baselinePort}/api/v1/identities/`,
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -297,6 +311,18 @@ async function main(): Promise<void> {
         },
         target: null,
         pid: baseline.pid,
+      },
+      {
+        scenario: {
+          name: 'reference: bare Fastify POST + flagport’s bind fix',
+          url: `http://127.0.0.1:${fastBindPort}/api/v1/identities/`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          variants: transientBodies,
+          ...common,
+        },
+        target: null,
+        pid: fastBindBaseline.pid,
       },
       {
         scenario: {

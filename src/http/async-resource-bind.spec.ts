@@ -27,9 +27,19 @@ describe('installFastAsyncResourceBind', () => {
 
   it('bound function with thisArg: uses thisArg whoever calls it', () => {
     const target = { name: 'target' };
-    const bound = new AsyncResource('test').bind(function (this: { name: string }) {
-      return this.name;
-    }, target);
+    // Node's documented `bind(fn[, thisArg])`; @types/node declares only `fn`.
+    const bindWithThis = AsyncResource.prototype.bind as unknown as (
+      this: AsyncResource,
+      fn: (this: { name: string }) => string,
+      thisArg: unknown,
+    ) => (this: unknown) => string;
+    const bound = bindWithThis.call(
+      new AsyncResource('test'),
+      function (this: { name: string }) {
+        return this.name;
+      },
+      target,
+    );
     expect(bound.call({ name: 'caller' })).toBe('target');
   });
 
