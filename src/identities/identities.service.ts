@@ -19,7 +19,24 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Identities and their traits, admin side (admin-api §9). Every write bumps the environment and is audited. */
+/**
+ * What an identity write changed, for the SDK caches. Traits and identities are not part of the environment
+ * document: only the named identities are dropped from the SDK identity caches of every instance
+ * (`identitiesChanged`). Identity overrides are (`identity_overrides`, listed by identifier): a write that touches
+ * an identity with overrides also bumps the environment.
+ */
+export interface IdentityWriteChange {
+  /** Identifiers whose identity or traits changed; null: possibly every identity of the environment. */
+  readonly identifiers: readonly string[] | null;
+  /** The environment document changed too (an identity with identity overrides was renamed or deleted). */
+  readonly environment: boolean;
+}
+
+/**
+ * Identities and their traits, admin side (admin-api §9). Every write is audited and reports what it changed:
+ * identity and trait writes name the identities (`IdentityWriteChange`), everything else (identity overrides)
+ * bumps the environment.
+ */
 @Injectable()
 export class IdentitiesService {
   constructor(
@@ -28,7 +45,10 @@ export class IdentitiesService {
     private readonly changes: EnvironmentChangesService,
   ) {}
 
-  /** Runs a write: the environment is bumped and an audit row written in the same transaction. */
+  /**
+   * Runs a write and writes its audit row in the same transaction. The change is reported in that transaction
+   * too: as `changed` says (identity and trait writes), else by bumping the environment (identity overrides).
+   */
   async write<T>(
     principal: Principal,
     environment: Environment,
@@ -40,11 +60,18 @@ export class IdentitiesService {
       uuid?: string | null;
       before?: unknown;
       after?: unknown;
+      /** Absent: the environment is bumped. */
+      changed?: IdentityWriteChange;
     }>,
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const out = await work(manager);
-      await this.changes.environmentsChanged(manager, [environment.id]);
+      if (out.changed === undefined) {
+        await this.changes.environmentsChanged(manager, [environment.id]);
+      } else {
+        await this.changes.identitiesChanged(manager, environment.id, out.changed.identifiers);
+        if (out.changed.environment) await this.changes.environmentsChanged(manager, [environment.id]);
+      }
       await this.audit.record(manager, {
         log: out.log,
         principal,
@@ -117,6 +144,34 @@ export class IdentitiesService {
       );
   }
 
+  /**
+   * Locks the identity's row for the rest of the transaction and returns its identifier as stored now (it may
+   * have been renamed since `identity` was read); 404 when it is gone. `update` (rename, delete) also keeps
+   * identity overrides from being added meanwhile (their foreign key check needs a share lock on the row), so that
+   * `hasOverrides` stays true until commit; `share` (trait writes) only waits for a rename or delete in progress.
+   */
+  private async lockIdentity(
+    manager: EntityManager,
+    identity: Identity,
+    mode: 'update' | 'share',
+  ): Promise<string> {
+    const rows = await manager.query<{ identifier: string }[]>(
+      `SELECT identifier FROM identities WHERE id = $1 FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}`,
+      [identity.id],
+    );
+    if (rows.length === 0) throw notFound();
+    return rows[0].identifier;
+  }
+
+  /** Whether the identity has identity overrides (then the environment document lists it by identifier). */
+  private async hasOverrides(manager: EntityManager, identity: Identity): Promise<boolean> {
+    const rows = await manager.query<{ found: boolean }[]>(
+      'SELECT EXISTS (SELECT 1 FROM feature_states WHERE identity_id = $1) AS found',
+      [identity.id],
+    );
+    return rows[0].found;
+  }
+
   async create(principal: Principal, environment: Environment, body: unknown) {
     const identifier = this.readIdentifier(body, false)!;
     return this.write(principal, environment, async (manager) => {
@@ -130,6 +185,8 @@ export class IdentitiesService {
         id: identity.id,
         uuid: identity.uuid,
         after: identityJson(identity),
+        // An instance may remember this identifier as having no identity.
+        changed: { identifiers: [identifier], environment: false },
       };
     });
   }
@@ -144,10 +201,17 @@ export class IdentitiesService {
     const identifier = this.readIdentifier(body, partial);
     const before = identityJson(identity);
     return this.write(principal, environment, async (manager) => {
+      let changed: IdentityWriteChange = { identifiers: [], environment: false };
       if (identifier !== undefined && identifier !== identity.identifier) {
+        const stored = await this.lockIdentity(manager, identity, 'update');
         await this.assertFreeIdentifier(manager, environment, identifier, identity.id);
         identity.identifier = identifier;
         await manager.getRepository(Identity).update({ id: identity.id }, { identifier });
+        // Both identifiers: the old one has no identity any more, the new one has this one.
+        changed = {
+          identifiers: [stored, identifier],
+          environment: await this.hasOverrides(manager, identity),
+        };
       }
       return {
         result: identityJson(identity),
@@ -157,13 +221,16 @@ export class IdentitiesService {
         uuid: identity.uuid,
         before,
         after: identityJson(identity),
+        changed,
       };
     });
   }
 
   async remove(principal: Principal, environment: Environment, identity: Identity): Promise<void> {
     await this.write(principal, environment, async (manager) => {
-      await manager.getRepository(Identity).delete({ id: identity.id });
+      const stored = await this.lockIdentity(manager, identity, 'update');
+      const overrides = await this.hasOverrides(manager, identity);
+      await manager.getRepository(Identity).delete({ id: identity.id }); // traits and overrides cascade
       return {
         result: undefined,
         log: `Identity deleted: ${identity.identifier}`,
@@ -171,6 +238,7 @@ export class IdentitiesService {
         id: identity.id,
         uuid: identity.uuid,
         before: identityJson(identity),
+        changed: { identifiers: [stored], environment: overrides },
       };
     });
   }
@@ -243,6 +311,7 @@ export class IdentitiesService {
   async createTrait(principal: Principal, environment: Environment, identity: Identity, body: unknown) {
     const values = this.readTrait(body, false);
     return this.write(principal, environment, async (manager) => {
+      const stored = await this.lockIdentity(manager, identity, 'share');
       await this.assertFreeKey(manager, identity, values.traitKey!);
       const repo = manager.getRepository(Trait);
       const trait = await repo.save(
@@ -255,6 +324,7 @@ export class IdentitiesService {
         id: identity.id,
         uuid: identity.uuid,
         after: traitJson(trait),
+        changed: { identifiers: [stored], environment: false },
       };
     });
   }
@@ -270,6 +340,7 @@ export class IdentitiesService {
     const values = this.readTrait(body, partial);
     const before = traitJson(trait);
     return this.write(principal, environment, async (manager) => {
+      const stored = await this.lockIdentity(manager, identity, 'share');
       if (values.traitKey !== undefined)
         await this.assertFreeKey(manager, identity, values.traitKey, trait.id);
       Object.assign(trait, values);
@@ -282,6 +353,7 @@ export class IdentitiesService {
         uuid: identity.uuid,
         before,
         after: traitJson(saved),
+        changed: { identifiers: [stored], environment: false },
       };
     });
   }
@@ -294,13 +366,17 @@ export class IdentitiesService {
     allMatching: boolean,
   ): Promise<void> {
     await this.write(principal, environment, async (manager) => {
+      let changed: IdentityWriteChange;
       if (allMatching) {
         await manager.query(
           `DELETE FROM traits t USING identities i WHERE t.identity_id = i.id AND i.environment_id = $1 AND t.trait_key = $2`,
           [environment.id, trait.traitKey],
         );
+        changed = { identifiers: null, environment: false };
       } else {
+        const stored = await this.lockIdentity(manager, identity, 'share');
         await manager.getRepository(Trait).delete({ id: trait.id });
+        changed = { identifiers: [stored], environment: false };
       }
       return {
         result: undefined,
@@ -311,6 +387,7 @@ export class IdentitiesService {
         id: identity.id,
         uuid: identity.uuid,
         before: traitJson(trait),
+        changed,
       };
     });
   }
@@ -339,6 +416,8 @@ export class IdentitiesService {
         type: 'ENVIRONMENT',
         id: environment.id,
         uuid: environment.uuid,
+        // Every identity of the environment may have had it (no bump: traits are not in the document).
+        changed: { identifiers: null, environment: false },
       };
     });
   }
