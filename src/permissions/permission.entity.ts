@@ -7,14 +7,27 @@ import { User } from '../users/user.entity';
 /**
  * Permission grants (admin-api §0): to a user or a group, on an organisation, project or environment.
  * `permissions` holds permission keys (see permission-keys.ts); `admin` = every key of that level.
+ * The six tables share their id and permission columns through the abstract bases below (TypeORM copies an abstract
+ * base's columns into each entity's own table); what differs is the level and grantee columns and their index names.
  */
 
-@Entity({ name: 'organisation_user_permissions' })
-@Index('UQ_org_user_perms', ['organisationId', 'userId'], { unique: true })
-export class OrganisationUserPermission {
+abstract class PermissionGrant {
   @PrimaryGeneratedColumn()
   id!: number;
 
+  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
+  permissions!: string[];
+}
+
+/** Project and environment grants can also be `admin` (organisation admins are a role, not a grant). */
+abstract class AdminablePermissionGrant extends PermissionGrant {
+  @Column({ type: 'boolean', default: false })
+  admin!: boolean;
+}
+
+@Entity({ name: 'organisation_user_permissions' })
+@Index('UQ_org_user_perms', ['organisationId', 'userId'], { unique: true })
+export class OrganisationUserPermission extends PermissionGrant {
   @Column({ name: 'organisation_id', type: 'integer' })
   organisationId!: number;
 
@@ -29,17 +42,11 @@ export class OrganisationUserPermission {
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
-
-  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
-  permissions!: string[];
 }
 
 @Entity({ name: 'organisation_group_permissions' })
 @Index('UQ_org_group_perms', ['organisationId', 'groupId'], { unique: true })
-export class OrganisationGroupPermission {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
+export class OrganisationGroupPermission extends PermissionGrant {
   @Column({ name: 'organisation_id', type: 'integer' })
   organisationId!: number;
 
@@ -54,17 +61,11 @@ export class OrganisationGroupPermission {
   @ManyToOne(() => UserGroup, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'group_id' })
   group!: Relation<UserGroup>;
-
-  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
-  permissions!: string[];
 }
 
 @Entity({ name: 'project_user_permissions' })
 @Index('UQ_project_user_perms', ['projectId', 'userId'], { unique: true })
-export class ProjectUserPermission {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
+export class ProjectUserPermission extends AdminablePermissionGrant {
   @Column({ name: 'project_id', type: 'integer' })
   projectId!: number;
 
@@ -79,20 +80,11 @@ export class ProjectUserPermission {
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
-
-  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
-  permissions!: string[];
-
-  @Column({ type: 'boolean', default: false })
-  admin!: boolean;
 }
 
 @Entity({ name: 'project_group_permissions' })
 @Index('UQ_project_group_perms', ['projectId', 'groupId'], { unique: true })
-export class ProjectGroupPermission {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
+export class ProjectGroupPermission extends AdminablePermissionGrant {
   @Column({ name: 'project_id', type: 'integer' })
   projectId!: number;
 
@@ -107,20 +99,11 @@ export class ProjectGroupPermission {
   @ManyToOne(() => UserGroup, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'group_id' })
   group!: Relation<UserGroup>;
-
-  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
-  permissions!: string[];
-
-  @Column({ type: 'boolean', default: false })
-  admin!: boolean;
 }
 
 @Entity({ name: 'environment_user_permissions' })
 @Index('UQ_environment_user_perms', ['environmentId', 'userId'], { unique: true })
-export class EnvironmentUserPermission {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
+export class EnvironmentUserPermission extends AdminablePermissionGrant {
   @Column({ name: 'environment_id', type: 'integer' })
   environmentId!: number;
 
@@ -135,20 +118,11 @@ export class EnvironmentUserPermission {
   @ManyToOne(() => User, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
-
-  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
-  permissions!: string[];
-
-  @Column({ type: 'boolean', default: false })
-  admin!: boolean;
 }
 
 @Entity({ name: 'environment_group_permissions' })
 @Index('UQ_environment_group_perms', ['environmentId', 'groupId'], { unique: true })
-export class EnvironmentGroupPermission {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
+export class EnvironmentGroupPermission extends AdminablePermissionGrant {
   @Column({ name: 'environment_id', type: 'integer' })
   environmentId!: number;
 
@@ -163,10 +137,4 @@ export class EnvironmentGroupPermission {
   @ManyToOne(() => UserGroup, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'group_id' })
   group!: Relation<UserGroup>;
-
-  @Column({ type: 'varchar', length: 100, array: true, default: () => "'{}'" })
-  permissions!: string[];
-
-  @Column({ type: 'boolean', default: false })
-  admin!: boolean;
 }
