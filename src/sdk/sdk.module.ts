@@ -28,6 +28,7 @@ export class SdkModule implements OnModuleInit, OnApplicationShutdown {
   /** GET_FLAGS_ENDPOINT_CACHE_* and GET_IDENTITIES_ENDPOINT_CACHE_* (off by default). */
   private readonly flagsResponses: SharedCache;
   private readonly identitiesResponses: SharedCache;
+  private readonly gzip: boolean;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -49,6 +50,7 @@ export class SdkModule implements OnModuleInit, OnApplicationShutdown {
       config.GET_IDENTITIES_ENDPOINT_CACHE_LOCATION,
       config.GET_IDENTITIES_ENDPOINT_CACHE_SECONDS,
     );
+    this.gzip = config.ENABLE_GZIP_COMPRESSION;
     for (const cache of [this.flagsResponses, this.identitiesResponses])
       if (cache.enabled) cacheHealth.register(cache);
   }
@@ -61,6 +63,7 @@ export class SdkModule implements OnModuleInit, OnApplicationShutdown {
       usage: this.usage,
       flagsResponses: this.flagsResponses,
       identitiesResponses: this.identitiesResponses,
+      gzip: this.gzip,
     });
   }
 

@@ -6,6 +6,7 @@ import type { CachedBody, EnvironmentSnapshot } from './environment-snapshot';
 import { etagOf } from './environment-snapshot';
 import type { EnvironmentSnapshots, ResolvedKey } from './environment-snapshots';
 import type { IdentitiesService, IdentityResult } from './identities.service';
+import { acceptsGzip, gzipOf, worthCompressing } from './precompressed';
 import { flagListBytes } from './remote-evaluation';
 import {
   expectObject,
@@ -38,6 +39,8 @@ export interface SdkRouteDeps {
   /** GET_FLAGS_ENDPOINT_CACHE_* / GET_IDENTITIES_ENDPOINT_CACHE_*: response caches (off unless configured). */
   readonly flagsResponses?: SharedCache;
   readonly identitiesResponses?: SharedCache;
+  /** ENABLE_GZIP_COMPRESSION: pre-serialised bodies are also kept gzipped. */
+  readonly gzip: boolean;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> | undefined;
@@ -70,14 +73,27 @@ function notModified(request: FastifyRequest, etag: string, updatedAtSeconds: nu
   return false;
 }
 
+/**
+ * Sends a pre-serialised body (or 304). `gzip` (ENABLE_GZIP_COMPRESSION): a large body goes out as its gzip bytes,
+ * compressed once per snapshot, to clients that accept gzip (see precompressed.ts).
+ */
 function sendCached(
   request: FastifyRequest,
   reply: FastifyReply,
   body: CachedBody,
   updatedAtSeconds: number | undefined,
+  gzip: boolean,
 ): FastifyReply {
   reply.headers(body.headers);
+  const compressible = gzip && worthCompressing(body);
+  if (compressible) {
+    const vary = body.headers.vary;
+    reply.header('vary', vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding');
+  }
   if (notModified(request, body.etag, updatedAtSeconds)) return reply.code(304).send();
+  if (compressible && acceptsGzip(request.headers['accept-encoding'])) {
+    return reply.code(200).header('content-encoding', 'gzip').send(gzipOf(body));
+  }
   return reply.code(200).send(body.body);
 }
 
@@ -125,7 +141,7 @@ function inputError(reply: FastifyReply, err: unknown): FastifyReply {
  * exception filter through Fastify's error handler.
  */
 export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps): void {
-  const { snapshots, identities, usage } = deps;
+  const { snapshots, identities, usage, gzip } = deps;
   const flagsResponses = deps.flagsResponses?.enabled ? deps.flagsResponses : undefined;
   const identitiesResponses = deps.identitiesResponses?.enabled ? deps.identitiesResponses : undefined;
 
@@ -211,13 +227,13 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
       );
     }
     if (one === undefined) return sendJson(reply, 404, FEATURE_NOT_FOUND);
-    return sendCached(request, reply, one, snapshot.updatedAtSeconds);
+    return sendCached(request, reply, one, snapshot.updatedAtSeconds, gzip);
   });
 
   // ---- GET /api/v1/environment-document/ (§5): server-side keys only
   const environmentDocument = withKey(true, ({ snapshot }, request, reply, now) => {
     usage.countRequest(snapshot.environmentId, 'environment_document', now);
-    return sendCached(request, reply, snapshot.documentBody, snapshot.updatedAtSeconds);
+    return sendCached(request, reply, snapshot.documentBody, snapshot.updatedAtSeconds, gzip);
   });
 
   const identityReply = (
@@ -488,11 +504,14 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
     return reply.code(204).send();
   });
 
-  fastify.get('/api/v1/flags/', flags);
+  // sendCached gzips these bodies itself (once per snapshot): @fastify/compress stays off them, unless the flags
+  // response cache is on (its bodies go through sendJson and the plugin).
+  const selfCompressed = { compress: false } as const;
+  fastify.get('/api/v1/flags/', flagsResponses ? {} : selfCompressed, flags);
   fastify.get('/api/v1/flags/:identifier', deprecatedIdentityFlags);
   fastify.get('/api/v1/flags/:feature_id/multivariate-options/', multivariateOptions);
   fastify.get('/api/v1/identities/:identifier/', deprecatedIdentity);
-  fastify.get('/api/v1/environment-document/', environmentDocument);
+  fastify.get('/api/v1/environment-document/', selfCompressed, environmentDocument);
   fastify.get('/api/v1/identities/', getIdentity);
   fastify.post('/api/v1/identities/', postIdentity);
   fastify.post('/api/v1/traits/', postTrait);
