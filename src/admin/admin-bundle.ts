@@ -6,7 +6,8 @@ import type { AdminJSModule } from './adminjs';
  * The admin panel's browser bundle of our own components (the sign-in page). AdminJS bundles them with
  * rollup + babel, which takes seconds, so it is done either at build time (`npm run cli -- admin-bundle`, run
  * after `nest build`, writes dist/admin-bundle/) or, when no prebuilt bundle exists, into ADMIN_JS_TMP_DIR:
- * in production right after startup in the background, otherwise on the first request for it.
+ * in production in the background once the panel has loaded (first request for /admin), otherwise on the first
+ * request for it.
  */
 export const PREBUILT_BUNDLE_DIR = resolve(__dirname, '../../admin-bundle');
 

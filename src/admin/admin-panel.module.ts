@@ -10,7 +10,6 @@ import { AdminAuthService, googleSignInEnabled } from './admin-auth.service';
 import { AdminPanelService } from './admin-panel.service';
 import { planBundle, prepareAdminJsEnvironment } from './admin-bundle';
 import { AdminWriter } from './admin-writer';
-import { loadAdminJs } from './adminjs';
 import {
   AdminGoogleStrategy,
   GoogleCallbackGuard,
@@ -23,9 +22,8 @@ import {
 export class AdminPanelModule {
   static forRoot(config: AppConfig): DynamicModule {
     const google = googleSignInEnabled(config);
-    // AdminJS reads its environment when it loads; start loading now, in parallel with the database start-up.
+    // AdminJS reads its environment when it loads (on the first request for /admin): set it now.
     prepareAdminJsEnvironment(planBundle(config.ADMIN_JS_TMP_DIR));
-    loadAdminJs().catch(() => undefined);
     return {
       module: AdminPanelModule,
       imports: [OrganisationsModule, ProjectsModule, EnvironmentsModule, FeaturesModule],

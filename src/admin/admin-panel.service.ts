@@ -1,13 +1,18 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import fastifyCompress from '@fastify/compress';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EnvironmentsService } from '../environments/environments.service';
+import { fastifyOptions } from '../fastify-options';
 import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesService } from '../features/features.service';
 import { MvOptionsService } from '../features/mv-options.service';
+import { parseJsonBody } from '../http/body-parsers';
+import { mapError } from '../http/errors';
+import { GZIP_THRESHOLD_BYTES } from '../http/http-pipeline';
 import { OrganisationsService } from '../organisations/organisations.service';
 import { ProjectsService } from '../projects/projects.service';
 import {
@@ -22,19 +27,27 @@ import { bundleComponents, BundlePlan, componentLoader, planBundle } from './adm
 import { adminResources } from './admin-resources';
 import { AdminWriter } from './admin-writer';
 import { AdminJS, loadAdminJs, sessionOf, sessionUserId } from './adminjs';
+import { LazyMount } from './lazy-mount';
 
 export const ADMIN_ROOT = '/admin';
 const SESSION_COOKIE = 'flagport_admin';
 
 /**
  * Mounts AdminJS at /admin (see README "Admin panel"). @adminjs/nestjs is not used: on Fastify it mounts nothing
- * and it starts a file watcher in development. AdminJS and its Fastify plugins (cookie, session, form body,
- * multipart, its authentication preHandler) live in one encapsulated Fastify plugin, so none of them touch the API.
+ * and it starts a file watcher in development.
+ *
+ * AdminJS (~65 MB of resident memory) is loaded on the first request for /admin, not at start-up: most server
+ * processes never serve the panel. Start-up registers only a catch-all for /admin on the API's Fastify instance
+ * (src/admin/lazy-mount.ts); the first request loads AdminJS and builds the panel in a separate Fastify instance
+ * (cookie, session, form body, multipart and AdminJS's authentication preHandler, none of which touch the API),
+ * and every /admin request is then handed to it. Routes Nest owns under /admin (Google sign-in) are static routes
+ * of the API's instance, which its router prefers to the catch-all.
  */
 @Injectable()
-export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
+export class AdminPanelService implements OnModuleInit {
   private readonly logger = new Logger('AdminPanel');
-  private plan?: BundlePlan;
+  private readonly plan: BundlePlan;
+  private readonly mount: LazyMount;
   private admin?: AdminJS;
 
   constructor(
@@ -49,11 +62,30 @@ export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
     private readonly features: FeaturesService,
     private readonly mvOptions: MvOptionsService,
     private readonly featureStates: FeatureStatesService,
-  ) {}
+  ) {
+    this.plan = planBundle(config.ADMIN_JS_TMP_DIR);
+    this.mount = new LazyMount({
+      label: 'admin panel',
+      root: ADMIN_ROOT,
+      // What AdminJS routes (HEAD comes with GET); other methods keep the API's 404, without loading anything.
+      methods: ['GET', 'POST'],
+      innerOptions: fastifyOptions(config),
+      fill: (inner) => this.build(inner),
+      onLoaded: () => this.bundleInBackground(),
+      logger: {
+        log: (message) => this.logger.log(message),
+        error: (message, stack) => this.logger.error(message, stack),
+      },
+    });
+  }
 
   async onModuleInit(): Promise<void> {
-    const plan = planBundle(this.config.ADMIN_JS_TMP_DIR);
-    this.plan = plan;
+    await this.mount.register(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+  }
+
+  /** Loads AdminJS and builds the panel into the (new, empty) inner Fastify instance. */
+  private async build(inner: FastifyInstance): Promise<void> {
+    const plan = this.plan;
     const { adminjs, fastifyPlugin } = await loadAdminJs();
     const auth = this.auth;
 
@@ -104,13 +136,35 @@ export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
       branding: { companyName: 'Flagport', withMadeWithLove: false, logo: false },
       settings: { defaultPerPage: 20 },
     });
-    this.admin = admin;
 
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    // What the API's instance gave the panel when it was a plugin there: its JSON parser (DRF's semantics),
+    // gzip (ENABLE_GZIP_COMPRESSION) and, for a URL no route matches, Nest's 404 body. Errors keep Fastify's
+    // default handler, as they had. The security headers and the access log come from the API's instance.
+    inner.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body: string, done) => {
+      try {
+        done(null, parseJsonBody(body));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+    if (this.config.ENABLE_GZIP_COMPRESSION) {
+      await inner.register(fastifyCompress, {
+        global: true,
+        encodings: ['gzip'],
+        threshold: GZIP_THRESHOLD_BYTES,
+      });
+    }
+    inner.setNotFoundHandler((request, reply) => {
+      const { status, body } = mapError(new NotFoundException(), request);
+      void reply
+        .code(status)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(JSON.stringify(body));
+    });
+
     const secret = auth.sessionSecret();
-    await fastify.register(async (instance) => {
-      // The API's form parser is inherited; AdminJS registers its own (@fastify/formbody) in this scope.
-      instance.removeContentTypeParser(['application/x-www-form-urlencoded']);
+    await inner.register(async (instance) => {
+      // AdminJS registers its own form parser (@fastify/formbody) in this scope.
       await fastifyPlugin.default.buildAuthenticatedRouter(
         admin,
         { provider: new FlagportAuthProvider(), cookieName: SESSION_COOKIE, cookiePassword: secret },
@@ -125,13 +179,14 @@ export class AdminPanelService implements OnModuleInit, OnApplicationBootstrap {
       instance.get(GOOGLE_COMPLETE_PATH, (request, reply) => this.completeGoogleSignIn(request, reply));
       instance.addHook('preHandler', (request, reply) => this.checkSession(request, reply));
     });
+    this.admin = admin;
   }
 
-  onApplicationBootstrap(): void {
+  /** No prebuilt bundle (production only): build it in the background once the panel is loaded. */
+  private bundleInBackground(): void {
     const plan = this.plan;
     const admin = this.admin;
-    if (!plan || !admin || plan.prebuilt || process.env.NODE_ENV !== 'production') return;
-    // No prebuilt bundle: build it in the background so the first visitor does not wait for it.
+    if (!admin || plan.prebuilt || process.env.NODE_ENV !== 'production') return;
     setImmediate(() => {
       const started = Date.now();
       bundleComponents(admin, plan.dir).then(

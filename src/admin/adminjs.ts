@@ -3,6 +3,8 @@
  * import (tsconfig module "nodenext"), and types come in with `resolution-mode: import`. Narrow casts needed
  * because AdminJS's own types are loose (or `any`) are kept in this file.
  */
+import { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import type { ActionContext, AdminJSOptions, CurrentAdmin, ResourceOptions } from 'adminjs' with {
   'resolution-mode': 'import',
 };
@@ -18,15 +20,23 @@ export type { ActionContext, AdminJSOptions, CurrentAdmin, ResourceOptions };
 let loading: Promise<{ adminjs: AdminJSModule; fastifyPlugin: AdminJSFastifyModule }> | undefined;
 
 /**
- * Loads AdminJS once. Called early (when the module is configured) so that the ~1-2 s of module loading overlaps
- * with connecting to the database and running migrations instead of adding to the start-up time.
+ * Loads AdminJS (~1-2 s, ~65 MB resident) once, on the first request for /admin (src/admin/lazy-mount.ts), and
+ * says so in the log (the end-to-end tests check that a fresh server has not). A failed load is forgotten, so the
+ * next request tries again.
  */
 export function loadAdminJs(): Promise<{ adminjs: AdminJSModule; fastifyPlugin: AdminJSFastifyModule }> {
+  const started = performance.now();
   loading ??= Promise.all([import('adminjs'), import('@adminjs/fastify')]).then(
-    ([adminjs, fastifyPlugin]) => ({
-      adminjs,
-      fastifyPlugin,
-    }),
+    ([adminjs, fastifyPlugin]) => {
+      new Logger('AdminPanel').log(
+        `AdminJS modules imported in ${Math.round(performance.now() - started)} ms`,
+      );
+      return { adminjs, fastifyPlugin };
+    },
+    (err: unknown) => {
+      loading = undefined;
+      throw err;
+    },
   );
   return loading;
 }
