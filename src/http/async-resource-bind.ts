@@ -38,7 +38,8 @@ export function installFastAsyncResourceBind(): boolean {
   return true;
 }
 
-const FAST_BIND = Symbol('flagport.fastAsyncResourceBind');
+// Symbol.for: one marker for every module registry in the process (Jest loads this file once per test file).
+const FAST_BIND = Symbol.for('flagport.fastAsyncResourceBind');
 
 function definesDeprecatedAccessor(): boolean {
   const probe = new AsyncResource('flagport:probe').bind(() => undefined);
