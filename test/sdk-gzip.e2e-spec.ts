@@ -10,10 +10,15 @@ interface RawResponse {
   readonly body: Buffer;
 }
 
-/** GET with node:http (fetch would decode the body and hide what was sent). */
-function get(url: string, headers: Record<string, string>): Promise<RawResponse> {
+/** A request with node:http (fetch would decode the body and hide what was sent). */
+function call(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers }, (res) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -21,8 +26,13 @@ function get(url: string, headers: Record<string, string>): Promise<RawResponse>
       );
     });
     req.on('error', reject);
+    if (body !== undefined) req.write(JSON.stringify(body));
     req.end();
   });
+}
+
+function get(url: string, headers: Record<string, string>): Promise<RawResponse> {
+  return call('GET', url, headers);
 }
 
 const SMALL_DATASET = {
@@ -123,6 +133,44 @@ describe('SDK pre-serialised responses with ENABLE_GZIP_COMPRESSION=true', () =>
     expect((JSON.parse(res.body.toString('utf8')) as { feature: { name: string } }).feature.name).toBe(
       data.featureNames[0],
     );
+  });
+  it.each([
+    [
+      'POST',
+      '/identities/',
+      { identifier: 'gzip-user', traits: [{ trait_key: 'plan', trait_value: 'pro' }] },
+    ],
+    ['POST', '/identities/', { identifier: 'gzip-transient', transient: true }],
+    ['GET', '/identities/?identifier=gzip-user', undefined],
+  ] as const)(
+    '%s %s accepting gzip → gzipped per response, decoding to the same JSON as the plain answer',
+    async (method, path, body) => {
+      const headers = { 'x-environment-key': data.serverKey, 'content-type': 'application/json' };
+      const plain = await call(method, `${api}${path}`, headers, body);
+      const zipped = await call(method, `${api}${path}`, { ...headers, 'accept-encoding': 'gzip' }, body);
+      expect(plain.status).toBe(200);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(zipped.status).toBe(200);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(JSON.parse(gunzipSync(zipped.body).toString('utf8'))).toEqual(
+        JSON.parse(plain.body.toString('utf8')),
+      );
+      for (const res of [plain, zipped]) expect(String(res.headers.vary)).toMatch(/accept-encoding/i);
+    },
+  );
+
+  it('PUT /traits/bulk/ accepting gzip → a small echo is sent as it is', async () => {
+    const res = await call(
+      'PUT',
+      `${api}/traits/bulk/`,
+      { 'x-environment-key': data.serverKey, 'content-type': 'application/json', 'accept-encoding': 'gzip' },
+      [{ identity: { identifier: 'gzip-user' }, trait_key: 'tier', trait_value: 2 }],
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(res.body.toString('utf8'))).toEqual([
+      expect.objectContaining({ trait_key: 'tier', trait_value: 2 }),
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@ import type { CachedBody, EnvironmentSnapshot } from './environment-snapshot';
 import { etagOf } from './environment-snapshot';
 import type { EnvironmentSnapshots, ResolvedKey } from './environment-snapshots';
 import type { IdentitiesService, IdentityResult } from './identities.service';
-import { acceptsGzip, gzipOf, worthCompressing } from './precompressed';
+import { acceptsGzip, gzipOf, gzipSdkResponse, worthCompressing } from './precompressed';
 import { flagListBytes } from './remote-evaluation';
 import {
   expectObject,
@@ -504,19 +504,18 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
     return reply.code(204).send();
   });
 
-  // sendCached gzips these bodies itself (once per snapshot): @fastify/compress stays off them, unless the flags
-  // response cache is on (its bodies go through sendJson and the plugin).
-  const selfCompressed = { compress: false } as const;
-  fastify.get('/api/v1/flags/', flagsResponses ? {} : selfCompressed, flags);
-  fastify.get('/api/v1/flags/:identifier', deprecatedIdentityFlags);
-  fastify.get('/api/v1/flags/:feature_id/multivariate-options/', multivariateOptions);
-  fastify.get('/api/v1/identities/:identifier/', deprecatedIdentity);
-  fastify.get('/api/v1/environment-document/', selfCompressed, environmentDocument);
-  fastify.get('/api/v1/identities/', getIdentity);
-  fastify.post('/api/v1/identities/', postIdentity);
-  fastify.post('/api/v1/traits/', postTrait);
-  fastify.put('/api/v1/traits/bulk/', bulkTraits);
-  fastify.post('/api/v1/traits/increment-value/', incrementTrait);
-  fastify.post('/api/v1/analytics/flags/', analyticsV1);
-  fastify.post('/api/v2/analytics/flags/', analyticsV2);
+  // ENABLE_GZIP_COMPRESSION: these routes compress their own responses (precompressed.ts), not @fastify/compress.
+  const options = gzip ? { compress: false as const, onSend: gzipSdkResponse } : {};
+  fastify.get('/api/v1/flags/', options, flags);
+  fastify.get('/api/v1/flags/:identifier', options, deprecatedIdentityFlags);
+  fastify.get('/api/v1/flags/:feature_id/multivariate-options/', options, multivariateOptions);
+  fastify.get('/api/v1/identities/:identifier/', options, deprecatedIdentity);
+  fastify.get('/api/v1/environment-document/', options, environmentDocument);
+  fastify.get('/api/v1/identities/', options, getIdentity);
+  fastify.post('/api/v1/identities/', options, postIdentity);
+  fastify.post('/api/v1/traits/', options, postTrait);
+  fastify.put('/api/v1/traits/bulk/', options, bulkTraits);
+  fastify.post('/api/v1/traits/increment-value/', options, incrementTrait);
+  fastify.post('/api/v1/analytics/flags/', options, analyticsV1);
+  fastify.post('/api/v2/analytics/flags/', options, analyticsV2);
 }
