@@ -159,6 +159,21 @@ describe('SDK pre-serialised responses with ENABLE_GZIP_COMPRESSION=true', () =>
     },
   );
 
+  it('OFREP bulk evaluation accepting gzip → gzipped, decoding to the same JSON as the plain answer', async () => {
+    const url = `${t.url}/ofrep/v1/evaluate/flags`;
+    const headers = { 'x-api-key': data.clientKey, 'content-type': 'application/json' };
+    const body = { context: { targetingKey: 'gzip-user', plan: 'pro' } };
+    const plain = await call('POST', url, headers, body);
+    const zipped = await call('POST', url, { ...headers, 'accept-encoding': 'gzip' }, body);
+    expect(plain.status).toBe(200);
+    expect(plain.body.length).toBeGreaterThan(1024);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(zipped.body).toString('utf8'))).toEqual(
+      JSON.parse(plain.body.toString('utf8')),
+    );
+  });
+
   it('PUT /traits/bulk/ accepting gzip → a small echo is sent as it is', async () => {
     const res = await call(
       'PUT',

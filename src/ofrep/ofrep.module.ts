@@ -1,6 +1,7 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Inject, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { APP_CONFIG, AppConfig } from '../config';
 import { EnvironmentSnapshots } from '../sdk/environment-snapshots';
 import { SdkModule } from '../sdk/sdk.module';
 import { registerOfrepRoutes } from './ofrep.routes';
@@ -15,9 +16,14 @@ export class OfrepModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly snapshots: EnvironmentSnapshots,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
-    registerOfrepRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.snapshots);
+    registerOfrepRoutes(
+      this.adapterHost.httpAdapter.getInstance<FastifyInstance>(),
+      this.snapshots,
+      this.config.ENABLE_GZIP_COMPRESSION,
+    );
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TraitValue } from '../../libs/engine/src';
 import type { EnvironmentSnapshot } from '../sdk/environment-snapshot';
 import { etagOf } from '../sdk/environment-snapshot';
+import { gzipSdkResponse } from '../sdk/precompressed';
 import type { EnvironmentSnapshots, ResolvedKey } from '../sdk/environment-snapshots';
 import { identifierError, MAX_TRAITS_PER_REQUEST, TRAIT_KEY_MAX_LENGTH } from '../sdk/sdk-input';
 import type { KeyOrigin } from '../sdk/sdk.types';
@@ -155,7 +156,12 @@ function bulkFor(snapshot: EnvironmentSnapshot, origin: KeyOrigin, context: Ofre
  * no I/O. Every failure is answered in OFREP's shape (an `errorCode`, plus `key` on the single-flag endpoint);
  * malformed bodies and unsupported content types are 400 INVALID_CONTEXT, never a 500.
  */
-export function registerOfrepRoutes(fastify: FastifyInstance, snapshots: EnvironmentSnapshots): void {
+/** `gzip`: ENABLE_GZIP_COMPRESSION — the routes gzip their own responses, as the SDK routes do (precompressed.ts). */
+export function registerOfrepRoutes(
+  fastify: FastifyInstance,
+  snapshots: EnvironmentSnapshots,
+  gzip: boolean,
+): void {
   type Answer = (resolved: ResolvedKey, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
 
   /**
@@ -242,13 +248,16 @@ export function registerOfrepRoutes(fastify: FastifyInstance, snapshots: Environ
     return send(reply, 200, body);
   };
 
+  const compression = gzip ? { compress: false as const, onSend: gzipSdkResponse } : {};
   fastify.route({
+    ...compression,
     method: 'POST',
     url: OFREP_SINGLE_PATH,
     errorHandler: errorHandler(true),
     handler: withKey(single, true),
   });
   fastify.route({
+    ...compression,
     method: 'POST',
     url: OFREP_BULK_PATH,
     errorHandler: errorHandler(false),
