@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GZIP_THRESHOLD_BYTES } from '../http/http-pipeline';
 import type { CachedBody } from './environment-snapshot';
 
 /**
@@ -10,9 +11,6 @@ import type { CachedBody } from './environment-snapshot';
  * dies with the body); other SDK bodies (identities, traits; tens of kB at most) are gzipped synchronously in the
  * routes' onSend hook (~40 µs for 14 kB), and @fastify/compress is turned off on these routes.
  */
-
-/** Bodies smaller than this are sent as they are (as http-pipeline's GZIP_THRESHOLD_BYTES). */
-const THRESHOLD_BYTES = 1024;
 
 const compressed = new WeakMap<CachedBody, Buffer>();
 
@@ -28,7 +26,7 @@ export function gzipOf(body: CachedBody): Buffer {
 
 /** Whether a body is large enough to be worth compressing. */
 export function worthCompressing(body: CachedBody): boolean {
-  return body.body.length >= THRESHOLD_BYTES;
+  return body.body.length >= GZIP_THRESHOLD_BYTES;
 }
 
 const acceptCache = new Map<string, boolean>();
@@ -82,7 +80,8 @@ export function gzipSdkResponse(
   payload: unknown,
   done: OnSendDone,
 ): void {
-  if (!(typeof payload === 'string' || Buffer.isBuffer(payload)) || payload.length < THRESHOLD_BYTES) {
+  // A string's length in characters stands in for its size in bytes (JSON bodies are mostly ASCII).
+  if (!(typeof payload === 'string' || Buffer.isBuffer(payload)) || payload.length < GZIP_THRESHOLD_BYTES) {
     done(null, payload);
     return;
   }

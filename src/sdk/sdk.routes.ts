@@ -39,7 +39,7 @@ export interface SdkRouteDeps {
   /** GET_FLAGS_ENDPOINT_CACHE_* / GET_IDENTITIES_ENDPOINT_CACHE_*: response caches (off unless configured). */
   readonly flagsResponses?: SharedCache;
   readonly identitiesResponses?: SharedCache;
-  /** ENABLE_GZIP_COMPRESSION: pre-serialised bodies are also kept gzipped. */
+  /** ENABLE_GZIP_COMPRESSION: the routes gzip their own responses, cached bodies once (precompressed.ts). */
   readonly gzip: boolean;
 }
 
