@@ -7,7 +7,8 @@
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; a database is created on it) or an embedded
  * PostgreSQL; BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) per scenario; BENCH_ONLY, a regular
  * expression: only the scenarios whose name matches (the baseline always runs); BENCH_SERVER_ARGS, extra node
- * options for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * options for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`); BENCH_GZIP=1, the server with
+ * ENABLE_GZIP_COMPRESSION=true and every request sending `Accept-Encoding: gzip` (as the Node SDK's fetch does).
  *
  * Besides requests/s, each row reports the CPU time the serving process spent per request (user + system, from
  * /proc): on a machine shared with other work the throughput ratio is noisy, CPU µs per request much less so.
@@ -31,6 +32,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+const GZIP = process.env.BENCH_GZIP === '1';
 
 interface Row extends LoadResult {
   readonly rssMb: number | null;
@@ -209,6 +211,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'WARNING',
         DJANGO_SECRET_KEY: 'bench-secret-key-bench-secret-key-bench-secret-key',
         ENABLE_TELEMETRY: 'false',
+        ENABLE_GZIP_COMPRESSION: String(GZIP),
       },
       /listening on/,
     );
@@ -339,7 +342,13 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     let baselineRps = 0;
-    for (const [index, { scenario, target, pid }] of scenarios.entries()) {
+    if (GZIP)
+      process.stdout.write('BENCH_GZIP=1: ENABLE_GZIP_COMPRESSION=true, every request accepts gzip\n');
+    for (const [index, planned] of scenarios.entries()) {
+      const { target, pid } = planned;
+      const scenario = GZIP
+        ? { ...planned.scenario, headers: { ...planned.scenario.headers, 'accept-encoding': 'gzip' } }
+        : planned.scenario;
       if (index > 0 && ONLY && !ONLY.test(scenario.name)) continue;
       process.stdout.write(`running ${scenario.name} for ${scenario.seconds}s …\n`);
       const cpuBefore = cpuMs(pid ?? server.pid);
@@ -363,7 +372,7 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(
       join(ROOT, 'bench/results/latest.json'),
-      `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, dataset: REALISTIC_DATASET, rows }, null, 2)}\n`,
+      `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, gzip: GZIP, dataset: REALISTIC_DATASET, rows }, null, 2)}\n`,
     );
     // SSE fan-out (bench/sse.ts): BENCH_SSE_STREAMS streams (default 5000), one change, time until all have it.
     if (!process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test('SSE fan-out')) {

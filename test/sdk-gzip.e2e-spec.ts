@@ -143,7 +143,7 @@ describe('SDK pre-serialised responses with ENABLE_GZIP_COMPRESSION=true', () =>
     ['POST', '/identities/', { identifier: 'gzip-transient', transient: true }],
     ['GET', '/identities/?identifier=gzip-user', undefined],
   ] as const)(
-    '%s %s accepting gzip → gzipped per response, decoding to the same JSON as the plain answer',
+    '%s %s accepting gzip → gzip bytes decoding to the same JSON as the plain answer',
     async (method, path, body) => {
       const headers = { 'x-environment-key': data.serverKey, 'content-type': 'application/json' };
       const plain = await call(method, `${api}${path}`, headers, body);
@@ -158,6 +158,39 @@ describe('SDK pre-serialised responses with ENABLE_GZIP_COMPRESSION=true', () =>
       for (const res of [plain, zipped]) expect(String(res.headers.vary)).toMatch(/accept-encoding/i);
     },
   );
+
+  it('GET /identities/ accepting gzip after a trait write → the gzip bytes carry the new trait (not a stale copy)', async () => {
+    const headers = { 'x-environment-key': data.serverKey, 'content-type': 'application/json' };
+    const url = `${api}/identities/?identifier=gzip-cached`;
+    const traitsOf = async (): Promise<unknown> => {
+      const res = await call('GET', url, { ...headers, 'accept-encoding': 'gzip' });
+      expect(res.headers['content-encoding']).toBe('gzip');
+      return (JSON.parse(gunzipSync(res.body).toString('utf8')) as { traits: unknown }).traits;
+    };
+    expect(await traitsOf()).toEqual([]);
+    expect(await traitsOf()).toEqual([]);
+    const write = await call('POST', `${api}/identities/`, headers, {
+      identifier: 'gzip-cached',
+      traits: [{ trait_key: 'plan', trait_value: 'enterprise' }],
+    });
+    expect(write.status).toBe(200);
+    expect(await traitsOf()).toEqual([
+      expect.objectContaining({ trait_key: 'plan', trait_value: 'enterprise' }),
+    ]);
+  });
+
+  it('OFREP bulk evaluation without a targetingKey accepting gzip → gzipped, decoding to the plain answer', async () => {
+    const url = `${t.url}/ofrep/v1/evaluate/flags`;
+    const headers = { 'x-api-key': data.clientKey, 'content-type': 'application/json' };
+    const plain = await call('POST', url, headers, { context: {} });
+    const zipped = await call('POST', url, { ...headers, 'accept-encoding': 'gzip' }, { context: {} });
+    expect(plain.body.length).toBeGreaterThan(1024);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(String(zipped.headers.vary)).toMatch(/accept-encoding/i);
+    expect(JSON.parse(gunzipSync(zipped.body).toString('utf8'))).toEqual(
+      JSON.parse(plain.body.toString('utf8')),
+    );
+  });
 
   it('OFREP bulk evaluation accepting gzip → gzipped, decoding to the same JSON as the plain answer', async () => {
     const url = `${t.url}/ofrep/v1/evaluate/flags`;

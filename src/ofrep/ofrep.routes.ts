@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TraitValue } from '../../libs/engine/src';
 import type { EnvironmentSnapshot } from '../sdk/environment-snapshot';
 import { etagOf } from '../sdk/environment-snapshot';
-import { gzipSdkResponse } from '../sdk/precompressed';
+import { encodedOnce, gzipSdkResponse, varyOnEncoding } from '../sdk/precompressed';
 import type { EnvironmentSnapshots, ResolvedKey } from '../sdk/environment-snapshots';
 import { identifierError, MAX_TRAITS_PER_REQUEST, TRAIT_KEY_MAX_LENGTH } from '../sdk/sdk-input';
 import type { KeyOrigin } from '../sdk/sdk.types';
@@ -96,7 +96,7 @@ function errorBody(code: OfrepErrorCode, details: string, key?: string): string 
   );
 }
 
-function send(reply: FastifyReply, status: number, body: string): FastifyReply {
+function send(reply: FastifyReply, status: number, body: string | Buffer): FastifyReply {
   return reply.code(status).header('content-type', JSON_TYPE).send(body);
 }
 
@@ -242,10 +242,13 @@ export function registerOfrepRoutes(
       if (!(err instanceof InvalidContext)) throw err;
       return send(reply, 400, errorBody('INVALID_CONTEXT', err.message));
     }
-    const { body, etag } = bulkFor(snapshot, origin, context);
-    reply.header('etag', etag);
-    if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-    return send(reply, 200, body);
+    const bulk = bulkFor(snapshot, origin, context);
+    reply.header('etag', bulk.etag);
+    if (gzip) varyOnEncoding(reply, bulk.body.length);
+    if (matches(request.headers['if-none-match'], bulk.etag)) return reply.code(304).send();
+    // Without a targetingKey the answer is the environment's, cached per snapshot: so is its gzip.
+    const cached = gzip && context.targetingKey === undefined;
+    return send(reply, 200, cached ? encodedOnce(request, reply, bulk, bulk.body) : bulk.body);
   };
 
   const compression = gzip ? { compress: false as const, onSend: gzipSdkResponse } : {};

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GZIP_THRESHOLD_BYTES } from '../http/http-pipeline';
-import type { CachedBody } from './environment-snapshot';
 
 /**
  * Gzip for the SDK endpoints when ENABLE_GZIP_COMPRESSION is on. @fastify/compress pipes every response through a
@@ -12,21 +11,39 @@ import type { CachedBody } from './environment-snapshot';
  * routes' onSend hook (~40 µs for 14 kB), and @fastify/compress is turned off on these routes.
  */
 
-const compressed = new WeakMap<CachedBody, Buffer>();
+const compressed = new WeakMap<object, Buffer>();
 
-/** The gzip bytes of a cached body (compressed on first use). */
-export function gzipOf(body: CachedBody): Buffer {
-  let bytes = compressed.get(body);
-  if (bytes === undefined) {
-    bytes = gzipSync(body.body);
-    compressed.set(body, bytes);
-  }
-  return bytes;
+/**
+ * With gzip on: adds `Accept-Encoding` to the reply's Vary when a body of this size would be compressed for a client
+ * that accepts gzip (304s too: they describe the same response).
+ */
+export function varyOnEncoding(reply: FastifyReply, size: number): void {
+  if (size < GZIP_THRESHOLD_BYTES) return;
+  const vary = reply.getHeader('vary');
+  const text = Array.isArray(vary) ? vary.join(', ') : vary === undefined ? '' : String(vary);
+  if (!/accept-encoding/i.test(text))
+    void reply.header('vary', text ? `${text}, Accept-Encoding` : 'Accept-Encoding');
 }
 
-/** Whether a body is large enough to be worth compressing. */
-export function worthCompressing(body: CachedBody): boolean {
-  return body.body.length >= GZIP_THRESHOLD_BYTES;
+/**
+ * With gzip on, the payload for a body that only changes with `owner` (a cached body, a cached identity evaluation):
+ * for a client that accepts gzip, the body's gzip bytes — compressed on first use and kept as long as `owner` — with
+ * Content-Encoding set; otherwise the body itself.
+ */
+export function encodedOnce(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  owner: object,
+  body: Buffer | string,
+): Buffer | string {
+  if (body.length < GZIP_THRESHOLD_BYTES || !acceptsGzip(request.headers['accept-encoding'])) return body;
+  let bytes = compressed.get(owner);
+  if (bytes === undefined) {
+    bytes = gzipSync(body);
+    compressed.set(owner, bytes);
+  }
+  void reply.header('content-encoding', 'gzip');
+  return bytes;
 }
 
 const acceptCache = new Map<string, boolean>();
@@ -72,7 +89,7 @@ type OnSendDone = (err: Error | null, payload?: unknown) => void;
 
 /**
  * onSend hook of the SDK routes: a body of at least 1 kB says `Vary: Accept-Encoding`, and is gzipped when the client
- * accepts gzip (unless it already is: pre-compressed cached bodies).
+ * accepts gzip (unless it already is: bodies sent through `encodedOnce`).
  */
 export function gzipSdkResponse(
   request: FastifyRequest,
@@ -85,10 +102,7 @@ export function gzipSdkResponse(
     done(null, payload);
     return;
   }
-  const vary = reply.getHeader('vary');
-  const varyText = Array.isArray(vary) ? vary.join(', ') : vary === undefined ? '' : String(vary);
-  if (!/accept-encoding/i.test(varyText))
-    void reply.header('vary', varyText ? `${varyText}, Accept-Encoding` : 'Accept-Encoding');
+  varyOnEncoding(reply, payload.length);
   if (reply.getHeader('content-encoding') !== undefined || !acceptsGzip(request.headers['accept-encoding'])) {
     done(null, payload);
     return;

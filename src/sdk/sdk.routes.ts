@@ -6,7 +6,7 @@ import type { CachedBody, EnvironmentSnapshot } from './environment-snapshot';
 import { etagOf } from './environment-snapshot';
 import type { EnvironmentSnapshots, ResolvedKey } from './environment-snapshots';
 import type { IdentitiesService, IdentityResult } from './identities.service';
-import { acceptsGzip, gzipOf, gzipSdkResponse, worthCompressing } from './precompressed';
+import { encodedOnce, gzipSdkResponse, varyOnEncoding } from './precompressed';
 import { flagListBytes } from './remote-evaluation';
 import {
   expectObject,
@@ -85,16 +85,9 @@ function sendCached(
   gzip: boolean,
 ): FastifyReply {
   reply.headers(body.headers);
-  const compressible = gzip && worthCompressing(body);
-  if (compressible) {
-    const vary = body.headers.vary;
-    reply.header('vary', vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding');
-  }
+  if (gzip) varyOnEncoding(reply, body.body.length);
   if (notModified(request, body.etag, updatedAtSeconds)) return reply.code(304).send();
-  if (compressible && acceptsGzip(request.headers['accept-encoding'])) {
-    return reply.code(200).header('content-encoding', 'gzip').send(gzipOf(body));
-  }
-  return reply.code(200).send(body.body);
+  return reply.code(200).send(gzip ? encodedOnce(request, reply, body, body.body) : body.body);
 }
 
 function identityBody(snapshot: EnvironmentSnapshot, result: IdentityResult): Buffer {
@@ -259,11 +252,14 @@ export function registerSdkRoutes(fastify: FastifyInstance, deps: SdkRouteDeps):
         else etag = etagOf(body);
       }
     }
+    if (gzip) varyOnEncoding(reply, body.length);
     if (etag !== undefined) {
       reply.header('etag', etag);
       if (notModified(request, etag, undefined)) return reply.code(304).send();
     }
-    return reply.code(200).send(body);
+    // A cached identity's evaluation only changes with it: its gzip bytes are kept beside it.
+    const owner = feature === undefined ? result.rendered : undefined;
+    return reply.code(200).send(gzip && owner ? encodedOnce(request, reply, owner, body) : body);
   };
 
   // ---- GET /api/v1/identities/?identifier= (§2)
