@@ -10,9 +10,8 @@ import { fastifyOptions } from '../fastify-options';
 import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesService } from '../features/features.service';
 import { MvOptionsService } from '../features/mv-options.service';
-import { parseJsonBody } from '../http/body-parsers';
 import { mapError } from '../http/errors';
-import { GZIP_THRESHOLD_BYTES } from '../http/http-pipeline';
+import { COMPRESSION_OPTIONS, jsonContentParser } from '../http/http-pipeline';
 import { OrganisationsService } from '../organisations/organisations.service';
 import { ProjectsService } from '../projects/projects.service';
 import {
@@ -140,20 +139,8 @@ export class AdminPanelService implements OnModuleInit {
     // What the API's instance gave the panel when it was a plugin there: its JSON parser (DRF's semantics),
     // gzip (ENABLE_GZIP_COMPRESSION) and, for a URL no route matches, Nest's 404 body. Errors keep Fastify's
     // default handler, as they had. The security headers and the access log come from the API's instance.
-    inner.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body: string, done) => {
-      try {
-        done(null, parseJsonBody(body));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    });
-    if (this.config.ENABLE_GZIP_COMPRESSION) {
-      await inner.register(fastifyCompress, {
-        global: true,
-        encodings: ['gzip'],
-        threshold: GZIP_THRESHOLD_BYTES,
-      });
-    }
+    inner.addContentTypeParser('application/json', { parseAs: 'string' }, jsonContentParser);
+    if (this.config.ENABLE_GZIP_COMPRESSION) await inner.register(fastifyCompress, COMPRESSION_OPTIONS);
     inner.setNotFoundHandler((request, reply) => {
       const { status, body } = mapError(new NotFoundException(), request);
       void reply

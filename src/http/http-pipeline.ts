@@ -13,6 +13,26 @@ import { FlagsmithExceptionFilter } from './errors';
 /** Responses smaller than this are sent uncompressed (the gzip header costs more than it saves). */
 export const GZIP_THRESHOLD_BYTES = 1024;
 
+/** @fastify/compress as ENABLE_GZIP_COMPRESSION turns it on (the API's instance and the admin panel's). */
+export const COMPRESSION_OPTIONS = {
+  global: true,
+  encodings: ['gzip' as const],
+  threshold: GZIP_THRESHOLD_BYTES,
+};
+
+/** The `application/json` content-type parser (DRF's semantics, see parseJsonBody). */
+export function jsonContentParser(
+  _request: unknown,
+  body: string | Buffer,
+  done: (err: Error | null, body?: unknown) => void,
+): void {
+  try {
+    done(null, parseJsonBody(String(body)));
+  } catch (err) {
+    done(err as Error, undefined);
+  }
+}
+
 /**
  * Kubernetes probes reach pods by IP (Host = the pod address) and over plain HTTP: the host check and the HTTPS
  * redirect leave these paths alone.
@@ -43,13 +63,7 @@ export async function installHttpPipeline(
   app.useGlobalFilters(new FlagsmithExceptionFilter(logger));
 
   // ---- Body parsers (Nest's own are turned off in createApp: bodyParser: false)
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body: string, done) => {
-    try {
-      done(null, parseJsonBody(body));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, jsonContentParser);
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
@@ -132,11 +146,10 @@ export async function installHttpPipeline(
 
   // ---- Compression
   if (config.ENABLE_GZIP_COMPRESSION) {
-    await app.register(fastifyCompress as unknown as Parameters<NestFastifyApplication['register']>[0], {
-      global: true,
-      encodings: ['gzip'],
-      threshold: GZIP_THRESHOLD_BYTES,
-    });
+    await app.register(
+      fastifyCompress as unknown as Parameters<NestFastifyApplication['register']>[0],
+      COMPRESSION_OPTIONS,
+    );
   }
 
   // ---- Access log
