@@ -7,24 +7,14 @@
  * which every Fastify body parse goes through: the reference for what a bare Fastify POST costs with that fix.
  */
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { nestFastify } from '../src/fastify-options';
 import { installFastAsyncResourceBind } from '../src/http/async-resource-bind';
-
-/** The same Fastify build our server runs on (Nest's platform package pins its own copy). */
-function loadNestsFastify(): (options: { logger: boolean }) => FastifyInstance {
-  const platform = dirname(require.resolve('@nestjs/platform-fastify'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(require.resolve('fastify', { paths: [platform] })) as (options: {
-    logger: boolean;
-  }) => FastifyInstance;
-}
 
 async function main(): Promise<void> {
   const [bodyFile, port, option] = process.argv.slice(2);
   if (option === '--fast-bind') installFastAsyncResourceBind();
   const body = readFileSync(bodyFile, 'utf8');
-  const app = loadNestsFastify()({ logger: false });
+  const app = nestFastify()({ logger: false });
   app.get('/api/v1/flags/', (_request, reply) => {
     void reply.header('content-type', 'application/json').send(body);
   });

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { AppConfig } from './config';
 
 /**
@@ -27,4 +30,21 @@ const REQUEST_ID = /^[\w.:@=+/-]{1,200}$/;
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+type FastifyFactory = (options: FastifyServerOptions) => FastifyInstance;
+let factory: FastifyFactory | undefined;
+
+/**
+ * Fastify as Nest's adapter loads it: @nestjs/platform-fastify may pin its own copy, and the admin panel's instance
+ * (and the benchmark's bare baseline) must be the same Fastify as the API's (same request/reply behaviour, same
+ * error bodies, same costs).
+ */
+export function nestFastify(): FastifyFactory {
+  if (!factory) {
+    const load = createRequire(__filename);
+    const adapterDir = dirname(load.resolve('@nestjs/platform-fastify'));
+    factory = load(load.resolve('fastify', { paths: [adapterDir] })) as FastifyFactory;
+  }
+  return factory;
 }

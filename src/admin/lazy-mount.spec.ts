@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { LazyMount, LazyMountOptions, nestFastify } from './lazy-mount';
+import { nestFastify } from '../fastify-options';
+import { LazyMount, LazyMountOptions } from './lazy-mount';
 
 /** What the outer onResponse hook saw (the access log and metrics read the same). */
 interface Seen {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { nestFastify } from '../fastify-options';
 import type {
   FastifyInstance,
   FastifyReply,
@@ -10,22 +9,6 @@ import type {
   FastifyServerOptions,
   HTTPMethods,
 } from 'fastify';
-
-type FastifyFactory = (options: FastifyServerOptions) => FastifyInstance;
-let factory: FastifyFactory | undefined;
-
-/**
- * Fastify as Nest's adapter loads it: @nestjs/platform-fastify may pin its own copy, and the inner instance must be
- * the same Fastify as the API's (same request/reply behaviour, same error bodies).
- */
-export function nestFastify(): FastifyFactory {
-  if (!factory) {
-    const load = createRequire(__filename);
-    const adapterDir = dirname(load.resolve('@nestjs/platform-fastify'));
-    factory = load(load.resolve('fastify', { paths: [adapterDir] })) as FastifyFactory;
-  }
-  return factory;
-}
 
 /** The outer request's id, handed to the inner instance with the raw request (one id per request in the logs). */
 const outerRequestIds = new WeakMap<IncomingMessage, string>();
