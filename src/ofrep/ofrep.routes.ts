@@ -246,9 +246,9 @@ export function registerOfrepRoutes(
     reply.header('etag', bulk.etag);
     if (gzip) varyOnEncoding(reply, bulk.body.length);
     if (matches(request.headers['if-none-match'], bulk.etag)) return reply.code(304).send();
-    // Without a targetingKey the answer is the environment's, cached per snapshot: so is its gzip.
-    const cached = gzip && context.targetingKey === undefined;
-    return send(reply, 200, cached ? encodedOnce(request, reply, bulk, bulk.body) : bulk.body);
+    // Gzip lives as long as the answer: per snapshot for the cached environment answer (no targetingKey), this
+    // response only for an identity's.
+    return send(reply, 200, gzip ? encodedOnce(request, reply, bulk, bulk.body) : bulk.body);
   };
 
   const compression = gzip ? { compress: false as const, onSend: gzipSdkResponse } : {};
