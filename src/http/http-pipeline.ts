@@ -6,7 +6,7 @@ import { AppConfig } from '../config';
 import { AppLogger } from '../logging/logger';
 import { accessJsonRecord, compileAccessLogFormat, openAccessLog } from './access-log';
 import { compileAllowedHosts, headerNameFromMeta } from './allowed-hosts';
-import { parseFormBody, parseJsonBody } from './body-parsers';
+import { parseFormBody, parseJsonBody, unsafeTextError } from './body-parsers';
 import { corsHeaders } from './cors';
 import { FlagsmithExceptionFilter } from './errors';
 
@@ -67,7 +67,13 @@ export async function installHttpPipeline(
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
-    (_request, body: string, done) => done(null, parseFormBody(body)),
+    (_request, body: string, done) => {
+      try {
+        done(null, parseFormBody(body));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
   );
 
   // ---- Host, HTTPS and security headers (Django's CommonMiddleware/SecurityMiddleware semantics)
@@ -133,6 +139,15 @@ export async function installHttpPipeline(
         return;
       }
       reply.header('access-control-expose-headers', cors.expose);
+    }
+    // A NUL reaches a query or a path parameter only as %00 (invalid UTF-8 decodes to U+FFFD, never a lone
+    // surrogate): one substring test, and the decoded values are looked at only then.
+    if (request.url.includes('%00')) {
+      const unsafe = unsafeTextError({ ...(request.query as object), ...(request.params as object) });
+      if (unsafe) {
+        done(unsafe);
+        return;
+      }
     }
     done();
   });
