@@ -229,7 +229,13 @@ describe('NUL characters and lone surrogates in client input', () => {
           name: `${what} in a trait key`,
           method: 'POST',
           url: '/api/v1/identities/',
-          body: { identifier: 'erin', traits: [{ trait_key: 'ok', trait_value: 1 }, { trait_key: value, trait_value: 1 }] },
+          body: {
+            identifier: 'erin',
+            traits: [
+              { trait_key: 'ok', trait_value: 1 },
+              { trait_key: value, trait_value: 1 },
+            ],
+          },
           caller: 'sdk',
           path: ['traits', 1, 'trait_key'],
           message,

@@ -12,7 +12,9 @@ export function parseJsonBody(text: string): unknown {
   let body: unknown;
   try {
     body =
-      text.includes('__proto__') || text.includes('prototype') ? JSON.parse(text, rejectPoison) : JSON.parse(text);
+      text.includes('__proto__') || text.includes('prototype')
+        ? JSON.parse(text, rejectPoison)
+        : JSON.parse(text);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new BadRequestException({ detail: `JSON parse error - ${message}` });
@@ -78,8 +80,10 @@ function firstProblemIn(value: unknown): string | undefined {
     if (typeof item === 'string') {
       const problem = unsafeTextProblem(item);
       if (problem) return problem;
-    } else if (Array.isArray(item)) stack.push(...item);
-    else if (item !== null && typeof item === 'object')
+    } else if (Array.isArray(item)) {
+      // a loop, not push(...item): spreading a huge list overflows the call stack
+      for (const child of item as unknown[]) stack.push(child);
+    } else if (item !== null && typeof item === 'object')
       for (const [key, child] of Object.entries(item)) stack.push(key, child);
   }
   return undefined;
@@ -87,8 +91,7 @@ function firstProblemIn(value: unknown): string | undefined {
 
 type Faults = string[] | Record<string, unknown> | unknown[];
 
-const isFieldErrorsObject = (f: unknown): boolean =>
-  typeof f === 'object' && f !== null && !Array.isArray(f);
+const isFieldErrorsObject = (f: unknown): boolean => typeof f === 'object' && f !== null && !Array.isArray(f);
 
 /**
  * The errors of a value's unsafe strings in DRF's shapes: `["message"]` for a string, `{"field": …}` for an
@@ -169,5 +172,7 @@ function messageAt(body: unknown, path: string[]): string | undefined {
 export function unsafeTextError(value: unknown): UnsafeTextError | undefined {
   const faults = faultsOf(value, 0);
   if (faults === undefined) return undefined;
-  return new UnsafeTextError(Array.isArray(faults) && typeof value === 'string' ? { non_field_errors: faults } : faults);
+  return new UnsafeTextError(
+    Array.isArray(faults) && typeof value === 'string' ? { non_field_errors: faults } : faults,
+  );
 }

@@ -94,6 +94,14 @@ describe('error mapping to Flagsmith bodies', () => {
     expect(mapError(new InternalServerErrorException(), req).unexpected).toBe(true);
   });
 
+  it('a 500 HttpException answers the generic detail whatever its message or body', () => {
+    const generic = { status: 500, body: { detail: 'A server error occurred.' }, unexpected: true };
+    const leaky = 'invalid byte sequence for encoding "UTF8": 0x00 (22021)';
+    expect(mapError(new InternalServerErrorException(leaky), req)).toEqual(generic);
+    expect(mapError(new HttpException({ detail: leaky }, 500), req)).toEqual(generic);
+    expect(mapError(new HttpException([leaky], 500), req)).toEqual(generic);
+  });
+
   describe('database unreachable', () => {
     const pgError = (message: string, code?: string) =>
       Object.assign(new Error(message), code ? { code } : {});

@@ -141,6 +141,8 @@ export function mapError(
         return { status, body: { detail: STATUS_DETAIL[404] }, unexpected: false };
       }
     }
+    // A 500 is a fault of this server whatever was thrown: its message (a driver's, a stack's) never leaves.
+    if (status === 500) return { status, body: { detail: SERVER_ERROR_DETAIL }, unexpected: true };
     if (status === 413) return { status, body: { detail: STATUS_DETAIL[413] }, unexpected: false };
     if (status === 415) {
       const type = (request.contentType ?? '').split(';')[0].trim();
