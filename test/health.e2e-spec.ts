@@ -1,5 +1,7 @@
 import { startTestApp, TestApp } from './support/app';
+import { DataSource } from 'typeorm';
 import { MemcachedServer, startMemcached } from './support/memcached-server';
+import { sdk, seedSdkFixture } from './support/sdk-fixtures';
 
 describe('health probes', () => {
   let t: TestApp;
@@ -93,5 +95,19 @@ describe('readiness with memcached stopped and restarted on the same port', () =
     const back = await readinessUntil(t.url, 'ok', 10_000);
     expect(Date.now() - restarted).toBeLessThan(5000);
     expect(back.filter((a) => a.status !== 200)).toEqual([]);
+  }, 60_000);
+
+  it('cache degraded by an SDK request during the outage: ok again within 5 s of the restart with no other request', async () => {
+    const f = await seedSdkFixture(t.app.get(DataSource));
+    expect(await readCacheState(t.url)).toMatchObject({ status: 200, state: 'ok' });
+    await memcached.stop();
+    // The request reads the environment's memcached entry, fails, and is answered from the database.
+    expect((await sdk(`${t.url}/api/v1`, '/flags/', f.clientKey)).status).toBe(200);
+    expect(await readCacheState(t.url)).toMatchObject({ status: 200, state: 'degraded' });
+
+    await memcached.start();
+    const restarted = Date.now();
+    await readinessUntil(t.url, 'ok', 10_000);
+    expect(Date.now() - restarted).toBeLessThan(5000);
   }, 60_000);
 });
