@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryDatabase } from './support/database';
@@ -175,6 +176,22 @@ describe('embedded PostgreSQL across signals and crashes during startup', () => 
     },
     120000,
   );
+
+  it('a startup step failing after PostgreSQL started (PORT taken): exits 1 and its PostgreSQL is stopped', async () => {
+    const squatter = createServer();
+    await new Promise<void>((done) => squatter.listen(Number(env.PORT), '127.0.0.1', done));
+    try {
+      const server = start();
+      const code = await exitWithin(server, 60000);
+      expect([code, server.output()]).toEqual([1, expect.stringMatching(/cannot listen on 127\.0\.0\.1/)]);
+      expect(server.output()).toMatch(STARTED);
+      expect(server.output()).toMatch(/embedded PostgreSQL stopped/);
+      expect(postmasterPid(dataDir)).toBeUndefined();
+      await expect(queryDatabase(pgUrl, 'SELECT 1')).rejects.toThrow();
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
+  }, 120000);
 
   it('node killed (SIGKILL) after its PostgreSQL started: the next start stops the PostgreSQL left running and starts', async () => {
     const crashed = start();

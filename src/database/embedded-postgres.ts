@@ -162,7 +162,7 @@ export async function recoverStaleLock(databaseDir: string, log: (line: string) 
     return;
   }
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  const manualStop = `stop it with \`kill -INT ${pid}\` (as root or its owner), then start again`;
+  const manualStop = `stop it with kill -INT ${pid} (as root or its owner), then start again`;
   const holder = inspectProcess(pid);
   if (!holder) {
     throw new Error(
