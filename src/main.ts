@@ -1,68 +1,36 @@
 // Sentry must start before anything it instruments is loaded.
 import './instrument';
 import { createApp } from './app.factory';
-import { DatabaseRuntime, resolveDatabase } from './database/resolve-database';
+import { resolveDatabase } from './database/resolve-database';
 import { AppLogger, createRootLogger } from './logging/logger';
-import { announceConfig, loadConfigOrExit } from './startup';
+import { announceConfig, errorText, loadConfigOrExit, ProcessLifecycle } from './startup';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = new AppLogger(createRootLogger(config.LOG_LEVEL, config.LOG_FORMAT));
+  // Before anything is started: a signal or failure from here on stops what was started.
+  const lifecycle = new ProcessLifecycle(logger, config.SHUTDOWN_GRACE_SECONDS);
+  lifecycle.installHandlers();
   announceConfig(config, logger);
 
-  let db: DatabaseRuntime;
-  try {
-    db = await resolveDatabase(config, (line) => logger.notice(line, 'Database'));
-  } catch (err) {
-    logger.fatal(err instanceof Error ? err.message : String(err), 'Database');
-    process.exit(1);
-  }
-
-  const app = await createApp(config, db, logger).catch(async (err: unknown) => {
-    logger.fatal(`startup failed: ${err instanceof Error ? err.message : String(err)}`, 'Server');
-    await db.stop();
-    process.exit(1);
-  });
-  try {
-    await app.listen({ port: config.PORT, host: config.HOST });
-  } catch (err) {
-    logger.fatal(
-      `cannot listen on ${config.HOST}:${config.PORT} (PORT/HOST): ${err instanceof Error ? err.message : String(err)}`,
-      'Server',
-    );
-    await app.close().catch(() => undefined);
-    await db.stop();
-    process.exit(1);
-  }
+  const db = await lifecycle.step(
+    resolveDatabase(config, (line) => logger.notice(line, 'Database'), lifecycle),
+    'Database',
+    errorText,
+  );
+  const app = await lifecycle.step(
+    createApp(config, db, logger),
+    'Server',
+    (err) => `startup failed: ${errorText(err)}`,
+  );
+  lifecycle.add('the HTTP server', () => app.close());
+  await lifecycle.step(
+    app.listen({ port: config.PORT, host: config.HOST }),
+    'Server',
+    (err) => `cannot listen on ${config.HOST}:${config.PORT} (PORT/HOST): ${errorText(err)}`,
+  );
+  lifecycle.markListening();
   logger.notice(`listening on http://${config.HOST}:${config.PORT}`);
-
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.notice(`${signal} received: finishing in-flight requests, then stopping`);
-    const force = setTimeout(() => {
-      logger.error(
-        `requests still running after ${config.SHUTDOWN_GRACE_SECONDS}s: exiting anyway`,
-        'Server',
-      );
-      process.exit(1);
-    }, config.SHUTDOWN_GRACE_SECONDS * 1000);
-    force.unref();
-    void app
-      .close()
-      .then(() => db.stop())
-      .then(() => {
-        logger.notice('stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error(`shutdown failed: ${String(err)}`, 'Server');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 void main();

@@ -1,9 +1,11 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { queryDatabase } from './support/database';
 import { freePort } from './support/pg-cluster';
-import { spawnServer } from './support/server-process';
+import { ServerProcess, spawnServer } from './support/server-process';
 
 /** `npm start` with no database configured: the server starts its own PostgreSQL and keeps the data. */
 describe('embedded PostgreSQL default', () => {
@@ -61,4 +63,193 @@ describe('embedded PostgreSQL default', () => {
     }
     expect(await server.stop('SIGTERM')).toBe(0);
   });
+});
+
+/** The PID a data directory's postmaster.pid names, if the file exists. */
+function postmasterPid(dataDir: string): number | undefined {
+  const file = join(dataDir, 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
+}
+
+/** Running (an exited process that its new parent, init, has not reaped yet is a zombie: not running). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}
+
+async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Resolves with the exit code, or fails if the process is still running after `timeoutMs`. */
+function exitWithin(server: ServerProcess, timeoutMs: number): Promise<number | null> {
+  return Promise.race([
+    server.exited,
+    new Promise<never>((_, fail) =>
+      setTimeout(
+        () => fail(new Error(`still running after ${timeoutMs} ms:\n${server.output()}`)),
+        timeoutMs,
+      ),
+    ),
+  ]);
+}
+
+const STARTED = /embedded PostgreSQL (created and )?started on/;
+
+/**
+ * Signals and crashes between "embedded PostgreSQL started" and "listening" (issue 13, item 5): the PostgreSQL
+ * the process started must not outlive it, and whatever an earlier run left behind must not stop the next start.
+ */
+describe('embedded PostgreSQL across signals and crashes during startup', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'flagport-embedded-signals-'));
+  chmodSync(parent, 0o755);
+  const dataDir = join(parent, 'postgres');
+  let env: Record<string, string>;
+  let pgUrl: string;
+  const servers: ServerProcess[] = [];
+  const start = () => {
+    const server = spawnServer(env);
+    servers.push(server);
+    return server;
+  };
+
+  /** A normal start and SIGTERM stop: the next run can use the data directory. */
+  async function startsAndStops(): Promise<ServerProcess> {
+    const server = start();
+    await server.waitForOutput(/listening on/, 60000);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/health/readiness/`)).status).toBe(200);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(postmasterPid(dataDir)).toBeUndefined();
+    return server;
+  }
+
+  beforeAll(async () => {
+    const [port, pgPort] = [await freePort(), await freePort()];
+    env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EMBEDDED_POSTGRES_DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(pgPort),
+      ENABLE_TELEMETRY: 'false',
+      DJANGO_SECRET_KEY: 'x'.repeat(60),
+    };
+    pgUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/flagport`;
+  });
+
+  afterAll(async () => {
+    for (const server of servers) await server.stop('SIGKILL');
+    // A failed test must not leave its PostgreSQL running.
+    const pid = postmasterPid(dataDir);
+    if (pid && alive(pid)) process.kill(pid, 'SIGQUIT');
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s right after "embedded PostgreSQL started": exits 0 before listening, its PostgreSQL is stopped, the next start succeeds',
+    async (signal) => {
+      const server = start();
+      await server.waitForOutput(STARTED, 60000);
+      const pid = postmasterPid(dataDir);
+      expect(pid && alive(pid)).toBeTruthy();
+      server.child.kill(signal);
+      // Bound: stopping PostgreSQL (fast shutdown) takes well under a second; 20 s leaves room for a loaded machine.
+      const code = await exitWithin(server, 20000);
+      expect(server.output()).not.toMatch(/listening on/); // the signal did land during startup
+      expect([code, server.output()]).toEqual([
+        0,
+        expect.stringMatching(new RegExp(`${signal} received during startup: stopping embedded PostgreSQL`)),
+      ]);
+      expect(server.output()).toMatch(/embedded PostgreSQL stopped/);
+      expect(alive(pid!)).toBe(false);
+      expect(postmasterPid(dataDir)).toBeUndefined();
+      await expect(queryDatabase(pgUrl, 'SELECT 1')).rejects.toThrow();
+
+      await startsAndStops();
+    },
+    120000,
+  );
+
+  it('a startup step failing after PostgreSQL started (PORT taken): exits 1 and its PostgreSQL is stopped', async () => {
+    const squatter = createServer();
+    await new Promise<void>((done) => squatter.listen(Number(env.PORT), '127.0.0.1', done));
+    try {
+      const server = start();
+      const code = await exitWithin(server, 60000);
+      expect([code, server.output()]).toEqual([1, expect.stringMatching(/cannot listen on 127\.0\.0\.1/)]);
+      expect(server.output()).toMatch(STARTED);
+      expect(server.output()).toMatch(/embedded PostgreSQL stopped/);
+      expect(postmasterPid(dataDir)).toBeUndefined();
+      await expect(queryDatabase(pgUrl, 'SELECT 1')).rejects.toThrow();
+    } finally {
+      await new Promise((done) => squatter.close(done));
+    }
+  }, 120000);
+
+  it('node killed (SIGKILL) after its PostgreSQL started: the next start stops the PostgreSQL left running and starts', async () => {
+    const crashed = start();
+    await crashed.waitForOutput(STARTED, 60000);
+    expect(await crashed.stop('SIGKILL')).toBeNull();
+    const leftover = postmasterPid(dataDir)!;
+    expect(alive(leftover)).toBe(true); // what the crash leaves: a PostgreSQL nobody will stop
+    expect(await queryDatabase(pgUrl, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+
+    const next = await startsAndStops();
+    expect(next.output()).toMatch(
+      new RegExp(
+        `embedded PostgreSQL \\(PID ${leftover}\\) left running in ${dataDir} by an earlier run: stopping it`,
+      ),
+    );
+    expect(alive(leftover)).toBe(false);
+  }, 120000);
+
+  it('node and its PostgreSQL both killed (SIGKILL), postmaster.pid left behind: the next start succeeds', async () => {
+    const crashed = start();
+    await crashed.waitForOutput(STARTED, 60000);
+    const pid = postmasterPid(dataDir)!;
+    await crashed.stop('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the killed postmaster is gone', () => !alive(pid), 10000);
+    expect(postmasterPid(dataDir)).toBe(pid); // stale lock file
+
+    await startsAndStops();
+  }, 120000);
+
+  it('postmaster.pid naming a live process that is not PostgreSQL (PID reused): the next start replaces it and succeeds', async () => {
+    const crashed = start();
+    await crashed.waitForOutput(STARTED, 60000);
+    const pid = postmasterPid(dataDir)!;
+    await crashed.stop('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the killed postmaster is gone', () => !alive(pid), 10000);
+    // After a reboot or in a new container the PID is often someone else's: here a sleep, run as PostgreSQL's own
+    // user (as root, PostgreSQL runs as "postgres"), so that PostgreSQL sees it as alive and refuses the lock file.
+    const asPostgres =
+      process.getuid?.() === 0
+        ? {
+            uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+            gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+          }
+        : {};
+    const other = spawn('sleep', ['60'], { stdio: 'ignore', ...asPostgres });
+    try {
+      const file = join(dataDir, 'postmaster.pid');
+      const lines = readFileSync(file, 'utf8').split('\n');
+      lines[0] = String(other.pid);
+      writeFileSync(file, lines.join('\n'));
+
+      const next = await startsAndStops();
+      expect(next.output()).toMatch(/stale postmaster\.pid/);
+      expect(alive(other.pid!)).toBe(true); // not ours: left alone
+    } finally {
+      other.kill();
+    }
+  }, 120000);
 });

@@ -13,6 +13,11 @@ export class CacheHealthRegistry {
   statuses(): SharedCacheStatus[] {
     return [...this.caches].map((cache) => cache.status());
   }
+
+  /** Probes every cache (in parallel, each bounded) and returns the statuses found. */
+  probe(): Promise<SharedCacheStatus[]> {
+    return Promise.all([...this.caches].map((cache) => cache.probe()));
+  }
 }
 
 /** Imported by the modules that create caches and by HealthModule; one registry for the application. */

@@ -16,6 +16,8 @@ const BYPASS_MS = 5000;
 /** A cache lookup that takes longer than this counts as a miss: the database is faster than a hung cache. */
 const OPERATION_TIMEOUT_MS = 300;
 const MEMORY_MAX_ENTRIES = 10_000;
+/** Read by the readiness probe; never written, so a miss is the normal answer. */
+const PROBE_KEY = '__flagport_readiness_probe__';
 
 /**
  * One configured cache (memory | memcached | none), built on cache-manager + Keyv as @nestjs/cache-manager does.
@@ -27,6 +29,7 @@ export class SharedCache {
   private bypassUntil = 0;
   private lastError?: string;
   private failures = 0;
+  private probing?: Promise<void>;
 
   constructor(
     readonly name: string,
@@ -81,6 +84,19 @@ export class SharedCache {
     }
   }
 
+  /**
+   * One memcached round trip (bounded at 300 ms), ignoring the bypass, so that readiness sees a failure or a
+   * recovery without waiting for a request to use the cache. A success also ends the bypass. Concurrent probes
+   * share one round trip. Other backends have nothing to probe.
+   */
+  async probe(): Promise<SharedCacheStatus> {
+    if (this.enabled && this.backend === 'memcached') {
+      this.probing ??= this.roundTrip().finally(() => (this.probing = undefined));
+      await this.probing;
+    }
+    return this.status();
+  }
+
   status(): SharedCacheStatus {
     const healthy = this.lastError === undefined;
     return { name: this.name, backend: this.backend, healthy, ...(healthy ? {} : { error: this.lastError }) };
@@ -90,6 +106,16 @@ export class SharedCache {
     await this.cache?.disconnect().catch(() => undefined);
   }
 
+  private async roundTrip(): Promise<void> {
+    const failuresBefore = this.failures;
+    try {
+      await withTimeout(this.cache!.get<string>(PROBE_KEY));
+      if (this.failures === failuresBefore) this.recovered();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
   private bypassed(): boolean {
     return this.bypassUntil > Date.now();
   }
@@ -97,6 +123,7 @@ export class SharedCache {
   private recovered(): void {
     if (this.lastError === undefined) return;
     this.lastError = undefined;
+    this.bypassUntil = 0;
     this.logger.warn(`${this.backend} is answering again`);
   }
 

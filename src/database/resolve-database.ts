@@ -1,4 +1,5 @@
 import { AppConfig } from '../config';
+import type { StartedResources } from '../startup';
 import { ResolvedDatabase } from './data-source-options';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -11,6 +12,7 @@ export interface DatabaseRuntime extends ResolvedDatabase {
 export async function resolveDatabase(
   config: AppConfig,
   log: (line: string) => void,
+  started: StartedResources = { add: () => undefined },
 ): Promise<DatabaseRuntime> {
   const db = config.database;
   if (db.kind === 'external') {
@@ -19,6 +21,6 @@ export async function resolveDatabase(
   log(
     'no database configured (DATABASE_URL / DJANGO_DB_HOST): using an embedded PostgreSQL, not meant for production',
   );
-  const embedded = await startEmbeddedPostgres(db.dataDir, db.port, log);
+  const embedded = await startEmbeddedPostgres(db.dataDir, db.port, log, started);
   return { primary: embedded.target, replicas: [], stop: () => embedded.stop() };
 }
