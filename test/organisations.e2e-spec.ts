@@ -150,6 +150,23 @@ describe('organisations', () => {
       expect(again.status).toBe(400);
     });
 
+    it("an expired invite link answers 400 with Flagsmith's InviteExpiredError body and joins nothing", async () => {
+      const admin = await signUp(call);
+      const org = await createOrganisation(call, admin.token, 'Expired');
+      const link = await call('POST', `/api/v1/organisations/${org.id}/invite-links/`, {
+        auth: admin.token,
+        body: { role: 'ADMIN', expires_at: '2000-01-01T00:00:00Z' },
+      });
+      expect(link.status).toBe(201);
+      const member = await signUp(call);
+      const res = await call('POST', `/api/v1/users/join/link/${link.body.hash}/`, { auth: member.token });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ detail: 'Invite has expired' });
+      expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth: member.token })).status).toBe(
+        404,
+      );
+    });
+
     it('an email invite is joined once through its hash, adding the user to the invite groups', async () => {
       const admin = await signUp(call);
       const org = await createOrganisation(call, admin.token, 'Invites');

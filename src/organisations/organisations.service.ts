@@ -436,7 +436,7 @@ export class OrganisationsService {
     const link = hash ? await manager.getRepository(InviteLink).findOneBy({ hash }) : null;
     if (!link) throw notFound();
     if (link.expiresAt && link.expiresAt.getTime() <= Date.now())
-      throw badRequestDetail('Invite has expired.');
+      throw badRequestDetail('Invite has expired'); // Flagsmith's InviteExpiredError, no full stop
     await this.ensureNotMember(manager, link.organisationId, user.id);
     await this.addMember(manager, link.organisationId, user.id, link.role);
     return link.organisationId;
