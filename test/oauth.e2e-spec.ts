@@ -278,6 +278,36 @@ describe('OAuth (fake GitHub and Google on 127.0.0.1)', () => {
       expect(res.body).toEqual({ message: 'An error occurred authenticating with GITHUB' });
     });
 
+    it("with an email invite's hash for another email the sign-up answers 400, creates no user and joins nothing", async () => {
+      const admin = await signUp(call);
+      const org = await createOrganisation(call, admin.token, 'Bound');
+      const created = await call('POST', `/api/v1/organisations/${org.id}/invites/`, {
+        auth: admin.token,
+        body: { email: uniqueEmail('invited'), role: 'ADMIN' },
+      });
+      expect(created.status).toBe(201);
+      const [{ hash }] = await queryDatabase<{ hash: string }>(
+        t.databaseUrl,
+        'SELECT hash FROM organisation_invites WHERE id = $1',
+        [created.body.id],
+      );
+      const thief = uniqueEmail('oauththief');
+      const res = await call('POST', '/api/v1/auth/oauth/github/', {
+        body: {
+          access_token: fake.githubCode(githubAccount(thief)),
+          invite_hash: hash,
+          sign_up_type: 'INVITE_EMAIL',
+        },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ detail: 'Registered email does not match invited email' });
+      expect(
+        await queryDatabase(t.databaseUrl, 'SELECT id FROM users WHERE lower(email) = lower($1)', [thief]),
+      ).toEqual([]);
+      const users = await call('GET', `/api/v1/organisations/${org.id}/users/`, { auth: admin.token });
+      expect(users.body.map((u: { id: number }) => u.id)).toEqual([admin.id]);
+    });
+
     it('a missing access_token is a 400 field error', async () => {
       const res = await call('POST', '/api/v1/auth/oauth/github/', { body: {} });
       expect(res.status).toBe(400);

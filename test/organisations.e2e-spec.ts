@@ -150,6 +150,23 @@ describe('organisations', () => {
       expect(again.status).toBe(400);
     });
 
+    it("an expired invite link answers 400 with Flagsmith's InviteExpiredError body and joins nothing", async () => {
+      const admin = await signUp(call);
+      const org = await createOrganisation(call, admin.token, 'Expired');
+      const link = await call('POST', `/api/v1/organisations/${org.id}/invite-links/`, {
+        auth: admin.token,
+        body: { role: 'ADMIN', expires_at: '2000-01-01T00:00:00Z' },
+      });
+      expect(link.status).toBe(201);
+      const member = await signUp(call);
+      const res = await call('POST', `/api/v1/users/join/link/${link.body.hash}/`, { auth: member.token });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ detail: 'Invite has expired' });
+      expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth: member.token })).status).toBe(
+        404,
+      );
+    });
+
     it('an email invite is joined once through its hash, adding the user to the invite groups', async () => {
       const admin = await signUp(call);
       const org = await createOrganisation(call, admin.token, 'Invites');
@@ -178,6 +195,68 @@ describe('organisations', () => {
       });
       expect(groups.body.users.map((u: { id: number }) => u.id)).toEqual([invitee.id]);
       expect((await call('POST', `/api/v1/users/join/${hash}/`, { auth: invitee.token })).status).toBe(404);
+    });
+
+    /** An ADMIN email invite for a fresh address, with its hash (only the invitee's email carries it). */
+    async function adminInvite(email: string) {
+      const admin = await signUp(call);
+      const org = await createOrganisation(call, admin.token, 'Bound');
+      const invite = await call('POST', `/api/v1/organisations/${org.id}/invites/`, {
+        auth: admin.token,
+        body: { email, role: 'ADMIN' },
+      });
+      expect(invite.status).toBe(201);
+      const [{ hash }] = await queryDatabase<{ hash: string }>(
+        t.databaseUrl,
+        'SELECT hash FROM organisation_invites WHERE id = $1',
+        [invite.body.id],
+      );
+      return { admin, org, hash };
+    }
+
+    it("an email invite's hash joined by a user of another email answers 400 and joins nothing; the invitee, in other case, still joins", async () => {
+      const email = uniqueEmail('bound');
+      const { admin, org, hash } = await adminInvite(email);
+      const thief = await signUp(call);
+      const refused = await call('POST', `/api/v1/users/join/${hash}/`, { auth: thief.token });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({ detail: 'Registered email does not match invited email' });
+      expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth: thief.token })).status).toBe(404);
+      const users = await call('GET', `/api/v1/organisations/${org.id}/users/`, { auth: admin.token });
+      expect(users.body.map((u: { id: number }) => u.id)).toEqual([admin.id]);
+      // Flagsmith compares lower-cased emails; the refused attempt left the invite usable.
+      const invitee = await signUp(call, email.toUpperCase());
+      const joined = await call('POST', `/api/v1/users/join/${hash}/`, { auth: invitee.token });
+      expect(joined.status).toBe(200);
+      expect(joined.body).toMatchObject({ id: org.id, role: 'ADMIN' });
+    });
+
+    it("registration with an email invite's hash for another email answers 400 and creates no user", async () => {
+      const email = uniqueEmail('bound');
+      const { admin, org, hash } = await adminInvite(email);
+      const thiefEmail = uniqueEmail('thief');
+      const refused = await call('POST', '/api/v1/auth/users/', {
+        body: {
+          email: thiefEmail,
+          password: PASSWORD,
+          first_name: 'T',
+          last_name: 'H',
+          invite_hash: hash,
+          sign_up_type: 'INVITE_EMAIL',
+        },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({ detail: 'Registered email does not match invited email' });
+      expect(
+        await queryDatabase(t.databaseUrl, 'SELECT id FROM users WHERE lower(email) = lower($1)', [
+          thiefEmail,
+        ]),
+      ).toEqual([]);
+      const users = await call('GET', `/api/v1/organisations/${org.id}/users/`, { auth: admin.token });
+      expect(users.body.map((u: { id: number }) => u.id)).toEqual([admin.id]);
+      const invitee = await signUp(call, email, { invite_hash: hash, sign_up_type: 'INVITE_EMAIL' });
+      const orgs = await call('GET', '/api/v1/organisations/', { auth: invitee.token });
+      expect(orgs.body.results).toMatchObject([{ id: org.id, role: 'ADMIN' }]);
     });
 
     it('update-role makes a USER an ADMIN who may then update the organisation; remove-users takes access away', async () => {
@@ -323,6 +402,76 @@ describe('organisations', () => {
         ).status,
       ).toBe(204);
       expect((await call('GET', `/api/v1/organisations/${org.id}/projects/`, { auth })).status).toBe(401);
+    });
+
+    it('a master API key managing master API keys answers 401 for every method and changes nothing', async () => {
+      const admin = await signUp(call);
+      const org = await createOrganisation(call, admin.token, 'NoMint');
+      const created = await call('POST', `/api/v1/organisations/${org.id}/master-api-keys/`, {
+        auth: admin.token,
+        body: { name: 'leaked', is_admin: true },
+      });
+      expect(created.status).toBe(201);
+      const auth = `Api-Key ${created.body.key}`;
+      const base = `/api/v1/organisations/${org.id}/master-api-keys/`;
+      const detail = `${base}${created.body.prefix}/`;
+      const attempts = [
+        ['GET', base, undefined],
+        ['POST', base, { name: 'replacement', is_admin: true }],
+        ['GET', detail, undefined],
+        ['PUT', detail, { name: 'renamed', is_admin: true }],
+        ['PATCH', detail, { expiry_date: null }],
+        ['DELETE', detail, undefined],
+      ] as const;
+      for (const [method, url, body] of attempts) {
+        const res = await call(method, url, { auth, body });
+        expect([method, url, res.status, res.body]).toEqual([
+          method,
+          url,
+          401,
+          { detail: 'Authentication credentials were not provided.' },
+        ]);
+      }
+      const listed = await call('GET', base, { auth: admin.token });
+      expect(listed.body.results).toMatchObject([
+        { prefix: created.body.prefix, name: 'leaked', revoked: false },
+      ]);
+      // The key itself still works elsewhere.
+      expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth })).status).toBe(200);
+    });
+
+    it('a revoked master API key stays revoked: PATCH/PUT revoked=false answer 404 and the key still answers 401', async () => {
+      const admin = await signUp(call);
+      const org = await createOrganisation(call, admin.token, 'Revoked');
+      const created = await call('POST', `/api/v1/organisations/${org.id}/master-api-keys/`, {
+        auth: admin.token,
+        body: { name: 'old', is_admin: true },
+      });
+      const detail = `/api/v1/organisations/${org.id}/master-api-keys/${created.body.prefix}/`;
+      const revoked = await call('PATCH', detail, { auth: admin.token, body: { revoked: true } });
+      expect(revoked.status).toBe(200);
+      expect(revoked.body.revoked).toBe(true);
+      const auth = `Api-Key ${created.body.key}`;
+      expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth })).status).toBe(401);
+      for (const [method, body] of [
+        ['PATCH', { revoked: false }],
+        ['PUT', { name: 'old', revoked: false, is_admin: true }],
+        ['GET', undefined],
+      ] as const) {
+        const res = await call(method, detail, { auth: admin.token, body });
+        expect([method, res.status, res.body]).toEqual([method, 404, { detail: 'Not found.' }]);
+      }
+      const [row] = await queryDatabase<{ revoked: boolean }>(
+        t.databaseUrl,
+        'SELECT revoked FROM organisation_master_api_keys WHERE prefix = $1',
+        [created.body.prefix],
+      );
+      expect(row.revoked).toBe(true);
+      expect((await call('GET', `/api/v1/organisations/${org.id}/`, { auth })).status).toBe(401);
+      const listed = await call('GET', `/api/v1/organisations/${org.id}/master-api-keys/`, {
+        auth: admin.token,
+      });
+      expect(listed.body.results).toEqual([]);
     });
   });
 

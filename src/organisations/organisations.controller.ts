@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
+import { RefuseMasterApiKeys } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { forbidden, notFound } from '../common/errors';
 import { paginateArray } from '../common/pagination';
@@ -392,6 +393,7 @@ export class OrganisationsController {
 
   @Get('organisations/:id/master-api-keys')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @RefuseMasterApiKeys()
   async masterKeys(@Permitted('organisation') org: Organisation, @Req() request: FastifyRequest) {
     return paginateArray(
       request,
@@ -401,6 +403,7 @@ export class OrganisationsController {
 
   @Post('organisations/:id/master-api-keys')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @RefuseMasterApiKeys()
   async createMasterKey(@Permitted('organisation') org: Organisation, @Body() body: unknown) {
     const { key, plaintext } = await this.organisations.createMasterKey(org.id, body);
     return masterApiKeyJson(key, plaintext);
@@ -408,12 +411,14 @@ export class OrganisationsController {
 
   @Get('organisations/:id/master-api-keys/:prefix')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @RefuseMasterApiKeys()
   async masterKey(@Permitted('organisation') org: Organisation, @Param('prefix') prefix: string) {
     return masterApiKeyJson(await this.organisations.masterKey(org.id, prefix));
   }
 
   @Put('organisations/:id/master-api-keys/:prefix')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @RefuseMasterApiKeys()
   async replaceMasterKey(
     @Permitted('organisation') org: Organisation,
     @Param('prefix') prefix: string,
@@ -425,6 +430,7 @@ export class OrganisationsController {
 
   @Patch('organisations/:id/master-api-keys/:prefix')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @RefuseMasterApiKeys()
   async patchMasterKey(
     @Permitted('organisation') org: Organisation,
     @Param('prefix') prefix: string,
@@ -437,6 +443,7 @@ export class OrganisationsController {
   @Delete('organisations/:id/master-api-keys/:prefix')
   @HttpCode(204)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @RefuseMasterApiKeys()
   async revokeMasterKey(@Permitted('organisation') org: Organisation, @Param('prefix') prefix: string) {
     await this.organisations.revokeMasterKey(await this.organisations.masterKey(org.id, prefix));
   }

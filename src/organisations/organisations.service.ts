@@ -27,6 +27,9 @@ import {
 
 const randomHash = () => randomBytes(24).toString('base64url');
 
+/** Flagsmith's InvalidInviteError text, answered 400 `{"detail": …}` when the joining user is not the invitee. */
+export const INVITE_EMAIL_MISMATCH_DETAIL = 'Registered email does not match invited email';
+
 /** Organisations, memberships, invites, groups and master API keys (admin-api §3). Permission checks are the caller's. */
 @Injectable()
 export class OrganisationsService {
@@ -419,6 +422,9 @@ export class OrganisationsService {
           .findOne({ where: { hash }, relations: { permissionGroups: true } })
       : null;
     if (!invite) throw notFound();
+    // The hash alone is no capability: only the invited address may join (Flagsmith compares lower-cased).
+    if (invite.email.toLowerCase() !== user.email.toLowerCase())
+      throw badRequestDetail(INVITE_EMAIL_MISMATCH_DETAIL);
     await this.ensureNotMember(manager, invite.organisationId, user.id);
     await this.addMember(manager, invite.organisationId, user.id, invite.role);
     for (const group of invite.permissionGroups) await this.addToGroup(manager, group.id, user.id);
@@ -430,7 +436,7 @@ export class OrganisationsService {
     const link = hash ? await manager.getRepository(InviteLink).findOneBy({ hash }) : null;
     if (!link) throw notFound();
     if (link.expiresAt && link.expiresAt.getTime() <= Date.now())
-      throw badRequestDetail('Invite has expired.');
+      throw badRequestDetail('Invite has expired'); // Flagsmith's InviteExpiredError, no full stop
     await this.ensureNotMember(manager, link.organisationId, user.id);
     await this.addMember(manager, link.organisationId, user.id, link.role);
     return link.organisationId;
@@ -576,10 +582,13 @@ export class OrganisationsService {
       .find({ where: { organisationId, revoked: false }, order: { id: 'ASC' } });
   }
 
+  /** A live key of the organisation: revoked keys are gone for the API (Flagsmith's queryset has revoked=False). */
   async masterKey(organisationId: number, prefix: unknown): Promise<MasterApiKey> {
     const key =
       typeof prefix === 'string' && prefix.length <= 8
-        ? await this.dataSource.getRepository(MasterApiKey).findOneBy({ prefix, organisationId })
+        ? await this.dataSource
+            .getRepository(MasterApiKey)
+            .findOneBy({ prefix, organisationId, revoked: false })
         : null;
     if (!key) throw notFound();
     return key;
@@ -592,11 +601,18 @@ export class OrganisationsService {
     const revoked = v.boolean('revoked', { optional: true });
     const isAdmin = v.boolean('is_admin', { optional: true });
     v.assertValid();
-    if (name !== undefined) key.name = name;
-    if (expiryDate !== undefined) key.expiryDate = expiryDate;
-    if (revoked !== undefined) key.revoked = revoked;
-    if (isAdmin !== undefined) key.isAdmin = isAdmin;
-    return this.dataSource.getRepository(MasterApiKey).save(key);
+    const changes: Partial<Pick<MasterApiKey, 'name' | 'expiryDate' | 'revoked' | 'isAdmin'>> = {};
+    if (name !== undefined) changes.name = name;
+    if (expiryDate !== undefined) changes.expiryDate = expiryDate;
+    // Revoking is one-way: `revoked: false` never writes, and the WHERE keeps a key revoked meanwhile revoked.
+    if (revoked) changes.revoked = true;
+    if (isAdmin !== undefined) changes.isAdmin = isAdmin;
+    const repo = this.dataSource.getRepository(MasterApiKey);
+    if (Object.keys(changes).length) {
+      const result = await repo.update({ id: key.id, revoked: false }, changes);
+      if (!result.affected) throw notFound();
+    }
+    return repo.findOneByOrFail({ id: key.id });
   }
 
   async revokeMasterKey(key: MasterApiKey): Promise<void> {
