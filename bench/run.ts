@@ -2,7 +2,8 @@
  * `npm run bench`: seeds a realistic dataset on a real PostgreSQL, starts the built server in production mode and
  * a bare Fastify baseline (same /flags/ body from memory), drives both with autocannon from separate processes,
  * and prints requests/s, p50, p99, non-2xx and server RSS with the ratio of each scenario to the baseline.
- * Writes bench/results/latest.json.
+ * Writes bench/results/latest.json. First, an engine micro-benchmark (bench/engine.ts: condition operators, REGEX
+ * among them) runs in this process; its rows go to bench/results/engine-latest.json.
  *
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; a database is created on it) or an embedded
  * PostgreSQL; BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 50) per scenario; BENCH_ONLY, a regular
@@ -23,6 +24,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrationsLocked } from '../src/database/migrate';
 import { REALISTIC_DATASET, seedDataset, SeededDataset } from '../test/support/seed-dataset';
+import { formatEngineRows, runEngineBench } from './engine';
 import type { LoadResult, Scenario } from './load';
 import { ofrepScenarios } from './ofrep-scenarios';
 import { formatSseRow, runSseFanout } from './sse';
@@ -190,6 +192,16 @@ function format(rows: readonly Row[]): string {
 }
 
 async function main(): Promise<void> {
+  // Engine micro-benchmark (bench/engine.ts), in this process before any server starts.
+  if (!ONLY || ONLY.test('engine')) {
+    const engineRows = runEngineBench();
+    process.stdout.write(`${formatEngineRows(engineRows)}\n\n`);
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(
+      join(ROOT, 'bench/results/engine-latest.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), rows: engineRows }, null, 2)}\n`,
+    );
+  }
   const pg = await postgresServer();
   const children: ChildProcess[] = [];
   try {

@@ -226,6 +226,80 @@ describe('REGEX', () => {
   });
 });
 
+describe('REGEX (RE2 semantics)', () => {
+  it('nested quantifier ^(a+)+$ against 10 000 characters → answered in linear time', () => {
+    expect(trait('aa!', 'REGEX', '^(a+)+$')).toBe(false); // compiles the pattern, warms the matcher up
+    const started = performance.now();
+    expect(trait(`${'a'.repeat(10_000)}!`, 'REGEX', '^(a+)+$')).toBe(false);
+    expect(trait('a'.repeat(10_000), 'REGEX', '^(a+)+$')).toBe(true);
+    // Well under 50 ms when warm; a backtracking engine needs minutes from 30 characters on, so 1 s only
+    // leaves room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it.each([
+    ['backreference', '(a)\\1', 'aa'],
+    ['named backreference', '(?<x>a)\\k<x>', 'aa'],
+    ['lookahead', '(?=a)a', 'a'],
+    ['negative lookahead', '(?!b)a', 'a'],
+    ['lookbehind', '(?<=a)b', 'ab'],
+    ['negative lookbehind', '(?<!b)a', 'a'],
+    ['repeat count over 1000', 'a{1001}', 'a'.repeat(1001)],
+    ['\\u escape', '\\u0041', 'A'],
+    ['empty negated class', '[^]', 'x'],
+  ])('%s (JavaScript matches, RE2 cannot compile) → no match, no error', (_name, pattern, text) => {
+    expect(new RegExp(pattern).test(text)).toBe(true);
+    expect(() => trait(text, 'REGEX', pattern)).not.toThrow();
+    expect(trait(text, 'REGEX', pattern)).toBe(false);
+  });
+
+  it.each(['a**', '(?P<x>a', 'x{2,1}', '(?<x>a)(?<x>b)', '\\', 'a)'])(
+    'malformed pattern %j → no match, no error',
+    (pattern) => {
+      expect(() => trait('a', 'REGEX', pattern)).not.toThrow();
+      expect(trait('a', 'REGEX', pattern)).toBe(false);
+    },
+  );
+
+  it.each([
+    ['Python named group', '(?P<name>ab)c', 'xabc'],
+    ['inline case-insensitive flag', '(?i)^abc$', 'ABC'],
+    ['inline flag group', '(?i:a)b', 'Ab'],
+    ['inline dot-all flag', '(?s)a.b', 'a\nb'],
+    ['inline multi-line flag', '(?m)^b$', 'a\nb\nc'],
+    ['text anchors', '\\Aab\\z', 'ab'],
+    ['Unicode class', '^\\pL+$', 'tamaño'],
+    ['Unicode script', '\\p{Greek}', 'αβ'],
+    ['POSIX class', '^[[:digit:]]+$', '123'],
+    ['quoted literal', '^\\Qa.b\\E$', 'a.b'],
+    ['hex escape with braces', '\\x{41}', 'A'],
+  ])('RE2 syntax JavaScript lacks: %s → understood', (_name, pattern, text) => {
+    expect(trait(text, 'REGEX', pattern)).toBe(true);
+  });
+
+  it('partial match: a match anywhere in the text counts (Python re.search, RE2 PartialMatch)', () => {
+    expect(trait('xx-abc-yy', 'REGEX', 'b.')).toBe(true);
+    expect(trait('xabc', 'REGEX', '^abc')).toBe(false);
+    expect(trait('abcx', 'REGEX', 'abc$')).toBe(false);
+    // $ is the end of the text only (RE2, JavaScript), not also before a final newline (Python).
+    expect(trait('abc\n', 'REGEX', 'abc$')).toBe(false);
+    expect(trait('ABC', 'REGEX', 'abc')).toBe(false);
+  });
+
+  it('character classes → ASCII \\d \\w \\s, . matches \\r and one code point', () => {
+    expect(trait('٣', 'REGEX', '\\d')).toBe(false);
+    expect(trait('é', 'REGEX', '\\w')).toBe(false);
+    expect(trait('\u00a0', 'REGEX', '\\s')).toBe(false);
+    expect(trait('\r', 'REGEX', '^.$')).toBe(true);
+    expect(trait('\n', 'REGEX', '^.$')).toBe(false);
+    expect(trait('😀', 'REGEX', '^.$')).toBe(true);
+  });
+
+  it('lone surrogate in the text → evaluated, no error', () => {
+    expect(trait('a\ud800b', 'REGEX', 'a.b')).toBe(true);
+  });
+});
+
 describe('PERCENTAGE_SPLIT', () => {
   const identityKey = 'env_user';
   const percentage = hashedPercentage(['16', identityKey]);

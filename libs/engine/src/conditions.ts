@@ -1,7 +1,9 @@
 /**
  * Segment condition operators (spec/engine.md §8, node-engine semantics). Conditions are compiled once
- * into predicates: condition values are parsed, regexes built and IN lists turned into sets up front.
+ * into predicates: condition values are parsed, regexes built (RE2, linear time) and IN lists turned into sets
+ * up front.
  */
+import { RE2JS } from 're2js';
 import { compileContextPath, compileValueGetter, resolveContextPath, type Scope } from './context-path';
 import { hashedPercentage } from './hashing';
 import { compareSemver, parseSemver, parseSemverCached } from './semver';
@@ -22,22 +24,32 @@ function conditionText(value: ConditionValue | undefined): string {
 
 const SEMVER_SUFFIX = ':semver';
 
-const regexCache = new Map<string, RegExp | null>();
+/** Tests whether a pattern matches somewhere in a text. */
+export type RegexTest = (text: string) => boolean;
+
+const regexCache = new Map<string, RegexTest | null>();
 const REGEX_CACHE_LIMIT = 10_000;
 
-/** `new RegExp(source)` (no flags), cached; null when the pattern is invalid. */
-export function compileRegex(source: string): RegExp | null {
+/**
+ * A REGEX condition value compiled with RE2 syntax and semantics (re2js, a port of RE2): matching is linear in
+ * the text, so no pattern can stall the event loop the way a backtracking `new RegExp` does (`^(a+)+$`).
+ * Unanchored search, as the node SDK's `new RegExp(cv).test(tv)` and RE2's PartialMatch. Cached; null when RE2
+ * cannot compile the pattern (syntax error, backreference, lookaround, repeat count over 1000, `\u` escape...),
+ * so such a condition never matches and never throws.
+ */
+export function compileRegex(source: string): RegexTest | null {
   const cached = regexCache.get(source);
   if (cached !== undefined) return cached;
-  let regex: RegExp | null;
+  let test: RegexTest | null;
   try {
-    regex = new RegExp(source);
+    const pattern = RE2JS.compile(source);
+    test = (text) => pattern.test(text);
   } catch {
-    regex = null;
+    test = null;
   }
   if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.clear();
-  regexCache.set(source, regex);
-  return regex;
+  regexCache.set(source, test);
+  return test;
 }
 
 const JSON_ARRAY_START = /^[ \t\n\r]*\[/;
@@ -68,9 +80,9 @@ function notContainsMatcher(value: ConditionValue | undefined): ValueMatcher {
 
 function regexMatcher(value: ConditionValue | undefined): ValueMatcher {
   if (!value) return never;
-  const regex = compileRegex(conditionText(value));
-  if (regex === null) return never;
-  return (traitValue) => regex.test(String(traitValue));
+  const test = compileRegex(conditionText(value));
+  if (test === null) return never;
+  return (traitValue) => test(String(traitValue));
 }
 
 function moduloMatcher(value: ConditionValue | undefined): ValueMatcher {
