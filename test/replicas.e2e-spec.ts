@@ -108,6 +108,8 @@ describe('database with a streaming read replica', () => {
     });
     expect(answer).toBe(false);
     expect(t.logs.join('\n')).toMatch(/a read on replica .* failed .*; retried on the primary/);
+    // The replica is up again at once, but skipped for its 5 s back-off.
+    expect(await replicaReadInRecovery()).toBe(false);
   });
 
   it('replica stopped: replica reads fall back to the primary without an error; readiness stays 200 reporting the replica down', async () => {
@@ -128,6 +130,59 @@ describe('database with a streaming read replica', () => {
     );
     expect(state).toBe('ok');
     expect(await eventually(replicaReadInRecovery, (r) => r === true, 10000)).toBe(true);
+  });
+
+  describe('REPLICA_READ_STRATEGY and CROSS_REGION_REPLICA_DATABASE_URLS', () => {
+    // Two URLs for the one replica server, told apart by their search_path (set through the URL's `options`).
+    const second = () => `${cluster.replica.url}?options=${encodeURIComponent('-c search_path=second')}`;
+    const searchPaths = async (app: TestApp, reads: number) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < reads; i++) {
+        const [row] = await app.app
+          .get(ReplicaReads)
+          .read((m) =>
+            m.query<{ search_path: string; in_recovery: boolean }[]>(
+              'SELECT current_setting($1) AS search_path, pg_is_in_recovery() AS in_recovery',
+              ['search_path'],
+            ),
+          );
+        seen.add(row.in_recovery ? row.search_path : 'primary');
+      }
+      return [...seen].sort();
+    };
+    const withApp = async (env: Record<string, string>, use: (app: TestApp) => Promise<void>) => {
+      const app = await startTestApp({ DATABASE_URL: cluster.primary.url, ...env });
+      try {
+        await use(app);
+      } finally {
+        await app.close();
+      }
+    };
+
+    it('DISTRIBUTED (the default) with two replicas: 40 reads use both', async () => {
+      await withApp({ REPLICA_DATABASE_URLS: `${cluster.replica.url},${second()}` }, async (app) => {
+        expect(await searchPaths(app, 40)).toEqual(['"$user", public', 'second']);
+      });
+    });
+
+    it('SEQUENTIAL with two healthy replicas: every read uses the first', async () => {
+      await withApp(
+        { REPLICA_DATABASE_URLS: `${cluster.replica.url},${second()}`, REPLICA_READ_STRATEGY: 'SEQUENTIAL' },
+        async (app) => expect(await searchPaths(app, 20)).toEqual(['"$user", public']),
+      );
+    });
+
+    it('cross-region replica: unused while the same-region replica answers, used once it fails', async () => {
+      const dead = `postgres://postgres@127.0.0.1:${await freePort()}/postgres`;
+      await withApp(
+        { REPLICA_DATABASE_URLS: cluster.replica.url, CROSS_REGION_REPLICA_DATABASE_URLS: second() },
+        async (app) => expect(await searchPaths(app, 20)).toEqual(['"$user", public']),
+      );
+      await withApp(
+        { REPLICA_DATABASE_URLS: dead, CROSS_REGION_REPLICA_DATABASE_URLS: second() },
+        async (app) => expect(await searchPaths(app, 5)).toEqual(['second']),
+      );
+    });
   });
 
   it('primary stopped: liveness stays 200 while readiness answers 503 naming the database; both recover', async () => {
