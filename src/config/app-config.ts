@@ -113,7 +113,7 @@ function databaseConfig(s: Settings): DatabaseConfig {
   }
   if (replicas.length > 0) {
     throw new ConfigError(
-      'REPLICA_DATABASE_URLS',
+      s.REPLICA_DATABASE_URLS ? 'REPLICA_DATABASE_URLS' : 'CROSS_REGION_REPLICA_DATABASE_URLS',
       'replicas need a primary: set DATABASE_URL (or DJANGO_DB_HOST/DJANGO_DB_NAME) as well',
     );
   }
