@@ -357,6 +357,43 @@ describe('spawned server when its database connections are killed', () => {
     expect(alive()).toBe(true);
   });
 
+  it('migrations lock connection terminated while waiting for the lock: the starting process stays up and starts', async () => {
+    const holder = new Client({ connectionString: cluster.primary.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock(727146521)'); // MIGRATION_LOCK_KEY: another instance migrating
+    const port = await freePort();
+    const second = spawnServer({
+      DATABASE_URL: cluster.primary.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ENABLE_TELEMETRY: 'false',
+      ADMIN_PANEL_ENABLED: 'false',
+      EMAIL_BACKEND: 'none',
+      DJANGO_SECRET_KEY: 'x'.repeat(60),
+    });
+    try {
+      const waiting = await eventually(
+        async () =>
+          (
+            await holder.query<{ n: number }>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'flagport-migrations'",
+            )
+          ).rows[0].n,
+        (n) => n > 0,
+        30000,
+      );
+      expect(waiting).toBeGreaterThan(0);
+      expect(await terminate(cluster.primary.url, 'flagport-migrations')).toBeGreaterThan(0);
+      await holder.query('SELECT pg_advisory_unlock(727146521)');
+      await second.waitForOutput(/listening on/, 60000);
+      expect(second.child.exitCode).toBeNull();
+      expect((await fetch(`http://127.0.0.1:${port}/health/readiness/`)).status).toBe(200);
+    } finally {
+      await holder.end();
+      await second.stop('SIGKILL');
+    }
+  });
+
   it('replica stopped (fast shutdown) under 8 parallel readiness probes: the process stays up and answers', async () => {
     let probing = true;
     const statuses: number[] = [];
