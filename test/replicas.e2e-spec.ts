@@ -357,6 +357,48 @@ describe('spawned server when its database connections are killed', () => {
     expect(alive()).toBe(true);
   });
 
+  it('after its LISTEN connection was killed, a change made by another instance reaches the SDK answer', async () => {
+    const call = client({ url } as TestApp);
+    const user = await signUp(call);
+    const organisation = await createOrganisation(call, user.token);
+    const project = await createProject(call, user.token, organisation.id);
+    const environment = await createEnvironment(call, user.token, project.id);
+    await call('POST', `/api/v1/projects/${project.id}/features/`, {
+      auth: user.token,
+      body: { name: 'remote' },
+    });
+    const flags = async () => {
+      const res = await fetch(`${url}/api/v1/flags/`, {
+        headers: { 'X-Environment-Key': environment.api_key },
+      });
+      return ((await res.json()) as { feature: { name: string }; enabled: boolean }[]).find(
+        (f) => f.feature.name === 'remote',
+      )?.enabled;
+    };
+    expect(await flags()).toBe(false); // now cached by this instance
+    expect(await terminate(cluster.primary.url, 'flagport-listen')).toBeGreaterThan(0);
+    await server.waitForOutput(
+      /listening for environment changes again[\s\S]*listening for environment changes again/,
+      15000,
+    );
+    expect(await flags()).toBe(false); // cached again after the resync dropped the cache
+    // "Another instance": a write straight to the primary plus the notification flagport sends on commit.
+    const other = new Client({ connectionString: cluster.primary.url });
+    await other.connect();
+    try {
+      await other.query('UPDATE feature_states SET enabled = true WHERE environment_id = $1', [
+        environment.id,
+      ]);
+      await other.query('SELECT pg_notify($1, $2)', [
+        'flagport_environment_changed',
+        JSON.stringify({ environment_ids: [environment.id], api_keys: [environment.api_key] }),
+      ]);
+    } finally {
+      await other.end();
+    }
+    expect(await eventually(flags, (enabled) => enabled === true, 10000)).toBe(true);
+  });
+
   it('migrations lock connection terminated while waiting for the lock: the starting process stays up and starts', async () => {
     const holder = new Client({ connectionString: cluster.primary.url });
     await holder.connect();
