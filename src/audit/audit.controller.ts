@@ -1,7 +1,8 @@
 import { BadRequestException, Controller, Get, Param, Req } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
-import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
+import { Brackets, DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { ReplicaReads } from '../database/replica-reads';
 import { Principal } from '../auth/principal';
 import { notFound } from '../common/errors';
 import { paginate } from '../common/pagination';
@@ -80,10 +81,19 @@ export class AuditController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly permissions: PermissionsService,
+    private readonly replicaReads: ReplicaReads,
   ) {}
 
-  private base(): SelectQueryBuilder<AuditLog> {
-    return this.dataSource
+  /**
+   * Audit records are read from a replica (ReplicaReads): they may lag the write they record by the replica's
+   * replay lag, which the README documents. Scopes and permissions are read on the primary.
+   */
+  private onReplica<T>(request: FastifyRequest, read: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.replicaReads.read(read, request);
+  }
+
+  private base(manager: EntityManager): SelectQueryBuilder<AuditLog> {
+    return manager
       .getRepository(AuditLog)
       .createQueryBuilder('a')
       .leftJoinAndSelect('a.author', 'author')
@@ -106,27 +116,33 @@ export class AuditController {
     return rows.map((r) => r.organisationId);
   }
 
-  private async callerScope(principal: Principal): Promise<SelectQueryBuilder<AuditLog>> {
+  private async callerScope(
+    principal: Principal,
+  ): Promise<(m: EntityManager) => SelectQueryBuilder<AuditLog>> {
     const projects = await this.permissions.permittedProjects(principal, 'VIEW_AUDIT_LOG');
     const organisations = await this.adminOrganisationIds(principal);
-    return this.base().where(
-      new Brackets((w) =>
-        w
-          .where('a.project_id = ANY(:pids)', { pids: projects.map((p) => p.id) })
-          .orWhere('(a.project_id IS NULL AND a.organisation_id = ANY(:orgs))', { orgs: organisations }),
-      ),
-    );
+    return (manager) =>
+      this.base(manager).where(
+        new Brackets((w) =>
+          w
+            .where('a.project_id = ANY(:pids)', { pids: projects.map((p) => p.id) })
+            .orWhere('(a.project_id IS NULL AND a.organisation_id = ANY(:orgs))', { orgs: organisations }),
+        ),
+      );
   }
 
-  private organisationScope(organisation: Organisation): SelectQueryBuilder<AuditLog> {
-    return this.base().where(
+  private organisationScope(
+    organisation: Organisation,
+    manager: EntityManager,
+  ): SelectQueryBuilder<AuditLog> {
+    return this.base(manager).where(
       '(a.organisation_id = :org OR a.project_id IN (SELECT id FROM projects WHERE organisation_id = :org))',
       { org: organisation.id },
     );
   }
 
-  private projectScope(project: Project): SelectQueryBuilder<AuditLog> {
-    return this.base().where('a.project_id = :project', { project: project.id });
+  private projectScope(project: Project, manager: EntityManager): SelectQueryBuilder<AuditLog> {
+    return this.base(manager).where('a.project_id = :project', { project: project.id });
   }
 
   private filter(request: FastifyRequest, qb: SelectQueryBuilder<AuditLog>): SelectQueryBuilder<AuditLog> {
@@ -173,38 +189,54 @@ export class AuditController {
   @Get('audit')
   @Authenticated()
   async list(@CurrentPrincipal() p: Principal, @Req() request: FastifyRequest) {
-    return paginate(request, this.filter(request, await this.callerScope(p)), (rows) => rows.map(auditJson));
+    const scope = await this.callerScope(p);
+    return this.onReplica(request, (m) =>
+      paginate(request, this.filter(request, scope(m)), (rows) => rows.map(auditJson)),
+    );
   }
 
   @Get('audit/:id')
   @Authenticated()
-  async retrieve(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return this.one(await this.callerScope(p), id);
+  async retrieve(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Req() request: FastifyRequest) {
+    const scope = await this.callerScope(p);
+    return this.onReplica(request, (m) => this.one(scope(m), id));
   }
 
   @Get('projects/:project_pk/audit')
   @RequirePermission('project', 'VIEW_AUDIT_LOG', { param: 'project_pk' })
   projectList(@Permitted('project') project: Project, @Req() request: FastifyRequest) {
-    return paginate(request, this.filter(request, this.projectScope(project)), (rows) => rows.map(auditJson));
+    return this.onReplica(request, (m) =>
+      paginate(request, this.filter(request, this.projectScope(project, m)), (rows) => rows.map(auditJson)),
+    );
   }
 
   @Get('projects/:project_pk/audit/:id')
   @RequirePermission('project', 'VIEW_AUDIT_LOG', { param: 'project_pk' })
-  projectRetrieve(@Permitted('project') project: Project, @Param('id') id: string) {
-    return this.one(this.projectScope(project), id);
+  projectRetrieve(
+    @Permitted('project') project: Project,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.onReplica(request, (m) => this.one(this.projectScope(project, m), id));
   }
 
   @Get('organisations/:organisation_pk/audit')
   @RequirePermission('organisation', 'ADMIN', { param: 'organisation_pk' })
   organisationList(@Permitted('organisation') organisation: Organisation, @Req() request: FastifyRequest) {
-    return paginate(request, this.filter(request, this.organisationScope(organisation)), (rows) =>
-      rows.map(auditJson),
+    return this.onReplica(request, (m) =>
+      paginate(request, this.filter(request, this.organisationScope(organisation, m)), (rows) =>
+        rows.map(auditJson),
+      ),
     );
   }
 
   @Get('organisations/:organisation_pk/audit/:id')
   @RequirePermission('organisation', 'ADMIN', { param: 'organisation_pk' })
-  organisationRetrieve(@Permitted('organisation') organisation: Organisation, @Param('id') id: string) {
-    return this.one(this.organisationScope(organisation), id);
+  organisationRetrieve(
+    @Permitted('organisation') organisation: Organisation,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.onReplica(request, (m) => this.one(this.organisationScope(organisation, m), id));
   }
 }

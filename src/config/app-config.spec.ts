@@ -139,6 +139,33 @@ describe('loadConfig', () => {
     expect(err.problem).toContain('(entry 2)');
   });
 
+  it('CROSS_REGION_REPLICA_DATABASE_URLS: marked cross-region, after the same-region replicas, own delimiter', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@primary/db',
+      CROSS_REGION_REPLICA_DATABASE_URLS: 'postgres://u:a,b@far1/db|postgres://u:c@far2/db',
+      CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER: '|',
+      REPLICA_DATABASE_URLS: 'postgres://u:p@near/db',
+    });
+    if (config.database.kind !== 'external') throw new Error('expected external');
+    expect(config.database.replicas.map((r) => [r.label, r.crossRegion === true])).toEqual([
+      ['near:5432/db', false],
+      ['far1:5432/db', true],
+      ['far2:5432/db', true],
+    ]);
+  });
+
+  it('REPLICA_READ_STRATEGY: DISTRIBUTED by default, SEQUENTIAL accepted, anything else names the variable', () => {
+    expect(loadConfig({}).REPLICA_READ_STRATEGY).toBe('DISTRIBUTED');
+    expect(loadConfig({ REPLICA_READ_STRATEGY: 'SEQUENTIAL' }).REPLICA_READ_STRATEGY).toBe('SEQUENTIAL');
+    expect(errorOf({ REPLICA_READ_STRATEGY: 'ROUND_ROBIN' }).variable).toBe('REPLICA_READ_STRATEGY');
+  });
+
+  it('cross-region replicas without a primary are refused naming CROSS_REGION_REPLICA_DATABASE_URLS', () => {
+    expect(errorOf({ CROSS_REGION_REPLICA_DATABASE_URLS: 'postgres://u:p@h/db' }).variable).toBe(
+      'CROSS_REGION_REPLICA_DATABASE_URLS',
+    );
+  });
+
   it('replicas without a primary are refused', () => {
     expect(errorOf({ REPLICA_DATABASE_URLS: 'postgres://u:p@h/db' }).variable).toBe('REPLICA_DATABASE_URLS');
   });

@@ -7,6 +7,8 @@ export interface PostgresTarget {
   readonly url: string;
   /** host:port/db without credentials, safe to log. */
   readonly label: string;
+  /** A CROSS_REGION_REPLICA_DATABASE_URLS replica: used only while every same-region replica fails. */
+  readonly crossRegion?: boolean;
 }
 
 export type DatabaseConfig =
@@ -81,6 +83,15 @@ function databaseConfig(s: Settings): DatabaseConfig {
         postgresTargetFromUrl(`REPLICA_DATABASE_URLS`, raw, ` (entry ${index + 1})`),
       )
     : [];
+  if (s.CROSS_REGION_REPLICA_DATABASE_URLS) {
+    splitList(s.CROSS_REGION_REPLICA_DATABASE_URLS, s.CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER).forEach(
+      (raw, index) =>
+        replicas.push({
+          ...postgresTargetFromUrl('CROSS_REGION_REPLICA_DATABASE_URLS', raw, ` (entry ${index + 1})`),
+          crossRegion: true,
+        }),
+    );
+  }
 
   if (s.DATABASE_URL) {
     return { kind: 'external', primary: postgresTargetFromUrl('DATABASE_URL', s.DATABASE_URL, ''), replicas };
@@ -102,7 +113,7 @@ function databaseConfig(s: Settings): DatabaseConfig {
   }
   if (replicas.length > 0) {
     throw new ConfigError(
-      'REPLICA_DATABASE_URLS',
+      s.REPLICA_DATABASE_URLS ? 'REPLICA_DATABASE_URLS' : 'CROSS_REGION_REPLICA_DATABASE_URLS',
       'replicas need a primary: set DATABASE_URL (or DJANGO_DB_HOST/DJANGO_DB_NAME) as well',
     );
   }

@@ -78,11 +78,23 @@ export const SETTINGS = {
     group: 'Database',
   }),
   REPLICA_DATABASE_URLS: optionalStr({
-    doc: 'Read replicas: database URLs separated by REPLICA_DATABASE_URLS_DELIMITER; read-only queries go to them',
+    doc: 'Read replicas: database URLs separated by REPLICA_DATABASE_URLS_DELIMITER; only reads that may be stale go to them (see the README)',
     group: 'Database',
   }),
   REPLICA_DATABASE_URLS_DELIMITER: str(',', {
     doc: 'Delimiter for REPLICA_DATABASE_URLS (useful when a password contains a comma)',
+    group: 'Database',
+  }),
+  CROSS_REGION_REPLICA_DATABASE_URLS: optionalStr({
+    doc: 'Read replicas in other regions, separated by CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER; used only while every REPLICA_DATABASE_URLS replica fails',
+    group: 'Database',
+  }),
+  CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER: str(',', {
+    doc: 'Delimiter for CROSS_REGION_REPLICA_DATABASE_URLS',
+    group: 'Database',
+  }),
+  REPLICA_READ_STRATEGY: oneOf(['DISTRIBUTED', 'SEQUENTIAL'] as const, 'DISTRIBUTED', {
+    doc: 'How replica reads pick a replica: DISTRIBUTED spreads them at random over the healthy replicas, SEQUENTIAL uses the first healthy one in the order listed',
     group: 'Database',
   }),
   DJANGO_DB_HOST: optionalStr({ doc: 'Database host (ignored when DATABASE_URL is set)', group: 'Database' }),

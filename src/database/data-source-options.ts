@@ -3,6 +3,7 @@ import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConne
 import { MIGRATIONS } from '../../migrations';
 import { PostgresTarget } from '../config';
 import { ENTITIES } from './entities';
+import { APPLICATION_NAMES } from './replica-router';
 
 /** The database servers actually in use: configured ones, or the embedded server once started. */
 export interface ResolvedDatabase {
@@ -18,7 +19,8 @@ export interface PoolSettings {
 
 /**
  * TypeORM options shared by the app, the migrate CLI and tests. Never `synchronize`: the schema comes
- * from migrations only. With replicas, TypeORM sends read-only queries to them (see replica-router.ts).
+ * from migrations only. With replicas, every query still goes to the primary (read-your-writes) except the reads
+ * named in code as able to be stale (ReplicaReads, replica-reads.ts).
  */
 export function dataSourceOptions(db: ResolvedDatabase, pools: PoolSettings): DataSourceOptions {
   const common: Omit<PostgresConnectionOptions, 'replication' | 'url'> = {
@@ -29,7 +31,7 @@ export function dataSourceOptions(db: ResolvedDatabase, pools: PoolSettings): Da
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    applicationName: 'flagport',
+    applicationName: APPLICATION_NAMES.primaryPool,
     connectTimeoutMS: pools.connectTimeoutMs,
     poolSize: pools.primaryPoolSize,
   };
@@ -40,8 +42,11 @@ export function dataSourceOptions(db: ResolvedDatabase, pools: PoolSettings): Da
     ...common,
     replication: {
       master: { url: db.primary.url },
-      slaves: db.replicas.map((replica) => ({ url: replica.url })),
-      defaultMode: 'slave',
+      // Same-region first, the order ReplicaRouter keeps its pools in.
+      slaves: [...db.replicas.filter((r) => !r.crossRegion), ...db.replicas.filter((r) => r.crossRegion)].map(
+        (replica) => ({ url: replica.url }),
+      ),
+      defaultMode: 'master',
     },
   };
 }

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
 import { dataSourceOptions, PoolSettings, ResolvedDatabase } from './data-source-options';
 import { runMigrationsLocked } from './migrate';
+import { ReplicaReads } from './replica-reads';
 import { ReplicaRouter } from './replica-router';
 
 export function poolSettings(config: AppConfig): PoolSettings {
@@ -14,7 +15,7 @@ export function poolSettings(config: AppConfig): PoolSettings {
   };
 }
 
-/** TypeORM on the primary (+ fail-safe read replicas); applies migrations at startup unless turned off. */
+/** TypeORM on the primary (+ fail-safe read replicas for the reads named in ReplicaReads); applies migrations at startup unless turned off. */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -22,6 +23,7 @@ export class DatabaseModule {
     const logger = new Logger('Database');
     const pools = poolSettings(config);
     const router = new ReplicaRouter(db.replicas, {
+      strategy: config.REPLICA_READ_STRATEGY,
       poolSize: pools.replicaPoolSize,
       connectTimeoutMs: Math.min(pools.connectTimeoutMs, 2000),
       retryAfterMs: 5000,
@@ -50,8 +52,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: ReplicaRouter, useValue: router }],
-      exports: [ReplicaRouter],
+      providers: [{ provide: ReplicaRouter, useValue: router }, ReplicaReads],
+      exports: [ReplicaRouter, ReplicaReads],
     };
   }
 }

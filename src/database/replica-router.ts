@@ -22,13 +22,26 @@ export interface ReplicaStatus {
 
 interface ReplicaState {
   readonly target: PostgresTarget;
+  readonly crossRegion: boolean;
   pool?: Pool;
   up: boolean;
   retryAt: number;
   error?: string;
 }
 
+export type ReplicaReadStrategy = 'DISTRIBUTED' | 'SEQUENTIAL';
+
+/** application_name of each kind of connection, so an operator (and the tests) can tell them apart in pg_stat_activity. */
+export const APPLICATION_NAMES = {
+  primaryPool: 'flagport',
+  replicaPool: 'flagport-replica',
+  listen: 'flagport-listen',
+  migrationsLock: 'flagport-migrations',
+} as const;
+
 export interface ReplicaRouterOptions {
+  /** DISTRIBUTED (Flagsmith's default): random healthy replica; SEQUENTIAL: the first healthy one in order. */
+  readonly strategy?: ReplicaReadStrategy;
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
   /** How long a failed replica is skipped before it is tried again. */
@@ -37,19 +50,52 @@ export interface ReplicaRouterOptions {
 }
 
 /**
- * Makes TypeORM's read replicas fail-safe: replica pools are created lazily (an unreachable replica does not
- * stop startup), reads rotate over healthy replicas, and when none can give a connection the read falls back
- * to the primary instead of failing the request. A failed replica is retried after `retryAfterMs`.
+ * Makes TypeORM's read replicas fail-safe. Only `slave` query runners (ReplicaReads) come here: every other read
+ * uses the primary (defaultMode 'master'). Replica pools are created lazily (an unreachable replica does not stop
+ * startup); a read takes a healthy same-region replica (REPLICA_READ_STRATEGY), then a cross-region one, and when
+ * none can give a connection it falls back to the primary instead of failing the request. A failed replica is
+ * skipped for `retryAfterMs`. Every pool and checked-out client has an error listener: a replica that stops
+ * (57P01 "terminating connection due to administrator command") must not crash the process.
  */
 export class ReplicaRouter {
   private readonly replicas: ReplicaState[];
-  private next = 0;
+  /** Which replica a checked-out client belongs to (ReplicaReads marks it down when its query fails). */
+  private readonly stateOf = new WeakMap<PoolClient, ReplicaState>();
 
   constructor(
     replicas: readonly PostgresTarget[],
     private readonly options: ReplicaRouterOptions,
   ) {
-    this.replicas = replicas.map((target) => ({ target, up: true, retryAt: 0 }));
+    // Same-region replicas first: cross-region ones are only tried after all of them.
+    this.replicas = [
+      ...replicas.filter((t) => !t.crossRegion),
+      ...replicas.filter((t) => t.crossRegion === true),
+    ].map((target) => ({ target, crossRegion: target.crossRegion === true, up: true, retryAt: 0 }));
+  }
+
+  get configured(): boolean {
+    return this.replicas.length > 0;
+  }
+
+  /** The replica a client checked out by a slave query runner came from; undefined for a primary client. */
+  replicaOf(client: unknown): string | undefined {
+    return this.stateOf.get(client as PoolClient)?.target.label;
+  }
+
+  /** A replica whose connection failed during a read: skip it for its back-off. */
+  reportFailure(client: unknown, err: unknown): void {
+    const state = this.stateOf.get(client as PoolClient);
+    if (state) this.markDown(state, err);
+  }
+
+  /** The order to try replicas in for one read: same-region by strategy, then cross-region by strategy. */
+  private candidates(): ReplicaState[] {
+    const order = (states: ReplicaState[]) =>
+      this.options.strategy === 'SEQUENTIAL' ? states : shuffle(states);
+    return [
+      ...order(this.replicas.filter((s) => !s.crossRegion)),
+      ...order(this.replicas.filter((s) => s.crossRegion)),
+    ];
   }
 
   /** Call between `new DataSource()` and `initialize()`. */
@@ -65,19 +111,21 @@ export class ReplicaRouter {
         connectionString: state.target.url,
         max: this.options.poolSize,
         connectionTimeoutMillis: this.options.connectTimeoutMs,
-        application_name: 'flagport-replica',
+        application_name: APPLICATION_NAMES.replicaPool,
       });
       // An idle client dropped by a stopped replica must not crash the process.
       pool.on('error', (err) => this.markDown(state, err));
+      // Nor one checked out between queries (pg-pool removes its idle listener while a client is out).
+      pool.on('connect', (client) => client.on('error', (err) => this.markDown(state, err)));
       state.pool = pool;
       return pool;
     };
     driver.obtainSlaveConnection = async () => {
-      for (let attempt = 0; attempt < this.replicas.length; attempt++) {
-        const state = this.replicas[this.next++ % this.replicas.length];
+      for (const state of this.candidates()) {
         if (!state.pool || (!state.up && Date.now() < state.retryAt)) continue;
         try {
           const connection = await connect(state.pool);
+          this.stateOf.set(connection[0], state);
           this.markUp(state);
           return connection;
         } catch (err) {
@@ -139,6 +187,15 @@ export class ReplicaRouter {
     state.retryAt = Date.now() + this.options.retryAfterMs;
     if (wasUp) this.options.onChange?.(state.target.label, false, message);
   }
+}
+
+function shuffle<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy;
 }
 
 function connect(pool: Pool): Promise<Connection> {

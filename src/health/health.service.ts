@@ -27,13 +27,17 @@ export class HealthService {
     }
   }
 
+  /**
+   * Read replicas. A failing replica never fails readiness (its reads go to the primary, so taking the instance
+   * out of service would only fail requests): always "up", with `state: "degraded"` naming the failing replica.
+   */
   async replicaDatabases(): Promise<HealthIndicatorResult> {
     const check = this.indicators.check('replicas');
     const statuses = await this.replicas.check(CHECK_TIMEOUT_MS);
     const details = Object.fromEntries(
       statuses.map((s) => [s.label, s.up ? 'up' : `down: ${s.error ?? 'unreachable'}`]),
     );
-    return statuses.every((s) => s.up) ? check.up(details) : check.down(details);
+    return check.up({ state: statuses.every((s) => s.up) ? 'ok' : 'degraded', ...details });
   }
 
   /**

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { ReplicaReads } from '../database/replica-reads';
 import { APP_CONFIG, AppConfig } from '../config';
 import { Environment } from '../environments/environment.entity';
 import { Feature } from '../features/feature.entity';
@@ -26,7 +25,7 @@ export class TelemetryService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicaReads: ReplicaReads,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,15 +39,20 @@ export class TelemetryService implements OnApplicationBootstrap {
   }
 
   async collect(): Promise<TelemetryData> {
-    const count = (entity: new () => object) => this.dataSource.getRepository(entity).count();
-    const [organisations, projects, environments, features, segments, users] = await Promise.all([
-      count(Organisation),
-      count(Project),
-      count(Environment),
-      count(Feature),
-      count(Segment),
-      count(User),
-    ]);
+    // Install-wide counts for an outside report: a replica's lag is invisible there.
+    const [organisations, projects, environments, features, segments, users] = await this.replicaReads.read(
+      (manager) => {
+        const count = (entity: new () => object) => manager.getRepository(entity).count();
+        return Promise.all([
+          count(Organisation),
+          count(Project),
+          count(Environment),
+          count(Feature),
+          count(Segment),
+          count(User),
+        ]);
+      },
+    );
     const externalIp = findExternalIp();
     return {
       organisations,

@@ -128,8 +128,11 @@ export async function startPostgresServer(): Promise<PostgresServer & { destroy(
 /**
  * A primary and a real streaming replica. The replica's data directory is a copy of the freshly initialised
  * primary's (same system identifier), started with standby.signal and primary_conninfo, so it streams WAL.
+ * `stop()` of either is SIGINT to the postmaster, which is what `pg_ctl stop -m fast` sends.
  */
-export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
+export async function startReplicatedCluster(
+  options: { readonly applyDelay?: string } = {},
+): Promise<ReplicatedCluster> {
   const user = runAs();
   const root = mkdtempSync(join(tmpdir(), 'flagport-cluster-'));
   const primaryDir = join(root, 'primary');
@@ -153,7 +156,9 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
   writeFileSync(join(replicaDir, 'standby.signal'), '');
   appendFileSync(
     join(replicaDir, 'postgresql.auto.conf'),
-    `primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres'\nhot_standby = on\n`,
+    `primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres'\nhot_standby = on\n` +
+      // Makes the replica lag on purpose (e.g. '2s'): a read of one's own write from it would miss the write.
+      (options.applyDelay ? `recovery_min_apply_delay = '${options.applyDelay}'\n` : ''),
   );
   if (user) execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, replicaDir]);
 
