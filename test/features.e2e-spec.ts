@@ -234,6 +234,16 @@ describe('features (admin-api §6, §4 tags/owners)', () => {
       expect((await call('POST', base, { auth: admin.token, body: { name: 'good_flag' } })).status).toBe(201);
     });
 
+    it('a backtracking-prone project regex checks a long name in linear time and refuses it', async () => {
+      // A backtracking engine needs ~2^40 steps for this name (minutes); RE2 answers at once.
+      const { base } = await setup('Regex slow', { feature_name_regex: '(a+)+b' });
+      const started = Date.now();
+      const res = await call('POST', base, { auth: admin.token, body: { name: 'a'.repeat(40) + '!' } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ name: ['Feature name must match regex: (a+)+b'] });
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+
     it.each<[string, string, unknown]>([
       ['no name', 'name', { description: 'x' }],
       ['a list for a name', 'name', { name: ['a'] }],

@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
+import { compileRegex } from '../../libs/engine/src';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
 import { DataSource, EntityManager, In, IsNull, QueryFailedError } from 'typeorm';
@@ -311,12 +312,8 @@ export class FeaturesService {
   private checkName(v: BodyReader, project: Project, name: string | undefined) {
     if (name === undefined) return;
     if (project.featureNameRegex) {
-      let matches = false;
-      try {
-        matches = new RegExp(`^(?:${project.featureNameRegex})$`).test(name);
-      } catch {
-        matches = false;
-      }
+      // RE2 (linear time): a project admin's pattern must not stall the server for every tenant.
+      const matches = compileRegex(`^(?:${project.featureNameRegex})$`)?.(name) ?? false;
       if (!matches) v.error('name', `Feature name must match regex: ${project.featureNameRegex}`);
     }
     if (project.onlyAllowLowerCaseFeatureNames && name !== name.toLowerCase())

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { compileRegex } from '../../libs/engine/src';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -24,13 +25,9 @@ export class ProjectsService {
 
   private readSettings(v: BodyReader) {
     const regex = v.string('feature_name_regex', { optional: true, nullable: true, maxLength: 255 });
-    if (typeof regex === 'string') {
-      try {
-        new RegExp(regex);
-      } catch {
-        v.error('feature_name_regex', 'Invalid regex pattern');
-      }
-    }
+    // RE2 syntax, as feature names are checked with it (FeaturesService.checkName).
+    if (typeof regex === 'string' && compileRegex(regex) === null)
+      v.error('feature_name_regex', 'Invalid regex pattern');
     return {
       hideDisabledFlags: v.boolean('hide_disabled_flags', { optional: true }),
       preventFlagDefaults: v.boolean('prevent_flag_defaults', { optional: true }),

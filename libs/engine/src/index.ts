@@ -34,3 +34,4 @@ export type {
 export type { EnrichedIdentity, Scope } from './context-path';
 export { hashedPercentage } from './hashing';
 export { compareSemver, parseSemver, type SemVer } from './semver';
+export { compileRegex, type RegexTest } from './conditions';
