@@ -3,6 +3,7 @@ import { DataModel1764200000000 } from './1764200000000-DataModel';
 import { SdkUsage1764300000000 } from './1764300000000-SdkUsage';
 import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports';
 import { OAuthOneTimeKeys1764600000000 } from './1764600000000-OAuthOneTimeKeys';
+import { RequestThrottles1764700000000 } from './1764700000000-RequestThrottles';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   SdkUsage1764300000000,
   TelemetryReports1764400000000,
   OAuthOneTimeKeys1764600000000,
+  RequestThrottles1764700000000,
 ];

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { buildAdminBundle } from './admin/admin-bundle';
 import { AuditService } from './audit/audit.service';
+import { LoginLockoutService } from './auth/login-lockout.service';
 import { AppConfig } from './config';
 import { dataSourceOptions } from './database/data-source-options';
 import { poolSettings } from './database/database.module';
@@ -23,10 +24,12 @@ commands:
   createsuperuser   create an active superuser; asks on a terminal for what is not given
                     options: --email, --password, --first-name, --last-name,
                     --no-input (never ask; without a password the account gets an unusable one and a reset link)
+  unlock-user EMAIL clear the failed logins that lock an account (AXES_FAILURE_LIMIT), as the admin panel's
+                    "Unlock login" does; also --email EMAIL
   admin-bundle      bundle the admin panel's browser components (build step; default dist/admin-bundle)
                     options: --out DIR
 
-bootstrap and createsuperuser apply pending migrations first.
+bootstrap, createsuperuser and unlock-user apply pending migrations first.
 `;
 
 class UsageError extends Error {}
@@ -168,6 +171,22 @@ async function createSuperuser(args: string[]): Promise<void> {
   });
 }
 
+async function unlockUser(args: string[]): Promise<void> {
+  const positional = args[0] && !args[0].startsWith('--') ? args[0] : undefined;
+  const { values } = parseOptions(positional ? args.slice(1) : args, ['email']);
+  const email = (positional ?? values.email)?.trim();
+  if (!email) throw new UsageError('unlock-user needs the email of the account');
+  const { config, logger } = setup();
+  await withDatabase(config, logger, true, async (dataSource) => {
+    const cleared = await new LoginLockoutService(dataSource, config).unlock(email);
+    process.stdout.write(
+      cleared
+        ? `Unlocked ${email}: cleared failed logins from ${cleared} address(es)\n`
+        : `No failed logins recorded for ${email}: nothing to unlock\n`,
+    );
+  });
+}
+
 async function adminBundle(args: string[]): Promise<void> {
   const { values } = parseOptions(args, ['out']);
   const started = Date.now();
@@ -186,6 +205,9 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     case 'createsuperuser':
       await createSuperuser(args);
+      return 0;
+    case 'unlock-user':
+      await unlockUser(args);
       return 0;
     case 'admin-bundle':
       await adminBundle(args);

@@ -143,6 +143,45 @@ describe('cli createsuperuser', () => {
   });
 });
 
+describe('cli unlock-user', () => {
+  it('clears the failed logins of a locked account, which then logs in; without an email it is a usage error', async () => {
+    const databaseUrl = await createTestDatabase();
+    const t = await startTestApp({
+      DATABASE_URL: databaseUrl,
+      AXES_FAILURE_LIMIT: '2',
+      AXES_COOLOFF_TIME: '0',
+    });
+    try {
+      const login = (password: string) =>
+        fetch(`${t.url}/api/v1/auth/login/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'Locked@Example.com', password }),
+        }).then((res) => res.status);
+      const signUp = await fetch(`${t.url}/api/v1/auth/users/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'locked@example.com', password: 'correct-horse-battery-9' }),
+      });
+      expect(signUp.status).toBe(201);
+      expect([await login('wrong-one-1'), await login('wrong-two-2')]).toEqual([400, 403]);
+      expect(await login('correct-horse-battery-9')).toBe(403);
+
+      const run = await cli({ DATABASE_URL: databaseUrl }, 'unlock-user', 'locked@example.com');
+      expect(run.code).toBe(0);
+      expect(run.output).toMatch(/Unlocked locked@example\.com: cleared failed logins from 1 address/);
+      expect(await login('correct-horse-battery-9')).toBe(200);
+
+      const again = await cli({ DATABASE_URL: databaseUrl }, 'unlock-user', '--email', 'locked@example.com');
+      expect(again.code).toBe(0);
+      expect(again.output).toMatch(/nothing to unlock/);
+      expect((await cli({ DATABASE_URL: databaseUrl }, 'unlock-user')).code).toBe(2);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('first-run endpoints (JSON)', () => {
   it('config/init creates the superuser and site once, FLAGSMITH_DOMAIN wins; users/init is refused afterwards', async () => {
     const t = await startTestApp({ FLAGSMITH_DOMAIN: 'app.example.org' });

@@ -423,6 +423,43 @@ describe('admin panel (browser)', () => {
       await shot(page, '05-features');
     });
 
+    it('unlocks a locked-out user with "Unlock login" (a POST); a GET of the action changes nothing', async () => {
+      const email = 'locked-out@example.com';
+      const password = 'locked-out-Pass-9';
+      const { id } = await api(base, 'POST', '/api/v1/auth/users/', undefined, { email, password });
+      await queryDatabase(
+        databaseUrl,
+        `INSERT INTO login_failures (username, ip_address, failures_since_start, attempt_time)
+         VALUES ($1, '198.51.100.7', 10, now())`,
+        [email],
+      );
+      const login = () =>
+        fetch(`${base}/api/v1/auth/login/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password }),
+        }).then((res) => res.status);
+      expect(await login()).toBe(403);
+
+      const viaGet = await page.evaluate(
+        (path) => fetch(path).then((res) => res.json()),
+        `/admin/api/resources/User/records/${id}/unlockLogin`,
+      );
+      expect(viaGet.record.params.loginFailures).toBe(10);
+      expect(await login()).toBe(403);
+
+      await page.goto(`${base}/admin/resources/User/records/${id}/unlockLogin`);
+      await page.waitForSelector('[data-testid=login-failures]');
+      expect(await page.textContent('[data-testid=login-failures]')).toContain(': 10');
+      await page.click('[data-testid=unlock-login-button]');
+      await page.waitForSelector('[data-testid=login-failures]:has-text(": 0")');
+      await shot(page, '05b-unlock-login');
+      expect(
+        await queryDatabase(databaseUrl, 'SELECT id FROM login_failures WHERE username = $1', [email]),
+      ).toEqual([]);
+      expect(await login()).toBe(200);
+    });
+
     it('toggles a feature state and GET /api/v1/flags/ shows it on the next request', async () => {
       const flags = async () => {
         const res = await fetch(`${base}/api/v1/flags/`, { headers: { 'x-environment-key': envKey } });

@@ -31,7 +31,8 @@ import {
  */
 
 /** Request metering: SDK requests are counted whatever their body (as Flagsmith does), so these tables move. */
-const METERING = ['api_usage_daily', 'feature_evaluations_daily'];
+// Counters every request moves, refused or not (throttles count before the body is read, as DRF's do).
+const METERING = ['api_usage_daily', 'feature_evaluations_daily', 'request_throttles'];
 const REFUSED = [400, 403, 404, 413];
 const TEN_MB = 'x'.repeat(10 * 1024 * 1024);
 /** Requests in flight at once per endpoint (every case is refused, so they cannot interfere). */

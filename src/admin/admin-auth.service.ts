@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LoginLockoutService } from '../auth/login-lockout.service';
-import { verifyPassword } from '../auth/passwords';
+import { verifyLoginPassword } from '../auth/passwords';
 import { Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig } from '../config';
 import { User } from '../users/user.entity';
@@ -75,8 +75,8 @@ export class AdminAuthService {
       return null;
     }
     const user = await this.findByEmail(email);
-    const ok = !!user && user.isActive && (await verifyPassword(password, user.password));
-    if (!ok) {
+    const ok = await verifyLoginPassword(password, user?.isActive ? user.password : undefined);
+    if (!ok || !user) {
       await this.lockout.recordFailure(email, ip);
       return null;
     }

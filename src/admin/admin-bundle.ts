@@ -13,12 +13,19 @@ export const PREBUILT_BUNDLE_DIR = resolve(__dirname, '../../admin-bundle');
 
 /** The component sources: beside this file when running from src/, in the repository's src/ from dist/. */
 export function loginComponentPath(): string | undefined {
+  return componentPath('login.jsx');
+}
+
+function componentPath(file: string): string | undefined {
   const candidates = [
-    join(__dirname, 'components/login.jsx'),
-    resolve(__dirname, '../../../src/admin/components/login.jsx'),
+    join(__dirname, 'components', file),
+    resolve(__dirname, '../../../src/admin/components', file),
   ];
   return candidates.find((candidate) => existsSync(candidate));
 }
+
+/** The user resource's "Unlock login" action page (src/admin/components/unlock-login.jsx). */
+export const UNLOCK_LOGIN_COMPONENT = 'UnlockLogin';
 
 export interface BundlePlan {
   /** Where AdminJS reads (and, when not prebuilt, writes) entry.js / bundle.js. */
@@ -49,6 +56,10 @@ export function componentLoader(adminjs: AdminJSModule, required: boolean) {
   if (login) loader.override('Login', login);
   else if (required)
     throw new Error('src/admin/components/login.jsx not found: cannot bundle the admin panel');
+  const unlock = componentPath('unlock-login.jsx');
+  if (unlock) loader.add(UNLOCK_LOGIN_COMPONENT, unlock);
+  else if (required)
+    throw new Error('src/admin/components/unlock-login.jsx not found: cannot bundle the admin panel');
   return loader;
 }
 

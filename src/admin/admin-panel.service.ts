@@ -23,6 +23,7 @@ import {
   readCookie,
 } from './admin-auth.service';
 import { bundleComponents, BundlePlan, componentLoader, planBundle } from './admin-bundle';
+import { LoginLockoutService } from '../auth/login-lockout.service';
 import { adminResources } from './admin-resources';
 import { AdminWriter } from './admin-writer';
 import { AdminJS, loadAdminJs, sessionOf, sessionUserId } from './adminjs';
@@ -55,6 +56,7 @@ export class AdminPanelService implements OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly writer: AdminWriter,
     private readonly auth: AdminAuthService,
+    private readonly lockout: LoginLockoutService,
     private readonly organisations: OrganisationsService,
     private readonly projects: ProjectsService,
     private readonly environments: EnvironmentsService,
@@ -130,6 +132,7 @@ export class AdminPanelService implements OnModuleInit {
           featureStates: this.featureStates,
         },
         (context) => auth.principal(sessionUserId(context?.currentAdmin)),
+        this.lockout,
       ),
       componentLoader: plan.prebuilt ? new adminjs.ComponentLoader() : componentLoader(adminjs, false),
       branding: { companyName: 'Flagport', withMadeWithLove: false, logo: false },

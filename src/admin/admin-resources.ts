@@ -17,7 +17,9 @@ import {
   userPolicy,
   VALUE_TYPES,
 } from './admin-policies';
-import type { AdminJSModule, ResourceOptions } from './adminjs';
+import { LoginLockoutService } from '../auth/login-lockout.service';
+import { UNLOCK_LOGIN_COMPONENT } from './admin-bundle';
+import type { ActionContext, ActionRequest, AdminJSModule, RecordAction, ResourceOptions } from './adminjs';
 import { featurePolicies } from './feature-policies';
 import { EntityResourceSpec, entityResourceClass, PrincipalResolver } from './entity-resource';
 import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from '../segments/segment.entity';
@@ -73,6 +75,7 @@ export function adminResources(
   writer: AdminWriter,
   api: ApiServices,
   principalOf: PrincipalResolver,
+  lockout: LoginLockoutService,
 ) {
   const services = servicePolicies(api);
   const features = featurePolicies(api, dataSource);
@@ -103,6 +106,7 @@ export function adminResources(
         ],
         editProperties: ['email', 'firstName', 'lastName', 'isActive', 'isStaff', 'isSuperuser', 'authType'],
         properties: { authType: { availableValues: ['EMAIL', 'GITHUB', 'GOOGLE'].map(choice) } },
+        actions: { unlockLogin: unlockLoginAction(lockout) },
       },
     ),
     entry(
@@ -392,6 +396,38 @@ export function adminResources(
     resource: new EntityResource(dataSource, spec, writer, principalOf, registered),
     options,
   }));
+}
+
+/**
+ * "Unlock login" on a user: its page (unlock-login.jsx) shows the failed logins that count against the account
+ * (GET) and clears them with a POST, never on a GET: a cross-site link or top-level navigation (the session
+ * cookie is SameSite=Lax) must not be able to unlock anything.
+ */
+function unlockLoginAction(lockout: LoginLockoutService): RecordAction {
+  return {
+    actionType: 'record',
+    icon: 'Unlock',
+    component: UNLOCK_LOGIN_COMPONENT,
+    showInDrawer: false,
+    handler: async (request: ActionRequest, _response: unknown, context: ActionContext) => {
+      const { record, currentAdmin } = context;
+      if (!record) throw new Error('no such user');
+      const email = String(record.param('email'));
+      let notice: { message: string; type: 'success' } | undefined;
+      if (request.method === 'post') {
+        const cleared = await lockout.unlock(email);
+        notice = {
+          message: cleared ? `${email} unlocked: failed logins cleared` : `${email} had no failed logins`,
+          type: 'success',
+        };
+      }
+      const json = record.toJSON(currentAdmin);
+      return {
+        record: { ...json, params: { ...json.params, loginFailures: await lockout.failuresFor(email) } },
+        ...(notice ? { notice } : {}),
+      };
+    },
+  };
 }
 
 function choice(value: string) {

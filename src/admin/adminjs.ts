@@ -5,9 +5,15 @@
  */
 import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import type { ActionContext, AdminJSOptions, CurrentAdmin, ResourceOptions } from 'adminjs' with {
-  'resolution-mode': 'import',
-};
+import type {
+  Action,
+  ActionContext,
+  ActionRequest,
+  AdminJSOptions,
+  CurrentAdmin,
+  ActionResponse,
+  ResourceOptions,
+} from 'adminjs' with { 'resolution-mode': 'import' };
 
 import type * as AdminJSNamespace from 'adminjs' with { 'resolution-mode': 'import' };
 import type * as AdminJSFastifyNamespace from '@adminjs/fastify' with { 'resolution-mode': 'import' };
@@ -15,7 +21,9 @@ import type * as AdminJSFastifyNamespace from '@adminjs/fastify' with { 'resolut
 export type AdminJSModule = typeof AdminJSNamespace;
 export type AdminJSFastifyModule = typeof AdminJSFastifyNamespace;
 export type AdminJS = InstanceType<AdminJSModule['default']>;
-export type { ActionContext, AdminJSOptions, CurrentAdmin, ResourceOptions };
+export type { ActionContext, ActionRequest, AdminJSOptions, CurrentAdmin, ResourceOptions };
+/** A custom record action of a resource. */
+export type RecordAction = Partial<Action<ActionResponse>>;
 
 let loading: Promise<{ adminjs: AdminJSModule; fastifyPlugin: AdminJSFastifyModule }> | undefined;
 

@@ -1,10 +1,13 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { unauthorized } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config';
+import { RequestThrottleService } from '../throttling/request-throttle.service';
 import { AuthService } from './auth.service';
-import { AuthedRequest } from './principal';
+import { AuthedRequest, Principal } from './principal';
 
 const REFUSE_MASTER_API_KEYS = 'flagport:refuse-master-api-keys';
+const THROTTLED = Symbol('flagport.throttled');
 
 /**
  * Machine credentials must not manage machine credentials (a leaked key could mint its own replacement): on these
@@ -13,16 +16,22 @@ const REFUSE_MASTER_API_KEYS = 'flagport:refuse-master-api-keys';
  */
 export const RefuseMasterApiKeys = () => SetMetadata(REFUSE_MASTER_API_KEYS, true);
 
-/** Resolves `Authorization: Token …` / `Api-Key …` into `request.principal`; 401 without valid credentials. */
+/**
+ * Resolves `Authorization: Token …` / `Api-Key …` into `request.principal`; 401 without valid credentials.
+ * Then counts the request against USER_THROTTLE_RATE (per user) or MASTER_API_KEY_THROTTLE_RATE (per key),
+ * as DRF checks throttles after authentication; 429 with Retry-After beyond it.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly auth: AuthService,
     private readonly reflector: Reflector,
+    private readonly throttles: RequestThrottleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<AuthedRequest>();
+    const request = context.switchToHttp().getRequest<AuthedRequest & { [THROTTLED]?: true }>();
     const refuseKeys = this.reflector.getAllAndOverride<boolean | undefined>(REFUSE_MASTER_API_KEYS, [
       context.getHandler(),
       context.getClass(),
@@ -33,7 +42,21 @@ export class AuthGuard implements CanActivate {
     )
       throw unauthorized();
     if (!request.principal) request.principal = await this.auth.authenticate(request.headers.authorization);
+    if (!request[THROTTLED]) {
+      request[THROTTLED] = true;
+      await this.throttle(request.principal);
+    }
     return true;
+  }
+
+  private throttle(principal: Principal): Promise<void> {
+    if (principal.kind === 'user')
+      return this.throttles.check('user', String(principal.user.id), this.config.USER_THROTTLE_RATE);
+    return this.throttles.check(
+      'master_api_key',
+      String(principal.key.id),
+      this.config.MASTER_API_KEY_THROTTLE_RATE,
+    );
   }
 }
 

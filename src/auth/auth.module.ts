@@ -4,6 +4,7 @@ import { EnvironmentChangesService } from '../environments/environment-changes.s
 import { PermissionGuard } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { AuthGuard } from './auth.guard';
+import { RequestThrottleService } from '../throttling/request-throttle.service';
 import { AuthService } from './auth.service';
 
 /**
@@ -20,6 +21,7 @@ import { AuthService } from './auth.service';
     PermissionGuard,
     AuditService,
     EnvironmentChangesService,
+    RequestThrottleService,
   ],
   exports: [
     AuthService,
@@ -28,6 +30,7 @@ import { AuthService } from './auth.service';
     PermissionGuard,
     AuditService,
     EnvironmentChangesService,
+    RequestThrottleService,
   ],
 })
 export class AuthModule {}

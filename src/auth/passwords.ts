@@ -23,6 +23,23 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * A hash of no one's password, with the same parameters as real ones: logins for an unknown email, an inactive
+ * account or an unusable password are checked against it, so every failed login costs the same scrypt work
+ * and its timing does not tell whether the account exists. Its key is random: nothing matches it.
+ */
+export const DUMMY_PASSWORD_HASH = `scrypt$${N}$${R}$${P}$${randomBytes(16).toString('base64')}$${randomBytes(KEY_LENGTH).toString('base64')}`;
+
+/**
+ * Whether `password` is the password of an account whose stored hash is `hash` (undefined for no account).
+ * Always derives one scrypt key, whether or not there is an account to compare with.
+ */
+export async function verifyLoginPassword(password: string, hash: string | undefined): Promise<boolean> {
+  const usable = hash !== undefined && isUsablePassword(hash);
+  const matches = await verifyPassword(password, usable ? hash : DUMMY_PASSWORD_HASH);
+  return usable && matches;
+}
+
 export function unusablePassword(): string {
   return `!${randomBytes(20).toString('hex')}`;
 }

@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  HttpException,
   ForbiddenException,
   NotFoundException,
   UnauthorizedException,
@@ -16,4 +17,21 @@ export const badRequestDetail = (detail: string) => new BadRequestException({ de
 /** 400 `{"field": ["msg"]}` (or `{"non_field_errors": [...]}`). */
 export function fieldError(field: string, ...messages: string[]): BadRequestException {
   return new BadRequestException({ [field]: messages });
+}
+
+/**
+ * 429 as DRF's Throttled says it: `{"detail": "Request was throttled. Expected available in N seconds."}` with
+ * `Retry-After: N` (N = the wait rounded up, at least 1).
+ */
+export class ThrottledException extends HttpException {
+  readonly retryAfterSeconds: number;
+
+  constructor(waitSeconds: number) {
+    const wait = Math.max(1, Math.ceil(waitSeconds));
+    super(
+      { detail: `Request was throttled. Expected available in ${wait} second${wait === 1 ? '' : 's'}.` },
+      429,
+    );
+    this.retryAfterSeconds = wait;
+  }
 }

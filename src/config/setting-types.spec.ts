@@ -10,6 +10,7 @@ import {
   optionalStr,
   splitList,
   str,
+  throttleRate,
   url,
 } from './setting-types';
 
@@ -165,5 +166,30 @@ describe('setting parsers', () => {
       expect(spec.ignored).toBe(true);
       expect(spec.group).toBe('Compatibility (ignored)');
     });
+  });
+});
+
+describe('throttleRate (DRF parse_rate)', () => {
+  const spec = throttleRate('20/min', { doc: 'x', group: 'Security' });
+  it.each([
+    ['20/min', 20, 60],
+    ['5/s', 5, 1],
+    ['5/second', 5, 1],
+    ['100/hour', 100, 3600],
+    ['1000/day', 1000, 86400],
+    [' 3 / m ', 3, 60],
+  ])('parses %j as %d per %d seconds', (raw, requests, seconds) => {
+    expect(spec.parse('LOGIN_THROTTLE_RATE', raw)).toMatchObject({ requests, seconds });
+  });
+  it('unset is the default, or no throttle when there is none', () => {
+    expect(spec.parse('LOGIN_THROTTLE_RATE', undefined)).toMatchObject({ requests: 20, seconds: 60 });
+    expect(throttleRate(undefined, { doc: 'x', group: 'Security' }).parse('USER_THROTTLE_RATE', '')).toBe(
+      undefined,
+    );
+  });
+  it.each(['20', '20/week', 'x/min', '0/min', '-1/min', '20/'])('refuses %j naming the variable', (raw) => {
+    expect(() => spec.parse('LOGIN_THROTTLE_RATE', raw)).toThrow(
+      /^LOGIN_THROTTLE_RATE: .*not a throttle rate/,
+    );
   });
 });

@@ -242,3 +242,43 @@ export function ignored(c: { doc: string }): SettingSpec<string | undefined> {
     },
   };
 }
+
+/** A DRF throttle rate "N/period": N requests per second, minute, hour or day. */
+export interface ThrottleRate {
+  readonly requests: number;
+  readonly seconds: number;
+  /** As written, e.g. "20/min". */
+  readonly text: string;
+}
+
+const RATE_PERIODS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/**
+ * DRF's SimpleRateThrottle.parse_rate: "<count>/<period>", where only the period's first letter counts
+ * (s, m, h, d: "20/min", "100/hour", "5/second", "1000/day"). Unset (or `defaultValue` undefined) = no throttle.
+ */
+export function throttleRate(
+  defaultValue: string | undefined,
+  c: Common,
+): SettingSpec<ThrottleRate | undefined> {
+  const parse = (name: string, text: string): ThrottleRate => {
+    const match = /^\s*(\d+)\s*\/\s*([a-zA-Z]+)\s*$/.exec(text);
+    const seconds = match ? RATE_PERIODS[match[2][0].toLowerCase()] : undefined;
+    if (!match || seconds === undefined || Number(match[1]) < 1 || !Number.isSafeInteger(Number(match[1])))
+      throw new ConfigError(
+        name,
+        `"${text}" is not a throttle rate (use <count>/<period> with a count ≥ 1 and a period of s, min, hour or day, e.g. 20/min)`,
+      );
+    return { requests: Number(match[1]), seconds, text: text.trim() };
+  };
+  return {
+    doc: c.doc,
+    group: c.group,
+    ignored: false,
+    defaultText: defaultValue,
+    parse(name, raw) {
+      if (isUnset(raw)) return defaultValue === undefined ? undefined : parse(name, defaultValue);
+      return parse(name, raw);
+    },
+  };
+}

@@ -9,6 +9,7 @@ import {
   optionalStr,
   SettingSpec,
   str,
+  throttleRate,
   url,
 } from './setting-types';
 import { compileIpAllowlist } from '../admin/ip-allowlist';
@@ -231,6 +232,40 @@ export const SETTINGS = {
   AXES_ONLY_USER_FAILURES: bool(true, {
     doc: 'Lock only by user; false also locks the client IP after AXES_FAILURE_LIMIT failures',
     group: 'Security',
+  }),
+  AXES_COOLOFF_TIME: int(15, {
+    doc: 'Minutes after the last failed login until a lockout ends by itself (failures older than this no longer count); 0 = locked until an admin unlocks (admin panel or `cli unlock-user`) or a password reset',
+    group: 'Security',
+    min: 0,
+    max: 5256000,
+  }),
+  LOGIN_THROTTLE_RATE: throttleRate('20/min', {
+    doc: 'Login attempts (POST /api/v1/auth/login/) allowed per client IP, DRF rate syntax <count>/<s|min|hour|day>; beyond it 429 with Retry-After',
+    group: 'Security',
+  }),
+  SIGNUP_THROTTLE_RATE: throttleRate('10000/min', {
+    doc: 'Registrations (POST /api/v1/auth/users/) allowed per client IP, DRF rate syntax',
+    group: 'Security',
+  }),
+  USER_THROTTLE_RATE: throttleRate(undefined, {
+    doc: 'Management API requests allowed per signed-in user (token), DRF rate syntax; unset = no limit',
+    group: 'Security',
+  }),
+  MASTER_API_KEY_THROTTLE_RATE: throttleRate(undefined, {
+    doc: 'Management API requests allowed per organisation master API key, DRF rate syntax; unset = no limit',
+    group: 'Security',
+  }),
+  MAX_PASSWORD_RESET_EMAILS: int(5, {
+    doc: 'Password-reset emails sent per account within PASSWORD_RESET_EMAIL_COOLDOWN; further requests answer 204 as usual but send nothing',
+    group: 'Security',
+    min: 0,
+    max: 1000000,
+  }),
+  PASSWORD_RESET_EMAIL_COOLDOWN: int(86400, {
+    doc: 'Window, in seconds, in which MAX_PASSWORD_RESET_EMAILS are counted',
+    group: 'Security',
+    min: 1,
+    max: 315360000,
   }),
 
   // ---- Accounts

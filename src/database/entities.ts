@@ -31,6 +31,7 @@ import { Segment, SegmentCondition, SegmentRule } from '../segments/segment.enti
 import { ApiUsageDaily, FeatureEvaluationDaily } from '../usage/usage.entity';
 import { TelemetryReport } from '../telemetry/telemetry-report.entity';
 import { Site } from '../users/site.entity';
+import { PasswordResetRequest, RequestThrottle } from '../throttling/throttle.entity';
 import { AuthToken, LoginFailure, User } from '../users/user.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
@@ -39,6 +40,8 @@ export const ENTITIES = [
   User,
   AuthToken,
   LoginFailure,
+  RequestThrottle,
+  PasswordResetRequest,
   OAuthOneTimeKey,
   Organisation,
   OrganisationMembership,

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+import { ThrottledException } from '../common/errors';
 import { AppLogger } from '../logging/logger';
 import { reportServerError } from '../telemetry/error-reporter';
 
@@ -131,6 +132,14 @@ export function mapError(
   error: unknown,
   request: { method: string; url: string; contentType?: string },
 ): MappedError {
+  if (error instanceof ThrottledException) {
+    return {
+      status: 429,
+      body: error.getResponse() as object,
+      unexpected: false,
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+    };
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();

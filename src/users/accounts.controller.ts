@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { AuthedRequest } from '../auth/principal';
 import { forbidden, unauthorized } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config';
+import { RequestThrottleService } from '../throttling/request-throttle.service';
 import { Authenticated, CurrentPrincipal, CurrentUser } from '../permissions/permissions.decorators';
 import { AccountsService } from './accounts.service';
 import { User } from './user.entity';
@@ -14,6 +16,8 @@ export class AccountsController {
   constructor(
     private readonly accounts: AccountsService,
     private readonly auth: AuthService,
+    private readonly throttles: RequestThrottleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('users')
@@ -21,6 +25,9 @@ export class AccountsController {
     let caller: Principal | undefined;
     if (request.headers.authorization) caller = await this.auth.authenticate(request.headers.authorization);
     if (!this.accounts.mayRegister(caller)) throw caller ? forbidden() : unauthorized();
+    // DRF ScopedRateThrottle "signup": per user when signed in, else per client IP.
+    const ident = caller?.kind === 'user' ? `user:${caller.user.id}` : request.ip;
+    await this.throttles.check('signup', ident, this.config.SIGNUP_THROTTLE_RATE);
     const { user, key } = await this.accounts.register(body);
     return {
       id: user.id,
@@ -38,6 +45,8 @@ export class AccountsController {
   @Post('login')
   @HttpCode(200)
   async login(@Body() body: unknown, @Req() request: AuthedRequest) {
+    // Before the body is read, as DRF checks throttles before the view: per client IP.
+    await this.throttles.check('login', request.ip, this.config.LOGIN_THROTTLE_RATE);
     return { key: await this.accounts.login(body, request.ip) };
   }
 
