@@ -79,7 +79,7 @@ export function installAdminRouteGuards(app: NestFastifyApplication, config: Gua
     .addHook('onRoute', (route) => {
       if (!isAdminPath(route.url)) return;
       const own: unknown = route.onRequest;
-      const existing = own === undefined ? [] : Array.isArray(own) ? own : [own];
+      const existing: unknown[] = own === undefined ? [] : Array.isArray(own) ? (own as unknown[]) : [own];
       // Fastify's route types are generic over the route's schema; these hooks read none of it.
       route.onRequest = [...hooks, ...existing] as unknown as typeof route.onRequest;
     });
