@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { installAdminIpAllowlist } from './admin/ip-allowlist';
+import { installAdminRouteGuards } from './admin/admin-route-guards';
 import { AppModule } from './app.module';
 import { installPassportReplyShim } from './auth/oauth/passport-fastify';
 import { AppConfig } from './config';
@@ -25,9 +25,10 @@ export async function createApp(
     // JSON and form bodies are parsed by the HTTP pipeline (DRF's empty-body and error semantics).
     bodyParser: false,
   });
+  // Before app.init() registers the routes: the guards attach to the admin routes as they are added.
+  installAdminRouteGuards(app, config);
   await installHttpPipeline(app, config, logger);
   installPassportReplyShim(app);
   installOpenApi(app);
-  installAdminIpAllowlist(app, config.ALLOWED_ADMIN_IP_ADDRESSES);
   return app;
 }

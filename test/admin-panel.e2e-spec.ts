@@ -274,7 +274,8 @@ describe('admin panel (browser)', () => {
       try {
         const login = await fetch(`${freshBase}/admin/login`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          // As a browser's login form sends it: unsafe /admin requests need a trusted Origin (CSRF check).
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: freshBase },
           body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }).toString(),
           redirect: 'manual',
         });

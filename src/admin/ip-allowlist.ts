@@ -1,12 +1,14 @@
 import { BlockList, isIP } from 'node:net';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError } from '../config/setting-types';
 
-/** True for the admin panel's URL space: `/admin`, `/admin/…`, `/admin?…` (not `/administrator`). */
+/**
+ * True for a route pattern in the admin panel's URL space: `/admin`, `/admin/…` (not `/administrator`). Applied to
+ * the routes as registered (src/admin/admin-route-guards.ts), never to a request's raw URL, whose spellings vary.
+ */
 export function isAdminPath(url: string): boolean {
   if (!url.startsWith('/admin')) return false;
   const next = url.charCodeAt(6);
-  return Number.isNaN(next) || next === 47 /* / */ || next === 63; /* ? */
+  return Number.isNaN(next) || next === 47; /* / */
 }
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`, so IPv4 rules match IPv4 clients of a dual-stack listener. */
@@ -53,26 +55,3 @@ export function compileIpAllowlist(entries: readonly string[]): ((address: strin
 export const ADMIN_IP_FORBIDDEN_BODY = JSON.stringify({
   detail: 'Access to the admin panel is not allowed from this address.',
 });
-
-/**
- * Refuses every /admin request (pages, assets, API, login, SSO) from an address outside the allowlist with 403,
- * in the first onRequest hook, i.e. before any admin code, session or body parsing runs. `request.ip` is the
- * socket address, or the X-Forwarded-For client when the socket is a proxy listed in TRUSTED_PROXIES (Fastify's
- * trustProxy), so a spoofed header from anywhere else changes nothing.
- */
-export function installAdminIpAllowlist(app: NestFastifyApplication, entries: readonly string[]): void {
-  const allowed = compileIpAllowlist(entries);
-  if (!allowed) return;
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    if (isAdminPath(request.url) && !allowed(request.ip)) {
-      void reply
-        .code(403)
-        .header('content-type', 'application/json; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(ADMIN_IP_FORBIDDEN_BODY);
-      return;
-    }
-    done();
-  });
-}

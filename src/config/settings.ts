@@ -12,6 +12,7 @@ import {
   throttleRate,
   url,
 } from './setting-types';
+import { compileTrustedOrigins } from '../admin/csrf-origin';
 import { compileIpAllowlist } from '../admin/ip-allowlist';
 
 /**
@@ -172,10 +173,13 @@ export const SETTINGS = {
     doc: 'Comma list of Host header values to serve ("*" = any, ".example.com" = domain and subdomains); other hosts get 400; /health/* is exempt so probes by pod IP work. Flagsmith’s own default is empty (refuse all); its docker-compose sets "*"',
     group: 'Security',
   }),
-  DJANGO_CSRF_TRUSTED_ORIGINS: list([], {
-    doc: 'Comma list of origins allowed to make unsafe requests to cookie-authenticated pages (the admin panel)',
-    group: 'Security',
-  }),
+  DJANGO_CSRF_TRUSTED_ORIGINS: checked(
+    list([], {
+      doc: 'Comma list of origins, besides the server’s own (scheme + Host, or X-Forwarded-Host with USE_X_FORWARDED_HOST; https when SECURE_PROXY_SSL_HEADER_* says so), whose pages may send POST/PUT/PATCH/DELETE to /admin: scheme://host[:port], or scheme://*.example.com for a domain and its subdomains; other origins, and requests with neither Origin nor Referer, get 403',
+      group: 'Security',
+    }),
+    compileTrustedOrigins,
+  ),
   USE_X_FORWARDED_HOST: bool(false, {
     doc: 'Use X-Forwarded-Host instead of Host (only behind a proxy that sets it)',
     group: 'Security',

@@ -1,14 +1,13 @@
 import fastifyCompress from '@fastify/compress';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { TLSSocket } from 'node:tls';
 import { AppConfig } from '../config';
 import { AppLogger } from '../logging/logger';
 import { accessJsonRecord, compileAccessLogFormat, openAccessLog } from './access-log';
-import { compileAllowedHosts, headerNameFromMeta } from './allowed-hosts';
+import { compileAllowedHosts } from './allowed-hosts';
 import { parseFormBody, parseJsonBody, unsafeTextError } from './body-parsers';
 import { corsHeaders } from './cors';
 import { FlagsmithExceptionFilter } from './errors';
+import { requestHostReader, secureRequestTest } from './request-origin';
 
 /** Responses smaller than this are sent uncompressed (the gzip header costs more than it saves). */
 export const GZIP_THRESHOLD_BYTES = 1024;
@@ -46,12 +45,6 @@ export function isHealthProbe(url: string): boolean {
  * compression, JSON errors and the access log. Everything that can be is computed here, once; the per-request
  * hooks only compare and copy precomputed values (the SDK endpoints are the hot path).
  */
-/** The parts of a Fastify request the checks read. */
-interface RequestLike {
-  readonly headers: IncomingHttpHeaders;
-  readonly raw: IncomingMessage;
-}
-
 export async function installHttpPipeline(
   app: NestFastifyApplication,
   config: AppConfig,
@@ -78,27 +71,12 @@ export async function installHttpPipeline(
 
   // ---- Host, HTTPS and security headers (Django's CommonMiddleware/SecurityMiddleware semantics)
   const hostAllowed = compileAllowedHosts(config.DJANGO_ALLOWED_HOSTS);
-  const useForwardedHost = config.USE_X_FORWARDED_HOST;
-  const hostOf = (request: RequestLike): string => {
-    if (useForwardedHost) {
-      const forwarded = request.headers['x-forwarded-host'];
-      if (typeof forwarded === 'string' && forwarded) return forwarded.split(',')[0].trim();
-    }
-    return request.headers.host ?? '';
-  };
+  const hostOf = requestHostReader(config);
 
   const sslRedirect = config.DJANGO_SECURE_SSL_REDIRECT;
   const sslHost = config.DJANGO_SECURE_SSL_HOST;
   const redirectExempt = config.DJANGO_SECURE_REDIRECT_EXEMPT.map((pattern) => new RegExp(pattern));
-  const proxySslHeader = headerNameFromMeta(config.SECURE_PROXY_SSL_HEADER_NAME);
-  const proxySslValue = config.SECURE_PROXY_SSL_HEADER_VALUE;
-  const isSecure = (request: RequestLike): boolean => {
-    if (request.raw.socket instanceof TLSSocket) return true;
-    const value = request.headers[proxySslHeader];
-    if (typeof value !== 'string') return false;
-    const comma = value.indexOf(',');
-    return (comma === -1 ? value : value.slice(0, comma)).trim() === proxySslValue;
-  };
+  const isSecure = secureRequestTest(config);
 
   const referrerPolicy = config.DJANGO_SECURE_REFERRER_POLICY;
   const openerPolicy = config.DJANGO_SECURE_CROSS_ORIGIN_OPENER_POLICY;
