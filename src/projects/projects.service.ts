@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -70,7 +71,7 @@ export class ProjectsService {
       (grant.admin ||
         (!organisation.restrictProjectCreateToAdmin && grant.permissions.has('CREATE_PROJECT')));
     if (!mayCreate) throw forbidden();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Project);
       const project = repo.create({ name: name!, organisationId: organisation.id });
       this.apply(project, settings);
@@ -104,7 +105,7 @@ export class ProjectsService {
     const before = projectJson(project);
     if (name !== undefined) project.name = name;
     this.apply(project, settings);
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const saved = await manager.getRepository(Project).save(project);
       await this.changes.projectChanged(manager, saved.id);
       await this.audit.record(manager, {
@@ -123,7 +124,7 @@ export class ProjectsService {
   }
 
   async remove(principal: Principal, project: Project): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       const envs = await manager.query<{ id: number; api_key: string }[]>(
         'SELECT id, api_key FROM environments WHERE project_id = $1',
         [project.id],

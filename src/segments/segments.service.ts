@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
@@ -163,7 +164,7 @@ export class SegmentsService {
     const rules = this.readRules(v, true);
     const featureId = await this.readFeature(this.dataSource.manager, v, project);
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Segment);
       const segment = await repo.save(
         repo.create({
@@ -203,7 +204,7 @@ export class SegmentsService {
     const rules = this.readRules(v, !partial);
     const featureId = await this.readFeature(this.dataSource.manager, v, project);
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const existing = (await loadRuleTrees(manager, [segment.id])).get(segment.id) ?? [];
       const before = segmentJson(segment, existing);
       if (name !== undefined) segment.name = name;
@@ -231,7 +232,7 @@ export class SegmentsService {
   }
 
   async remove(principal: Principal, project: Project, segment: Segment): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       const [before] = await this.toJson([segment], manager);
       const slots = await manager.getRepository(FeatureSegment).find({
         where: { segmentId: segment.id },
@@ -257,7 +258,7 @@ export class SegmentsService {
     const v = new BodyReader(body);
     const name = v.string('name', { maxLength: 2000 });
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const tree = (await loadRuleTrees(manager, [source.id])).get(source.id) ?? [];
       const repo = manager.getRepository(Segment);
       const clone = await repo.save(
