@@ -1,3 +1,4 @@
+import { changedColumns } from '../common/entity-helpers';
 import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -140,11 +141,14 @@ export class EnvironmentsService {
     const settings = this.readSettings(v);
     v.assertValid();
     const before = environmentJson(env);
+    const loaded = { ...env };
     if (name !== undefined) env.name = name;
     this.apply(env, settings);
     return writeTransaction(this.dataSource, async (manager) => {
-      const { project: _project, ...columns } = env;
-      await manager.getRepository(Environment).update({ id: env.id }, columns);
+      // PATCH writes only what it changed (no lost update of a concurrent PATCH); PUT replaces every setting.
+      const { project: _project, ...columns } = partial ? changedColumns(loaded, env) : env;
+      if (Object.keys(columns).length)
+        await manager.getRepository(Environment).update({ id: env.id }, columns);
       await this.changes.environmentsChanged(manager, [env.id]);
       const saved = await manager.getRepository(Environment).findOneByOrFail({ id: env.id });
       await this.audit.record(manager, {

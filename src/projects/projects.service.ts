@@ -1,3 +1,4 @@
+import { changedColumns } from '../common/entity-helpers';
 import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -103,10 +104,15 @@ export class ProjectsService {
     const settings = this.readSettings(v);
     v.assertValid();
     const before = projectJson(project);
+    const loaded = { ...project };
     if (name !== undefined) project.name = name;
     this.apply(project, settings);
     return writeTransaction(this.dataSource, async (manager) => {
-      const saved = await manager.getRepository(Project).save(project);
+      // PATCH writes only what it changed (no lost update of a concurrent PATCH); PUT replaces every setting.
+      const { organisation: _o, ...columns } = partial ? changedColumns(loaded, project) : project;
+      if (Object.keys(columns).length)
+        await manager.getRepository(Project).update({ id: project.id }, columns);
+      const saved = await manager.getRepository(Project).findOneByOrFail({ id: project.id });
       await this.changes.projectChanged(manager, saved.id);
       await this.audit.record(manager, {
         log: `Project updated: ${saved.name}`,

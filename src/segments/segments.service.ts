@@ -213,7 +213,13 @@ export class SegmentsService {
       if (rules !== undefined) await this.writeRules(manager, segment.id, rules, existing);
       // Always touch updated_at, even when only the rules changed.
       segment.updatedAt = new Date();
-      const saved = await manager.getRepository(Segment).save(segment);
+      // Only the columns given: a concurrent PATCH of another column is kept.
+      const columns: Partial<Segment> = { updatedAt: segment.updatedAt };
+      if (name !== undefined) columns.name = name;
+      if (description !== undefined) columns.description = description;
+      if (featureId !== undefined) columns.featureId = featureId;
+      await manager.getRepository(Segment).update({ id: segment.id }, columns);
+      const saved = await manager.getRepository(Segment).findOneByOrFail({ id: segment.id });
       const [json] = await this.toJson([saved], manager);
       await this.changes.projectChanged(manager, project.id);
       await this.audit.record(manager, {
