@@ -142,7 +142,8 @@ describe('concurrent writes', () => {
   it('16 clients creating, updating and deleting features and segments in one project: no failure, documents match', async () => {
     const auth = token;
     const failures: string[] = [];
-    const attempt = async (p: ReturnType<Call>, what: string) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are loosely typed JSON
+    const attempt = async (p: ReturnType<Call>, what: string): Promise<{ status: number; body: any }> => {
       const res = await p;
       if (res.status >= 300)
         failures.push(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
