@@ -22,6 +22,11 @@ export interface EnvironmentChange {
   readonly bumped: boolean;
 }
 
+interface PendingBump {
+  environmentIds: number[];
+  projectIds: number[];
+}
+
 type Listener = (change: EnvironmentChange) => void;
 
 /**
@@ -69,7 +74,8 @@ export function readIdentityChange(payload: string): (IdentityChange & { origin:
  *     await environmentChanges.environmentsChanged(manager, [environmentId]);   // or projectChanged(manager, projectId)
  *   });
  *
- * It bumps `environments.updated_at` (X-Flagsmith-Document-Updated-At, Last-Modified) in that same transaction,
+ * It bumps `environments.updated_at` (X-Flagsmith-Document-Updated-At, Last-Modified) in that same transaction
+ * (just before its COMMIT, rows locked in id order),
  * and once the transaction commits it emits the change in-process (`onChange(listener)`) and through
  * `pg_notify('flagport_environment_changed', …)` (NOTIFY is delivered on commit only) so that other instances can
  * drop their caches. Outside a transaction (manager without an active transaction) both happen at once.
@@ -85,6 +91,7 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
   private readonly events = new EventEmitter();
   private readonly pending = new WeakMap<QueryRunner, EnvironmentChange[]>();
   private readonly pendingIdentities = new WeakMap<QueryRunner, IdentityChange[]>();
+  private readonly pendingBumps = new WeakMap<QueryRunner, PendingBump>();
   /** This instance, in identity NOTIFY payloads (its own notifications need no handling). */
   readonly instanceId = randomUUID();
 
@@ -143,22 +150,51 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
 
   async environmentsChanged(manager: EntityManager, environmentIds: readonly number[]): Promise<void> {
     if (environmentIds.length === 0) return;
-    const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `WITH changed AS (UPDATE environments SET updated_at = clock_timestamp() WHERE id = ANY($1) RETURNING id, api_key)
-       SELECT id, api_key FROM changed ORDER BY id`,
-      [[...new Set(environmentIds)]],
-    );
-    await this.announce(manager, rows, true);
+    await this.bump(manager, { environmentIds: [...environmentIds], projectIds: [] });
   }
 
   /** Every environment of the project (feature created/deleted, segment changed, project settings). */
   async projectChanged(manager: EntityManager, projectId: number): Promise<void> {
+    await this.bump(manager, { environmentIds: [], projectIds: [projectId] });
+  }
+
+  /**
+   * Inside a transaction the bump waits until just before COMMIT (beforeTransactionCommit): the environment rows
+   * every write of a project contends for are then locked last, briefly, and in id order, so two writers can
+   * never hold one and wait for the other (the deadlock between FeaturesService.create and projectChanged).
+   */
+  private async bump(manager: EntityManager, target: PendingBump): Promise<void> {
+    const runner = manager.queryRunner;
+    if (runner?.isTransactionActive) {
+      const pending = this.pendingBumps.get(runner) ?? { environmentIds: [], projectIds: [] };
+      pending.environmentIds.push(...target.environmentIds);
+      pending.projectIds.push(...target.projectIds);
+      this.pendingBumps.set(runner, pending);
+      return;
+    }
+    await this.bumpNow(manager, target);
+  }
+
+  private async bumpNow(manager: EntityManager, target: PendingBump): Promise<void> {
     const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `WITH changed AS (UPDATE environments SET updated_at = clock_timestamp() WHERE project_id = $1 RETURNING id, api_key)
+      `WITH locked AS (
+         SELECT id FROM environments WHERE id = ANY($1) OR project_id = ANY($2) ORDER BY id FOR NO KEY UPDATE
+       ), changed AS (
+         UPDATE environments e SET updated_at = clock_timestamp() FROM locked WHERE e.id = locked.id
+         RETURNING e.id, e.api_key
+       )
        SELECT id, api_key FROM changed ORDER BY id`,
-      [projectId],
+      [[...new Set(target.environmentIds)], [...new Set(target.projectIds)]],
     );
     await this.announce(manager, rows, true);
+  }
+
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    if ((event.queryRunner as unknown as { transactionDepth: number }).transactionDepth > 1) return; // a savepoint is being released; bump at the real commit
+    const pending = this.pendingBumps.get(event.queryRunner);
+    if (!pending) return;
+    this.pendingBumps.delete(event.queryRunner);
+    await this.bumpNow(event.queryRunner.manager, pending);
   }
 
   /** Every environment of the organisation (stop_serving_flags, persist_trait_data, …). */
@@ -236,6 +272,7 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
     if (!event.queryRunner.isTransactionActive) {
       this.pending.delete(event.queryRunner);
       this.pendingIdentities.delete(event.queryRunner);
+      this.pendingBumps.delete(event.queryRunner);
     }
   }
 

@@ -1,3 +1,5 @@
+import { changedColumns } from '../common/entity-helpers';
+import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
@@ -72,7 +74,7 @@ export class EnvironmentsService {
     v.assertValid();
     const project = await this.permissions.requireProject(principal, projectId, 'CREATE_ENVIRONMENT');
     const orgGrant = await this.permissions.organisationGrant(principal, project.organisationId);
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Environment);
       const env = repo.create({ name: name!, projectId: project.id, apiKey: newEnvironmentKey() });
       this.apply(env, settings);
@@ -139,11 +141,14 @@ export class EnvironmentsService {
     const settings = this.readSettings(v);
     v.assertValid();
     const before = environmentJson(env);
+    const loaded = { ...env };
     if (name !== undefined) env.name = name;
     this.apply(env, settings);
-    return this.dataSource.transaction(async (manager) => {
-      const { project: _project, ...columns } = env;
-      await manager.getRepository(Environment).update({ id: env.id }, columns);
+    return writeTransaction(this.dataSource, async (manager) => {
+      // PATCH writes only what it changed (no lost update of a concurrent PATCH); PUT replaces every setting.
+      const { project: _project, ...columns } = partial ? changedColumns(loaded, env) : env;
+      if (Object.keys(columns).length)
+        await manager.getRepository(Environment).update({ id: env.id }, columns);
       await this.changes.environmentsChanged(manager, [env.id]);
       const saved = await manager.getRepository(Environment).findOneByOrFail({ id: env.id });
       await this.audit.record(manager, {
@@ -163,7 +168,7 @@ export class EnvironmentsService {
   }
 
   async remove(principal: Principal, env: Environment): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       await this.changes.environmentsDeleted(manager, [env]);
       await manager.getRepository(Environment).delete({ id: env.id });
       await this.audit.record(manager, {
@@ -191,7 +196,7 @@ export class EnvironmentsService {
     const grant = await this.permissions.projectGrant(principal, source.project);
     if (!grant || !(grant.admin || grant.permissions.has('CREATE_ENVIRONMENT'))) throw forbidden();
     const orgGrant = await this.permissions.organisationGrant(principal, source.project.organisationId);
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Environment);
       const {
         id: _id,
@@ -302,7 +307,7 @@ export class EnvironmentsService {
     if (name !== undefined) key.name = name;
     if (active !== undefined) key.active = active;
     if (expiresAt !== undefined) key.expiresAt = expiresAt;
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const saved = await manager.getRepository(EnvironmentApiKey).save(key);
       await this.changes.keysChanged(manager, [env.id]);
       return saved;
@@ -310,7 +315,7 @@ export class EnvironmentsService {
   }
 
   async deleteApiKey(env: Environment, key: EnvironmentApiKey): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       await manager.getRepository(EnvironmentApiKey).delete({ id: key.id });
       await this.changes.keysChanged(manager, [env.id]);
     });

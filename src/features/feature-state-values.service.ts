@@ -157,11 +157,20 @@ export class FeatureStateValuesService {
    */
   async apply(manager: EntityManager, state: FeatureState, changes: StateChanges): Promise<FeatureState> {
     if (changes.mvValues) await this.checkMvValues(manager, state.featureId, changes.mvValues);
-    if (changes.enabled !== undefined) state.enabled = changes.enabled;
-    if (changes.value) Object.assign(state, changes.value);
-    const { feature: _f, environment: _e, identity: _i, featureSegment: _s, ...columns } = state;
     const repo = manager.getRepository(FeatureState);
-    const saved = await repo.save(repo.create(columns));
+    let saved: FeatureState;
+    if (state.id) {
+      // Only the columns given (no lost update of a concurrent change to another column), then the stored row.
+      const columns: Partial<FeatureState> = { ...(changes.value ?? {}) };
+      if (changes.enabled !== undefined) columns.enabled = changes.enabled;
+      if (Object.keys(columns).length) await repo.update({ id: state.id }, columns);
+      saved = await repo.findOneByOrFail({ id: state.id });
+    } else {
+      if (changes.enabled !== undefined) state.enabled = changes.enabled;
+      if (changes.value) Object.assign(state, changes.value);
+      const { feature: _f, environment: _e, identity: _i, featureSegment: _s, ...columns } = state;
+      saved = await repo.save(repo.create(columns));
+    }
     if (changes.mvValues) await this.replaceMvValues(manager, saved.id, changes.mvValues);
     return saved;
   }

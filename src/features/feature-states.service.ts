@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
@@ -240,7 +241,7 @@ export class FeatureStatesService {
     form: ValueForm,
     created = false,
   ) {
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const feature = await manager.getRepository(Feature).findOneByOrFail({ id: state.featureId });
       const before = created ? null : this.values.stateJson(state, await this.mvOf(manager, state.id), form);
       const saved = await this.values.apply(manager, state, changes);

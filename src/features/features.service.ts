@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { compileRegex } from '../../libs/engine/src';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -413,59 +414,57 @@ export class FeaturesService {
     await this.checkOwners(project, ownerIds, 'owners');
     await this.checkGroups(project, groupIds, 'group_owners');
 
-    const feature = await this.dataSource
-      .transaction(async (manager) => {
-        await this.checkNameFree(manager, project, name!);
-        await this.checkTags(manager, project, tagIds);
-        const repo = manager.getRepository(Feature);
-        const saved = await repo.save(
-          repo.create({
-            name: name!,
-            projectId: project.id,
-            type: options.length ? 'MULTIVARIATE' : (requestedType ?? 'STANDARD'),
-            defaultEnabled,
-            initialValue,
-            description: description ?? null,
-            isServerKeyOnly,
-            isArchived,
-          }),
-        );
-        const relation = manager.createQueryBuilder().relation(Feature, 'tags').of(saved.id);
-        if (tagIds.length) await relation.add([...new Set(tagIds)]);
-        const owners = ownerIds.length ? ownerIds : principal.kind === 'user' ? [principal.user.id] : [];
-        if (owners.length)
-          await manager
-            .createQueryBuilder()
-            .relation(Feature, 'owners')
-            .of(saved.id)
-            .add([...new Set(owners)]);
-        if (groupIds.length)
-          await manager
-            .createQueryBuilder()
-            .relation(Feature, 'groupOwners')
-            .of(saved.id)
-            .add([...new Set(groupIds)]);
-        const created: MultivariateFeatureOption[] = [];
-        for (const o of options) created.push(await this.mvOptions.insert(manager, saved, o.fields));
-        await this.values.createDefaultStates(manager, project, saved, created);
-        await this.changes.projectChanged(manager, project.id);
-        const json = featureJson(saved, await this.relations(manager, [saved.id]));
-        await this.audit.record(manager, {
-          log: FEATURE_CREATED(saved.name),
-          principal,
-          organisationId: project.organisationId,
+    const feature = await writeTransaction(this.dataSource, async (manager) => {
+      await this.checkNameFree(manager, project, name!);
+      await this.checkTags(manager, project, tagIds);
+      const repo = manager.getRepository(Feature);
+      const saved = await repo.save(
+        repo.create({
+          name: name!,
           projectId: project.id,
-          relatedObjectType: 'FEATURE',
-          relatedObjectId: saved.id,
-          relatedObjectUuid: saved.uuid,
-          after: json,
-        });
-        return json;
-      })
-      .catch((err: unknown) => {
-        if (isUniqueViolation(err)) throw fieldError('name', NAME_TAKEN);
-        throw err;
+          type: options.length ? 'MULTIVARIATE' : (requestedType ?? 'STANDARD'),
+          defaultEnabled,
+          initialValue,
+          description: description ?? null,
+          isServerKeyOnly,
+          isArchived,
+        }),
+      );
+      const relation = manager.createQueryBuilder().relation(Feature, 'tags').of(saved.id);
+      if (tagIds.length) await relation.add([...new Set(tagIds)]);
+      const owners = ownerIds.length ? ownerIds : principal.kind === 'user' ? [principal.user.id] : [];
+      if (owners.length)
+        await manager
+          .createQueryBuilder()
+          .relation(Feature, 'owners')
+          .of(saved.id)
+          .add([...new Set(owners)]);
+      if (groupIds.length)
+        await manager
+          .createQueryBuilder()
+          .relation(Feature, 'groupOwners')
+          .of(saved.id)
+          .add([...new Set(groupIds)]);
+      const created: MultivariateFeatureOption[] = [];
+      for (const o of options) created.push(await this.mvOptions.insert(manager, saved, o.fields));
+      await this.values.createDefaultStates(manager, project, saved, created);
+      await this.changes.projectChanged(manager, project.id);
+      const json = featureJson(saved, await this.relations(manager, [saved.id]));
+      await this.audit.record(manager, {
+        log: FEATURE_CREATED(saved.name),
+        principal,
+        organisationId: project.organisationId,
+        projectId: project.id,
+        relatedObjectType: 'FEATURE',
+        relatedObjectId: saved.id,
+        relatedObjectUuid: saved.uuid,
+        after: json,
       });
+      return json;
+    }).catch((err: unknown) => {
+      if (isUniqueViolation(err)) throw fieldError('name', NAME_TAKEN);
+      throw err;
+    });
     return feature;
   }
 
@@ -495,22 +494,23 @@ export class FeaturesService {
       v.error('multivariate_options', INVALID_ALLOCATION);
     v.assertValid();
 
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
+      // The row as it is now, locked: `before` and the option sync see the current state, not the request's copy.
+      const current = await manager
+        .getRepository(Feature)
+        .findOne({ where: { id: feature.id }, lock: { mode: 'pessimistic_write' } });
+      if (!current) throw notFound();
+      feature = current;
       const before = featureJson(feature, await this.relations(manager, [feature.id]));
       if (tagIds) await this.checkTags(manager, project, tagIds);
-      if (type !== undefined) feature.type = type;
-      if (description !== undefined) feature.description = description;
-      if (isServerKeyOnly !== undefined) feature.isServerKeyOnly = isServerKeyOnly;
-      if (isArchived !== undefined) feature.isArchived = isArchived;
-      await manager.getRepository(Feature).update(
-        { id: feature.id },
-        {
-          type: feature.type,
-          description: feature.description,
-          isServerKeyOnly: feature.isServerKeyOnly,
-          isArchived: feature.isArchived,
-        },
-      );
+      // Only the columns this request names: a concurrent PATCH of another field is kept (no lost update).
+      const columns: Partial<Pick<Feature, 'type' | 'description' | 'isServerKeyOnly' | 'isArchived'>> = {};
+      if (type !== undefined) columns.type = type;
+      if (description !== undefined) columns.description = description;
+      if (isServerKeyOnly !== undefined) columns.isServerKeyOnly = isServerKeyOnly;
+      if (isArchived !== undefined) columns.isArchived = isArchived;
+      if (Object.keys(columns).length)
+        await manager.getRepository(Feature).update({ id: feature.id }, columns);
       if (tagIds) {
         await manager.query('DELETE FROM feature_tags WHERE feature_id = $1', [feature.id]);
         if (tagIds.length)
@@ -587,7 +587,7 @@ export class FeaturesService {
 
   /** Soft delete: the feature is marked deleted; its states (all kinds) and feature segments are removed. */
   async remove(principal: Principal, project: Project, feature: Feature): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       const before = featureJson(feature, await this.relations(manager, [feature.id]));
       await manager.getRepository(FeatureState).delete({ featureId: feature.id });
       await manager.getRepository(FeatureSegment).delete({ featureId: feature.id });
@@ -629,7 +629,7 @@ export class FeaturesService {
       await this.checkGroups(project, unique, null);
     }
     const relationName = kind === 'users' ? 'owners' : 'groupOwners';
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const rel = await this.relations(manager, [feature.id]);
       const current = new Set(
         kind === 'users'

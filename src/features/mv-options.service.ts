@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
@@ -116,7 +117,7 @@ export class MvOptionsService {
     this.checkFeatureField(v, feature);
     const fields = readOptionFields(v, true);
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const option = await this.insert(manager, feature, fields);
       await this.changes.projectChanged(manager, project.id);
       await this.audit.record(manager, {
@@ -147,7 +148,7 @@ export class MvOptionsService {
     const fields = readOptionFields(v, true);
     v.assertValid();
     const before = mvOptionJson(option);
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const saved = await this.modify(manager, feature, option, fields);
       await this.changes.projectChanged(manager, project.id);
       await this.audit.record(manager, {
@@ -166,7 +167,7 @@ export class MvOptionsService {
   }
 
   async remove(principal: Principal, project: Project, feature: Feature, option: MultivariateFeatureOption) {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       await this.delete(manager, feature, [option.id]);
       await this.changes.projectChanged(manager, project.id);
       await this.audit.record(manager, {

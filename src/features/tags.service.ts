@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -54,7 +55,7 @@ export class TagsService {
     const v = new BodyReader(body);
     const fields = this.read(v);
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Tag);
       const tag = await repo.save(
         repo.create({
@@ -94,7 +95,7 @@ export class TagsService {
     if (fields.color !== undefined) tag.color = fields.color;
     if (fields.description !== undefined) tag.description = fields.description;
     if (fields.isPermanent !== undefined) tag.isPermanent = fields.isPermanent;
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const { project: _project, ...columns } = tag;
       const saved = await manager.getRepository(Tag).save(columns);
       await this.audit.record(manager, {
@@ -113,7 +114,7 @@ export class TagsService {
   }
 
   async remove(principal: Principal, project: Project, tag: Tag): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       await manager.getRepository(Tag).delete({ id: tag.id });
       await this.audit.record(manager, {
         log: `Tag deleted: ${tag.label}`,

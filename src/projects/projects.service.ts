@@ -1,3 +1,5 @@
+import { changedColumns } from '../common/entity-helpers';
+import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { compileRegex } from '../../libs/engine/src';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -67,7 +69,7 @@ export class ProjectsService {
       (grant.admin ||
         (!organisation.restrictProjectCreateToAdmin && grant.permissions.has('CREATE_PROJECT')));
     if (!mayCreate) throw forbidden();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Project);
       const project = repo.create({ name: name!, organisationId: organisation.id });
       this.apply(project, settings);
@@ -99,10 +101,15 @@ export class ProjectsService {
     const settings = this.readSettings(v);
     v.assertValid();
     const before = projectJson(project);
+    const loaded = { ...project };
     if (name !== undefined) project.name = name;
     this.apply(project, settings);
-    return this.dataSource.transaction(async (manager) => {
-      const saved = await manager.getRepository(Project).save(project);
+    return writeTransaction(this.dataSource, async (manager) => {
+      // PATCH writes only what it changed (no lost update of a concurrent PATCH); PUT replaces every setting.
+      const { organisation: _o, ...columns } = partial ? changedColumns(loaded, project) : project;
+      if (Object.keys(columns).length)
+        await manager.getRepository(Project).update({ id: project.id }, columns);
+      const saved = await manager.getRepository(Project).findOneByOrFail({ id: project.id });
       await this.changes.projectChanged(manager, saved.id);
       await this.audit.record(manager, {
         log: `Project updated: ${saved.name}`,
@@ -120,7 +127,7 @@ export class ProjectsService {
   }
 
   async remove(principal: Principal, project: Project): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       const envs = await manager.query<{ id: number; api_key: string }[]>(
         'SELECT id, api_key FROM environments WHERE project_id = $1',
         [project.id],

@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
@@ -180,7 +181,7 @@ export class FeatureSegmentsService {
       segmentRaw,
     );
     if (!segment) throw new BadRequestException(error);
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const slot = await this.insertSlot(
         manager,
         { featureId: feature.id, segmentId: segment.id, environmentId: environment.id },
@@ -232,7 +233,7 @@ export class FeatureSegmentsService {
 
   async remove(principal: Principal, id: unknown): Promise<void> {
     const { slot, environment } = await this.getForWrite(principal, id);
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       await this.lockGroup(manager, slot.featureId, slot.environmentId);
       await manager.getRepository(FeatureSegment).delete({ id: slot.id });
       await this.renumber(manager, [slot]);
@@ -289,7 +290,7 @@ export class FeatureSegmentsService {
         non_field_errors: ['All feature segments must belong to the same feature & environment.'],
       });
     }
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       await this.lockGroup(manager, first.featureId, first.environmentId);
       const order = await this.orderedIds(manager, first.featureId, first.environmentId);
       const before = order.slice();
@@ -366,7 +367,7 @@ export class FeatureSegmentsService {
       segmentRaw,
     );
     if (!segment) throw new BadRequestException({ feature_segment: error });
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const slot = await this.insertSlot(
         manager,
         { featureId: feature.id, segmentId: segment.id, environmentId: environment.id },

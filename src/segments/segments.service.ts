@@ -1,3 +1,4 @@
+import { writeTransaction } from '../common/transaction';
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FastifyRequest } from 'fastify';
@@ -163,7 +164,7 @@ export class SegmentsService {
     const rules = this.readRules(v, true);
     const featureId = await this.readFeature(this.dataSource.manager, v, project);
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const repo = manager.getRepository(Segment);
       const segment = await repo.save(
         repo.create({
@@ -203,7 +204,7 @@ export class SegmentsService {
     const rules = this.readRules(v, !partial);
     const featureId = await this.readFeature(this.dataSource.manager, v, project);
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const existing = (await loadRuleTrees(manager, [segment.id])).get(segment.id) ?? [];
       const before = segmentJson(segment, existing);
       if (name !== undefined) segment.name = name;
@@ -212,7 +213,13 @@ export class SegmentsService {
       if (rules !== undefined) await this.writeRules(manager, segment.id, rules, existing);
       // Always touch updated_at, even when only the rules changed.
       segment.updatedAt = new Date();
-      const saved = await manager.getRepository(Segment).save(segment);
+      // Only the columns given: a concurrent PATCH of another column is kept.
+      const columns: Partial<Segment> = { updatedAt: segment.updatedAt };
+      if (name !== undefined) columns.name = name;
+      if (description !== undefined) columns.description = description;
+      if (featureId !== undefined) columns.featureId = featureId;
+      await manager.getRepository(Segment).update({ id: segment.id }, columns);
+      const saved = await manager.getRepository(Segment).findOneByOrFail({ id: segment.id });
       const [json] = await this.toJson([saved], manager);
       await this.changes.projectChanged(manager, project.id);
       await this.audit.record(manager, {
@@ -231,7 +238,7 @@ export class SegmentsService {
   }
 
   async remove(principal: Principal, project: Project, segment: Segment): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await writeTransaction(this.dataSource, async (manager) => {
       const [before] = await this.toJson([segment], manager);
       const slots = await manager.getRepository(FeatureSegment).find({
         where: { segmentId: segment.id },
@@ -257,7 +264,7 @@ export class SegmentsService {
     const v = new BodyReader(body);
     const name = v.string('name', { maxLength: 2000 });
     v.assertValid();
-    return this.dataSource.transaction(async (manager) => {
+    return writeTransaction(this.dataSource, async (manager) => {
       const tree = (await loadRuleTrees(manager, [source.id])).get(source.id) ?? [];
       const repo = manager.getRepository(Segment);
       const clone = await repo.save(

@@ -1,0 +1,34 @@
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+
+/** PostgreSQL codes of a transaction that lost a race and may simply be run again. */
+const RETRYABLE_CODES = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
+
+/** Attempts in all (first run + retries) before the error is answered. */
+export const TRANSACTION_ATTEMPTS = 4;
+
+export function isRetryableTransactionError(err: unknown): boolean {
+  const code =
+    err instanceof QueryFailedError
+      ? (err.driverError as { code?: string } | undefined)?.code
+      : (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_CODES.has(code);
+}
+
+/**
+ * THE write transaction of the management services: runs `work` in a transaction on the primary and runs it
+ * again (up to TRANSACTION_ATTEMPTS in all, after a short random pause) when PostgreSQL aborted it with a
+ * deadlock or serialization failure; `work` must therefore keep its effects inside the transaction.
+ */
+export async function writeTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.transaction(work);
+    } catch (err) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isRetryableTransactionError(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+    }
+  }
+}

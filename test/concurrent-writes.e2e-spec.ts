@@ -1,0 +1,220 @@
+import { startTestApp, TestApp } from './support/app';
+import { Call, client, createEnvironment, createOrganisation, createProject, signUp } from './api-helpers';
+
+/** Issue 13 items 4 and 7: concurrent management writes lose nothing and never deadlock. */
+describe('concurrent writes', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let callA: Call;
+  let callB: Call;
+  let token: string;
+  let projectId: number;
+  let envs: { id: number; api_key: string }[];
+
+  beforeAll(async () => {
+    a = await startTestApp();
+    b = await startTestApp({ DATABASE_URL: a.databaseUrl });
+    callA = client(a);
+    callB = client(b);
+    token = (await signUp(callA)).token;
+    const org = await createOrganisation(callA, token);
+    projectId = (await createProject(callA, token, org.id)).id;
+    envs = [];
+    for (const name of ['Dev', 'Staging', 'Prod'])
+      envs.push(await createEnvironment(callA, token, projectId, name));
+  }, 60_000);
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are loosely typed JSON
+  const ok = async (p: ReturnType<Call>, what: string): Promise<any> => {
+    const res = await p;
+    if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+
+  it('two instances PATCHing different fields of one row at once: 100 trials, no change lost', async () => {
+    const auth = token;
+    const feature = await ok(
+      callA('POST', `/api/v1/projects/${projectId}/features/`, { auth, body: { name: 'lost_update' } }),
+      'feature',
+    );
+    const segment = await ok(
+      callA('POST', `/api/v1/projects/${projectId}/segments/`, {
+        auth,
+        body: { name: 'seg', project: projectId, rules: [{ type: 'ALL', rules: [], conditions: [] }] },
+      }),
+      'segment',
+    );
+    const env = envs[0];
+    const states = await ok(
+      callA('GET', `/api/v1/environments/${env.api_key}/featurestates/?feature=${feature.id}`, { auth }),
+      'states',
+    );
+    const state = states.results[0];
+    const lost: string[] = [];
+    for (let trial = 0; trial < 100; trial++) {
+      const text = `t${trial}`;
+      const flag = trial % 2 === 0;
+      await Promise.all([
+        ok(
+          callA('PATCH', `/api/v1/projects/${projectId}/features/${feature.id}/`, {
+            auth,
+            body: { description: text },
+          }),
+          'f1',
+        ),
+        ok(
+          callB('PATCH', `/api/v1/projects/${projectId}/features/${feature.id}/`, {
+            auth,
+            body: { is_archived: flag },
+          }),
+          'f2',
+        ),
+        ok(
+          callA('PATCH', `/api/v1/environments/${env.api_key}/featurestates/${state.id}/`, {
+            auth,
+            body: { enabled: flag },
+          }),
+          's1',
+        ),
+        ok(
+          callB('PATCH', `/api/v1/environments/${env.api_key}/featurestates/${state.id}/`, {
+            auth,
+            body: { feature_state_value: text },
+          }),
+          's2',
+        ),
+        ok(
+          callA('PATCH', `/api/v1/projects/${projectId}/segments/${segment.id}/`, {
+            auth,
+            body: { name: `seg${text}` },
+          }),
+          'g1',
+        ),
+        ok(
+          callB('PATCH', `/api/v1/projects/${projectId}/segments/${segment.id}/`, {
+            auth,
+            body: { description: text },
+          }),
+          'g2',
+        ),
+        ok(
+          callA('PATCH', `/api/v1/environments/${env.api_key}/`, { auth, body: { name: `env${text}` } }),
+          'e1',
+        ),
+        ok(
+          callB('PATCH', `/api/v1/environments/${env.api_key}/`, { auth, body: { description: text } }),
+          'e2',
+        ),
+        ok(callA('PATCH', `/api/v1/projects/${projectId}/`, { auth, body: { name: `p${text}` } }), 'p1'),
+        ok(
+          callB('PATCH', `/api/v1/projects/${projectId}/`, { auth, body: { hide_disabled_flags: flag } }),
+          'p2',
+        ),
+      ]);
+      const f = await ok(
+        callA('GET', `/api/v1/projects/${projectId}/features/${feature.id}/`, { auth }),
+        'f',
+      );
+      if (f.description !== text || f.is_archived !== flag) lost.push(`feature ${trial}`);
+      const s = await ok(
+        callA('GET', `/api/v1/environments/${env.api_key}/featurestates/${state.id}/`, { auth }),
+        's',
+      );
+      if (s.enabled !== flag || s.feature_state_value !== text) lost.push(`state ${trial}`);
+      const g = await ok(
+        callA('GET', `/api/v1/projects/${projectId}/segments/${segment.id}/`, { auth }),
+        'g',
+      );
+      if (g.name !== `seg${text}` || g.description !== text) lost.push(`segment ${trial}`);
+      const e = await ok(callA('GET', `/api/v1/environments/${env.api_key}/`, { auth }), 'e');
+      if (e.name !== `env${text}` || e.description !== text) lost.push(`environment ${trial}`);
+      const p = await ok(callA('GET', `/api/v1/projects/${projectId}/`, { auth }), 'p');
+      if (p.name !== `p${text}` || p.hide_disabled_flags !== flag) lost.push(`project ${trial}`);
+    }
+    expect(lost).toEqual([]);
+  }, 300_000);
+
+  it('16 clients creating, updating and deleting features and segments in one project: no failure, documents match', async () => {
+    const auth = token;
+    const failures: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are loosely typed JSON
+    const attempt = async (p: ReturnType<Call>, what: string): Promise<{ status: number; body: any }> => {
+      const res = await p;
+      if (res.status >= 300)
+        failures.push(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      return res;
+    };
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, c) => {
+        const call = c % 2 ? callB : callA;
+        for (let i = 0; i < 12; i++) {
+          const created = await attempt(
+            call('POST', `/api/v1/projects/${projectId}/features/`, { auth, body: { name: `c${c}_f${i}` } }),
+            'create feature',
+          );
+          if (created.status >= 300) continue;
+          await attempt(
+            call('PATCH', `/api/v1/projects/${projectId}/features/${created.body.id}/`, {
+              auth,
+              body: { description: `d${i}` },
+            }),
+            'update feature',
+          );
+          const seg = await attempt(
+            call('POST', `/api/v1/projects/${projectId}/segments/`, {
+              auth,
+              body: {
+                name: `c${c}_s${i}`,
+                project: projectId,
+                rules: [{ type: 'ALL', rules: [], conditions: [] }],
+              },
+            }),
+            'create segment',
+          );
+          if (i % 3 === 0) {
+            await attempt(
+              call('DELETE', `/api/v1/projects/${projectId}/features/${created.body.id}/`, { auth }),
+              'delete feature',
+            );
+            if (seg.status < 300)
+              await attempt(
+                call('DELETE', `/api/v1/projects/${projectId}/segments/${seg.body.id}/`, { auth }),
+                'delete segment',
+              );
+          }
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    const features = await ok(
+      callA('GET', `/api/v1/projects/${projectId}/features/?page_size=999`, { auth }),
+      'list',
+    );
+    const segments = await ok(
+      callA('GET', `/api/v1/projects/${projectId}/segments/?page_size=999`, { auth }),
+      'segs',
+    );
+    const expectedFeatures = (features.results as { name: string }[]).map((f) => f.name).sort();
+    const expectedSegments = (segments.results as { name: string }[]).map((s) => s.name).sort();
+    for (const env of envs) {
+      const key = await ok(
+        callA('POST', `/api/v1/environments/${env.api_key}/api-keys/`, { auth, body: { name: 'server' } }),
+        'key',
+      );
+      const res = await fetch(`${a.url}/api/v1/environment-document/`, {
+        headers: { 'x-environment-key': key.key },
+      });
+      const doc = (await res.json()) as {
+        feature_states: { feature: { name: string } }[];
+        project: { segments: { name: string }[] };
+      };
+      expect(doc.feature_states.map((s) => s.feature.name).sort()).toEqual(expectedFeatures);
+      expect(doc.project.segments.map((s) => s.name).sort()).toEqual(expectedSegments);
+    }
+  }, 120_000);
+});
