@@ -91,6 +91,21 @@ describe('admin guards (ALLOWED_ADMIN_IP_ADDRESSES=127.0.0.1)', () => {
     expect(server.output()).not.toMatch(/loading the admin panel/);
   });
 
+  it('IP allowlist: from 127.0.0.1 every spelling routed to the panel answers as its plain form does, never 5xx', async () => {
+    const plain = (await raw(port, '127.0.0.1', 'GET', '/admin/login')).status;
+    expect(plain).toBe(200);
+    for (const spelling of ['/%61dmin/login', '/adm%69n/login', '/admin/%6cogin', '/admin/login#x']) {
+      const res = await raw(port, '127.0.0.1', 'GET', spelling);
+      expect({ spelling, status: res.status }).toEqual({ spelling, status: plain });
+    }
+    const absolute = await raw(port, '127.0.0.1', 'GET', `http://127.0.0.1:${port}/admin/login`);
+    expect(absolute.status).toBe(plain);
+    for (const spelling of ['/%61dmin', '/admin#x', '/%61%64%6d%69%6e']) {
+      const res = await raw(port, '127.0.0.1', 'GET', spelling);
+      expect({ spelling, status: res.status < 500 }).toEqual({ spelling, status: true });
+    }
+  });
+
   it('CSRF: an unsafe request from a foreign origin, or with neither Origin nor Referer, gets 403', async () => {
     const own = `http://127.0.0.1:${port}`;
     const cases: [string, number][] = [

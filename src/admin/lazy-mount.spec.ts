@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { nestFastify } from '../fastify-options';
-import { LazyMount, LazyMountOptions } from './lazy-mount';
+import { canonicalRequestTarget, LazyMount, LazyMountOptions } from './lazy-mount';
 
 /** What the outer onResponse hook saw (the access log and metrics read the same). */
 interface Seen {
@@ -194,4 +194,25 @@ describe('LazyMount', () => {
     app = undefined;
     expect(innerClosed).toBe(true);
   });
+});
+
+describe('canonicalRequestTarget', () => {
+  it.each([
+    ['/%61dmin/login', '/admin/login'],
+    ['/adm%69n/%6Cogin?next=%2F', '/admin/login?next=%2F'],
+    ['/%61%64%6d%69%6e', '/admin'],
+    ['/admin#x', '/admin'],
+    ['http://127.0.0.1:8000/admin/login?x=1', '/admin/login?x=1'],
+    ['http://127.0.0.1:8000', '/'],
+    ['/admin/%7E%2D%2E%5F', '/admin/~-._'],
+  ])('a target spelt %s → %s, as the router reads it', (target, canonical) => {
+    expect(canonicalRequestTarget(target)).toBe(canonical);
+  });
+
+  it.each(['/admin%2Flogin', '/admin/%25', '/admin/%40', '/admin/a%20b', '/admin//login'])(
+    'a reserved escape or a slash in %s is kept as sent',
+    (target) => {
+      expect(canonicalRequestTarget(target)).toBe(target);
+    },
+  );
 });

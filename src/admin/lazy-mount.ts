@@ -139,6 +139,9 @@ export class LazyMount {
       if (value !== undefined) raw.setHeader(name, value);
     }
     outerRequestIds.set(request.raw, request.id);
+    // The inner instance (and AdminJS's session and path checks) reads the raw URL again: hand it the spelling
+    // the outer router matched, so `/%61dmin/login` is `/admin/login` there too instead of a half-routed request.
+    request.raw.url = canonicalRequestTarget(request.raw.url ?? '/');
     reply.hijack();
     inner.routing(request.raw, raw);
   }
@@ -152,4 +155,25 @@ export class LazyMount {
       .header('retry-after', String(LAZY_MOUNT_UNAVAILABLE_SECONDS))
       .send(JSON.stringify({ detail: `The ${this.options.label} could not be loaded; try again shortly.` }));
   }
+}
+
+const UNRESERVED_ESCAPE = /%(2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])/g;
+
+/**
+ * A request target as the router reads it: the path of an absolute-form target, no fragment, and percent-escapes
+ * of unreserved characters (letters, digits, `-._~`) decoded (RFC 3986 §6.2.2.2: the same resource). Other
+ * escapes, the query and the path's slashes are kept as sent.
+ */
+export function canonicalRequestTarget(target: string): string {
+  let rest = target;
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
+  if (absolute) rest = rest.slice(absolute[0].length) || '/';
+  const query = rest.indexOf('?');
+  const path = query >= 0 ? rest.slice(0, query) : rest;
+  const search = query >= 0 ? rest.slice(query) : '';
+  return (
+    path.replace(UNRESERVED_ESCAPE, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16))) + search
+  );
 }
