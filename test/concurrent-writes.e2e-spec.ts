@@ -139,7 +139,7 @@ describe('concurrent writes', () => {
     expect(lost).toEqual([]);
   }, 300_000);
 
-  it('16 clients creating, updating and deleting features and segments in one project: no failure, documents match', async () => {
+  it('16 clients creating, updating and deleting features, segments and overrides in one project: no failure, documents match', async () => {
     const auth = token;
     const failures: string[] = [];
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are loosely typed JSON
@@ -149,6 +149,7 @@ describe('concurrent writes', () => {
         failures.push(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
       return res;
     };
+    const overrides: string[][] = envs.map(() => []);
     await Promise.all(
       Array.from({ length: 16 }, async (_, c) => {
         const call = c % 2 ? callB : callA;
@@ -176,6 +177,34 @@ describe('concurrent writes', () => {
             }),
             'create segment',
           );
+          if (i % 3 !== 0 && seg.status < 300) {
+            const envIndex = (c + i) % envs.length;
+            const override = await attempt(
+              call(
+                'POST',
+                `/api/v1/environments/${envs[envIndex].api_key}/features/${created.body.id}/create-segment-override/`,
+                {
+                  auth,
+                  body: {
+                    enabled: true,
+                    feature_state_value: { type: 'unicode', string_value: `o${i}` },
+                    feature_segment: { segment: seg.body.id },
+                  },
+                },
+              ),
+              'create override',
+            );
+            if (override.status < 300) {
+              const updated = await attempt(
+                call('PATCH', `/api/v1/features/featurestates/${override.body.id}/`, {
+                  auth,
+                  body: { enabled: false },
+                }),
+                'update override',
+              );
+              if (updated.status < 300) overrides[envIndex].push(`c${c}_s${i}:c${c}_f${i}:false`);
+            }
+          }
           if (i % 3 === 0) {
             await attempt(
               call('DELETE', `/api/v1/projects/${projectId}/features/${created.body.id}/`, { auth }),
@@ -211,10 +240,16 @@ describe('concurrent writes', () => {
       });
       const doc = (await res.json()) as {
         feature_states: { feature: { name: string } }[];
-        project: { segments: { name: string }[] };
+        project: {
+          segments: { name: string; feature_states: { enabled: boolean; feature: { name: string } }[] }[];
+        };
       };
       expect(doc.feature_states.map((s) => s.feature.name).sort()).toEqual(expectedFeatures);
       expect(doc.project.segments.map((s) => s.name).sort()).toEqual(expectedSegments);
+      const served = doc.project.segments.flatMap((g) =>
+        g.feature_states.map((fs) => `${g.name}:${fs.feature.name}:${fs.enabled}`),
+      );
+      expect(served.sort()).toEqual(overrides[envs.indexOf(env)].sort());
     }
   }, 120_000);
 });
