@@ -1,8 +1,14 @@
 import { startTestApp, TestApp } from './support/app';
 import { Call, client, createEnvironment, createOrganisation, createProject, signUp } from './api-helpers';
+import { ReplicatedCluster, startReplicatedCluster } from './support/pg-cluster';
 
-/** Issue 13 items 4 and 7: concurrent management writes lose nothing and never deadlock. */
-describe('concurrent writes', () => {
+/**
+ * Issue 13 items 4 and 7: concurrent management writes lose nothing and never deadlock. Two instances on a real
+ * primary with a streaming replica that lags 1 s on purpose, and the SDK document cache in a real memcached, as
+ * a production deployment runs them.
+ */
+describe('concurrent writes (two instances, lagging replica, memcached)', () => {
+  let cluster: ReplicatedCluster;
   let a: TestApp;
   let b: TestApp;
   let callA: Call;
@@ -12,8 +18,15 @@ describe('concurrent writes', () => {
   let envs: { id: number; api_key: string }[];
 
   beforeAll(async () => {
-    a = await startTestApp();
-    b = await startTestApp({ DATABASE_URL: a.databaseUrl });
+    cluster = await startReplicatedCluster({ applyDelay: '1s' });
+    const env = {
+      DATABASE_URL: cluster.primary.url,
+      REPLICA_DATABASE_URLS: cluster.replica.url,
+      ENVIRONMENT_CACHE_BACKEND: 'memcached',
+      ENVIRONMENT_CACHE_LOCATION: process.env.TEST_MEMCACHED_LOCATION!,
+    };
+    a = await startTestApp(env);
+    b = await startTestApp(env);
     callA = client(a);
     callB = client(b);
     token = (await signUp(callA)).token;
@@ -27,6 +40,7 @@ describe('concurrent writes', () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    await cluster?.stop();
   });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are loosely typed JSON
