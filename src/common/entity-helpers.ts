@@ -11,21 +11,3 @@ export const newUuid = (): string => randomUUID();
 
 /** Every timestamp column is timestamptz. */
 export const TIMESTAMP = 'timestamp with time zone' as const;
-
-/**
- * The columns of `after` that differ from `before` (a copy taken before the request's changes were applied):
- * what a PATCH writes, so that a concurrent PATCH of another column is not overwritten with a stale value.
- */
-export function changedColumns<T extends object>(before: T, after: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(after) as (keyof T)[]) {
-    const a = after[key];
-    const b = before[key];
-    const same =
-      a === b ||
-      (a instanceof Date && b instanceof Date && a.getTime() === b.getTime()) ||
-      (typeof a === 'object' && a !== null && JSON.stringify(a) === JSON.stringify(b));
-    if (!same) out[key] = a;
-  }
-  return out;
-}

@@ -1,4 +1,3 @@
-import { changedColumns } from '../common/entity-helpers';
 import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -141,12 +140,15 @@ export class EnvironmentsService {
     const settings = this.readSettings(v);
     v.assertValid();
     const before = environmentJson(env);
-    const loaded = { ...env };
-    if (name !== undefined) env.name = name;
+    // The columns this request names, as given: PATCH writes exactly these (a concurrent PATCH of another field
+    // is kept, and a value equal to a stale copy is still written).
+    const given: Partial<Environment> = {};
+    if (name !== undefined) given.name = env.name = name;
+    this.apply(given as Environment, settings);
     this.apply(env, settings);
     return writeTransaction(this.dataSource, async (manager) => {
-      // PATCH writes only what it changed (no lost update of a concurrent PATCH); PUT replaces every setting.
-      const { project: _project, ...columns } = partial ? changedColumns(loaded, env) : env;
+      // PUT replaces every setting.
+      const { project: _project, ...columns } = partial ? given : env;
       if (Object.keys(columns).length)
         await manager.getRepository(Environment).update({ id: env.id }, columns);
       await this.changes.environmentsChanged(manager, [env.id]);

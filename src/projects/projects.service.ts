@@ -1,4 +1,3 @@
-import { changedColumns } from '../common/entity-helpers';
 import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
 import { compileRegex } from '../../libs/engine/src';
@@ -101,12 +100,15 @@ export class ProjectsService {
     const settings = this.readSettings(v);
     v.assertValid();
     const before = projectJson(project);
-    const loaded = { ...project };
-    if (name !== undefined) project.name = name;
+    // The columns this request names, as given: PATCH writes exactly these (a concurrent PATCH of another field
+    // is kept, and a value equal to a stale copy is still written).
+    const given: Partial<Project> = {};
+    if (name !== undefined) given.name = project.name = name;
+    this.apply(given as Project, settings);
     this.apply(project, settings);
     return writeTransaction(this.dataSource, async (manager) => {
-      // PATCH writes only what it changed (no lost update of a concurrent PATCH); PUT replaces every setting.
-      const { organisation: _o, ...columns } = partial ? changedColumns(loaded, project) : project;
+      // PUT replaces every setting.
+      const { organisation: _o, ...columns } = partial ? given : project;
       if (Object.keys(columns).length)
         await manager.getRepository(Project).update({ id: project.id }, columns);
       const saved = await manager.getRepository(Project).findOneByOrFail({ id: project.id });
