@@ -123,6 +123,17 @@ describe('embedded PostgreSQL across signals and crashes during startup', () => 
   };
 
   /** A normal start and SIGTERM stop: the next run can use the data directory. */
+  /** Starts the server, then SIGKILLs node and its postmaster: postmaster.pid is left naming a dead PID. */
+  async function killBothLeavingLockFile(): Promise<number> {
+    const crashed = start();
+    await crashed.waitForOutput(STARTED, 60000);
+    const pid = postmasterPid(dataDir)!;
+    await crashed.stop('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the killed postmaster is gone', () => !alive(pid), 10000);
+    return pid;
+  }
+
   async function startsAndStops(): Promise<ServerProcess> {
     const server = start();
     await server.waitForOutput(/listening on/, 60000);
@@ -211,24 +222,14 @@ describe('embedded PostgreSQL across signals and crashes during startup', () => 
   }, 120000);
 
   it('node and its PostgreSQL both killed (SIGKILL), postmaster.pid left behind: the next start succeeds', async () => {
-    const crashed = start();
-    await crashed.waitForOutput(STARTED, 60000);
-    const pid = postmasterPid(dataDir)!;
-    await crashed.stop('SIGKILL');
-    process.kill(pid, 'SIGKILL');
-    await waitUntil('the killed postmaster is gone', () => !alive(pid), 10000);
+    const pid = await killBothLeavingLockFile();
     expect(postmasterPid(dataDir)).toBe(pid); // stale lock file
 
     await startsAndStops();
   }, 120000);
 
   it('postmaster.pid naming a live process that is not PostgreSQL (PID reused): the next start replaces it and succeeds', async () => {
-    const crashed = start();
-    await crashed.waitForOutput(STARTED, 60000);
-    const pid = postmasterPid(dataDir)!;
-    await crashed.stop('SIGKILL');
-    process.kill(pid, 'SIGKILL');
-    await waitUntil('the killed postmaster is gone', () => !alive(pid), 10000);
+    await killBothLeavingLockFile();
     // After a reboot or in a new container the PID is often someone else's: here a sleep, run as PostgreSQL's own
     // user (as root, PostgreSQL runs as "postgres"), so that PostgreSQL sees it as alive and refuses the lock file.
     const asPostgres =
