@@ -153,6 +153,55 @@ describe('concurrent writes (two instances, lagging replica, memcached)', () => 
     expect(lost).toEqual([]);
   }, 300_000);
 
+  it("two instances replacing one segment's rules at once: 30 trials, the stored tree is one of the two", async () => {
+    const auth = token;
+    const tree = (value: string) => [
+      {
+        type: 'ALL',
+        rules: [{ type: 'ANY', rules: [], conditions: [{ property: 'plan', operator: 'EQUAL', value }] }],
+        conditions: [],
+      },
+    ];
+    const segment = await ok(
+      callA('POST', `/api/v1/projects/${projectId}/segments/`, {
+        auth,
+        body: { name: 'rules_race', project: projectId, rules: tree('start') },
+      }),
+      'segment',
+    );
+    const mixed: string[] = [];
+    for (let trial = 0; trial < 30; trial++) {
+      const [x, y] = [`a${trial}`, `b${trial}`];
+      await Promise.all([
+        ok(
+          callA('PATCH', `/api/v1/projects/${projectId}/segments/${segment.id}/`, {
+            auth,
+            body: { rules: tree(x) },
+          }),
+          'r1',
+        ),
+        ok(
+          callB('PATCH', `/api/v1/projects/${projectId}/segments/${segment.id}/`, {
+            auth,
+            body: { rules: tree(y) },
+          }),
+          'r2',
+        ),
+      ]);
+      const got = await ok(
+        callA('GET', `/api/v1/projects/${projectId}/segments/${segment.id}/`, { auth }),
+        'get',
+      );
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are loosely typed JSON
+      const values = (got.rules as any[]).flatMap((r) =>
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        (r.rules as any[]).flatMap((c) => (c.conditions as { value: string }[]).map((k) => k.value)),
+      );
+      if (!(values.length === 1 && [x, y].includes(values[0]))) mixed.push(`${trial}: ${values.join(',')}`);
+    }
+    expect(mixed).toEqual([]);
+  }, 120_000);
+
   it('16 clients creating, updating and deleting features, segments and overrides in one project: no failure, documents match', async () => {
     const auth = token;
     const failures: string[] = [];

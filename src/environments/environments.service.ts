@@ -139,16 +139,20 @@ export class EnvironmentsService {
     }
     const settings = this.readSettings(v);
     v.assertValid();
-    const before = environmentJson(env);
     // The columns this request names, as given: PATCH writes exactly these (a concurrent PATCH of another field
     // is kept, and a value equal to a stale copy is still written).
     const given: Partial<Environment> = {};
-    if (name !== undefined) given.name = env.name = name;
+    if (name !== undefined) given.name = name;
     this.apply(given as Environment, settings);
-    this.apply(env, settings);
     return writeTransaction(this.dataSource, async (manager) => {
+      // The row as it is now, locked, so `before` is what this write replaced and PUT starts from current values.
+      const current = await manager
+        .getRepository(Environment)
+        .findOne({ where: { id: env.id }, lock: { mode: 'pessimistic_write' } });
+      if (!current) throw notFound();
+      const before = environmentJson(Object.assign(current, { project: env.project }));
       // PUT replaces every setting.
-      const { project: _project, ...columns } = partial ? given : env;
+      const { project: _project, ...columns } = partial ? given : Object.assign(current, given);
       if (Object.keys(columns).length)
         await manager.getRepository(Environment).update({ id: env.id }, columns);
       await this.changes.environmentsChanged(manager, [env.id]);

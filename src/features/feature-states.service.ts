@@ -242,9 +242,19 @@ export class FeatureStatesService {
     created = false,
   ) {
     return writeTransaction(this.dataSource, async (manager) => {
-      const feature = await manager.getRepository(Feature).findOneByOrFail({ id: state.featureId });
-      const before = created ? null : this.values.stateJson(state, await this.mvOf(manager, state.id), form);
-      const saved = await this.values.apply(manager, state, changes);
+      // The row as it is now, locked: `before` and the multivariate sync see the current state, and a concurrent
+      // write of the same state waits instead of interleaving its option rows with ours.
+      const current = created
+        ? state
+        : await manager
+            .getRepository(FeatureState)
+            .findOne({ where: { id: state.id }, lock: { mode: 'pessimistic_write' } });
+      if (!current) throw notFound();
+      const feature = await manager.getRepository(Feature).findOneByOrFail({ id: current.featureId });
+      const before = created
+        ? null
+        : this.values.stateJson(current, await this.mvOf(manager, current.id), form);
+      const saved = await this.values.apply(manager, current, changes);
       await this.changes.environmentsChanged(manager, [env.id]);
       const after = this.values.stateJson(saved, await this.mvOf(manager, saved.id), form);
       await this.audit.record(manager, {

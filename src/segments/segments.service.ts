@@ -205,16 +205,18 @@ export class SegmentsService {
     const featureId = await this.readFeature(this.dataSource.manager, v, project);
     v.assertValid();
     return writeTransaction(this.dataSource, async (manager) => {
-      const existing = (await loadRuleTrees(manager, [segment.id])).get(segment.id) ?? [];
-      const before = segmentJson(segment, existing);
-      if (name !== undefined) segment.name = name;
-      if (description !== undefined) segment.description = description;
-      if (featureId !== undefined) segment.featureId = featureId;
-      if (rules !== undefined) await this.writeRules(manager, segment.id, rules, existing);
+      // The row as it is now, locked: `before` and the rule sync see the current tree, and a concurrent update of
+      // the same segment's rules waits instead of syncing against a tree that is being replaced.
+      const current = await manager
+        .getRepository(Segment)
+        .findOne({ where: { id: segment.id }, lock: { mode: 'pessimistic_write' } });
+      if (!current) throw notFound();
+      const existing = (await loadRuleTrees(manager, [current.id])).get(current.id) ?? [];
+      const before = segmentJson(current, existing);
+      if (rules !== undefined) await this.writeRules(manager, current.id, rules, existing);
       // Always touch updated_at, even when only the rules changed.
-      segment.updatedAt = new Date();
       // Only the columns given: a concurrent PATCH of another column is kept.
-      const columns: Partial<Segment> = { updatedAt: segment.updatedAt };
+      const columns: Partial<Segment> = { updatedAt: new Date() };
       if (name !== undefined) columns.name = name;
       if (description !== undefined) columns.description = description;
       if (featureId !== undefined) columns.featureId = featureId;
