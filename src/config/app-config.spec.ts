@@ -154,6 +154,36 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('numbered REPLICA_DATABASE_URL_0, _1, … win over the list, read up to the first gap', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@primary/db',
+      REPLICA_DATABASE_URLS: 'postgres://u:p@ignored/db',
+      REPLICA_DATABASE_URL_0: 'postgres://u:a,b@r0/db',
+      REPLICA_DATABASE_URL_1: 'postgres://u:p@r1/db',
+      REPLICA_DATABASE_URL_3: 'postgres://u:p@after-gap/db',
+      CROSS_REGION_REPLICA_DATABASE_URL_0: 'postgres://u:p@far0/db',
+    });
+    if (config.database.kind !== 'external') throw new Error('expected external');
+    expect(config.database.replicas.map((r) => [r.label, r.crossRegion === true])).toEqual([
+      ['r0:5432/db', false],
+      ['r1:5432/db', false],
+      ['far0:5432/db', true],
+    ]);
+  });
+
+  it('a bad numbered replica URL names its own variable', () => {
+    expect(
+      errorOf({
+        DATABASE_URL: 'postgres://u:p@h/db',
+        REPLICA_DATABASE_URL_0: 'postgres://u:p@h/db',
+        REPLICA_DATABASE_URL_1: 'nope',
+      }).variable,
+    ).toBe('REPLICA_DATABASE_URL_1');
+    expect(errorOf({ CROSS_REGION_REPLICA_DATABASE_URL_0: 'postgres://u:p@h/db' }).variable).toBe(
+      'CROSS_REGION_REPLICA_DATABASE_URLS',
+    );
+  });
+
   it('REPLICA_READ_STRATEGY: DISTRIBUTED by default, SEQUENTIAL accepted, anything else names the variable', () => {
     expect(loadConfig({}).REPLICA_READ_STRATEGY).toBe('DISTRIBUTED');
     expect(loadConfig({ REPLICA_READ_STRATEGY: 'SEQUENTIAL' }).REPLICA_READ_STRATEGY).toBe('SEQUENTIAL');

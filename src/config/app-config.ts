@@ -52,7 +52,7 @@ export function loadConfig(env: Environment): AppConfig {
 
   return {
     ...parsed,
-    database: databaseConfig(parsed),
+    database: databaseConfig(parsed, env),
     secretKey: parsed.DJANGO_SECRET_KEY ?? randomBytes(48).toString('base64url'),
     secretKeyGenerated: parsed.DJANGO_SECRET_KEY === undefined,
     ignoredVariablesSet,
@@ -77,21 +77,50 @@ function checkRedirectExempt(patterns: readonly string[]): void {
   }
 }
 
-function databaseConfig(s: Settings): DatabaseConfig {
-  const replicas = s.REPLICA_DATABASE_URLS
-    ? splitList(s.REPLICA_DATABASE_URLS, s.REPLICA_DATABASE_URLS_DELIMITER).map((raw, index) =>
-        postgresTargetFromUrl(`REPLICA_DATABASE_URLS`, raw, ` (entry ${index + 1})`),
-      )
-    : [];
-  if (s.CROSS_REGION_REPLICA_DATABASE_URLS) {
-    splitList(s.CROSS_REGION_REPLICA_DATABASE_URLS, s.CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER).forEach(
-      (raw, index) =>
-        replicas.push({
-          ...postgresTargetFromUrl('CROSS_REGION_REPLICA_DATABASE_URLS', raw, ` (entry ${index + 1})`),
-          crossRegion: true,
-        }),
-    );
+/**
+ * A replica list from `<PREFIX>S` split on its delimiter, or, as Flagsmith does, from the numbered variables
+ * `<PREFIX>_0`, `<PREFIX>_1`, … (read up to the first one missing), which win when `<PREFIX>_0` is set.
+ */
+function replicaList(
+  env: Environment,
+  listName: string,
+  list: string | undefined,
+  delimiter: string,
+  crossRegion: boolean,
+): PostgresTarget[] {
+  const numberedPrefix = listName.replace(/S$/, '_');
+  const target = (variable: string, raw: string, where: string): PostgresTarget => ({
+    ...postgresTargetFromUrl(variable, raw, where),
+    ...(crossRegion ? { crossRegion: true } : {}),
+  });
+  if (!isBlank(env[`${numberedPrefix}0`])) {
+    const targets: PostgresTarget[] = [];
+    for (let i = 0; !isBlank(env[`${numberedPrefix}${i}`]); i++)
+      targets.push(target(`${numberedPrefix}${i}`, env[`${numberedPrefix}${i}`]!, ''));
+    return targets;
   }
+  return list
+    ? splitList(list, delimiter).map((raw, index) => target(listName, raw, ` (entry ${index + 1})`))
+    : [];
+}
+
+function databaseConfig(s: Settings, env: Environment): DatabaseConfig {
+  const replicas = [
+    ...replicaList(
+      env,
+      'REPLICA_DATABASE_URLS',
+      s.REPLICA_DATABASE_URLS,
+      s.REPLICA_DATABASE_URLS_DELIMITER,
+      false,
+    ),
+    ...replicaList(
+      env,
+      'CROSS_REGION_REPLICA_DATABASE_URLS',
+      s.CROSS_REGION_REPLICA_DATABASE_URLS,
+      s.CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER,
+      true,
+    ),
+  ];
 
   if (s.DATABASE_URL) {
     return { kind: 'external', primary: postgresTargetFromUrl('DATABASE_URL', s.DATABASE_URL, ''), replicas };
@@ -113,7 +142,7 @@ function databaseConfig(s: Settings): DatabaseConfig {
   }
   if (replicas.length > 0) {
     throw new ConfigError(
-      s.REPLICA_DATABASE_URLS ? 'REPLICA_DATABASE_URLS' : 'CROSS_REGION_REPLICA_DATABASE_URLS',
+      replicas[0].crossRegion ? 'CROSS_REGION_REPLICA_DATABASE_URLS' : 'REPLICA_DATABASE_URLS',
       'replicas need a primary: set DATABASE_URL (or DJANGO_DB_HOST/DJANGO_DB_NAME) as well',
     );
   }

@@ -80,7 +80,7 @@ export const SETTINGS = {
     group: 'Database',
   }),
   REPLICA_DATABASE_URLS: optionalStr({
-    doc: 'Read replicas: database URLs separated by REPLICA_DATABASE_URLS_DELIMITER; only reads that may be stale go to them (see the README)',
+    doc: 'Read replicas: database URLs separated by REPLICA_DATABASE_URLS_DELIMITER, or one per numbered variable REPLICA_DATABASE_URL_0, REPLICA_DATABASE_URL_1, … (these win when REPLICA_DATABASE_URL_0 is set); only reads that may be stale go to them (see the README)',
     group: 'Database',
   }),
   REPLICA_DATABASE_URLS_DELIMITER: str(',', {
@@ -88,7 +88,7 @@ export const SETTINGS = {
     group: 'Database',
   }),
   CROSS_REGION_REPLICA_DATABASE_URLS: optionalStr({
-    doc: 'Read replicas in other regions, separated by CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER; used only while every REPLICA_DATABASE_URLS replica fails',
+    doc: 'Read replicas in other regions, separated by CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER, or numbered CROSS_REGION_REPLICA_DATABASE_URL_0, _1, …; used only while every same-region replica fails',
     group: 'Database',
   }),
   CROSS_REGION_REPLICA_DATABASE_URLS_DELIMITER: str(',', {
