@@ -200,25 +200,24 @@ export class FeaturesService {
       list.push(value);
       map.set(key, list);
     };
-    const [tags, options, owners, groups] = await Promise.all([
-      manager.query<{ feature_id: number; tag_id: number }[]>(
-        'SELECT feature_id, tag_id FROM feature_tags WHERE feature_id = ANY($1) ORDER BY tag_id',
-        [ids],
-      ),
-      manager
-        .getRepository(MultivariateFeatureOption)
-        .find({ where: { featureId: In(ids) }, order: { id: 'ASC' } }),
-      manager.query<(OwnerJson & { feature_id: number; last_login: Date | null })[]>(
-        `SELECT o.feature_id, u.id, u.email, u.first_name, u.last_name, u.last_login, u.uuid
-           FROM feature_owners o JOIN users u ON u.id = o.user_id WHERE o.feature_id = ANY($1) ORDER BY u.id`,
-        [ids],
-      ),
-      manager.query<(GroupOwnerJson & { feature_id: number })[]>(
-        `SELECT o.feature_id, g.id, g.name FROM feature_group_owners o JOIN user_groups g ON g.id = o.group_id
-          WHERE o.feature_id = ANY($1) ORDER BY g.id`,
-        [ids],
-      ),
-    ]);
+    // One after another: `manager` may be a transaction's single connection, which runs one query at a time.
+    const tags = await manager.query<{ feature_id: number; tag_id: number }[]>(
+      'SELECT feature_id, tag_id FROM feature_tags WHERE feature_id = ANY($1) ORDER BY tag_id',
+      [ids],
+    );
+    const options = await manager
+      .getRepository(MultivariateFeatureOption)
+      .find({ where: { featureId: In(ids) }, order: { id: 'ASC' } });
+    const owners = await manager.query<(OwnerJson & { feature_id: number; last_login: Date | null })[]>(
+      `SELECT o.feature_id, u.id, u.email, u.first_name, u.last_name, u.last_login, u.uuid
+         FROM feature_owners o JOIN users u ON u.id = o.user_id WHERE o.feature_id = ANY($1) ORDER BY u.id`,
+      [ids],
+    );
+    const groups = await manager.query<(GroupOwnerJson & { feature_id: number })[]>(
+      `SELECT o.feature_id, g.id, g.name FROM feature_group_owners o JOIN user_groups g ON g.id = o.group_id
+        WHERE o.feature_id = ANY($1) ORDER BY g.id`,
+      [ids],
+    );
     for (const t of tags) push(rel.tags, t.feature_id, t.tag_id);
     for (const o of options) push(rel.options, o.featureId, o);
     for (const { feature_id, last_login, ...u } of owners)

@@ -41,16 +41,19 @@ export class TelemetryService implements OnApplicationBootstrap {
   async collect(): Promise<TelemetryData> {
     // Install-wide counts for an outside report: a replica's lag is invisible there.
     const [organisations, projects, environments, features, segments, users] = await this.replicaReads.read(
-      (manager) => {
-        const count = (entity: new () => object) => manager.getRepository(entity).count();
-        return Promise.all([
-          count(Organisation),
-          count(Project),
-          count(Environment),
-          count(Feature),
-          count(Segment),
-          count(User),
-        ]);
+      // One after another: the manager is one replica connection, which runs one query at a time.
+      async (manager) => {
+        const counts: number[] = [];
+        for (const entity of [
+          Organisation,
+          Project,
+          Environment,
+          Feature,
+          Segment,
+          User,
+        ] as (new () => object)[])
+          counts.push(await manager.getRepository(entity).count());
+        return counts;
       },
     );
     const externalIp = findExternalIp();
