@@ -38,7 +38,7 @@ const files = readdirSync(TEST_DATA_DIR)
   .filter((name) => name.startsWith('test_') && /\.jsonc?$/.test(name))
   .sort();
 
-describe('engine test data (spec/engine.md, Flagsmith engine-test-data)', () => {
+describe('engine test data (docs/contracts/engine.md, Flagsmith engine-test-data)', () => {
   it('finds all 199 upstream cases', () => {
     expect(files).toHaveLength(199);
   });
