@@ -1,4 +1,4 @@
-/** `bootstrap` and `createsuperuser` (admin-api §2) run as the built CLI, plus the JSON first-run endpoints in-process. */
+/** `bootstrap` and `createsuperuser` (docs/contracts/admin-api.md §2) run as the built CLI, plus the JSON first-run endpoints in-process. */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { startTestApp } from './support/app';

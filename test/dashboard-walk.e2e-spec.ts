@@ -6,7 +6,7 @@ type Json = any;
 
 /**
  * What the Flagsmith dashboard does on a first visit, step by step through the management API, each response held
- * to the field names and JSON types of shared/spec/admin-api.md; then the SDK view of the identity with the client
+ * to the field names and JSON types of docs/contracts/admin-api.md; then the SDK view of the identity with the client
  * key shows the identity override and the segment override at work.
  */
 
@@ -179,7 +179,7 @@ describe('dashboard walk: register → … → traits, then the SDK view', () =>
     await t.close();
   });
 
-  it('every step answers in admin-api.md shape and the SDK sees the identity and segment overrides', async () => {
+  it('every step answers in docs/contracts/admin-api.md shape and the SDK sees the identity and segment overrides', async () => {
     const step = async (label: string, method: string, path: string, status: number, body?: unknown) => {
       const res = await call(method, path, { auth: token, body });
       expect([label, res.status]).toEqual([label, status]);

@@ -16,7 +16,7 @@ function installQueryCounter() {
   };
 }
 
-describe('feature states (admin-api §7)', () => {
+describe('feature states (docs/contracts/admin-api.md §7)', () => {
   let t: TestApp;
   let call: Call;
   let admin: { id: number; token: string };

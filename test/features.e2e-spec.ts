@@ -16,7 +16,7 @@ function installQueryCounter() {
   };
 }
 
-describe('features (admin-api §6, §4 tags/owners)', () => {
+describe('features (docs/contracts/admin-api.md §6, §4 tags/owners)', () => {
   let t: TestApp;
   let call: Call;
   let admin: { id: number; token: string; email: string };

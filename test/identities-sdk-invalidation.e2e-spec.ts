@@ -5,7 +5,7 @@ import { startTestApp, TestApp } from './support/app';
 import { sdk } from './support/sdk-fixtures';
 
 /**
- * Admin identity and trait writes (admin-api §9) against the SDK caches: they drop the identities they touch from
+ * Admin identity and trait writes (docs/contracts/admin-api.md §9) against the SDK caches: they drop the identities they touch from
  * the SDK identity cache and bump the environment only when the environment document changes (an identity with
  * identity overrides renamed or deleted; identity override writes).
  */

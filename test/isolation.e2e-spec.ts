@@ -15,7 +15,7 @@ import {
 import { NOT_MANAGEMENT, ROUTES, RouteSpec, routeSpec } from './support/management-routes';
 
 /**
- * Organisation isolation (admin-api §0: "object outside user's scope ⇒ 404 {"detail":"Not found."}"): a user — or a
+ * Organisation isolation (docs/contracts/admin-api.md §0: "object outside user's scope ⇒ 404 {"detail":"Not found."}"): a user — or a
  * master API key — of organisation B asking for organisation A's objects, by any route with an id in its path, gets
  * 404 and nothing is written. There is no 403 case: every route, organisation-level membership checks included,
  * answers 404 for an organisation the caller does not belong to, so that ids of other organisations are not

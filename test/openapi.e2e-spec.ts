@@ -4,7 +4,7 @@ import { startTestApp, TestApp } from './support/app';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parsed OpenAPI document
 type Json = any;
 
-/** The P0 management endpoints of shared/spec/admin-api.md (path parameters written {}), plus the P0 SDK ones. */
+/** The P0 management endpoints of docs/contracts/admin-api.md (path parameters written {}), plus the P0 SDK ones. */
 const P0: readonly string[] = [
   // §1
   'POST /api/v1/auth/login/',
@@ -100,7 +100,7 @@ const P0: readonly string[] = [
   'PUT /api/v1/environments/{}/identities/{}/traits/{}/',
   'PATCH /api/v1/environments/{}/identities/{}/traits/{}/',
   'DELETE /api/v1/environments/{}/identities/{}/traits/{}/',
-  // sdk-api.md
+  // docs/contracts/sdk-api.md
   'GET /api/v1/flags/',
   'GET /api/v1/identities/',
   'POST /api/v1/identities/',
@@ -142,7 +142,7 @@ describe('OpenAPI document and Swagger UI', () => {
     });
   });
 
-  it('lists every P0 path of admin-api.md and sdk-api.md with the trailing slash', () => {
+  it('lists every P0 path of docs/contracts/admin-api.md and docs/contracts/sdk-api.md with the trailing slash', () => {
     const missing = P0.filter((key) => !operations.has(key));
     expect(missing).toEqual([]);
     for (const path of Object.keys(doc.paths)) expect([path, path.endsWith('/')]).toEqual([path, true]);

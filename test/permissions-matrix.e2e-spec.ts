@@ -11,7 +11,7 @@ import { startTestApp, TestApp } from './support/app';
 import { Json, SEGMENT_RULES } from './support/management-api';
 
 /**
- * Permission matrix (admin-api §0, §4–§9): a user granted exactly one project or environment permission key can do
+ * Permission matrix (docs/contracts/admin-api.md §0, §4–§9): a user granted exactly one project or environment permission key can do
  * exactly what that key allows (table: PROBES[].allowedBy) and gets 403 for everything else; admin grants allow
  * everything at their level and below; and nobody but an admin of the scope can grant permissions.
  *

@@ -71,7 +71,7 @@ function auditDetailJson(a: AuditLog) {
 }
 
 /**
- * admin-api §10: GET /api/v1/audit/ (records of the organisations the caller administers and of the projects where
+ * docs/contracts/admin-api.md §10: GET /api/v1/audit/ (records of the organisations the caller administers and of the projects where
  * they have VIEW_AUDIT_LOG), /projects/{project_pk}/audit/ (VIEW_AUDIT_LOG), /organisations/{organisation_pk}/audit/
  * (organisation ADMIN); `{id}/` retrieves one record of the same scope. Filters: project, environments, search,
  * is_system_event. Newest first, PAGINATED, two queries per page.

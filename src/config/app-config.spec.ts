@@ -12,7 +12,7 @@ function errorOf(env: Record<string, string>): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
-/** Defaults as Flagsmith's deployment document (or, where it names none, Flagsmith's code) states them. */
+/** Defaults as Flagsmith's deployment document (docs/contracts/deployment.md) (or, where it names none, Flagsmith's code) states them. */
 const DOCUMENTED_DEFAULTS: Partial<Record<SettingName, unknown>> = {
   PORT: 8000,
   ENVIRONMENT: 'local',

@@ -49,7 +49,7 @@ function checked<T>(spec: SettingSpec<T>, check: (value: T) => unknown): Setting
 
 /**
  * Every environment variable the server reads, in the order the documentation lists them.
- * Names and defaults follow Flagsmith's deployment document; additions of our own are marked in their doc text.
+ * Names and defaults follow Flagsmith's deployment document (docs/contracts/deployment.md); additions of our own are marked in their doc text.
  */
 export const SETTINGS = {
   // ---- Server

@@ -17,7 +17,7 @@ import { Environment } from './environment.entity';
 import { environmentApiKeyJson, environmentJson } from './environment.serializers';
 import { EnvironmentsService } from './environments.service';
 
-/** admin-api §5 (environments are addressed by their client api_key). */
+/** docs/contracts/admin-api.md §5 (environments are addressed by their client api_key). */
 @Controller('api/v1/environments')
 export class EnvironmentsController {
   constructor(

@@ -17,7 +17,7 @@ import { EnvironmentChangesService } from './environment-changes.service';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import { environmentJson } from './environment.serializers';
 
-/** Environments and their server-side keys (admin-api §5). */
+/** Environments and their server-side keys (docs/contracts/admin-api.md §5). */
 @Injectable()
 export class EnvironmentsService {
   constructor(

@@ -10,7 +10,7 @@ import {
 } from '../permissions/permissions.decorators';
 import { FeatureStatesService } from './feature-states.service';
 
-/** admin-api §7: the environment's default states, raw values. */
+/** docs/contracts/admin-api.md §7: the environment's default states, raw values. */
 @Controller('api/v1/environments/:environment_api_key/featurestates')
 export class EnvironmentFeatureStatesController {
   constructor(private readonly states: FeatureStatesService) {}
@@ -50,7 +50,7 @@ export class EnvironmentFeatureStatesController {
   }
 }
 
-/** admin-api §7 P1: /api/v1/features/featurestates/ — typed value form, any kind of state. */
+/** docs/contracts/admin-api.md §7 P1: /api/v1/features/featurestates/ — typed value form, any kind of state. */
 @Controller('api/v1/features/featurestates')
 export class FeatureStatesController {
   constructor(private readonly states: FeatureStatesService) {}

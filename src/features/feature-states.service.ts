@@ -29,7 +29,7 @@ export function writePermission(state: Pick<FeatureState, 'featureSegmentId'>): 
 }
 
 /**
- * Feature states (admin-api §7): the environment editor under /environments/{api_key}/featurestates/ (raw values,
+ * Feature states (docs/contracts/admin-api.md §7): the environment editor under /environments/{api_key}/featurestates/ (raw values,
  * environment defaults only) and /features/featurestates/ (typed value form, any kind of state).
  */
 @Injectable()

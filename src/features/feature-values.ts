@@ -11,7 +11,7 @@ export interface TypedValue {
 const INT32 = /^-?\d+$/;
 
 /**
- * A feature's `initial_value` (always a string in the API) as the default state value (engine.md §9):
+ * A feature's `initial_value` (always a string in the API) as the default state value (docs/contracts/engine.md §9):
  * a 32-bit-integer-looking string ⇒ int, "true"/"True"/"false"/"False" ⇒ bool, anything else ⇒ string.
  */
 export function typedValueFromInitial(initial: string | null): TypedValue {

@@ -8,7 +8,7 @@ import { mvOptionJson } from './feature.serializers';
 import { FeaturesService } from './features.service';
 import { MvOptionsService } from './mv-options.service';
 
-/** admin-api §6: /api/v1/projects/{project_pk}/features/ (+ owners) and …/features/{feature_pk}/mv-options/. */
+/** docs/contracts/admin-api.md §6: /api/v1/projects/{project_pk}/features/ (+ owners) and …/features/{feature_pk}/mv-options/. */
 @Controller('api/v1/projects/:project_pk/features')
 export class FeaturesController {
   constructor(

@@ -9,7 +9,7 @@ import { TagsController } from './tags.controller';
 import { TagsService } from './tags.service';
 
 /**
- * Features, multivariate options, tags/owners and feature states (admin-api §4 tags, §6, §7). Exports
+ * Features, multivariate options, tags/owners and feature states (docs/contracts/admin-api.md §4 tags, §6, §7). Exports
  * FeatureStateValuesService (value typing + MV values of any feature state) and MvOptionsService for the segment
  * and identity override modules.
  */

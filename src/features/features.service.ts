@@ -59,7 +59,7 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Features of a project (admin-api §6): list/filters, create with its side effects, update, soft delete, owners. */
+/** Features of a project (docs/contracts/admin-api.md §6): list/filters, create with its side effects, update, soft delete, owners. */
 @Injectable()
 export class FeaturesService {
   constructor(

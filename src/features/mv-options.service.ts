@@ -72,7 +72,7 @@ export function readOptionFields(v: BodyReader, withKey: boolean): OptionFields 
 }
 
 /**
- * Multivariate options (admin-api §6 mv-options). Creating one gives every environment default state of the
+ * Multivariate options (docs/contracts/admin-api.md §6 mv-options). Creating one gives every environment default state of the
  * feature an MV value at the option's default allocation (refused when any state would exceed 100 %), and makes the
  * feature MULTIVARIATE; deleting one removes its MV values and turns a feature with no options left STANDARD.
  */

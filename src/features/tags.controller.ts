@@ -7,7 +7,7 @@ import { Project } from '../projects/project.entity';
 import { tagJson } from './feature.serializers';
 import { TagsService } from './tags.service';
 
-/** admin-api §4: /api/v1/projects/{project_pk}/tags/ — read with VIEW_PROJECT, write with MANAGE_TAGS. */
+/** docs/contracts/admin-api.md §4: /api/v1/projects/{project_pk}/tags/ — read with VIEW_PROJECT, write with MANAGE_TAGS. */
 @Controller('api/v1/projects/:project_pk/tags')
 export class TagsController {
   constructor(private readonly tags: TagsService) {}

@@ -12,7 +12,7 @@ import { tagJson } from './feature.serializers';
 const DEFAULT_COLOUR = '#6837FC';
 
 /**
- * Project tags (admin-api §4). Tags do not take part in flag evaluation, so their writes are audited but do not
+ * Project tags (docs/contracts/admin-api.md §4). Tags do not take part in flag evaluation, so their writes are audited but do not
  * bump environments.
  */
 @Injectable()

@@ -14,7 +14,7 @@ export interface VersionInfo {
   self_hosted_data: { has_users: boolean; has_logins: boolean };
 }
 
-/** admin-api §2 P1 `GET /version/`: what the dashboard reads to adapt itself to the install. */
+/** docs/contracts/admin-api.md §2 P1 `GET /version/`: what the dashboard reads to adapt itself to the install. */
 @Controller()
 export class VersionController {
   constructor(

@@ -10,7 +10,7 @@ import { identityJson, traitJson } from './identity.serializers';
 const ENV = { param: 'environment_api_key' } as const;
 
 /**
- * admin-api §9 (core identities): identities (VIEW_IDENTITIES / MANAGE_IDENTITIES), identity overrides
+ * docs/contracts/admin-api.md §9 (core identities): identities (VIEW_IDENTITIES / MANAGE_IDENTITIES), identity overrides
  * (VIEW_ENVIRONMENT / UPDATE_FEATURE_STATE), traits (VIEW_IDENTITIES / MANAGE_IDENTITIES), plus the environment's
  * trait-keys (VIEW_ENVIRONMENT) and delete-traits (environment admin).
  */

@@ -33,7 +33,7 @@ export interface IdentityWriteChange {
 }
 
 /**
- * Identities and their traits, admin side (admin-api §9). Every write is audited and reports what it changed:
+ * Identities and their traits, admin side (docs/contracts/admin-api.md §9). Every write is audited and reports what it changed:
  * identity and trait writes name the identities (`IdentityWriteChange`), everything else (identity overrides)
  * bumps the environment.
  */

@@ -18,7 +18,7 @@ import { Identity, Trait } from './identity.entity';
 /**
  * Remote evaluation of one identity from the database, for the admin API (segments?identity=,
  * identities/{id}/featurestates/all/). The engine (libs/engine) decides segment membership and multivariate
- * values; precedence is Flagsmith's (engine.md §7): identity override > segment override of a matched segment
+ * values; precedence is Flagsmith's (docs/contracts/engine.md §7): identity override > segment override of a matched segment
  * (lowest feature_segment.priority, ties → lower segment id) > environment default. A fixed number of queries.
  */
 
@@ -35,7 +35,7 @@ export function traitValue(t: Trait): TraitValue {
   }
 }
 
-/** The identity's hashing key in remote evaluation (engine.md §6.2). */
+/** The identity's hashing key in remote evaluation (docs/contracts/engine.md §6.2). */
 export function identityHashKey(environment: Environment, identity: Identity): string {
   return environment.useIdentityCompositeKeyForHashing
     ? `${environment.apiKey}_${identity.identifier}`

@@ -19,7 +19,7 @@ import { identityFlags } from './identity-evaluation';
 import { Identity } from './identity.entity';
 import { identityFlagJson } from './identity.serializers';
 
-/** Identity overrides: feature states with `identity` set (admin-api §9). */
+/** Identity overrides: feature states with `identity` set (docs/contracts/admin-api.md §9). */
 @Injectable()
 export class IdentityOverridesService {
   constructor(

@@ -1,5 +1,5 @@
 /**
- * Flagsmith flags as OFREP evaluation results (spec/ofrep.md §7), computed from the SDK snapshot cache with the
+ * Flagsmith flags as OFREP evaluation results (docs/contracts/ofrep.md §7), computed from the SDK snapshot cache with the
  * same engine and the same inputs as the SDK identities endpoint: no I/O.
  *
  * Mapping of one flag:

@@ -7,7 +7,7 @@ import { SdkModule } from '../sdk/sdk.module';
 import { registerOfrepRoutes } from './ofrep.routes';
 
 /**
- * OpenFeature Remote Evaluation Protocol (spec/ofrep.md): `POST /ofrep/v1/evaluate/flags/{key}` and
+ * OpenFeature Remote Evaluation Protocol (docs/contracts/ofrep.md): `POST /ofrep/v1/evaluate/flags/{key}` and
  * `POST /ofrep/v1/evaluate/flags`, evaluated by the SDK engine over the SDK snapshot cache (raw Fastify routes,
  * as the SDK endpoints are).
  */

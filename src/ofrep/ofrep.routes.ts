@@ -152,7 +152,7 @@ function bulkFor(snapshot: EnvironmentSnapshot, origin: KeyOrigin, context: Ofre
 }
 
 /**
- * OFREP (spec/ofrep.md) as raw Fastify routes over the SDK snapshot cache: a request for a cached environment does
+ * OFREP (docs/contracts/ofrep.md) as raw Fastify routes over the SDK snapshot cache: a request for a cached environment does
  * no I/O. Every failure is answered in OFREP's shape (an `errorCode`, plus `key` on the single-flag endpoint);
  * malformed bodies and unsupported content types are 400 INVALID_CONTEXT, never a 500.
  */

@@ -3,7 +3,7 @@ import type { SchemaObject } from '@nestjs/swagger';
 /**
  * Documentation of the management endpoints that Nest's scanner cannot infer: the controllers take
  * `@Body() body: unknown` and validate with BodyReader, and read most query parameters from the request. Keyed by
- * `METHOD path` with path parameters written `{}` (see normalisePath), field names and types from admin-api.md.
+ * `METHOD path` with path parameters written `{}` (see normalisePath), field names and types from docs/contracts/admin-api.md.
  * test/openapi.e2e-spec.ts checks every key names a real route.
  */
 export interface OperationDocs {

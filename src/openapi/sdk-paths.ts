@@ -1,7 +1,7 @@
 import type { OpenAPIObject, ParameterObject } from '@nestjs/swagger';
 
 /**
- * The SDK endpoints (shared/spec/sdk-api.md) are raw Fastify routes (src/sdk/sdk.routes.ts), invisible to Nest's
+ * The SDK endpoints (docs/contracts/sdk-api.md) are raw Fastify routes (src/sdk/sdk.routes.ts), invisible to Nest's
  * scanner: this static fragment describes them and is merged into the generated document.
  */
 

@@ -27,7 +27,7 @@ import {
 } from './organisation.serializers';
 import { OrganisationsService } from './organisations.service';
 
-/** admin-api §3: organisations, members, invites and invite links, joining, master API keys. */
+/** docs/contracts/admin-api.md §3: organisations, members, invites and invite links, joining, master API keys. */
 @Controller('api/v1')
 export class OrganisationsController {
   constructor(

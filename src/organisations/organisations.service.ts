@@ -30,7 +30,7 @@ const randomHash = () => randomBytes(24).toString('base64url');
 /** Flagsmith's InvalidInviteError text, answered 400 `{"detail": …}` when the joining user is not the invitee. */
 export const INVITE_EMAIL_MISMATCH_DETAIL = 'Registered email does not match invited email';
 
-/** Organisations, memberships, invites, groups and master API keys (admin-api §3). Permission checks are the caller's. */
+/** Organisations, memberships, invites, groups and master API keys (docs/contracts/admin-api.md §3). Permission checks are the caller's. */
 @Injectable()
 export class OrganisationsService {
   constructor(

@@ -1,4 +1,4 @@
-/** Permission keys (admin-api §0) with the descriptions served by GET /api/v1/{level}/permissions/. */
+/** Permission keys (docs/contracts/admin-api.md §0) with the descriptions served by GET /api/v1/{level}/permissions/. */
 export const ORGANISATION_PERMISSIONS = ['CREATE_PROJECT', 'MANAGE_USER_GROUPS'] as const;
 export const PROJECT_PERMISSIONS = [
   'VIEW_PROJECT',

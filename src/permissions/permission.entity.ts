@@ -5,7 +5,7 @@ import { Project } from '../projects/project.entity';
 import { User } from '../users/user.entity';
 
 /**
- * Permission grants (admin-api §0): to a user or a group, on an organisation, project or environment.
+ * Permission grants (docs/contracts/admin-api.md §0): to a user or a group, on an organisation, project or environment.
  * `permissions` holds permission keys (see permission-keys.ts); `admin` = every key of that level.
  * The six tables share their id and permission columns through the abstract bases below (TypeORM copies an abstract
  * base's columns into each entity's own table); what differs is the level and grantee columns and their index names.

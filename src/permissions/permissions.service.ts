@@ -46,7 +46,7 @@ function merge(rows: PermRow[]): Grant {
 }
 
 /**
- * The one place permission rules live (admin-api §0):
+ * The one place permission rules live (docs/contracts/admin-api.md §0):
  * superuser > organisation ADMIN (and admin master keys of that organisation) > project/environment grants,
  * per user and per group; `admin: true` = all keys; a project admin is admin of its environments.
  * Objects outside the principal's organisations are reported as 404 {"detail": "Not found."}; visible objects

@@ -15,7 +15,7 @@ import { Project } from './project.entity';
 import { projectJson } from './project.serializers';
 import { ProjectsService } from './projects.service';
 
-/** admin-api §4. */
+/** docs/contracts/admin-api.md §4. */
 @Controller('api/v1/projects')
 export class ProjectsController {
   constructor(

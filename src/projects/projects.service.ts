@@ -14,7 +14,7 @@ import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from './project.entity';
 import { projectJson } from './project.serializers';
 
-/** Projects (admin-api §4). */
+/** Projects (docs/contracts/admin-api.md §4). */
 @Injectable()
 export class ProjectsService {
   constructor(

@@ -7,7 +7,7 @@ import { registerRealtimeRoutes } from './realtime.routes';
 import { RealtimeService } from './realtime.service';
 
 /**
- * Real-time flag updates over Server-Sent Events (spec/realtime.md), served by this server for the flagsmith JS
+ * Real-time flag updates over Server-Sent Events (docs/contracts/realtime.md), served by this server for the flagsmith JS
  * client's `realtime: true` (`eventSourceUrl` = this server's base URL with a trailing slash).
  */
 @Module({

@@ -41,7 +41,7 @@ export function epochSecondsOf(value: unknown): string | undefined {
 }
 
 /**
- * `GET /sse/environments/{key}/stream` (spec/realtime.md §1): no authentication, CORS open (the HTTP pipeline's
+ * `GET /sse/environments/{key}/stream` (docs/contracts/realtime.md §1): no authentication, CORS open (the HTTP pipeline's
  * `Access-Control-Allow-Origin: *`), `text/event-stream` written to the raw response after `reply.hijack()`. The
  * stream starts with the environment's current `updated_at` when its project has real-time updates enabled.
  * `POST /sse/environments/{key}/queue-change` is upstream's hook for its API (Authorization: Token

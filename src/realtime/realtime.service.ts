@@ -57,7 +57,7 @@ export function isEpochSeconds(text: string): boolean {
 }
 
 /**
- * Real-time flag updates (spec/realtime.md): the streams of this instance, fed by THE change notification that
+ * Real-time flag updates (docs/contracts/realtime.md): the streams of this instance, fed by THE change notification that
  * the SDK caches use. Changes made in this process arrive through `EnvironmentChangesService.onChange`, changes made
  * by any instance through `LISTEN flagport_environment_changed`; both are handled the same way: for the changed
  * environments that have streams here, one query reads `updated_at` and the project's `enable_realtime_updates`,

@@ -5,7 +5,7 @@ import { Permitted, RequirePermission } from '../permissions/permissions.decorat
 import { EnvironmentSnapshots } from './environment-snapshots';
 
 /**
- * admin-api §5 P1: the dashboard's view of an environment document, the same bytes the SDK endpoint serves
+ * docs/contracts/admin-api.md §5 P1: the dashboard's view of an environment document, the same bytes the SDK endpoint serves
  * (`GET /api/v1/environment-document/`), authorised by a user token instead of a server key.
  */
 @Controller('api/v1/environments')

@@ -14,7 +14,7 @@ import type {
 } from './sdk.types';
 
 /**
- * Reads what the SDK endpoints serve for one environment: the environment document (spec/sdk-api.md §5.1) plus the
+ * Reads what the SDK endpoints serve for one environment: the environment document (docs/contracts/sdk-api.md §5.1) plus the
  * few facts the remote-evaluation endpoints need beside it. A FIXED number of queries per environment (7, inside one
  * REPEATABLE READ READ ONLY transaction so the document is consistent), never one per feature or segment; all on
  * the primary, so a build that follows an invalidation sees the write that caused it.

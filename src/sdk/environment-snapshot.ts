@@ -223,7 +223,7 @@ export class EnvironmentSnapshot {
   }
 
   /**
-   * Remote evaluation for an identity (spec/sdk-api.md §2/§3, engine.md §7): identity override > segment override >
+   * Remote evaluation for an identity (docs/contracts/sdk-api.md §2/§3, docs/contracts/engine.md §7): identity override > segment override >
    * environment default, multivariate bucketing on the identity's hash key exactly as local evaluation does (with
    * the composite key). `identityId` = null for identities that are not stored (transient): no stored overrides.
    * `segmentsOut` collects the segments the identity belongs to.

@@ -37,7 +37,7 @@ function pyStr(value: string | number | boolean): string {
   return String(value);
 }
 
-/** spec §3 mode 1: sha256 of `trait_key + str(value)` over the non-null traits sorted by key; else a uuid4 hex. */
+/** docs/contracts/sdk-api.md §3 mode 1: sha256 of `trait_key + str(value)` over the non-null traits sorted by key; else a uuid4 hex. */
 export function transientIdentifier(traits: readonly TraitInput[]): string {
   const present = traits.filter(
     (t): t is TraitInput & { value: string | number | boolean } => t.value !== null,
@@ -81,7 +81,7 @@ function overlay(
 }
 
 /**
- * Identity evaluation for GET/POST /api/v1/identities/ and the deprecated identity endpoints (spec/sdk-api.md §2,
+ * Identity evaluation for GET/POST /api/v1/identities/ and the deprecated identity endpoints (docs/contracts/sdk-api.md §2,
  * §3): identities (id, stored traits) from the in-process identity cache — a cached identity costs no query, an
  * unknown identifier is remembered as such — flags from the environment's snapshot. A cached identity's
  * evaluation with its stored traits is kept per snapshot and kind of key, so a repeated GET only concatenates
@@ -121,7 +121,7 @@ export class IdentitiesService {
     return { identifier, flags, traitsJson: identity.traitsJson, segments };
   }
 
-  /** POST /identities/: the three modes of spec §3. */
+  /** POST /identities/: the three modes of docs/contracts/sdk-api.md §3. */
   async identify(
     snapshot: EnvironmentSnapshot,
     origin: KeyOrigin,

@@ -92,8 +92,8 @@ export function flagListBytes(before: string, flags: EvaluatedFlags, after: stri
 }
 
 /**
- * Remote evaluation for the identity endpoints over one environment version (spec/sdk-api.md §2/§3,
- * spec/engine.md §7): identity override > segment override (lowest priority) > environment default, multivariate
+ * Remote evaluation for the identity endpoints over one environment version (docs/contracts/sdk-api.md §2/§3,
+ * docs/contracts/engine.md §7): identity override > segment override (lowest priority) > environment default, multivariate
  * bucketing on the identity's hash key — the engine's algorithm on the engine's compiled segments, with every flag
  * object serialised in advance. Per request it runs only the segment predicates, one MD5 per multivariate flag
  * and the concatenation of the flag objects.

@@ -1,5 +1,5 @@
 /**
- * Validation of SDK request bodies (spec/sdk-api.md §3, §4), DRF-shaped errors. Everything is validated before
+ * Validation of SDK request bodies (docs/contracts/sdk-api.md §3, §4), DRF-shaped errors. Everything is validated before
  * anything is written, so a rejected request persists nothing.
  */
 import type { TraitValueType } from '../identities/identity.entity';

@@ -14,7 +14,7 @@ import { IdentityStore } from './identity-store';
 import { registerSdkRoutes } from './sdk.routes';
 
 /**
- * The SDK-facing API (spec/sdk-api.md): flags, identities, traits, environment document, analytics. Kept apart
+ * The SDK-facing API (docs/contracts/sdk-api.md): flags, identities, traits, environment document, analytics. Kept apart
  * from the management API: its routes are raw Fastify routes (see sdk.routes.ts), registered here.
  * Needs EnvironmentChangesService (global) for invalidation.
  */

@@ -128,8 +128,8 @@ function inputError(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 /**
- * The SDK endpoints (spec/sdk-api.md), as raw Fastify routes on Nest's instance: no Nest interceptors, pipes or
- * guards on the hot path (stack notes §10). A cached `/flags/` answer does no I/O and no serialisation: it sends
+ * The SDK endpoints (docs/contracts/sdk-api.md), as raw Fastify routes on Nest's instance: no Nest interceptors, pipes or
+ * guards on the hot path (README.md, Performance). A cached `/flags/` answer does no I/O and no serialisation: it sends
  * bytes prepared when the environment was loaded. Errors other than the ones answered here reach the global
  * exception filter through Fastify's error handler.
  */

@@ -1,6 +1,6 @@
 import type { FeatureValue } from '../../libs/engine/src';
 
-/** Environment document (spec/sdk-api.md §5.1), as served. */
+/** Environment document (docs/contracts/sdk-api.md §5.1), as served. */
 export interface SdkDocumentMultivariateValue {
   id: number;
   mv_fs_value_uuid: string;

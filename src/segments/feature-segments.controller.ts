@@ -11,7 +11,7 @@ import {
 import { FeatureSegmentsService } from './feature-segments.service';
 
 /**
- * admin-api §8 segment overrides. Listing needs VIEW_ENVIRONMENT on the environment; every write needs
+ * docs/contracts/admin-api.md §8 segment overrides. Listing needs VIEW_ENVIRONMENT on the environment; every write needs
  * MANAGE_SEGMENT_OVERRIDES on it (Flagsmith's FeatureSegmentPermissions / CreateSegmentOverridePermissions).
  */
 @Controller('api/v1')

@@ -30,7 +30,7 @@ import { featureSegmentJson, featureSegmentListJson } from './segment.serializer
 const NOT_UNIQUE = 'The fields feature, environment, segment must make a unique set.';
 
 /**
- * Segment override slots (feature × segment × environment) and their priorities (admin-api §8).
+ * Segment override slots (feature × segment × environment) and their priorities (docs/contracts/admin-api.md §8).
  * Priorities of one feature × environment are kept dense, 0 = strongest: a new slot goes last unless a priority is
  * asked for (then it is inserted there and the others move down), deleting closes the gap, update-priorities
  * moves each listed slot to its new position in turn (Flagsmith's django-ordered-model `.to()`).

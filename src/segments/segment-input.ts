@@ -7,7 +7,7 @@ import {
 } from './segment.entity';
 
 /**
- * Reading the nested `rules` of a segment body (admin-api §8, Flagsmith `segments/serializers.py`):
+ * Reading the nested `rules` of a segment body (docs/contracts/admin-api.md §8, Flagsmith `segments/serializers.py`):
  *
  *   rules: [{id?, type: ALL|ANY|NONE, delete?, rules: [{id?, type, delete?, conditions: [...]}], conditions: [...]}]
  *   condition: {id?, operator, property?: string|null, value?: string|number|boolean|null, description?, delete?}

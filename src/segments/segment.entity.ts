@@ -18,7 +18,7 @@ import { CONDITION_VALUE_COLUMN } from './condition-value-limit';
 export type SegmentRuleType = 'ALL' | 'ANY' | 'NONE';
 export const SEGMENT_RULE_TYPES: readonly SegmentRuleType[] = ['ALL', 'ANY', 'NONE'];
 
-/** Condition operators (engine.md §8, admin-api §8). */
+/** Condition operators (docs/contracts/engine.md §8, docs/contracts/admin-api.md §8). */
 export const SEGMENT_CONDITION_OPERATORS = [
   'EQUAL',
   'GREATER_THAN',

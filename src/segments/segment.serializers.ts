@@ -2,7 +2,7 @@ import { FeatureSegment } from '../features/feature.entity';
 import { RuleNode, rulesJson } from './segment-tree';
 import { Segment } from './segment.entity';
 
-/** admin-api §8 segment: `{id, uuid, name, description, project, feature, rules, metadata, created_at, updated_at, …}`. */
+/** docs/contracts/admin-api.md §8 segment: `{id, uuid, name, description, project, feature, rules, metadata, created_at, updated_at, …}`. */
 export function segmentJson(s: Segment, rules: readonly RuleNode[]) {
   return {
     id: s.id,

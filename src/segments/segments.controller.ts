@@ -5,7 +5,7 @@ import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/p
 import { Project } from '../projects/project.entity';
 import { SegmentsService } from './segments.service';
 
-/** admin-api §8: /api/v1/projects/{project_pk}/segments/. Reads need VIEW_PROJECT, writes MANAGE_SEGMENTS. */
+/** docs/contracts/admin-api.md §8: /api/v1/projects/{project_pk}/segments/. Reads need VIEW_PROJECT, writes MANAGE_SEGMENTS. */
 @Controller('api/v1/projects/:project_pk/segments')
 export class SegmentsController {
   constructor(private readonly segments: SegmentsService) {}

@@ -40,7 +40,7 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Segments of a project with their rule trees (admin-api §8). */
+/** Segments of a project with their rule trees (docs/contracts/admin-api.md §8). */
 @Injectable()
 export class SegmentsService {
   constructor(

@@ -3,7 +3,7 @@ import { networkInterfaces, NetworkInterfaceInfo } from 'node:os';
 
 /**
  * What an install reports at startup (Flagsmith's TelemetrySerializer fields, plus the external address the
- * deployment document lists).
+ * deployment document lists, docs/contracts/deployment.md).
  */
 export interface TelemetryData {
   readonly organisations: number;

@@ -10,7 +10,7 @@ import { User } from './user.entity';
 import { currentUserJson } from './user.serializers';
 import type { Principal } from '../auth/principal';
 
-/** admin-api §1: register, login/logout, the current user, passwords. */
+/** docs/contracts/admin-api.md §1: register, login/logout, the current user, passwords. */
 @Controller('api/v1/auth')
 export class AccountsController {
   constructor(

@@ -31,7 +31,7 @@ const ALLOW_ANY = 'rest_framework.permissions.AllowAny';
 export const REGISTRATION_WITHOUT_INVITE_DETAIL =
   'User registration without an invite is disabled for this installation.';
 
-/** Registration, login, password changes and resets, self-service profile (admin-api §1). */
+/** Registration, login, password changes and resets, self-service profile (docs/contracts/admin-api.md §1). */
 @Injectable()
 export class AccountsService {
   constructor(

@@ -2,6 +2,6 @@ import { Module } from '@nestjs/common';
 import { FirstRunService } from './first-run.service';
 import { InitController } from './init.controller';
 
-/** The first-run form and admin initiation URL (admin-api §2). */
+/** The first-run form and admin initiation URL (docs/contracts/admin-api.md §2). */
 @Module({ controllers: [InitController], providers: [FirstRunService], exports: [FirstRunService] })
 export class FirstRunModule {}

@@ -126,7 +126,7 @@ export class FirstRunService {
   }
 
   /**
-   * `bootstrap` (admin-api §2): with ALLOW_ADMIN_INITIATION_VIA_CLI, in order and each only when not done yet:
+   * `bootstrap` (docs/contracts/admin-api.md §2): with ALLOW_ADMIN_INITIATION_VIA_CLI, in order and each only when not done yet:
    * the superuser (no users), the organisation (no organisations) with that superuser as ADMIN, the project (no
    * projects, and the organisation of that name exists).
    */

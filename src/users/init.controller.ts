@@ -87,7 +87,7 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** admin-api §2: the first-run form and the admin-initiation URL. */
+/** docs/contracts/admin-api.md §2: the first-run form and the admin-initiation URL. */
 @Controller('api/v1/users')
 export class InitController {
   constructor(

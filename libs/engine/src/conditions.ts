@@ -1,5 +1,5 @@
 /**
- * Segment condition operators (spec/engine.md §8, node-engine semantics). Conditions are compiled once
+ * Segment condition operators (docs/contracts/engine.md §8, node-engine semantics). Conditions are compiled once
  * into predicates: condition values are parsed, regexes built (RE2, linear time) and IN lists turned into sets
  * up front.
  */

@@ -1,5 +1,5 @@
 /**
- * Context values for condition properties (spec/engine.md §4, node-engine semantics).
+ * Context values for condition properties (docs/contracts/engine.md §4, node-engine semantics).
  *
  * A property starting with `$.` is a JSONPath into the (enriched) evaluation context. We support the
  * subset that names a single value — member names in dot notation (`$.identity.identifier`), quoted
@@ -117,7 +117,7 @@ const TRAIT_BRACKET_PATH = /^\$\.identity\.traits\['(.+)'\]$/;
 export type ValueGetter = (scope: Scope) => unknown;
 
 /**
- * Getter for a condition property (spec/engine.md §4 JS `getTraitValue`):
+ * Getter for a condition property (docs/contracts/engine.md §4 JS `getTraitValue`):
  * `$.identity.traits.<name>` / `$.identity.traits['<name>']` read the trait directly; other `$.` paths
  * are resolved in the context, falling back to a trait literally named like the path when the result
  * is missing or not a primitive; anything else is a trait name.
@@ -137,7 +137,7 @@ export function compileValueGetter(property: string): ValueGetter {
   return (scope) => traitValue(scope.identity.traits, property);
 }
 
-/** Builds the enriched identity (spec/engine.md §3 step 1). */
+/** Builds the enriched identity (docs/contracts/engine.md §3 step 1). */
 export function enrichIdentity(identity: IdentityContext, environmentKey: string): EnrichedIdentity {
   return {
     identifier: identity.identifier,

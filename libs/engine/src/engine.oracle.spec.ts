@@ -1,6 +1,6 @@
 /**
  * Differential property test: random environment documents / evaluation contexts are evaluated by this
- * engine and by the engine inside npm `flagsmith-nodejs@8.1.2` (the oracle, spec/engine.md §12); the
+ * engine and by the engine inside npm `flagsmith-nodejs@8.1.2` (the oracle, docs/contracts/engine.md §12); the
  * results must be identical (the oracle has no `variant` field, so ours is dropped before comparing).
  *
  * Reproduce a failure with `FC_SEED=<seed> npx jest libs/engine/src/engine.oracle.spec.ts`.

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { evaluate } from './engine';
 import type { EvaluationContext, EvaluationResult } from './types';
 
-/** Upstream engine test cases (Flagsmith/engine-test-data v3.9.0), kept in `<repo>/../shared`. */
-const TEST_DATA_DIR = resolve(__dirname, '../../../../shared/testdata/engine');
+/** Upstream engine test cases (Flagsmith/engine-test-data v3.9.0), copied unmodified: see libs/engine/testdata/README.md. */
+const TEST_DATA_DIR = resolve(__dirname, '../testdata/test_cases');
 
 /** Removes `//` and `/* *\/` comments outside string literals (JSONC → JSON). */
 function stripJsonComments(text: string): string {
@@ -38,7 +38,7 @@ const files = readdirSync(TEST_DATA_DIR)
   .filter((name) => name.startsWith('test_') && /\.jsonc?$/.test(name))
   .sort();
 
-describe('engine test data (spec/engine.md, Flagsmith engine-test-data)', () => {
+describe('engine test data (docs/contracts/engine.md, Flagsmith engine-test-data)', () => {
   it('finds all 199 upstream cases', () => {
     expect(files).toHaveLength(199);
   });

@@ -48,7 +48,7 @@ export function setOwn<T>(record: Record<string, T>, key: string, value: T): voi
 }
 
 /**
- * Evaluates flags and segments for an evaluation context (spec/engine.md §3).
+ * Evaluates flags and segments for an evaluation context (docs/contracts/engine.md §3).
  *
  * Compiled forms of `context.features` and `context.segments` are cached per object: reuse the same
  * objects across calls (and don't mutate them) to skip recompilation.

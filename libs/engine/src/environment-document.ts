@@ -1,5 +1,5 @@
 /**
- * Shape of the Flagsmith environment document (spec/sdk-api.md §5.1, `GET /api/v1/environment-document/`).
+ * Shape of the Flagsmith environment document (docs/contracts/sdk-api.md §5.1, `GET /api/v1/environment-document/`).
  * Only the fields the engine reads are typed; documents may carry more.
  */
 import type { FeatureValue } from './types';

@@ -1,5 +1,5 @@
 /**
- * The evaluation algorithm (spec/engine.md §3, §5–§7): segments → segment overrides → flags.
+ * The evaluation algorithm (docs/contracts/engine.md §3, §5–§7): segments → segment overrides → flags.
  *
  * Contexts are compiled once (rules into predicates, variants into sorted buckets) and the compiled form
  * is cached per `features` / `segments` object, so evaluating many identities against the same context
@@ -103,7 +103,7 @@ function both(a: Predicate, b: Predicate): Predicate {
   return (scope) => a(scope) && b(scope);
 }
 
-/** A rule matches ⇔ Q(conditions) && Q(sub-rules), each side true when empty (spec/engine.md §5). */
+/** A rule matches ⇔ Q(conditions) && Q(sub-rules), each side true when empty (docs/contracts/engine.md §5). */
 function compileRule(rule: SegmentRule, segmentKey: string | undefined): Predicate {
   const conditions = (rule.conditions ?? []).map((c) => compileCondition(c, segmentKey));
   const subRules = (rule.rules ?? []).map((r) => compileRule(r, segmentKey));
@@ -144,7 +144,7 @@ export function compileSegment(
   };
 }
 
-/** Per feature name, the override with the lowest priority; ties keep the first seen (spec/engine.md §3). */
+/** Per feature name, the override with the lowest priority; ties keep the first seen (docs/contracts/engine.md §3). */
 export function collectOverrides(matched: readonly CompiledSegment[]): Map<string, CompiledOverride> {
   const winners = new Map<string, CompiledOverride>();
   for (const segment of matched) {

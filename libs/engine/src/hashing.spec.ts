@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { hashedPercentage, md5 } from './hashing';
 
-/** The spec formula (engine.md §6) written with node:crypto and BigInt, as an independent reference. */
+/** The spec formula (docs/contracts/engine.md §6) written with node:crypto and BigInt, as an independent reference. */
 function referencePercentage(text: string): number {
   const hex = createHash('md5').update(text, 'utf8').digest('hex');
   return (Number(BigInt('0x' + hex) % 9999n) / 9998) * 100;

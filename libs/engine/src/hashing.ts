@@ -1,5 +1,5 @@
 /**
- * Bucketing hash (spec/engine.md §6): md5 of the comma-joined ids, as an integer modulo 9999, scaled to
+ * Bucketing hash (docs/contracts/engine.md §6): md5 of the comma-joined ids, as an integer modulo 9999, scaled to
  * [0, 100]. This runs for every multivariate feature and percentage-split condition of every identity
  * evaluation, so MD5 is implemented here on a reused buffer instead of allocating a node:crypto Hash per
  * call (several times faster for the short inputs involved); it is checked against node:crypto in tests.
@@ -136,7 +136,7 @@ function md5Mod9999(text: string): number {
 }
 
 /**
- * Deterministic percentage in [0, 100) for a list of ids (spec/engine.md §6).
+ * Deterministic percentage in [0, 100) for a list of ids (docs/contracts/engine.md §6).
  *
  * The ids are joined with `,` exactly like `Array.prototype.join` does (null/undefined render as an empty
  * string, nested arrays are flattened, objects render via `String()`), repeated `iterations` times.

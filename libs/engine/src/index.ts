@@ -1,8 +1,8 @@
 /**
- * Flag-evaluation engine (spec/engine.md): pure TypeScript, no framework, HTTP or database imports.
+ * Flag-evaluation engine (docs/contracts/engine.md): pure TypeScript, no framework, HTTP or database imports.
  *
- * - `evaluate(context)`: evaluation context → `{flags, segments}` (engine.md §1–§3).
- * - From an environment document (sdk-api.md §5.1), mapped like the node SDK does in local evaluation:
+ * - `evaluate(context)`: evaluation context → `{flags, segments}` (docs/contracts/engine.md §1–§3).
+ * - From an environment document (docs/contracts/sdk-api.md §5.1), mapped like the node SDK does in local evaluation:
  *   `getEnvironmentFlags(doc)`, `getIdentityFlags(doc, identifier, traits)`, `getIdentitySegments(...)`,
  *   `evaluateDocument(doc, identity?)` (spec-shaped result) and `getEvaluationContext(doc, identity?)`.
  *   Documents are compiled once per object (`compileEnvironment`) and must not be mutated afterwards.

@@ -1,7 +1,7 @@
 /**
  * Evaluation straight from an environment document, mapped to an evaluation context the way the node
- * SDK does it in local-evaluation mode (flagsmith-nodejs `evaluationContext/mappers.ts`, spec/engine.md §6.2,
- * §7.1, spec/sdk-api.md §5.2):
+ * SDK does it in local-evaluation mode (flagsmith-nodejs `evaluationContext/mappers.ts`, docs/contracts/engine.md §6.2,
+ * §7.1, docs/contracts/sdk-api.md §5.2):
  *
  * - features are keyed by name; the multivariate hashing key is `String(django_id)`, else `featurestate_uuid`;
  *   variants are `{value, weight: percentage_allocation, priority: id ?? uuid-as-bigint, key}`;

@@ -1,6 +1,6 @@
 /**
  * Evaluation context (engine input) and evaluation result (engine output), as described in
- * spec/engine.md §1–§2 (Flagsmith `sdk/evaluation-context.json` / `sdk/evaluation-result.json`).
+ * docs/contracts/engine.md §1–§2 (Flagsmith `sdk/evaluation-context.json` / `sdk/evaluation-result.json`).
  */
 
 /** Any JSON value; used for metadata, which the engine only passes through. */
