@@ -1,8 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Req, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
 import { paginateArray } from '../common/pagination';
-import { CurrentPrincipal, CurrentUser, Permitted, RequirePermission } from '../permissions/permissions.decorators';
+import {
+  CurrentPrincipal,
+  CurrentUser,
+  Permitted,
+  RequirePermission,
+} from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { User } from '../users/user.entity';
 import { readGroup, readGroupUserIds } from './group.input';

@@ -30,7 +30,11 @@ export class GroupsRepository {
   }
 
   /** The groups among `ids` that belong to the organisation. */
-  findMany(organisationId: number, ids: number[], db: EntityManager = this.dataSource.manager): Promise<UserGroup[]> {
+  findMany(
+    organisationId: number,
+    ids: number[],
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<UserGroup[]> {
     return db.getRepository(UserGroup).findBy({ id: In(ids), organisationId });
   }
 
@@ -63,7 +67,11 @@ export class GroupsRepository {
   }
 
   /** Adds the member unless present already. */
-  async addMember(groupId: number, userId: number, db: EntityManager = this.dataSource.manager): Promise<void> {
+  async addMember(
+    groupId: number,
+    userId: number,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
     await db
       .createQueryBuilder()
       .insert()

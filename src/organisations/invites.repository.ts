@@ -51,7 +51,10 @@ export class InvitesRepository {
     return db
       .getRepository(Invite)
       .createQueryBuilder('i')
-      .where('i.organisation_id = :organisationId AND lower(i.email) = lower(:email)', { organisationId, email })
+      .where('i.organisation_id = :organisationId AND lower(i.email) = lower(:email)', {
+        organisationId,
+        email,
+      })
       .getExists();
   }
 
@@ -76,7 +79,9 @@ export class InvitesRepository {
   // ---- invite links
 
   links(organisationId: number): Promise<InviteLink[]> {
-    return this.dataSource.getRepository(InviteLink).find({ where: { organisationId }, order: { id: 'ASC' } });
+    return this.dataSource
+      .getRepository(InviteLink)
+      .find({ where: { organisationId }, order: { id: 'ASC' } });
   }
 
   linkByHash(hash: string, db: EntityManager = this.dataSource.manager): Promise<InviteLink | null> {

@@ -18,7 +18,12 @@ export class MasterApiKeysService {
   ): Promise<{ key: MasterApiKey; plaintext: string }> {
     const prefix = randomBytes(6).toString('base64url').slice(0, 8);
     const plaintext = `${prefix}.${randomBytes(24).toString('base64url')}`;
-    const key = await this.keys.insert({ organisationId, ...input, prefix, hashedKey: hashApiKey(plaintext) });
+    const key = await this.keys.insert({
+      organisationId,
+      ...input,
+      prefix,
+      hashedKey: hashApiKey(plaintext),
+    });
     return { key, plaintext };
   }
 
@@ -40,7 +45,8 @@ export class MasterApiKeysService {
     // Revoking is one-way: `revoked: false` never writes, and a key revoked meanwhile stays revoked (NotFound).
     if (input.revoked) changes.revoked = true;
     if (input.isAdmin !== undefined) changes.isAdmin = input.isAdmin;
-    if (Object.keys(changes).length && !(await this.keys.updateLive(key.id, changes))) throw new OrgNotFoundError();
+    if (Object.keys(changes).length && !(await this.keys.updateLive(key.id, changes)))
+      throw new OrgNotFoundError();
     return this.keys.get(key.id);
   }
 

@@ -24,7 +24,11 @@ export class MembersRepository {
       .execute();
   }
 
-  exists(organisationId: number, userId: number, db: EntityManager = this.dataSource.manager): Promise<boolean> {
+  exists(
+    organisationId: number,
+    userId: number,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
     return db.getRepository(OrganisationMembership).existsBy({ organisationId, userId });
   }
 

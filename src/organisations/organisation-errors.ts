@@ -61,7 +61,8 @@ export class OrgConflictError extends OrgDomainError {
 export function orgErrorToHttp(err: unknown): unknown {
   if (err instanceof OrgNotFoundError) return new NotFoundException(err.body);
   if (err instanceof OrgForbiddenError) return new ForbiddenException(err.body);
-  if (err instanceof OrgInvalidError || err instanceof OrgConflictError) return new BadRequestException(err.body);
+  if (err instanceof OrgInvalidError || err instanceof OrgConflictError)
+    return new BadRequestException(err.body);
   return err;
 }
 

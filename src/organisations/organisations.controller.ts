@@ -1,9 +1,25 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Req, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Patch,
+  Post,
+  Put,
+  Req,
+  UseInterceptors,
+} from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
 import { notFound } from '../common/errors';
 import { paginateArray } from '../common/pagination';
-import { Authenticated, CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
+import {
+  Authenticated,
+  CurrentPrincipal,
+  Permitted,
+  RequirePermission,
+} from '../permissions/permissions.decorators';
 import { myPermissionsJson } from '../permissions/my-permissions';
 import { PermissionsService } from '../permissions/permissions.service';
 import { projectJson } from '../projects/project.serializers';

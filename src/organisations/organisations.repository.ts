@@ -51,7 +51,10 @@ export class OrganisationsRepository {
     return db.getRepository(Organisation).save(org);
   }
 
-  async environmentKeys(organisationId: number, db: EntityManager): Promise<{ id: number; apiKey: string }[]> {
+  async environmentKeys(
+    organisationId: number,
+    db: EntityManager,
+  ): Promise<{ id: number; apiKey: string }[]> {
     const rows = await db.query<{ id: number; api_key: string }[]>(
       `SELECT e.id, e.api_key FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.organisation_id = $1`,
       [organisationId],

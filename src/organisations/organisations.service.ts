@@ -18,7 +18,10 @@ export class OrganisationsService {
     @Inject(MembersService) private readonly members: PublicOf<MembersService>,
     @Inject(OrganisationTransactions) private readonly transactions: PublicOf<OrganisationTransactions>,
     @Inject(APP_CONFIG)
-    private readonly config: Pick<AppConfig, 'RESTRICT_ORG_CREATE_TO_SUPERUSERS' | 'DEFAULT_ORG_STORE_TRAITS_VALUE'>,
+    private readonly config: Pick<
+      AppConfig,
+      'RESTRICT_ORG_CREATE_TO_SUPERUSERS' | 'DEFAULT_ORG_STORE_TRAITS_VALUE'
+    >,
     @Inject(AuditService) private readonly audit: Pick<AuditService, 'record'>,
     @Inject(EnvironmentChangesService)
     private readonly changes: Pick<EnvironmentChangesService, 'organisationChanged' | 'environmentsDeleted'>,
@@ -40,7 +43,8 @@ export class OrganisationsService {
   /** Only users create organisations, and only superusers under RESTRICT_ORG_CREATE_TO_SUPERUSERS. */
   assertMayCreate(principal: Principal): asserts principal is Extract<Principal, { kind: 'user' }> {
     if (principal.kind !== 'user') throw new OrgForbiddenError();
-    if (this.config.RESTRICT_ORG_CREATE_TO_SUPERUSERS && !principal.user.isSuperuser) throw new OrgForbiddenError();
+    if (this.config.RESTRICT_ORG_CREATE_TO_SUPERUSERS && !principal.user.isSuperuser)
+      throw new OrgForbiddenError();
   }
 
   /** The creator becomes its first ADMIN. */
