@@ -105,7 +105,8 @@ export class AccountsService {
           lastLogin: new Date(),
         }),
       );
-      if (inviteHash) await withOrgErrorsAsHttp(() => this.invites.acceptInviteHash(manager, user, inviteHash));
+      if (inviteHash)
+        await withOrgErrorsAsHttp(() => this.invites.acceptInviteHash(manager, user, inviteHash));
       const key = await this.auth.tokenFor(user, manager);
       return { user, key };
     });
