@@ -7,7 +7,7 @@
  * which every Fastify body parse goes through: the reference for what a bare Fastify POST costs with that fix.
  */
 import { readFileSync } from 'node:fs';
-import { nestFastify } from '../src/fastify-options';
+import { nestFastify } from '../src/http/fastify-options';
 import { installFastAsyncResourceBind } from '../src/http/async-resource-bind';
 
 async function main(): Promise<void> {

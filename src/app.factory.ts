@@ -5,7 +5,7 @@ import { AppModule } from './app.module';
 import { installPassportReplyShim } from './auth/oauth/passport-fastify';
 import { AppConfig } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
-import { fastifyOptions } from './fastify-options';
+import { fastifyOptions } from './http/fastify-options';
 import { installFastAsyncResourceBind } from './http/async-resource-bind';
 import { installHttpPipeline } from './http/http-pipeline';
 import { AppLogger } from './logging/logger';

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EnvironmentsService } from '../environments/environments.service';
-import { fastifyOptions } from '../fastify-options';
+import { fastifyOptions } from '../http/fastify-options';
 import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesService } from '../features/features.service';
 import { MvOptionsService } from '../features/mv-options.service';

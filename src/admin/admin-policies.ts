@@ -6,6 +6,8 @@ import { EnvironmentsService } from '../environments/environments.service';
 import { FeatureSegment, FeatureValueType } from '../features/feature.entity';
 import { Identity, Trait } from '../identities/identity.entity';
 import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
+import { withOrgErrorsAsHttp } from '../organisations/organisation-errors';
+import { readNewOrganisation, readOrganisationChanges } from '../organisations/organisation.input';
 import { OrganisationsService } from '../organisations/organisations.service';
 import {
   EnvironmentGroupPermission,
@@ -121,8 +123,15 @@ export function servicePolicies(api: ApiServices) {
     describe: (o) => o.name,
     scope: async (_m, o) => organisationScope(o.id),
     service: {
-      create: (principal, values) => api.organisations.create(principal, serviceBody(values)),
-      update: (principal, row, values) => api.organisations.update(principal, row, serviceBody(values), true),
+      create: (principal, values) =>
+        withOrgErrorsAsHttp(async () => {
+          api.organisations.assertMayCreate(principal);
+          return api.organisations.create(principal, readNewOrganisation(serviceBody(values)));
+        }),
+      update: (principal, row, values) =>
+        withOrgErrorsAsHttp(() =>
+          api.organisations.update(principal, row, readOrganisationChanges(serviceBody(values), true)),
+        ),
       remove: (_principal, row) => api.organisations.remove(row),
     },
   };

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { nestFastify } from '../fastify-options';
+import { nestFastify } from '../http/fastify-options';
 import { canonicalRequestTarget, LazyMount, LazyMountOptions } from './lazy-mount';
 
 /** What the outer onResponse hook saw (the access log and metrics read the same). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { nestFastify } from '../fastify-options';
+import { nestFastify } from '../http/fastify-options';
 import type {
   FastifyInstance,
   FastifyReply,

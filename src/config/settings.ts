@@ -12,8 +12,8 @@ import {
   throttleRate,
   url,
 } from './setting-types';
-import { compileTrustedOrigins } from '../admin/csrf-origin';
-import { compileIpAllowlist } from '../admin/ip-allowlist';
+import { compileTrustedOrigins } from './csrf-trusted-origins';
+import { compileIpAllowlist } from './ip-allowlist';
 
 /**
  * Cache backends: the short names, plus the Django class paths a Flagsmith deployment uses.

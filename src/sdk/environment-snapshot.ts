@@ -6,7 +6,7 @@ import {
   type FeatureValue,
   type Traits,
 } from '../../libs/engine/src';
-import type { CompiledFeature } from '../../libs/engine/src/evaluator';
+import type { CompiledFeature } from '../../libs/engine/src';
 import { RemoteEvaluator, type EvaluatedFlags, type FlagState, type StateSource } from './remote-evaluation';
 import type {
   EnvironmentSource,

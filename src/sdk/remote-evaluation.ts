@@ -2,12 +2,13 @@ import {
   compileEnvironment,
   hashedPercentage,
   type CompiledEnvironment,
+  type CompiledFeature,
+  type CompiledSegment,
   type DocumentSegment,
   type EnvironmentDocument,
+  type Scope,
   type Traits,
 } from '../../libs/engine/src';
-import type { Scope } from '../../libs/engine/src/context-path';
-import type { CompiledFeature, CompiledSegment } from '../../libs/engine/src/evaluator';
 import type { KeyOrigin } from './sdk.types';
 
 /**

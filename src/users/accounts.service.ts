@@ -22,7 +22,8 @@ import { EmailService } from '../email/email.service';
 import { SiteLinks } from '../email/site-links';
 import { activationEmail, passwordResetEmail } from '../email/templates';
 import { Invite, InviteLink, OrganisationMembership } from '../organisations/organisation.entity';
-import { OrganisationsService } from '../organisations/organisations.service';
+import { withOrgErrorsAsHttp } from '../organisations/organisation-errors';
+import { InvitesService } from '../organisations/invites.service';
 import { PasswordResetRequest } from '../throttling/throttle.entity';
 import { SignUpType, User } from './user.entity';
 
@@ -40,7 +41,7 @@ export class AccountsService {
     private readonly auth: AuthService,
     private readonly lockout: LoginLockoutService,
     private readonly email: EmailService,
-    private readonly organisations: OrganisationsService,
+    private readonly invites: InvitesService,
     private readonly links: SiteLinks,
   ) {}
 
@@ -104,7 +105,8 @@ export class AccountsService {
           lastLogin: new Date(),
         }),
       );
-      if (inviteHash) await this.organisations.acceptInviteHash(manager, user, inviteHash);
+      if (inviteHash)
+        await withOrgErrorsAsHttp(() => this.invites.acceptInviteHash(manager, user, inviteHash));
       const key = await this.auth.tokenFor(user, manager);
       return { user, key };
     });

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { forbidden } from '../../common/errors';
 import { APP_CONFIG, AppConfig } from '../../config';
-import { OrganisationsService } from '../../organisations/organisations.service';
+import { withOrgErrorsAsHttp } from '../../organisations/organisation-errors';
+import { InvitesService } from '../../organisations/invites.service';
 import { AccountsService, REGISTRATION_WITHOUT_INVITE_DETAIL } from '../../users/accounts.service';
 import { AuthType, SignUpType, User } from '../../users/user.entity';
 import { AuthService } from '../auth.service';
@@ -49,7 +50,7 @@ export class OAuthAccountsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly accounts: AccountsService,
-    private readonly organisations: OrganisationsService,
+    private readonly invites: InvitesService,
   ) {}
 
   async login(profile: ProviderProfile, options: OAuthSignUpOptions = {}): Promise<OAuthLogin> {
@@ -111,7 +112,7 @@ export class OAuthAccountsService {
         lastLogin: new Date(),
       }),
     );
-    if (inviteHash) await this.organisations.acceptInviteHash(manager, user, inviteHash);
+    if (inviteHash) await withOrgErrorsAsHttp(() => this.invites.acceptInviteHash(manager, user, inviteHash));
     this.logger.log(`new ${profile.provider} user ${user.id}`);
     return { user, key: await this.auth.tokenFor(user, manager), isNewUser: true };
   }

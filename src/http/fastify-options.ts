@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import type { AppConfig } from './config';
+import type { AppConfig } from '../config';
 
 /**
  * The options of the API's Fastify instance (src/app.factory.ts), also used by the admin panel's own instance

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Organisation, OrganisationMembership, OrganisationRole } from './organisation.entity';
+
+export type OrganisationFields = Pick<
+  Organisation,
+  | 'name'
+  | 'webhookNotificationEmail'
+  | 'restrictProjectCreateToAdmin'
+  | 'persistTraitData'
+  | 'stopServingFlags'
+  | 'blockAccessToAdmin'
+  | 'force2fa'
+>;
+
+/** SQL of organisations themselves. `db` is the transaction's manager when the call is part of one. */
+@Injectable()
+export class OrganisationsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get(id: number, db: EntityManager = this.dataSource.manager): Promise<Organisation> {
+    return db.getRepository(Organisation).findOneByOrFail({ id });
+  }
+
+  async ofUser(userId: number): Promise<{ org: Organisation; role: OrganisationRole }[]> {
+    const memberships = await this.dataSource.getRepository(OrganisationMembership).find({
+      where: { userId },
+      relations: { organisation: true },
+      order: { organisationId: 'ASC' },
+    });
+    return memberships.map((m) => ({ org: m.organisation, role: m.role }));
+  }
+
+  async seatCounts(organisationIds: number[]): Promise<Map<number, number>> {
+    if (organisationIds.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ organisation_id: number; n: number }[]>(
+      `SELECT organisation_id, count(*)::int AS n FROM organisation_memberships
+        WHERE organisation_id = ANY($1) GROUP BY organisation_id`,
+      [organisationIds],
+    );
+    return new Map(rows.map((r) => [r.organisation_id, r.n]));
+  }
+
+  insert(fields: Partial<OrganisationFields> & { name: string }, db: EntityManager): Promise<Organisation> {
+    const repo = db.getRepository(Organisation);
+    return repo.save(repo.create(fields));
+  }
+
+  save(org: Organisation, db: EntityManager): Promise<Organisation> {
+    return db.getRepository(Organisation).save(org);
+  }
+
+  async environmentKeys(
+    organisationId: number,
+    db: EntityManager,
+  ): Promise<{ id: number; apiKey: string }[]> {
+    const rows = await db.query<{ id: number; api_key: string }[]>(
+      `SELECT e.id, e.api_key FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.organisation_id = $1`,
+      [organisationId],
+    );
+    return rows.map((e) => ({ id: e.id, apiKey: e.api_key }));
+  }
+
+  async delete(id: number, db: EntityManager): Promise<void> {
+    await db.getRepository(Organisation).delete({ id });
+  }
+}

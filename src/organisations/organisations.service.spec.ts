@@ -1,0 +1,89 @@
+import type { Principal } from '../auth/principal';
+import type { User } from '../users/user.entity';
+import { OrgForbiddenError, OrgNotFoundError } from './organisation-errors';
+import { inMemoryOrganisationServices } from './testing/in-memory';
+
+const asUser = (user: User): Principal => ({ kind: 'user', user, tokenKey: 't' });
+
+describe('OrganisationsService', () => {
+  it('a created organisation has its creator as ADMIN and trait storage from DEFAULT_ORG_STORE_TRAITS_VALUE', async () => {
+    const { organisations, store, audit } = inMemoryOrganisationServices({
+      DEFAULT_ORG_STORE_TRAITS_VALUE: false,
+    });
+    const ada = store.user('ada@acme.test');
+
+    const org = await organisations.create(asUser(ada), { name: 'Acme' });
+
+    expect(store.roleOf(org.id, ada.id)).toBe('ADMIN');
+    expect(org).toMatchObject({
+      persistTraitData: false,
+      webhookNotificationEmail: null,
+      restrictProjectCreateToAdmin: false,
+    });
+    expect(audit).toEqual(['New Organisation created: Acme']);
+    expect(await organisations.listForPrincipal(asUser(ada))).toEqual([{ org, role: 'ADMIN' }]);
+  });
+
+  it('a master API key may not create an organisation', async () => {
+    const { organisations, store } = inMemoryOrganisationServices();
+    const key: Principal = { kind: 'master_key', key: { id: 1, organisationId: 1 } as never };
+    await expect(organisations.create(key, { name: 'Acme' })).rejects.toBeInstanceOf(OrgForbiddenError);
+    expect(store.organisations).toHaveLength(0);
+  });
+
+  it('with RESTRICT_ORG_CREATE_TO_SUPERUSERS only a superuser creates organisations', async () => {
+    const { organisations, store } = inMemoryOrganisationServices({
+      RESTRICT_ORG_CREATE_TO_SUPERUSERS: true,
+    });
+    const user = store.user('u@acme.test');
+    const root = store.user('root@acme.test', { isSuperuser: true });
+
+    expect(() => organisations.assertMayCreate(asUser(user))).toThrow(OrgForbiddenError);
+    await expect(organisations.create(asUser(root), { name: 'Acme' })).resolves.toMatchObject({
+      name: 'Acme',
+    });
+  });
+
+  it('an update the SDK can see (name) announces the organisation change; a webhook address alone does not', async () => {
+    const { organisations, store, organisationChanges } = inMemoryOrganisationServices();
+    const ada = store.user('ada@acme.test');
+    const org = await organisations.create(asUser(ada), { name: 'Acme' });
+
+    await organisations.update(asUser(ada), org, { webhookNotificationEmail: 'ops@acme.test' });
+    expect(organisationChanges).toEqual([]);
+    await organisations.update(asUser(ada), org, { name: 'Acme 2', persistTraitData: undefined });
+    expect(organisationChanges).toEqual([org.id]);
+    expect(store.organisations[0]).toMatchObject({
+      name: 'Acme 2',
+      webhookNotificationEmail: 'ops@acme.test',
+    });
+  });
+});
+
+describe('MembersService', () => {
+  it('a new member joins the default groups; adding them again changes neither role nor groups', async () => {
+    const { members, store } = inMemoryOrganisationServices();
+    const org = store.organisation();
+    const everyone = store.group(org.id, 'everyone', true);
+    const other = store.group(org.id, 'other');
+    const bob = store.user('bob@acme.test');
+
+    await members.addMember(org.id, bob.id, 'USER');
+    await members.addMember(org.id, bob.id, 'ADMIN');
+
+    expect(store.roleOf(org.id, bob.id)).toBe('USER');
+    expect(store.groupMemberIds(everyone.id)).toEqual([bob.id]);
+    expect(store.groupMemberIds(other.id)).toEqual([]);
+  });
+
+  it('changing the role of someone who is no member is not found; of a member it sticks', async () => {
+    const { members, store } = inMemoryOrganisationServices();
+    const org = store.organisation();
+    const bob = store.user('bob@acme.test');
+    await expect(members.updateRole(org.id, bob.id, 'ADMIN')).rejects.toBeInstanceOf(OrgNotFoundError);
+
+    store.member(org.id, bob);
+    await members.updateRole(org.id, bob.id, 'ADMIN');
+    expect(store.roleOf(org.id, bob.id)).toBe('ADMIN');
+  });
+});
