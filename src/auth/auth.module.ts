@@ -6,11 +6,13 @@ import { PermissionsService } from '../permissions/permissions.service';
 import { AuthGuard } from './auth.guard';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
 import { AuthService } from './auth.service';
+import { LOGIN_FAILURE_STORE, LoginFailuresRepository } from './login-failures.repository';
+import { LoginLockoutService } from './login-lockout.service';
 
 /**
  * The shared building blocks of every management module, global so feature modules just use them:
  * authentication (AuthService, AuthGuard), permissions (PermissionsService, PermissionGuard behind
- * @RequirePermission), AuditService and EnvironmentChangesService.
+ * @RequirePermission), AuditService, EnvironmentChangesService, request throttles and the login lockout.
  */
 @Global()
 @Module({
@@ -22,6 +24,8 @@ import { AuthService } from './auth.service';
     AuditService,
     EnvironmentChangesService,
     RequestThrottleService,
+    LoginLockoutService,
+    { provide: LOGIN_FAILURE_STORE, useClass: LoginFailuresRepository },
   ],
   exports: [
     AuthService,
@@ -31,6 +35,7 @@ import { AuthService } from './auth.service';
     AuditService,
     EnvironmentChangesService,
     RequestThrottleService,
+    LoginLockoutService,
   ],
 })
 export class AuthModule {}

@@ -160,15 +160,17 @@ export class AccountsService {
     const email = v.string('email', { maxLength: 254 });
     const password = v.string('password', { trim: false, maxLength: 128 });
     v.assertValid();
-    if (await this.lockout.isLocked(email!, ip)) throw forbidden(LOCKED_OUT_DETAIL);
-    const user = await this.findByEmail(email!);
-    // The same hash work whether or not the account exists (no enumeration by timing).
-    const ok = await verifyLoginPassword(password!, user?.isActive ? user.password : undefined);
-    if (!ok || !user) {
-      await this.lockout.recordFailure(email!, ip);
-      if (await this.lockout.isLocked(email!, ip)) throw forbidden(LOCKED_OUT_DETAIL);
+    const attempt = await this.lockout.attempt(email!, ip, async () => {
+      const user = await this.findByEmail(email!);
+      // The same hash work whether or not the account exists (no enumeration by timing).
+      const ok = await verifyLoginPassword(password!, user?.isActive ? user.password : undefined);
+      return ok && user ? user : null;
+    });
+    if (attempt.outcome === 'locked' || (attempt.outcome === 'rejected' && attempt.locked))
+      throw forbidden(LOCKED_OUT_DETAIL);
+    if (attempt.outcome === 'rejected')
       throw fieldError('non_field_errors', 'Unable to log in with provided credentials.');
-    }
+    const user = attempt.value;
     await this.dataSource.getRepository(User).update({ id: user.id }, { lastLogin: new Date() });
     return this.auth.tokenFor(user);
   }
