@@ -5,6 +5,7 @@ import { PermissionGuard } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { AuthGuard } from './auth.guard';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
+import { RequestThrottlesRepository, THROTTLE_STORE } from '../throttling/request-throttles.repository';
 import { AuthService } from './auth.service';
 import { LOGIN_FAILURE_STORE, LoginFailuresRepository } from './login-failures.repository';
 import { LoginLockoutService } from './login-lockout.service';
@@ -26,6 +27,7 @@ import { LoginLockoutService } from './login-lockout.service';
     RequestThrottleService,
     LoginLockoutService,
     { provide: LOGIN_FAILURE_STORE, useClass: LoginFailuresRepository },
+    { provide: THROTTLE_STORE, useClass: RequestThrottlesRepository },
   ],
   exports: [
     AuthService,
