@@ -5,6 +5,8 @@ import { PermissionGuard } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { AuthGuard } from './auth.guard';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
+import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service';
+import { RESET_EMAIL_STORE, ResetEmailsRepository } from '../throttling/reset-emails.repository';
 import { RequestThrottlesRepository, THROTTLE_STORE } from '../throttling/request-throttles.repository';
 import { AuthService } from './auth.service';
 import { LOGIN_FAILURE_STORE, LoginFailuresRepository } from './login-failures.repository';
@@ -13,7 +15,8 @@ import { LoginLockoutService } from './login-lockout.service';
 /**
  * The shared building blocks of every management module, global so feature modules just use them:
  * authentication (AuthService, AuthGuard), permissions (PermissionsService, PermissionGuard behind
- * @RequirePermission), AuditService, EnvironmentChangesService, request throttles and the login lockout.
+ * @RequirePermission), AuditService, EnvironmentChangesService, the request throttles, the password-reset email
+ * quota and the login lockout.
  */
 @Global()
 @Module({
@@ -28,6 +31,8 @@ import { LoginLockoutService } from './login-lockout.service';
     LoginLockoutService,
     { provide: LOGIN_FAILURE_STORE, useClass: LoginFailuresRepository },
     { provide: THROTTLE_STORE, useClass: RequestThrottlesRepository },
+    ResetEmailQuotaService,
+    { provide: RESET_EMAIL_STORE, useClass: ResetEmailsRepository },
   ],
   exports: [
     AuthService,
@@ -38,6 +43,7 @@ import { LoginLockoutService } from './login-lockout.service';
     EnvironmentChangesService,
     RequestThrottleService,
     LoginLockoutService,
+    ResetEmailQuotaService,
   ],
 })
 export class AuthModule {}

@@ -23,7 +23,7 @@ import { SiteLinks } from '../email/site-links';
 import { activationEmail, passwordResetEmail } from '../email/templates';
 import { Invite, InviteLink, OrganisationMembership } from '../organisations/organisation.entity';
 import { OrganisationsService } from '../organisations/organisations.service';
-import { PasswordResetRequest } from '../throttling/throttle.entity';
+import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service';
 import { SignUpType, User } from './user.entity';
 
 const SIGN_UP_TYPES: readonly SignUpType[] = ['NO_INVITE', 'INVITE_EMAIL', 'INVITE_LINK'];
@@ -39,6 +39,7 @@ export class AccountsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly lockout: LoginLockoutService,
+    private readonly resetEmails: ResetEmailQuotaService,
     private readonly email: EmailService,
     private readonly organisations: OrganisationsService,
     private readonly links: SiteLinks,
@@ -236,32 +237,9 @@ export class AccountsService {
     v.assertValid();
     const user = await this.findByEmail(email!);
     if (!user || !user.isActive) return;
-    if (!(await this.claimResetEmail(user))) return;
+    if (!(await this.resetEmails.claim(user.id))) return;
     const link = await this.links.link(`password-reset/confirm/${this.resetPath(user)}`);
     await this.email.send({ to: user.email, ...passwordResetEmail(link) });
-  }
-
-  /**
-   * Flagsmith's can_send_password_reset_email: fewer than MAX_PASSWORD_RESET_EMAILS sent to this account in the
-   * last PASSWORD_RESET_EMAIL_COOLDOWN seconds? If so, records this one. The user's row is locked meanwhile, so
-   * concurrent requests on any instance cannot both take the last one.
-   */
-  private claimResetEmail(user: User): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [user.id]);
-      await manager.query(
-        `DELETE FROM password_reset_requests WHERE user_id = $1 AND requested_at < now() - make_interval(secs => $2)`,
-        [user.id, this.config.PASSWORD_RESET_EMAIL_COOLDOWN],
-      );
-      const [{ sent }] = await manager.query<{ sent: number }[]>(
-        `SELECT count(*)::int AS sent FROM password_reset_requests
-          WHERE user_id = $1 AND requested_at >= now() - make_interval(secs => $2)`,
-        [user.id, this.config.PASSWORD_RESET_EMAIL_COOLDOWN],
-      );
-      if (sent >= this.config.MAX_PASSWORD_RESET_EMAILS) return false;
-      await manager.getRepository(PasswordResetRequest).insert({ userId: user.id });
-      return true;
-    });
   }
 
   /** `<uid>/<token>` of a password-reset link for this user. */
