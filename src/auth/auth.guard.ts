@@ -41,7 +41,11 @@ export class AuthGuard implements CanActivate {
       (request.principal?.kind === 'master_key' || isApiKeyHeader(request.headers.authorization))
     )
       throw unauthorized();
-    if (!request.principal) request.principal = await this.auth.authenticate(request.headers.authorization);
+    if (!request.principal) {
+      const authentication = await this.auth.authenticate(request.headers.authorization);
+      if (!authentication.ok) throw unauthorized(authentication.detail);
+      request.principal = authentication.principal;
+    }
     if (!request[THROTTLED]) {
       request[THROTTLED] = true;
       await this.throttle(request.principal);

@@ -9,6 +9,7 @@ import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service'
 import { RESET_EMAIL_STORE, ResetEmailsRepository } from '../throttling/reset-emails.repository';
 import { RequestThrottlesRepository, THROTTLE_STORE } from '../throttling/request-throttles.repository';
 import { AuthService } from './auth.service';
+import { CREDENTIAL_STORE, CredentialsRepository } from './credentials.repository';
 import { LOGIN_FAILURE_STORE, LoginFailuresRepository } from './login-failures.repository';
 import { LoginLockoutService } from './login-lockout.service';
 
@@ -29,6 +30,7 @@ import { LoginLockoutService } from './login-lockout.service';
     EnvironmentChangesService,
     RequestThrottleService,
     LoginLockoutService,
+    { provide: CREDENTIAL_STORE, useClass: CredentialsRepository },
     { provide: LOGIN_FAILURE_STORE, useClass: LoginFailuresRepository },
     { provide: THROTTLE_STORE, useClass: RequestThrottlesRepository },
     ResetEmailQuotaService,

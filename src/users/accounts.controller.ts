@@ -30,7 +30,11 @@ export class AccountsController {
   @Post('users')
   async register(@Body() body: unknown, @Req() request: AuthedRequest) {
     let caller: Principal | undefined;
-    if (request.headers.authorization) caller = await this.auth.authenticate(request.headers.authorization);
+    if (request.headers.authorization) {
+      const authentication = await this.auth.authenticate(request.headers.authorization);
+      if (!authentication.ok) throw unauthorized(authentication.detail);
+      caller = authentication.principal;
+    }
     if (!this.accounts.mayRegister(caller)) throw caller ? forbidden() : unauthorized();
     // DRF ScopedRateThrottle "signup": per user when signed in, else per client IP.
     const ident = caller?.kind === 'user' ? `user:${caller.user.id}` : request.ip;
