@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { buildAdminBundle } from './admin/admin-bundle';
 import { AuditService } from './audit/audit.service';
+import { LoginFailuresRepository } from './auth/login-failures.repository';
 import { LoginLockoutService } from './auth/login-lockout.service';
 import { AppConfig } from './config';
 import { dataSourceOptions } from './database/data-source-options';
@@ -178,7 +179,9 @@ async function unlockUser(args: string[]): Promise<void> {
   if (!email) throw new UsageError('unlock-user needs the email of the account');
   const { config, logger } = setup();
   await withDatabase(config, logger, true, async (dataSource) => {
-    const cleared = await new LoginLockoutService(dataSource, config).unlock(email);
+    const cleared = await new LoginLockoutService(new LoginFailuresRepository(dataSource), config).unlock(
+      email,
+    );
     process.stdout.write(
       cleared
         ? `Unlocked ${email}: cleared failed logins from ${cleared} address(es)\n`

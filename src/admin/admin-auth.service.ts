@@ -70,16 +70,17 @@ export class AdminAuthService {
     if (!this.passwordEnabled) return null;
     if (typeof email !== 'string' || typeof password !== 'string' || !email || email.length > 254)
       return null;
-    if (await this.lockout.isLocked(email, ip)) {
+    const attempt = await this.lockout.attempt(email, ip, async () => {
+      const user = await this.findByEmail(email);
+      const ok = await verifyLoginPassword(password, user?.isActive ? user.password : undefined);
+      return ok && user ? user : null;
+    });
+    if (attempt.outcome === 'locked') {
       this.logger.warn(`admin sign-in refused for a locked-out account from ${ip}`);
       return null;
     }
-    const user = await this.findByEmail(email);
-    const ok = await verifyLoginPassword(password, user?.isActive ? user.password : undefined);
-    if (!ok || !user) {
-      await this.lockout.recordFailure(email, ip);
-      return null;
-    }
+    if (attempt.outcome === 'rejected') return null;
+    const user = attempt.value;
     const allowed = this.sessionUser(user);
     if (!allowed) {
       this.logger.warn(`admin sign-in refused for ${user.email}: not a superuser`);

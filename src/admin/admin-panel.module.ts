@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoginLockoutService } from '../auth/login-lockout.service';
 import { AppConfig } from '../config';
 import { EnvironmentsModule } from '../environments/environments.module';
 import { FeatureStatesService } from '../features/feature-states.service';
@@ -34,7 +33,6 @@ export class AdminPanelModule {
         // panel's own instance writes feature states exactly as /api/v1/features/featurestates/{id}/ does.
         FeatureStatesService,
         AdminAuthService,
-        LoginLockoutService,
         AdminPanelService,
         ...(google ? [AdminGoogleStrategy, GoogleStartGuard, GoogleCallbackGuard] : []),
       ],

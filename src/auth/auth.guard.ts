@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { unauthorized } from '../common/errors';
+import { ThrottledException, unauthorized } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
 import { AuthService } from './auth.service';
@@ -41,7 +41,11 @@ export class AuthGuard implements CanActivate {
       (request.principal?.kind === 'master_key' || isApiKeyHeader(request.headers.authorization))
     )
       throw unauthorized();
-    if (!request.principal) request.principal = await this.auth.authenticate(request.headers.authorization);
+    if (!request.principal) {
+      const authentication = await this.auth.authenticate(request.headers.authorization);
+      if (!authentication.ok) throw unauthorized(authentication.detail);
+      request.principal = authentication.principal;
+    }
     if (!request[THROTTLED]) {
       request[THROTTLED] = true;
       await this.throttle(request.principal);
@@ -49,14 +53,16 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private throttle(principal: Principal): Promise<void> {
-    if (principal.kind === 'user')
-      return this.throttles.check('user', String(principal.user.id), this.config.USER_THROTTLE_RATE);
-    return this.throttles.check(
-      'master_api_key',
-      String(principal.key.id),
-      this.config.MASTER_API_KEY_THROTTLE_RATE,
-    );
+  private async throttle(principal: Principal): Promise<void> {
+    const verdict =
+      principal.kind === 'user'
+        ? await this.throttles.hit('user', String(principal.user.id), this.config.USER_THROTTLE_RATE)
+        : await this.throttles.hit(
+            'master_api_key',
+            String(principal.key.id),
+            this.config.MASTER_API_KEY_THROTTLE_RATE,
+          );
+    if (!verdict.allowed) throw new ThrottledException(verdict.retryAfterSeconds);
   }
 }
 

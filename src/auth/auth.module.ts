@@ -5,12 +5,19 @@ import { PermissionGuard } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { AuthGuard } from './auth.guard';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
+import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service';
+import { RESET_EMAIL_STORE, ResetEmailsRepository } from '../throttling/reset-emails.repository';
+import { RequestThrottlesRepository, THROTTLE_STORE } from '../throttling/request-throttles.repository';
 import { AuthService } from './auth.service';
+import { CREDENTIAL_STORE, CredentialsRepository } from './credentials.repository';
+import { LOGIN_FAILURE_STORE, LoginFailuresRepository } from './login-failures.repository';
+import { LoginLockoutService } from './login-lockout.service';
 
 /**
  * The shared building blocks of every management module, global so feature modules just use them:
  * authentication (AuthService, AuthGuard), permissions (PermissionsService, PermissionGuard behind
- * @RequirePermission), AuditService and EnvironmentChangesService.
+ * @RequirePermission), AuditService, EnvironmentChangesService, the request throttles, the password-reset email
+ * quota and the login lockout.
  */
 @Global()
 @Module({
@@ -22,6 +29,12 @@ import { AuthService } from './auth.service';
     AuditService,
     EnvironmentChangesService,
     RequestThrottleService,
+    LoginLockoutService,
+    { provide: CREDENTIAL_STORE, useClass: CredentialsRepository },
+    { provide: LOGIN_FAILURE_STORE, useClass: LoginFailuresRepository },
+    { provide: THROTTLE_STORE, useClass: RequestThrottlesRepository },
+    ResetEmailQuotaService,
+    { provide: RESET_EMAIL_STORE, useClass: ResetEmailsRepository },
   ],
   exports: [
     AuthService,
@@ -31,6 +44,8 @@ import { AuthService } from './auth.service';
     AuditService,
     EnvironmentChangesService,
     RequestThrottleService,
+    LoginLockoutService,
+    ResetEmailQuotaService,
   ],
 })
 export class AuthModule {}

@@ -5,43 +5,30 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
-import { InfluxPoint, InfluxWriter } from './influx-writer';
-import { USAGE_RESOURCES, type UsageResource } from './usage.entity';
-
-const RESOURCE_INDEX: Readonly<Record<UsageResource, number>> = Object.fromEntries(
-  USAGE_RESOURCES.map((resource, index) => [resource, index]),
-) as Record<UsageResource, number>;
+import { InfluxWriter } from './influx-writer';
+import { UsageCounters, usagePoints } from './usage-counters';
+import { USAGE_STORE, UsageStore } from './usage.repository';
+import { type UsageResource } from './usage.entity';
 
 /** How often counters are written out. */
 export const USAGE_FLUSH_INTERVAL_MS = 10_000;
-/** Distinct counters kept between flushes; beyond it a flush starts early, beyond twice it counts are dropped. */
-export const USAGE_MAX_KEYS = 10_000;
 
-const DAY_MS = 86_400_000;
+type UsageSettings = Pick<
+  AppConfig,
+  'ENABLE_API_USAGE_TRACKING' | 'INFLUXDB_URL' | 'INFLUXDB_TOKEN' | 'INFLUXDB_ORG' | 'INFLUXDB_BUCKET'
+>;
 
 /**
- * SDK request counting (ENABLE_API_USAGE_TRACKING) and SDK flag analytics: counters in memory, keyed by
- * (environment, resource|feature, day), written every USAGE_FLUSH_INTERVAL_MS and at shutdown with one batched
- * UPSERT per table (one row per key, never one per request), and to InfluxDB when INFLUXDB_URL is set.
- * Memory is bounded by USAGE_MAX_KEYS.
+ * SDK request counting (ENABLE_API_USAGE_TRACKING) and SDK flag analytics: UsageCounters in memory, written
+ * every USAGE_FLUSH_INTERVAL_MS and at shutdown to the UsageStore (one batched UPSERT per table, never one row
+ * per request), and to InfluxDB when INFLUXDB_URL is set. A failed write puts the counts back for the next one.
  */
 @Injectable()
 export class UsageService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Usage');
   readonly trackRequests: boolean;
-  private requests = new Map<string, number>();
-  /**
-   * The current day's request counts, environment id → count per resource (USAGE_RESOURCES order): counting a
-   * request is one map lookup and an increment. Folded into `requests` when the day changes and at each flush.
-   */
-  private today = new Map<number, number[]>();
-  private evaluations = new Map<string, number>();
-  private dayStart = 0;
-  private dayEnd = 0;
-  private day = '';
+  private readonly counters = new UsageCounters();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private droppedWarned = false;
@@ -50,8 +37,8 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly influx: InfluxWriter | undefined;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: UsageSettings,
+    @Inject(USAGE_STORE) private readonly store: UsageStore,
   ) {
     this.trackRequests = config.ENABLE_API_USAGE_TRACKING;
     if (config.INFLUXDB_URL && config.INFLUXDB_BUCKET) {
@@ -79,35 +66,10 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
   /** Counts one SDK request. Cheap: one map lookup and an increment, no key string. */
   countRequest(environmentId: number, resource: UsageResource, now: number): void {
     if (!this.trackRequests) return;
-    if (now < this.dayStart || now >= this.dayEnd) this.dayOf(now);
-    let counts = this.today.get(environmentId);
-    if (counts === undefined) {
-      if (this.today.size >= USAGE_MAX_KEYS) {
-        void this.flush();
-        if (this.today.size >= USAGE_MAX_KEYS) return this.dropped();
-      }
-      counts = new Array<number>(USAGE_RESOURCES.length).fill(0);
-      this.today.set(environmentId, counts);
-    }
-    counts[RESOURCE_INDEX[resource]]++;
-  }
-
-  /** Moves the current day's request counts into the keyed counters. */
-  private foldToday(): void {
-    if (this.today.size === 0) return;
-    const today = this.today;
-    this.today = new Map();
-    for (const [environmentId, counts] of today) {
-      counts.forEach((n, i) => {
-        if (n > 0) this.add(this.requests, `${environmentId}|${USAGE_RESOURCES[i]}|${this.day}`, n);
-      });
-    }
-  }
-
-  private dropped(): void {
-    if (!this.droppedWarned)
-      this.logger.warn('usage counters are full; counts are dropped until the next flush');
-    this.droppedWarned = true;
+    if (this.counters.countRequest(environmentId, resource, now)) return;
+    // Full: a flush takes the counters at once (unless one is already under way), then there is room again.
+    void this.flush();
+    if (!this.counters.countRequest(environmentId, resource, now)) this.dropped();
   }
 
   /** Adds SDK-reported evaluation counts; unknown features and non-integer counts are dropped. */
@@ -117,12 +79,8 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
     known: ReadonlySet<string>,
     now: number,
   ): void {
-    const day = this.dayOf(now);
-    for (const [name, count] of Object.entries(counts)) {
-      if (!known.has(name) || typeof count !== 'number' || !Number.isSafeInteger(count) || count <= 0)
-        continue;
-      this.add(this.evaluations, `${environmentId}|${day}|${name}`, count);
-    }
+    if (!this.counters.countEvaluations(environmentId, counts, known, now)) this.dropped();
+    if (this.counters.full) void this.flush();
   }
 
   /** Writes everything counted so far. Concurrent calls share one flush. */
@@ -133,88 +91,19 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
     return this.flushing;
   }
 
-  private add(map: Map<string, number>, key: string, n: number): void {
-    const current = map.get(key);
-    if (current !== undefined) {
-      map.set(key, current + n);
-      return;
-    }
-    if (map.size >= USAGE_MAX_KEYS) {
-      void this.flush();
-      if (map.size >= USAGE_MAX_KEYS * 2) {
-        if (!this.droppedWarned)
-          this.logger.warn('usage counters are full; counts are dropped until the next flush');
-        this.droppedWarned = true;
-        return;
-      }
-    }
-    map.set(key, n);
-  }
-
-  private dayOf(now: number): string {
-    if (now < this.dayStart || now >= this.dayEnd) {
-      this.foldToday();
-      this.dayStart = now - (now % DAY_MS);
-      this.dayEnd = this.dayStart + DAY_MS;
-      this.day = new Date(this.dayStart).toISOString().slice(0, 10);
-    }
-    return this.day;
+  private dropped(): void {
+    if (!this.droppedWarned)
+      this.logger.warn('usage counters are full; counts are dropped until the next flush');
+    this.droppedWarned = true;
   }
 
   private async flushNow(): Promise<void> {
-    this.foldToday();
-    const requests = this.requests;
-    const evaluations = this.evaluations;
-    if (requests.size === 0 && evaluations.size === 0) return;
-    this.requests = new Map();
-    this.evaluations = new Map();
+    // Taken before the first await, so that a flush started because the counters are full frees them at once.
+    const batch = this.counters.take();
+    if (!batch) return;
     this.droppedWarned = false;
-
-    const envs: number[] = [];
-    const resources: string[] = [];
-    const days: string[] = [];
-    const counts: number[] = [];
-    for (const [key, count] of requests) {
-      const [env, resource, day] = key.split('|');
-      envs.push(Number(env));
-      resources.push(resource);
-      days.push(day);
-      counts.push(count);
-    }
-    const evEnvs: number[] = [];
-    const evNames: string[] = [];
-    const evDays: string[] = [];
-    const evCounts: number[] = [];
-    for (const [key, count] of evaluations) {
-      const first = key.indexOf('|');
-      const second = key.indexOf('|', first + 1);
-      evEnvs.push(Number(key.slice(0, first)));
-      evDays.push(key.slice(first + 1, second));
-      evNames.push(key.slice(second + 1));
-      evCounts.push(count);
-    }
-
     try {
-      // One transaction: a failed flush leaves nothing behind, so putting the counts back never counts twice.
-      await this.dataSource.transaction(async (manager) => {
-        if (envs.length > 0) {
-          await manager.query(
-            `INSERT INTO api_usage_daily (environment_id, resource, day, count)
-           SELECT * FROM unnest($1::int[], $2::varchar[], $3::date[], $4::bigint[])
-           ON CONFLICT (environment_id, resource, day) DO UPDATE SET count = api_usage_daily.count + EXCLUDED.count`,
-            [envs, resources, days, counts],
-          );
-        }
-        if (evEnvs.length > 0) {
-          await manager.query(
-            `INSERT INTO feature_evaluations_daily (environment_id, feature_name, day, count)
-           SELECT * FROM unnest($1::int[], $2::varchar[], $3::date[], $4::bigint[])
-           ON CONFLICT (environment_id, feature_name, day)
-           DO UPDATE SET count = feature_evaluations_daily.count + EXCLUDED.count`,
-            [evEnvs, evNames, evDays, evCounts],
-          );
-        }
-      });
+      await this.store.add(batch);
     } catch (err) {
       if (!this.failing) {
         this.logger.warn(
@@ -222,38 +111,13 @@ export class UsageService implements OnApplicationBootstrap, BeforeApplicationSh
         );
       }
       this.failing = true;
-      // Put them back for the next attempt (bounded by add()).
-      for (const [key, n] of requests) this.add(this.requests, key, n);
-      for (const [key, n] of evaluations) this.add(this.evaluations, key, n);
+      this.counters.restore(batch);
       return;
     }
     if (this.failing) {
       this.failing = false;
       this.logger.warn('usage counters are written again');
     }
-
-    if (this.influx) {
-      const ts = Math.floor(Date.now() / 1000);
-      const points: InfluxPoint[] = [];
-      for (let i = 0; i < envs.length; i++) {
-        points.push({
-          measurement: 'api_call',
-          tags: { environment_id: envs[i], resource: resources[i] },
-          field: 'request_count',
-          value: counts[i],
-          timestampSeconds: ts,
-        });
-      }
-      for (let i = 0; i < evEnvs.length; i++) {
-        points.push({
-          measurement: 'feature_evaluation',
-          tags: { environment_id: evEnvs[i], feature_id: evNames[i] },
-          field: 'request_count',
-          value: evCounts[i],
-          timestampSeconds: ts,
-        });
-      }
-      await this.influx.write(points);
-    }
+    if (this.influx) await this.influx.write(usagePoints(batch, Math.floor(Date.now() / 1000)));
   }
 }

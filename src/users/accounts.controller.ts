@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { AuthedRequest } from '../auth/principal';
-import { forbidden, unauthorized } from '../common/errors';
+import { forbidden, ThrottledException, unauthorized } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config';
+import { ThrottleRate } from '../config/setting-types';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
 import { Authenticated, CurrentPrincipal, CurrentUser } from '../permissions/permissions.decorators';
 import { AccountsService } from './accounts.service';
@@ -20,14 +21,24 @@ export class AccountsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** 429 with Retry-After once `ident` has used up `rate` in `scope`. */
+  private async throttle(scope: string, ident: string, rate: ThrottleRate | undefined): Promise<void> {
+    const verdict = await this.throttles.hit(scope, ident, rate);
+    if (!verdict.allowed) throw new ThrottledException(verdict.retryAfterSeconds);
+  }
+
   @Post('users')
   async register(@Body() body: unknown, @Req() request: AuthedRequest) {
     let caller: Principal | undefined;
-    if (request.headers.authorization) caller = await this.auth.authenticate(request.headers.authorization);
+    if (request.headers.authorization) {
+      const authentication = await this.auth.authenticate(request.headers.authorization);
+      if (!authentication.ok) throw unauthorized(authentication.detail);
+      caller = authentication.principal;
+    }
     if (!this.accounts.mayRegister(caller)) throw caller ? forbidden() : unauthorized();
     // DRF ScopedRateThrottle "signup": per user when signed in, else per client IP.
     const ident = caller?.kind === 'user' ? `user:${caller.user.id}` : request.ip;
-    await this.throttles.check('signup', ident, this.config.SIGNUP_THROTTLE_RATE);
+    await this.throttle('signup', ident, this.config.SIGNUP_THROTTLE_RATE);
     const { user, key } = await this.accounts.register(body);
     return {
       id: user.id,
@@ -46,7 +57,7 @@ export class AccountsController {
   @HttpCode(200)
   async login(@Body() body: unknown, @Req() request: AuthedRequest) {
     // Before the body is read, as DRF checks throttles before the view: per client IP.
-    await this.throttles.check('login', request.ip, this.config.LOGIN_THROTTLE_RATE);
+    await this.throttle('login', request.ip, this.config.LOGIN_THROTTLE_RATE);
     return { key: await this.accounts.login(body, request.ip) };
   }
 

@@ -24,7 +24,7 @@ import { activationEmail, passwordResetEmail } from '../email/templates';
 import { Invite, InviteLink, OrganisationMembership } from '../organisations/organisation.entity';
 import { withOrgErrorsAsHttp } from '../organisations/organisation-errors';
 import { InvitesService } from '../organisations/invites.service';
-import { PasswordResetRequest } from '../throttling/throttle.entity';
+import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service';
 import { SignUpType, User } from './user.entity';
 
 const SIGN_UP_TYPES: readonly SignUpType[] = ['NO_INVITE', 'INVITE_EMAIL', 'INVITE_LINK'];
@@ -40,6 +40,7 @@ export class AccountsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly lockout: LoginLockoutService,
+    private readonly resetEmails: ResetEmailQuotaService,
     private readonly email: EmailService,
     private readonly invites: InvitesService,
     private readonly links: SiteLinks,
@@ -162,15 +163,17 @@ export class AccountsService {
     const email = v.string('email', { maxLength: 254 });
     const password = v.string('password', { trim: false, maxLength: 128 });
     v.assertValid();
-    if (await this.lockout.isLocked(email!, ip)) throw forbidden(LOCKED_OUT_DETAIL);
-    const user = await this.findByEmail(email!);
-    // The same hash work whether or not the account exists (no enumeration by timing).
-    const ok = await verifyLoginPassword(password!, user?.isActive ? user.password : undefined);
-    if (!ok || !user) {
-      await this.lockout.recordFailure(email!, ip);
-      if (await this.lockout.isLocked(email!, ip)) throw forbidden(LOCKED_OUT_DETAIL);
+    const attempt = await this.lockout.attempt(email!, ip, async () => {
+      const user = await this.findByEmail(email!);
+      // The same hash work whether or not the account exists (no enumeration by timing).
+      const ok = await verifyLoginPassword(password!, user?.isActive ? user.password : undefined);
+      return ok && user ? user : null;
+    });
+    if (attempt.outcome === 'locked' || (attempt.outcome === 'rejected' && attempt.locked))
+      throw forbidden(LOCKED_OUT_DETAIL);
+    if (attempt.outcome === 'rejected')
       throw fieldError('non_field_errors', 'Unable to log in with provided credentials.');
-    }
+    const user = attempt.value;
     await this.dataSource.getRepository(User).update({ id: user.id }, { lastLogin: new Date() });
     return this.auth.tokenFor(user);
   }
@@ -236,32 +239,9 @@ export class AccountsService {
     v.assertValid();
     const user = await this.findByEmail(email!);
     if (!user || !user.isActive) return;
-    if (!(await this.claimResetEmail(user))) return;
+    if (!(await this.resetEmails.claim(user.id))) return;
     const link = await this.links.link(`password-reset/confirm/${this.resetPath(user)}`);
     await this.email.send({ to: user.email, ...passwordResetEmail(link) });
-  }
-
-  /**
-   * Flagsmith's can_send_password_reset_email: fewer than MAX_PASSWORD_RESET_EMAILS sent to this account in the
-   * last PASSWORD_RESET_EMAIL_COOLDOWN seconds? If so, records this one. The user's row is locked meanwhile, so
-   * concurrent requests on any instance cannot both take the last one.
-   */
-  private claimResetEmail(user: User): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [user.id]);
-      await manager.query(
-        `DELETE FROM password_reset_requests WHERE user_id = $1 AND requested_at < now() - make_interval(secs => $2)`,
-        [user.id, this.config.PASSWORD_RESET_EMAIL_COOLDOWN],
-      );
-      const [{ sent }] = await manager.query<{ sent: number }[]>(
-        `SELECT count(*)::int AS sent FROM password_reset_requests
-          WHERE user_id = $1 AND requested_at >= now() - make_interval(secs => $2)`,
-        [user.id, this.config.PASSWORD_RESET_EMAIL_COOLDOWN],
-      );
-      if (sent >= this.config.MAX_PASSWORD_RESET_EMAILS) return false;
-      await manager.getRepository(PasswordResetRequest).insert({ userId: user.id });
-      return true;
-    });
   }
 
   /** `<uid>/<token>` of a password-reset link for this user. */

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { LoginLockoutService } from '../auth/login-lockout.service';
 import { OrganisationsModule } from '../organisations/organisations.module';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
@@ -7,7 +6,7 @@ import { AccountsService } from './accounts.service';
 @Module({
   imports: [OrganisationsModule],
   controllers: [AccountsController],
-  providers: [AccountsService, LoginLockoutService],
+  providers: [AccountsService],
   exports: [AccountsService],
 })
 export class UsersModule {}
