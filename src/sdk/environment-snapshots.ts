@@ -1,18 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ChangeFeed } from '../changes/change-feed';
+import { ENVIRONMENT_CHANGED_CHANNEL, IDENTITY_CHANGED_CHANNEL } from '../changes/channels';
 import { CacheHealthRegistry } from '../cache/cache-health';
 import { createSharedCache, SharedCache } from '../cache/shared-cache';
 import { APP_CONFIG, AppConfig } from '../config';
-import {
-  ENVIRONMENT_CHANGED_CHANNEL,
-  EnvironmentChangesService,
-  IDENTITY_CHANGED_CHANNEL,
-  readIdentityChange,
-} from '../environments/environment-changes.service';
+import { EnvironmentChangesService, readIdentityChange } from '../environments/environment-changes.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { PgChannelListener } from './environment-change-listener';
 import { EnvironmentDocumentRepository } from './environment-document.repository';
 import { EnvironmentSnapshot } from './environment-snapshot';
 import { IdentityCache } from './identity-cache';
@@ -48,11 +41,11 @@ interface StaleEntry {
  *   still the current version, else from the shared second level (memcached, keyed by environment id AND version
  *   `updated_at`, so a stale entry can never be read), else built from the database (a fixed number of queries).
  *   Concurrent misses for one key share one resolution.
- * - Invalidation: in-process events from EnvironmentChangesService, and `LISTEN flagport_environment_changed` for
- *   writes made by other instances. Every invalidation advances a clock and records it per environment: a build
+ * - Invalidation: in-process events from EnvironmentChangesService, and the change feed
+ *   (`flagport_environment_changed`) for writes made by other instances. Every invalidation advances a clock and records it per environment: a build
  *   that started before an invalidation of its environment is served to the requests that were waiting for it but
  *   never kept, and requests that arrive after an invalidation never join a build that started before it. After
- *   the LISTEN connection was lost everything is dropped (notifications may have been missed).
+ *   the feed's connection was lost everything is dropped (notifications may have been missed).
  * - Identities: `flagport_identity_changed` (and in-process identity events) drop single identities; an
  *   environment invalidation drops all of its identities.
  * - Database unreachable: a key whose snapshot expired keeps being served from it (stale) while its refresh
@@ -60,7 +53,7 @@ interface StaleEntry {
  * - ENVIRONMENT_CACHE_SECONDS = 0 turns the cache off: every request resolves from the database.
  */
 @Injectable()
-export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EnvironmentSnapshots implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('EnvironmentCache');
   private readonly byKey = new Map<string, ResolvedKey>();
   private readonly byEnvironment = new Map<number, EnvironmentSnapshot>();
@@ -72,10 +65,8 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
   private allInvalidatedAt = 0;
   private readonly ttlMs: number;
   readonly secondLevel: SharedCache | undefined;
-  private listener: PgChannelListener | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
   private readonly builtListeners = new Set<(snapshot: EnvironmentSnapshot) => void>();
-  private unsubscribeIdentities: (() => void) | undefined;
   /** Identities of every environment (bounded, invalidated with their environment and by identity changes). */
   readonly identities: IdentityCache;
   private readonly hit: () => void;
@@ -87,9 +78,9 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: EnvironmentDocumentRepository,
     private readonly changes: EnvironmentChangesService,
+    private readonly feed: ChangeFeed,
     cacheHealth: CacheHealthRegistry,
     metrics: MetricsService,
   ) {
@@ -116,34 +107,29 @@ export class EnvironmentSnapshots implements OnApplicationBootstrap, OnApplicati
     cacheHealth.register(this.secondLevel);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.unsubscribe = this.changes.onChange((change) => this.invalidate(change.environmentIds));
-    this.unsubscribeIdentities = this.changes.onIdentityChange((change) =>
-      this.invalidateIdentities(change.environmentId, change.identifiers),
-    );
-    const channels = [ENVIRONMENT_CHANGED_CHANNEL, IDENTITY_CHANGED_CHANNEL];
-    this.listener = new PgChannelListener(primaryUrl(this.dataSource), channels, {
-      onNotification: (payload, channel) => {
-        if (channel === IDENTITY_CHANGED_CHANNEL) {
-          const change = readIdentityChange(payload);
-          if (change === undefined) this.identities.invalidateAll();
-          else if (change.origin !== this.changes.instanceId)
-            this.invalidateIdentities(change.environmentId, change.identifiers);
-          return;
-        }
+  onModuleInit(): void {
+    this.unsubscribe.push(
+      this.changes.onChange((change) => this.invalidate(change.environmentIds)),
+      this.changes.onIdentityChange((change) =>
+        this.invalidateIdentities(change.environmentId, change.identifiers),
+      ),
+      this.feed.on(ENVIRONMENT_CHANGED_CHANNEL, (payload) => {
         const ids = environmentIdsOf(payload);
         if (ids === undefined) this.invalidateAll();
         else this.invalidate(ids);
-      },
-      onResync: () => this.invalidateAll(),
-    });
-    await this.listener.start();
+      }),
+      this.feed.on(IDENTITY_CHANGED_CHANNEL, (payload) => {
+        const change = readIdentityChange(payload);
+        if (change === undefined) this.identities.invalidateAll();
+        else if (change.origin !== this.changes.instanceId)
+          this.invalidateIdentities(change.environmentId, change.identifiers);
+      }),
+      this.feed.onResync(() => this.invalidateAll()),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
-    this.unsubscribeIdentities?.();
-    await this.listener?.stop();
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await this.secondLevel?.close();
   }
 
@@ -353,11 +339,4 @@ export function environmentIdsOf(payload: string): number[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-function primaryUrl(dataSource: DataSource): string {
-  const options = dataSource.options as PostgresConnectionOptions;
-  const url = options.replication?.master.url ?? options.url;
-  if (!url) throw new Error('the database has no connection URL');
-  return url;
 }
