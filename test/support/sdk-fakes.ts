@@ -167,3 +167,56 @@ export class MapSecondLevel implements SecondLevelCache {
     return Promise.resolve();
   }
 }
+
+/** A Fastify reply as the SDK handlers use it: records status, headers and body. */
+export class FakeReply {
+  statusCode = 200;
+  readonly headerValues: Record<string, string> = {};
+  body: unknown = undefined;
+  sent = false;
+
+  code(status: number): this {
+    this.statusCode = status;
+    return this;
+  }
+  header(name: string, value: string): this {
+    this.headerValues[name.toLowerCase()] = value;
+    return this;
+  }
+  headers(values: Readonly<Record<string, string>>): this {
+    for (const [name, value] of Object.entries(values)) this.header(name, value);
+    return this;
+  }
+  getHeader(name: string): string | undefined {
+    return this.headerValues[name.toLowerCase()];
+  }
+  send(body?: unknown): this {
+    this.body = body;
+    this.sent = true;
+    return this;
+  }
+  /** The body as parsed JSON. */
+  json<T = unknown>(): T {
+    return JSON.parse(Buffer.isBuffer(this.body) ? this.body.toString() : String(this.body)) as T;
+  }
+}
+
+export interface FakeRequestInit {
+  readonly key?: string;
+  readonly query?: Record<string, string>;
+  readonly params?: Record<string, string>;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  readonly url?: string;
+}
+
+/** A Fastify request as the SDK handlers read it. */
+export function fakeRequest(init: FakeRequestInit = {}) {
+  return {
+    headers: { ...(init.key === undefined ? {} : { 'x-environment-key': init.key }), ...init.headers },
+    query: init.query ?? {},
+    params: init.params ?? {},
+    body: init.body,
+    url: init.url ?? '/',
+  };
+}
