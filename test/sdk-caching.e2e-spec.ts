@@ -97,6 +97,15 @@ describe('SDK environment cache in one instance', () => {
     expect(valueOf(await identify(), 'flag_off')).toBe('segment');
   });
 
+  it('one instance → exactly one LISTEN connection (SDK caches and real-time share the change feed)', async () => {
+    const listening = await queryDatabase<{ application_name: string; query: string }>(
+      t.databaseUrl,
+      `SELECT application_name, query FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+    );
+    expect(listening.map((c) => c.application_name)).toEqual(['flagport-listen']);
+  });
+
   it('after the LISTEN connection is lost it reconnects and drops the whole cache (notifications may be missed)', async () => {
     await sdk(api, '/flags/', f.clientKey);
     // A write that nobody reports: only a cache drop can reveal it.

@@ -10,8 +10,10 @@ import {
   TransactionCommitEvent,
 } from 'typeorm';
 
-/** Channel other instances LISTEN on. Payload: JSON {"environment_ids": [1, 2], "api_keys": ["…", "…"]}. */
-export const ENVIRONMENT_CHANGED_CHANNEL = 'flagport_environment_changed';
+import { ENVIRONMENT_CHANGED_CHANNEL, IDENTITY_CHANGED_CHANNEL } from '../changes/channels';
+
+/** The channels other instances LISTEN on (through the change feed, src/changes). */
+export { ENVIRONMENT_CHANGED_CHANNEL, IDENTITY_CHANGED_CHANNEL };
 
 export interface EnvironmentChange {
   /** Ids of the changed environments (ascending). */
@@ -28,12 +30,6 @@ interface PendingBump {
 }
 
 type Listener = (change: EnvironmentChange) => void;
-
-/**
- * Channel for identity changes (traits written, identity created or deleted) that need no environment bump.
- * Payload: JSON {"o": "<instance id>", "e": <environment id>, "i": ["<identifier>", …] | null (= all of them)}.
- */
-export const IDENTITY_CHANGED_CHANNEL = 'flagport_identity_changed';
 
 export interface IdentityChange {
   readonly environmentId: number;

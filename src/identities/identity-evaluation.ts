@@ -1,6 +1,8 @@
 import { EntityManager, In } from 'typeorm';
 import {
   evaluate,
+  IDENTITY_OVERRIDE_PRIORITY,
+  winningOverrides,
   type FeatureContext,
   type FeatureValue,
   type SegmentContext,
@@ -18,8 +20,9 @@ import { Identity, Trait } from './identity.entity';
 /**
  * Remote evaluation of one identity from the database, for the admin API (segments?identity=,
  * identities/{id}/featurestates/all/). The engine (libs/engine) decides segment membership and multivariate
- * values; precedence is Flagsmith's (docs/contracts/engine.md §7): identity override > segment override of a matched segment
- * (lowest feature_segment.priority, ties → lower segment id) > environment default. A fixed number of queries.
+ * values and precedence (`winningOverrides`, docs/contracts/engine.md §7): identity override > segment override of a matched
+ * segment (lowest feature_segment.priority, ties → the segment matched first) > environment default. A fixed
+ * number of queries.
  */
 
 export function traitValue(t: Trait): TraitValue {
@@ -132,30 +135,9 @@ export async function identityFlags(
   }
   const { segments, contexts } = await projectSegmentContexts(manager, project.id);
   const matched = evaluate({ ...base, segments: contexts }).segments.map((s) => Number(s.metadata?.id));
-  const matchedOrder = new Map(matched.map((id, index) => [id, index]));
   const segmentNames = new Map(segments.map((s) => [s.id, s.name]));
 
-  const defaults = new Map<number, FeatureState>();
-  const identityOverrides = new Map<number, FeatureState>();
-  const segmentWinners = new Map<number, FeatureState>();
-  for (const fs of states) {
-    if (fs.identityId !== null) identityOverrides.set(fs.featureId, fs);
-    else if (fs.featureSegment === null) defaults.set(fs.featureId, fs);
-    else if (matchedOrder.has(fs.featureSegment.segmentId)) {
-      const current = segmentWinners.get(fs.featureId);
-      if (!current || beats(fs, current, matchedOrder)) segmentWinners.set(fs.featureId, fs);
-    }
-  }
-
-  const chosen: { fs: FeatureState; by: IdentityFlag['overriddenBy'] }[] = [];
-  for (const [featureId, fallback] of defaults) {
-    const own = identityOverrides.get(featureId);
-    const segment = segmentWinners.get(featureId);
-    if (own) chosen.push({ fs: own, by: 'IDENTITY' });
-    else if (segment) chosen.push({ fs: segment, by: 'SEGMENT' });
-    else chosen.push({ fs: fallback, by: null });
-  }
-  chosen.sort((a, b) => a.fs.featureId - b.fs.featureId);
+  const chosen = chooseFeatureStates(states, matched);
 
   const features: Record<string, FeatureContext> = {};
   for (const { fs } of chosen) features[`f${fs.featureId}`] = featureContext(fs, mvByState.get(fs.id));
@@ -181,11 +163,43 @@ export async function identityFlags(
   return out;
 }
 
-function beats(candidate: FeatureState, current: FeatureState, order: Map<number, number>): boolean {
-  const a = candidate.featureSegment!;
-  const b = current.featureSegment!;
-  if (a.priority !== b.priority) return a.priority < b.priority;
-  return (order.get(a.segmentId) ?? 0) < (order.get(b.segmentId) ?? 0);
+/**
+ * Per feature, the state that applies to the identity (by feature id): its identity override, else the winning
+ * override of a matched segment, else the environment default — the engine's precedence (`winningOverrides`).
+ * `states`: the environment's states of the identity (defaults, segment overrides, its identity overrides);
+ * `matchedSegmentIds`: the segments it belongs to, in the engine's match order.
+ */
+export function chooseFeatureStates(
+  states: readonly FeatureState[],
+  matchedSegmentIds: readonly number[],
+): { fs: FeatureState; by: IdentityFlag['overriddenBy'] }[] {
+  const matchedOrder = new Map(matchedSegmentIds.map((id, index) => [id, index]));
+  const defaults = new Map<number, FeatureState>();
+  const segmentOverrides: FeatureState[] = [];
+  const identityOverrides: FeatureState[] = [];
+  for (const fs of states) {
+    if (fs.identityId !== null) identityOverrides.push(fs);
+    else if (fs.featureSegment === null) defaults.set(fs.featureId, fs);
+    else if (matchedOrder.has(fs.featureSegment.segmentId)) segmentOverrides.push(fs);
+  }
+  // Candidates in segment order (the engine's tie rule), identity overrides last, as the engine offers them.
+  segmentOverrides.sort(
+    (a, b) => matchedOrder.get(a.featureSegment!.segmentId)! - matchedOrder.get(b.featureSegment!.segmentId)!,
+  );
+  const winners = winningOverrides(
+    [...segmentOverrides, ...identityOverrides],
+    (fs) => fs.featureId,
+    (fs) => (fs.identityId !== null ? IDENTITY_OVERRIDE_PRIORITY : fs.featureSegment!.priority),
+  );
+
+  const chosen: { fs: FeatureState; by: IdentityFlag['overriddenBy'] }[] = [];
+  for (const [featureId, fallback] of defaults) {
+    const winner = winners.get(featureId);
+    if (winner === undefined) chosen.push({ fs: fallback, by: null });
+    else chosen.push({ fs: winner, by: winner.identityId !== null ? 'IDENTITY' : 'SEGMENT' });
+  }
+  chosen.sort((a, b) => a.fs.featureId - b.fs.featureId);
+  return chosen;
 }
 
 /** Engine feature context of a state: named by an opaque key so that names never collide. */

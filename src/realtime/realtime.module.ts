@@ -1,6 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { ChangeFeedModule } from '../changes/change-feed.module';
 import { EnvironmentSnapshots } from '../sdk/environment-snapshots';
 import { SdkModule } from '../sdk/sdk.module';
 import { registerRealtimeRoutes } from './realtime.routes';
@@ -11,7 +12,7 @@ import { RealtimeService } from './realtime.service';
  * client's `realtime: true` (`eventSourceUrl` = this server's base URL with a trailing slash).
  */
 @Module({
-  imports: [SdkModule],
+  imports: [SdkModule, ChangeFeedModule],
   providers: [RealtimeService],
   exports: [RealtimeService],
 })

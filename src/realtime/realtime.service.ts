@@ -3,18 +3,15 @@ import {
   Inject,
   Injectable,
   Logger,
-  OnApplicationBootstrap,
   OnApplicationShutdown,
+  OnModuleInit,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+import { ChangeFeed } from '../changes/change-feed';
+import { ENVIRONMENT_CHANGED_CHANNEL } from '../changes/channels';
 import { APP_CONFIG, AppConfig } from '../config';
-import {
-  ENVIRONMENT_CHANGED_CHANNEL,
-  EnvironmentChangesService,
-} from '../environments/environment-changes.service';
-import { PgChannelListener } from '../sdk/environment-change-listener';
+import { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { environmentUpdatedFrame, SseHub } from './sse-hub';
 
 export const KEEPALIVE_INTERVAL_MS = 20_000;
@@ -59,29 +56,27 @@ export function isEpochSeconds(text: string): boolean {
 /**
  * Real-time flag updates (docs/contracts/realtime.md): the streams of this instance, fed by THE change notification that
  * the SDK caches use. Changes made in this process arrive through `EnvironmentChangesService.onChange`, changes made
- * by any instance through `LISTEN flagport_environment_changed`; both are handled the same way: for the changed
+ * by any instance through the change feed (`flagport_environment_changed`, src/changes); both are handled the same way: for the changed
  * environments that have streams here, one query reads `updated_at` and the project's `enable_realtime_updates`,
  * and each stream of an enabled environment gets `environment_updated` with that `updated_at` (once: the second
  * path finds the value already sent). Project-wide changes arrive as one notice for all of the project's
  * environments. An environment that no longer exists has its streams ended.
  */
 @Injectable()
-export class RealtimeService
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
-{
+export class RealtimeService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Realtime');
   readonly hub: SseHub;
   /** Last `updated_at` read and pushed per key: the in-process event and the NOTIFY of one change send one event. */
   private readonly lastSent = new Map<string, number>();
   /** Last queue-change value per key (the local push and the NOTIFY echo of one call send one event). */
   private readonly lastQueued = new Map<string, string>();
-  private listener: PgChannelListener | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly changes: EnvironmentChangesService,
+    private readonly feed: ChangeFeed,
   ) {
     this.hub = new SseHub({
       keepAliveMs: KEEPALIVE_INTERVAL_MS,
@@ -90,13 +85,12 @@ export class RealtimeService
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.unsubscribe = this.changes.onChange((change) => this.refresh(change.apiKeys));
-    this.listener = new PgChannelListener(primaryUrl(this.dataSource), ENVIRONMENT_CHANGED_CHANNEL, {
-      onNotification: (payload) => this.onNotification(payload),
-      onResync: () => this.refresh(this.hub.keys()),
-    });
-    await this.listener.start();
+  onModuleInit(): void {
+    this.unsubscribe.push(
+      this.changes.onChange((change) => this.refresh(change.apiKeys)),
+      this.feed.on(ENVIRONMENT_CHANGED_CHANNEL, (payload) => this.onNotification(payload)),
+      this.feed.onResync(() => this.refresh(this.hub.keys())),
+    );
   }
 
   /** Before the HTTP server closes: streams never finish on their own, so end them here. */
@@ -104,9 +98,8 @@ export class RealtimeService
     this.hub.closeAll();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
-    await this.listener?.stop();
+  onApplicationShutdown(): void {
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
   }
 
   /** The token queue-change accepts (`Authorization: Token <token>`), if one is configured. */
@@ -193,11 +186,4 @@ export class RealtimeService
     this.lastQueued.set(key, updatedAt);
     this.hub.send(key, environmentUpdatedFrame(updatedAt));
   }
-}
-
-function primaryUrl(dataSource: DataSource): string {
-  const options = dataSource.options as PostgresConnectionOptions;
-  const url = options.replication?.master.url ?? options.url;
-  if (!url) throw new Error('the database has no connection URL');
-  return url;
 }

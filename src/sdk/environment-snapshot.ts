@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
   type CompiledEnvironment,
+  type CompiledFeature,
   type DocumentSegment,
   type EnvironmentDocument,
   type FeatureValue,
   type Traits,
 } from '../../libs/engine/src';
-import type { CompiledFeature } from '../../libs/engine/src';
 import { RemoteEvaluator, type EvaluatedFlags, type FlagState, type StateSource } from './remote-evaluation';
 import type {
   EnvironmentSource,

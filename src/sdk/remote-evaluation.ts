@@ -1,6 +1,8 @@
 import {
   compileEnvironment,
   hashedPercentage,
+  IDENTITY_OVERRIDE_PRIORITY,
+  overrideWins,
   type CompiledEnvironment,
   type CompiledFeature,
   type CompiledSegment,
@@ -32,7 +34,7 @@ export interface FlagState {
   readonly control: Buffer;
 }
 
-/** Which override a segment contributes (per feature, the lowest priority wins; ties keep the first). */
+/** Which override a segment contributes (which one wins is the engine's `overrideWins`). */
 interface SegmentOverride {
   readonly state: FlagState;
   readonly priority: number;
@@ -94,8 +96,9 @@ export function flagListBytes(before: string, flags: EvaluatedFlags, after: stri
 
 /**
  * Remote evaluation for the identity endpoints over one environment version (docs/contracts/sdk-api.md §2/§3,
- * docs/contracts/engine.md §7): identity override > segment override (lowest priority) > environment default, multivariate
- * bucketing on the identity's hash key — the engine's algorithm on the engine's compiled segments, with every flag
+ * docs/contracts/engine.md §7): the engine's precedence (identity override > segment override by priority > environment
+ * default, libs/engine precedence.ts), multivariate bucketing on the identity's hash key — the engine's algorithm
+ * on the engine's compiled segments, with every flag
  * object serialised in advance. Per request it runs only the segment predicates, one MD5 per multivariate flag
  * and the concatenation of the flag objects.
  */
@@ -183,7 +186,7 @@ export class RemoteEvaluator {
       if (segmentsOut && segment.document) segmentsOut.push(segment.document);
       for (const { state, priority: p } of segment.overrides) {
         const i = state.index;
-        if (stamp[i] !== epoch || p < priority[i]) {
+        if (stamp[i] !== epoch || overrideWins(p, priority[i])) {
           stamp[i] = epoch;
           priority[i] = p;
           winner[i] = state;
@@ -191,10 +194,14 @@ export class RemoteEvaluator {
       }
     }
     if (overrides) {
+      // Identity overrides are offered last, as the engine does (its synthetic identity-override segments).
       for (const state of overrides) {
-        stamp[state.index] = epoch;
-        priority[state.index] = -Infinity;
-        winner[state.index] = state;
+        const i = state.index;
+        if (stamp[i] !== epoch || overrideWins(IDENTITY_OVERRIDE_PRIORITY, priority[i])) {
+          stamp[i] = epoch;
+          priority[i] = IDENTITY_OVERRIDE_PRIORITY;
+          winner[i] = state;
+        }
       }
     }
     const server = origin === 'SERVER';

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { CacheHealthModule, CacheHealthRegistry } from '../cache/cache-health';
 import { createSharedCache, SharedCache } from '../cache/shared-cache';
+import { ChangeFeedModule } from '../changes/change-feed.module';
 import { APP_CONFIG, AppConfig } from '../config';
 import { UsageModule } from '../usage/usage.module';
 import { UsageService } from '../usage/usage.service';
@@ -16,10 +17,10 @@ import { registerSdkRoutes } from './sdk.routes';
 /**
  * The SDK-facing API (docs/contracts/sdk-api.md): flags, identities, traits, environment document, analytics. Kept apart
  * from the management API: its routes are raw Fastify routes (see sdk.routes.ts), registered here.
- * Needs EnvironmentChangesService (global) for invalidation.
+ * Needs EnvironmentChangesService (global) and the change feed (other instances' writes) for invalidation.
  */
 @Module({
-  imports: [UsageModule, CacheHealthModule],
+  imports: [UsageModule, CacheHealthModule, ChangeFeedModule],
   controllers: [EnvironmentDocumentController],
   providers: [EnvironmentDocumentRepository, EnvironmentSnapshots, IdentityStore, IdentitiesService],
   exports: [EnvironmentSnapshots],

@@ -9,6 +9,7 @@ import { compileCondition, type Predicate } from './conditions';
 import { enrichIdentity, type EnrichedIdentity, type Scope } from './context-path';
 import { hashedPercentage } from './hashing';
 import { isList } from './list';
+import { MISSING_PRIORITY, overrideWins } from './precedence';
 import {
   Reason,
   RuleType,
@@ -137,21 +138,22 @@ export function compileSegment(
     matches,
     overrides: overrides.map((o) => ({
       feature: compileFeature(o),
-      priority: o.priority ?? Infinity,
+      priority: o.priority ?? MISSING_PRIORITY,
       segmentName: segment.name,
     })),
     result: segmentResult(segment),
   };
 }
 
-/** Per feature name, the override with the lowest priority; ties keep the first seen (docs/contracts/engine.md §3). */
+/** Per feature name, the winning override of the matched segments (precedence.ts), without allocating. */
 export function collectOverrides(matched: readonly CompiledSegment[]): Map<string, CompiledOverride> {
   const winners = new Map<string, CompiledOverride>();
   for (const segment of matched) {
     for (const override of segment.overrides) {
       const name = override.feature.context.name;
       const current = winners.get(name);
-      if (current === undefined || override.priority < current.priority) winners.set(name, override);
+      if (current === undefined || overrideWins(override.priority, current.priority))
+        winners.set(name, override);
     }
   }
   return winners;

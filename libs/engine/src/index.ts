@@ -33,5 +33,6 @@ export type {
 } from './evaluator';
 export type { EnrichedIdentity, Scope } from './context-path';
 export { hashedPercentage } from './hashing';
+export { IDENTITY_OVERRIDE_PRIORITY, MISSING_PRIORITY, overrideWins, winningOverrides } from './precedence';
 export { compareSemver, parseSemver, type SemVer } from './semver';
 export { compileRegex, type RegexTest } from './conditions';

@@ -37,6 +37,7 @@ import {
   type CompiledSegment,
   type FeatureOutcome,
 } from './evaluator';
+import { IDENTITY_OVERRIDE_PRIORITY } from './precedence';
 import type {
   EvaluationContext,
   EvaluationResult,
@@ -247,7 +248,7 @@ function compile(document: EnvironmentDocument): CompiledEnvironment {
       name: IDENTITY_OVERRIDE_SEGMENT_NAME,
       rules: [{ type: 'ALL', conditions: [{ property: '$.identity.identifier', operator: 'IN', value }] }],
       metadata: { source: SegmentSource.IDENTITY_OVERRIDE },
-      overrides: group.states.map((fs) => featureContextOf(fs, -Infinity)),
+      overrides: group.states.map((fs) => featureContextOf(fs, IDENTITY_OVERRIDE_PRIORITY)),
     };
     setOwn(segmentRecord, key, context);
     const compiled = compileSegment(context, compileSegmentRules(context));
