@@ -1,0 +1,4 @@
+/** Schema-first routes: declare once (schema.ts), validate with DRF's messages (drf-validator.ts), document. */
+export { PageQuery, S, type Static, type TObject, type TSchema } from './schema';
+export { validate, type FieldErrors, type Validated } from './drf-validator';
+export { IdParam, Responds, routeSchemas, ValidBody, ValidQuery, type RouteSchemas } from './route';
