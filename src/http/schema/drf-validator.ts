@@ -14,7 +14,7 @@ import { FIELD_CHECK, type FieldCheck, PRIMARY_KEY, UNCHECKED } from './schema';
  * `partial` (PATCH) drops every `required`; `query` reads '' as absent (a filter left empty).
  */
 export type { FieldErrors } from '../../common/domain-errors';
-import type { FieldErrors } from '../../common/domain-errors';
+import { type FieldErrors, ValidationFailed } from '../../common/domain-errors';
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
 export interface ValidateOptions {
@@ -176,4 +176,15 @@ function readArray(schema: Schema, raw: unknown, options: ValidateOptions): Fiel
     else values.push(result.value);
   });
   return Object.keys(byIndex).length ? { error: byIndex } : { value: values };
+}
+
+/** The validated value, or ValidationFailed (400 with DRF's body): for callers outside a controller (admin panel). */
+export function readInput<T extends TSchema>(
+  schema: T,
+  input: unknown,
+  options: ValidateOptions = {},
+): Static<T> {
+  const result = validate(schema, input, options);
+  if (!result.ok) throw new ValidationFailed(result.errors);
+  return result.value;
 }
