@@ -11,8 +11,8 @@ import type { RouteSchemas } from './route';
 /**
  * The OpenAPI fragment of a schema-first route (src/openapi/openapi.ts applies it to Nest's scan). Besides the
  * declared success answers, every such operation documents the errors the pipeline may answer for it, with
- * Flagsmith's bodies: 400 (field errors) when it reads a body or query, 413/415 for a body, 404 for a path with
- * ids, 429 (throttles) and 503 (database unavailable) always; 401/403 are added by the caller from the guards.
+ * Flagsmith's bodies: 400 (field errors, or a body that is not JSON), 413, 415, 404 for a path with ids or a
+ * query, 429 (throttles) and 503 (database unavailable) always; 401/403 are added by the caller from the guards.
  */
 export const SCHEMA_FIRST = 'x-schema-first';
 
@@ -60,11 +60,13 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
     out.responses[String(r.status)] = r.schema
       ? json(jsonSchema(r.schema), r.description || 'Success')
       : { description: r.description || 'No content' };
-  if (schemas.body || schemas.query) out.responses['400'] = json(FIELD_ERRORS, 'Invalid input');
-  if (schemas.body) {
-    out.responses['413'] = json(DETAIL, 'Request body is too large');
-    out.responses['415'] = json(DETAIL, 'Unsupported media type');
-  }
+  // Refusals the pipeline gives any schema-first route (a route's own @Responds of the same status wins).
+  const declared = (status: string) => out.responses[status] !== undefined;
+  // Any request may carry a body the parser refuses (malformed JSON, too large, another media type).
+  if (!declared('400'))
+    out.responses['400'] = json(FIELD_ERRORS, 'Invalid input, or a body that is not JSON');
+  out.responses['413'] = json(DETAIL, 'Request body is too large');
+  out.responses['415'] = json(DETAIL, 'Unsupported media type');
   if (hasPathIds || schemas.query)
     out.responses['404'] = json(DETAIL, 'Not found (or not visible to the caller)');
   out.responses['429'] = json(DETAIL, 'Throttled');
