@@ -209,7 +209,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication, version = pack
         operation.responses = fragment.responses;
         if (authenticated) {
           operation.responses['401'] = AUTH_ERROR('No or invalid credentials');
-          if (requirement) operation.responses['403'] = AUTH_ERROR('Not allowed');
+          if (requirement) operation.responses['403'] ??= AUTH_ERROR('Not allowed');
         }
         (operation as Operation & Record<string, unknown>)[SCHEMA_FIRST] = true;
       } else if (docs) applyDocs(operation, docs);

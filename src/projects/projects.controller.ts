@@ -2,7 +2,7 @@ import { Controller, Delete, Get, Patch, Post, Put } from '@nestjs/common';
 import { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { environmentJson } from '../environments/environment.serializers';
-import { Responds, S, ValidBody, ValidQuery } from '../http/schema';
+import { DetailJson, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { myPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
@@ -50,6 +50,8 @@ export class ProjectsController {
   @Post()
   @Authenticated()
   @Responds(201, ProjectJson, 'The project')
+  @Responds(403, DetailJson, 'Not allowed to create projects in the organisation')
+  @Responds(404, DetailJson, 'The organisation is not visible to the caller')
   async create(
     @CurrentPrincipal() principal: Principal,
     @ValidBody(CreateProject) body: CreateProjectInput,

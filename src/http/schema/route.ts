@@ -79,11 +79,15 @@ export function ValidQuery(schema: TSchema): ParameterDecorator {
   };
 }
 
-/** The success answer: its status (also sent, as @HttpCode) and body schema (null: no body). */
+/**
+ * An answer of the route: its status and body schema (null: no body). A 2xx is the success answer and is also
+ * sent (as @HttpCode); other statuses document refusals the route's own rules give (`@Responds(403, DetailJson)`)
+ * beyond those every schema-first route documents (src/http/schema/openapi.ts).
+ */
 export function Responds(status: number, schema: TSchema | null, description = ''): MethodDecorator {
-  const httpCode = HttpCode(status);
+  const httpCode = status < 300 ? HttpCode(status) : undefined;
   return (target, key, descriptor) => {
-    httpCode(target, key, descriptor);
+    httpCode?.(target, key, descriptor);
     declare(target, key, (s) => s.responses.push({ status, schema, description }));
   };
 }

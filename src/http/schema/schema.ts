@@ -98,3 +98,6 @@ export const PageQuery = S.object({
   page: S.optional(S.unchecked(Type.Integer({ minimum: 1 }))),
   page_size: S.optional(S.unchecked(Type.Integer({ minimum: 1, description: 'Default 10, at most 999' }))),
 });
+
+/** DRF's `{"detail": "…"}` (401, 403, 404, …). */
+export const DetailJson = S.response({ detail: Type.String() });
