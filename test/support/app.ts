@@ -57,7 +57,7 @@ export async function startTestApp(
     { primary: config.database.primary, replicas: config.database.replicas },
     logger,
   );
-  const exchanges = recordExchanges(app);
+  const contract = recordExchanges(app);
   await options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
@@ -70,7 +70,7 @@ export async function startTestApp(
     logs,
     close: async () => {
       try {
-        checkContract(app, exchanges);
+        checkContract(contract);
       } finally {
         await app.close();
       }

@@ -9,14 +9,14 @@ import { NOT_YET_SCHEMA_FIRST } from './contract-allowlist';
 
 /**
  * The contract test. Every in-process app of the e2e suite (startTestApp) records each exchange it serves, and on
- * close checks them against the OpenAPI document it serves (/api/v1/docs.json, built by the same code):
+ * answer checks them against the OpenAPI document it serves (/api/v1/docs.json, built by the same code):
  *   - a route with schemas (x-schema-first) must answer a documented status; a 2xx request body must match its
  *     request schema; the response body must match the response schema of that status (no undocumented field:
  *     response objects are closed), or be empty where none is documented;
  *   - any other route must be on the allowlist (test/support/contract-allowlist.ts), which lists the routes not
  *     migrated yet and can only shrink (test/contract.e2e-spec.ts fails when a listed route has schemas);
  *   - requests that matched no route (404s of unknown paths) are not exchanges of a route and are skipped.
- * A violation fails the test file whose app served it (in its afterAll, at close). Set CONTRACT_REPORT=<file> to
+ * A violation fails the test file whose app served it (in its afterAll, when the app closes). Set CONTRACT_REPORT=<file> to
  * append one line of counts per app.
  */
 export interface Exchange {
@@ -36,33 +36,6 @@ type Json = any;
 export function routeKey(method: string, pattern: string): string {
   const path = pattern.replace(/:[^/]+/g, '{}').replace(/\*$/, '{}');
   return `${method.toUpperCase()} ${path.endsWith('/') ? path : `${path}/`}`;
-}
-
-export function recordExchanges(app: NestFastifyApplication): Exchange[] {
-  const exchanges: Exchange[] = [];
-  const fastify = app.getHttpAdapter().getInstance();
-  const payloads = new WeakMap<object, string>();
-  fastify.addHook('onSend', (request, _reply, payload, done) => {
-    payloads.set(
-      request,
-      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString() : '',
-    );
-    done(null, payload);
-  });
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const pattern = request.routeOptions.url;
-    if (pattern && request.method !== 'HEAD' && request.method !== 'OPTIONS')
-      exchanges.push({
-        method: request.method,
-        key: routeKey(request.method, pattern),
-        url: request.url,
-        status: reply.statusCode,
-        requestBody: request.body,
-        responseBody: payloads.get(request) ?? '',
-      });
-    done();
-  });
-  return exchanges;
 }
 
 /** Operations of the document by key, and a validator factory that resolves its component $refs. */
@@ -136,32 +109,65 @@ const DOCUMENT_ROUTES = new Set([
 
 let cached: ContractDocument | undefined;
 
-/** Checks what an app served; throws naming every violation. */
-export function checkContract(app: NestFastifyApplication, exchanges: readonly Exchange[]): void {
-  if (exchanges.length === 0) return;
-  cached ??= ContractDocument.of(app);
-  const doc = cached;
-  const problems: string[] = [];
-  let strict = 0;
-  let allowlisted = 0;
-  for (const exchange of exchanges) {
-    if (DOCUMENT_ROUTES.has(exchange.key)) continue;
-    if (doc.isStrict(exchange.key)) {
-      strict++;
-      problems.push(...doc.violations(exchange));
-    } else if (NOT_YET_SCHEMA_FIRST.has(exchange.key)) allowlisted++;
+/** What one app's exchanges broke, counted as they are served (no body is kept once checked). */
+export interface ContractRecord {
+  strict: number;
+  allowlisted: number;
+  readonly problems: string[];
+}
+
+/**
+ * Checks every exchange the app serves as it is answered. Routes a test adds itself (in `beforeListen`, always
+ * under `/test/`) and the document routes are not the API's and are skipped.
+ */
+export function recordExchanges(app: NestFastifyApplication): ContractRecord {
+  const record: ContractRecord = { strict: 0, allowlisted: 0, problems: [] };
+  const fastify = app.getHttpAdapter().getInstance();
+  const payloads = new WeakMap<object, string>();
+  fastify.addHook('onSend', (request, _reply, payload, done) => {
+    payloads.set(
+      request,
+      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString() : '',
+    );
+    done(null, payload);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const pattern = request.routeOptions.url;
+    if (!pattern || request.method === 'HEAD' || request.method === 'OPTIONS' || pattern.startsWith('/test/'))
+      return done();
+    const exchange: Exchange = {
+      method: request.method,
+      key: routeKey(request.method, pattern),
+      url: request.url,
+      status: reply.statusCode,
+      requestBody: request.body,
+      responseBody: payloads.get(request) ?? '',
+    };
+    if (DOCUMENT_ROUTES.has(exchange.key)) return done();
+    cached ??= ContractDocument.of(app);
+    if (cached.isStrict(exchange.key)) {
+      record.strict++;
+      for (const problem of cached.violations(exchange))
+        if (!record.problems.includes(problem)) record.problems.push(problem);
+    } else if (NOT_YET_SCHEMA_FIRST.has(exchange.key)) record.allowlisted++;
     else
-      problems.push(
+      record.problems.push(
         `${exchange.method} ${exchange.url}: ${exchange.key} has no schemas and is not allowlisted`,
       );
-  }
+    done();
+  });
+  return record;
+}
+
+/** Throws naming every exchange of the app that broke the contract. */
+export function checkContract(record: ContractRecord): void {
   if (process.env.CONTRACT_REPORT)
     appendFileSync(
       process.env.CONTRACT_REPORT,
-      `${JSON.stringify({ file: expect.getState().testPath, strict, allowlisted, violations: problems.length })}\n`,
+      `${JSON.stringify({ file: expect.getState().testPath, strict: record.strict, allowlisted: record.allowlisted, violations: record.problems.length })}\n`,
     );
-  if (problems.length)
+  if (record.problems.length)
     throw new Error(
-      `contract: ${problems.length} exchange(s) break the OpenAPI document:\n${[...new Set(problems)].join('\n')}`,
+      `contract: ${record.problems.length} exchange(s) break the OpenAPI document:\n${record.problems.join('\n')}`,
     );
 }
