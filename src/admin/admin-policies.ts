@@ -18,6 +18,8 @@ import {
   ProjectUserPermission,
 } from '../permissions/permission.entity';
 import { Project } from '../projects/project.entity';
+import { readInput } from '../http/schema';
+import { CreateProject, UpdateProject } from '../projects/project.schemas';
 import { ProjectsService } from '../projects/projects.service';
 import {
   Segment,
@@ -143,8 +145,10 @@ export function servicePolicies(api: ApiServices) {
     describe: (p) => p.name,
     scope: (m, p) => projectScope(m, p.id),
     service: {
-      create: (principal, values) => api.projects.create(principal, serviceBody(values)),
-      update: (principal, row, values) => api.projects.update(principal, row, serviceBody(values), true),
+      create: (principal, values) =>
+        api.projects.create(principal, readInput(CreateProject, serviceBody(values))),
+      update: (principal, row, values) =>
+        api.projects.update(principal, row, readInput(UpdateProject, serviceBody(values), { partial: true })),
       remove: (principal, row) => api.projects.remove(principal, row),
     },
   };

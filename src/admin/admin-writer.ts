@@ -1,4 +1,5 @@
 import { HttpException, Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-errors';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
 import { AuditRelatedObjectType } from '../audit/audit-log.entity';
@@ -249,8 +250,8 @@ async function translateErrors<T>(
   try {
     return await work();
   } catch (err) {
-    if (err instanceof HttpException) {
-      const body = err.getResponse();
+    if (err instanceof HttpException || err instanceof DomainError) {
+      const body = err instanceof DomainError ? err.body() : err.getResponse();
       const fieldErrors: Record<string, string> = {};
       const general: string[] = [];
       const named: string[] = [];

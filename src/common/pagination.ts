@@ -55,6 +55,11 @@ export function pageUrl(request: FastifyRequest, page: number): string {
   return url.toString();
 }
 
+/** The page body for rows a repository read (`count` of all rows, `results` of this page); 404 past the end. */
+export function pageOf<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {
+  return build(request, req, count, results);
+}
+
 function build<T>(request: FastifyRequest, req: PageRequest, count: number, results: T[]): Page<T> {
   const lastPage = Math.max(1, Math.ceil(count / req.pageSize));
   if (req.page > lastPage) throw new InvalidPage();

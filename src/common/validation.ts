@@ -47,7 +47,8 @@ export const MESSAGES = {
   object: (v: unknown) => `Invalid data. Expected a dictionary, but got ${pythonType(v)}.`,
 } as const;
 
-function pythonType(v: unknown): string {
+/** The Python type name DRF's messages use for a JSON value. */
+export function pythonType(v: unknown): string {
   if (v === null) return 'NoneType';
   if (Array.isArray(v)) return 'list';
   switch (typeof v) {
@@ -62,9 +63,10 @@ function pythonType(v: unknown): string {
   }
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const TRUE_WORDS = new Set([true, 'true', 'True', 'TRUE', '1', 1, 'on', 'yes']);
-const FALSE_WORDS = new Set([false, 'false', 'False', 'FALSE', '0', 0, 'off', 'no']);
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The values DRF's BooleanField reads as true / false. */
+export const TRUE_WORDS = new Set([true, 'true', 'True', 'TRUE', '1', 1, 'on', 'yes']);
+export const FALSE_WORDS = new Set([false, 'false', 'False', 'FALSE', '0', 0, 'off', 'no']);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

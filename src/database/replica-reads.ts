@@ -1,4 +1,5 @@
 import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '../common/domain-errors';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReplicaRouter } from './replica-router';
@@ -37,7 +38,7 @@ export class ReplicaReads {
       return await work(runner.manager);
     } catch (err) {
       const replica = this.router.replicaOf(client);
-      if (replica === undefined || err instanceof HttpException) throw err;
+      if (replica === undefined || err instanceof HttpException || err instanceof DomainError) throw err;
       this.router.reportFailure(client, err);
       this.logger.warn(
         `a read on replica ${replica} failed (${err instanceof Error ? err.message : String(err)}); retried on the primary`,

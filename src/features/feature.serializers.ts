@@ -1,4 +1,3 @@
-import { Tag } from '../projects/project.entity';
 import { Feature, FeatureState, MultivariateFeatureOption } from './feature.entity';
 import { rawValue } from './feature-values';
 
@@ -109,19 +108,5 @@ export function projectFeatureJson(f: Feature, rel: FeatureRelations) {
     owners: rel.owners.get(f.id) ?? [],
     group_owners: rel.groupOwners.get(f.id) ?? [],
     is_server_key_only: f.isServerKeyOnly,
-  };
-}
-
-export function tagJson(t: Tag) {
-  return {
-    id: t.id,
-    uuid: t.uuid,
-    label: t.label,
-    color: t.color,
-    description: t.description,
-    project: t.projectId,
-    is_permanent: t.isPermanent,
-    is_system_tag: false,
-    type: 'NONE',
   };
 }

@@ -6,7 +6,9 @@ import { FeaturesController } from './features.controller';
 import { FeaturesService } from './features.service';
 import { MvOptionsService } from './mv-options.service';
 import { TagsController } from './tags.controller';
+import { TagsRepository } from './tags.repository';
 import { TagsService } from './tags.service';
+import { UnitOfWork } from '../common/unit-of-work';
 
 /**
  * Features, multivariate options, tags/owners and feature states (docs/contracts/admin-api.md §4 tags, §6, §7). Exports
@@ -26,6 +28,8 @@ import { TagsService } from './tags.service';
     MvOptionsService,
     FeatureStatesService,
     TagsService,
+    TagsRepository,
+    UnitOfWork,
   ],
   exports: [FeatureStateValuesService, MvOptionsService, FeaturesService],
 })

@@ -1,10 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
-import { paginate } from '../common/pagination';
+import { Page, pageOf, pageRequest } from '../common/pagination';
+import { IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import { Project } from '../projects/project.entity';
-import { tagJson } from './feature.serializers';
+import { TagInput, TagJson, TagPage } from './tag.schemas';
+import { tagJson } from './tag.serializers';
 import { TagsService } from './tags.service';
 
 /** docs/contracts/admin-api.md §4: /api/v1/projects/{project_pk}/tags/ — read with VIEW_PROJECT, write with MANAGE_TAGS. */
@@ -14,56 +16,67 @@ export class TagsController {
 
   @Get()
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'project_pk' })
-  list(@Req() request: FastifyRequest, @Permitted('project') project: Project) {
-    return paginate(request, this.tags.listQuery(project), (rows) => rows.map(tagJson));
+  @Responds(200, TagPage, "A page of the project's tags")
+  async list(
+    @Req() request: FastifyRequest,
+    @Permitted('project') project: Project,
+    @ValidQuery(PageQuery) query: object,
+  ): Promise<Page<TagJson>> {
+    const page = pageRequest(query);
+    const { count, rows } = await this.tags.page(project, page);
+    return pageOf(request, page, count, rows.map(tagJson));
   }
 
   @Post()
   @RequirePermission('project', 'MANAGE_TAGS', { param: 'project_pk' })
+  @Responds(201, TagJson, 'The tag')
   async create(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Body() body: unknown,
-  ) {
+    @ValidBody(TagInput) body: TagInput,
+  ): Promise<TagJson> {
     return tagJson(await this.tags.create(p, project, body));
   }
 
   @Get(':id')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'project_pk' })
-  async retrieve(@Permitted('project') project: Project, @Param('id') id: string) {
+  @Responds(200, TagJson, 'The tag')
+  async retrieve(@Permitted('project') project: Project, @IdParam('id') id: number): Promise<TagJson> {
     return tagJson(await this.tags.tag(project, id));
   }
 
   @Put(':id')
   @RequirePermission('project', 'MANAGE_TAGS', { param: 'project_pk' })
+  @Responds(200, TagJson, 'The tag')
   async replace(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return tagJson(await this.tags.update(p, project, await this.tags.tag(project, id), body, false));
+    @IdParam('id') id: number,
+    @ValidBody(TagInput) body: TagInput,
+  ): Promise<TagJson> {
+    return tagJson(await this.tags.update(p, project, id, body));
   }
 
   @Patch(':id')
   @RequirePermission('project', 'MANAGE_TAGS', { param: 'project_pk' })
+  @Responds(200, TagJson, 'The tag')
   async patch(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return tagJson(await this.tags.update(p, project, await this.tags.tag(project, id), body, true));
+    @IdParam('id') id: number,
+    @ValidBody(TagInput, { partial: true }) body: Partial<TagInput>,
+  ): Promise<TagJson> {
+    return tagJson(await this.tags.update(p, project, id, body));
   }
 
   @Delete(':id')
-  @HttpCode(204)
   @RequirePermission('project', 'MANAGE_TAGS', { param: 'project_pk' })
+  @Responds(204, null, 'Deleted')
   async remove(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
+    @IdParam('id') id: number,
   ): Promise<void> {
-    await this.tags.remove(p, project, await this.tags.tag(project, id));
+    await this.tags.remove(p, project, id);
   }
 }

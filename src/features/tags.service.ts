@@ -1,72 +1,55 @@
-import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
-import { notFound } from '../common/errors';
-import { BodyReader, parseId } from '../common/validation';
+import { NotFound } from '../common/domain-errors';
+import type { PageRequest } from '../common/pagination';
+import { UnitOfWork } from '../common/unit-of-work';
 import { Project, Tag } from '../projects/project.entity';
-import { tagJson } from './feature.serializers';
+import type { TagInput } from './tag.schemas';
+import { tagJson } from './tag.serializers';
+import { TagColumns, TagsRepository } from './tags.repository';
 
 const DEFAULT_COLOUR = '#6837FC';
 
+function tagColumns(input: Partial<TagInput>): TagColumns {
+  const columns: TagColumns = {};
+  if (input.label !== undefined) columns.label = input.label;
+  if (input.color !== undefined) columns.color = input.color;
+  if (input.description !== undefined) columns.description = input.description;
+  if (input.is_permanent !== undefined) columns.isPermanent = input.is_permanent;
+  return columns;
+}
+
 /**
- * Project tags (docs/contracts/admin-api.md §4). Tags do not take part in flag evaluation, so their writes are audited but do not
- * bump environments.
+ * Project tags (docs/contracts/admin-api.md §4). Tags do not take part in flag evaluation, so their writes are audited but report
+ * no change event.
  */
 @Injectable()
 export class TagsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
+    private readonly tags: TagsRepository,
+    private readonly uow: UnitOfWork,
   ) {}
 
-  listQuery(project: Project) {
-    return this.dataSource
-      .getRepository(Tag)
-      .createQueryBuilder('t')
-      .where('t.project_id = :projectId', { projectId: project.id })
-      .orderBy('t.id', 'ASC');
+  page(project: Project, page: PageRequest): Promise<{ count: number; rows: Tag[] }> {
+    return this.tags.page(project.id, page);
   }
 
-  async tag(project: Project, idRaw: unknown): Promise<Tag> {
-    const id = parseId(idRaw);
-    const tag = id ? await this.dataSource.getRepository(Tag).findOneBy({ id, projectId: project.id }) : null;
-    if (!tag) throw notFound();
+  async tag(project: Project, id: number): Promise<Tag> {
+    const tag = await this.tags.find(project.id, id);
+    if (!tag) throw new NotFound();
     return tag;
   }
 
-  private read(v: BodyReader) {
-    return {
-      label: v.string('label', { maxLength: 100 }),
-      color: v.string('color', { optional: true, maxLength: 10 }),
-      description: v.string('description', {
-        optional: true,
-        nullable: true,
-        allowBlank: true,
-        maxLength: 512,
-      }),
-      isPermanent: v.boolean('is_permanent', { optional: true }),
-    };
-  }
-
-  async create(principal: Principal, project: Project, body: unknown): Promise<Tag> {
-    const v = new BodyReader(body);
-    const fields = this.read(v);
-    v.assertValid();
-    return writeTransaction(this.dataSource, async (manager) => {
-      const repo = manager.getRepository(Tag);
-      const tag = await repo.save(
-        repo.create({
-          projectId: project.id,
-          label: fields.label!,
-          color: fields.color ?? DEFAULT_COLOUR,
-          description: fields.description ?? null,
-          isPermanent: fields.isPermanent ?? false,
-        }),
-      );
-      await this.audit.record(manager, {
+  create(principal: Principal, project: Project, input: TagInput): Promise<Tag> {
+    return this.uow.run(async (tx) => {
+      const tag = await this.tags.insert(tx.manager, {
+        projectId: project.id,
+        label: input.label,
+        color: input.color ?? DEFAULT_COLOUR,
+        description: input.description ?? null,
+        isPermanent: input.is_permanent ?? false,
+      });
+      tx.audit({
         log: `New Tag created: ${tag.label}`,
         principal,
         organisationId: project.organisationId,
@@ -80,25 +63,14 @@ export class TagsService {
     });
   }
 
-  async update(
-    principal: Principal,
-    project: Project,
-    tag: Tag,
-    body: unknown,
-    partial: boolean,
-  ): Promise<Tag> {
-    const v = new BodyReader(body, { partial });
-    const fields = this.read(v);
-    v.assertValid();
-    const before = tagJson(tag);
-    if (fields.label !== undefined) tag.label = fields.label;
-    if (fields.color !== undefined) tag.color = fields.color;
-    if (fields.description !== undefined) tag.description = fields.description;
-    if (fields.isPermanent !== undefined) tag.isPermanent = fields.isPermanent;
-    return writeTransaction(this.dataSource, async (manager) => {
-      const { project: _project, ...columns } = tag;
-      const saved = await manager.getRepository(Tag).save(columns);
-      await this.audit.record(manager, {
+  /** PUT or PATCH: writes the fields sent, on the row locked FOR UPDATE (`before` is the row as it was). */
+  update(principal: Principal, project: Project, id: number, input: Partial<TagInput>): Promise<Tag> {
+    return this.uow.run(async (tx) => {
+      const current = await this.tags.lock(tx.manager, project.id, id);
+      if (!current) throw new NotFound();
+      const before = tagJson(current);
+      const saved = await this.tags.update(tx.manager, id, tagColumns(input));
+      tx.audit({
         log: `Tag updated: ${saved.label}`,
         principal,
         organisationId: project.organisationId,
@@ -109,14 +81,16 @@ export class TagsService {
         before,
         after: tagJson(saved),
       });
-      return Object.assign(tag, saved);
+      return saved;
     });
   }
 
-  async remove(principal: Principal, project: Project, tag: Tag): Promise<void> {
-    await writeTransaction(this.dataSource, async (manager) => {
-      await manager.getRepository(Tag).delete({ id: tag.id });
-      await this.audit.record(manager, {
+  remove(principal: Principal, project: Project, id: number): Promise<void> {
+    return this.uow.run(async (tx) => {
+      const tag = await this.tags.lock(tx.manager, project.id, id);
+      if (!tag) throw new NotFound();
+      await this.tags.delete(tx.manager, tag.id);
+      tx.audit({
         log: `Tag deleted: ${tag.label}`,
         principal,
         organisationId: project.organisationId,

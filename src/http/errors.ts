@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+import { DomainError } from '../common/domain-errors';
 import { ThrottledException } from '../common/errors';
 import { AppLogger } from '../logging/logger';
 import { reportServerError } from '../telemetry/error-reporter';
@@ -132,6 +133,7 @@ export function mapError(
   error: unknown,
   request: { method: string; url: string; contentType?: string },
 ): MappedError {
+  if (error instanceof DomainError) return { status: error.status, body: error.body(), unexpected: false };
   if (error instanceof ThrottledException) {
     return {
       status: 429,

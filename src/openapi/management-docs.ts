@@ -1,4 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
+import { jsonSchema } from '../http/schema';
+import { ProjectJson } from '../projects/project.schemas';
 
 /**
  * Documentation of the management endpoints that Nest's scanner cannot infer: the controllers take
@@ -118,25 +120,7 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
     },
     ['id', 'name'],
   ),
-  Project: obj(
-    {
-      id: int,
-      uuid: str,
-      name: str,
-      organisation: int,
-      hide_disabled_flags: bool,
-      prevent_flag_defaults: bool,
-      enable_realtime_updates: bool,
-      only_allow_lower_case_feature_names: bool,
-      feature_name_regex: nullable(str),
-      stale_flags_limit_days: int,
-      minimum_change_request_approvals: nullable(int),
-      enforce_feature_owners: bool,
-      enable_dynamo_db: bool,
-      use_edge_identities: bool,
-    },
-    ['id', 'name', 'organisation'],
-  ),
+  Project: jsonSchema(ProjectJson),
   Environment: obj(
     {
       id: int,
@@ -281,15 +265,6 @@ const ENVIRONMENT_SETTINGS: Record<string, SchemaObject> = {
   hide_sensitive_data: bool,
   use_identity_overrides_in_local_eval: bool,
   minimum_change_request_approvals: nullable(int),
-};
-const PROJECT_INPUT: Record<string, SchemaObject> = {
-  name: str,
-  hide_disabled_flags: bool,
-  prevent_flag_defaults: bool,
-  enable_realtime_updates: bool,
-  only_allow_lower_case_feature_names: bool,
-  feature_name_regex: nullable(str),
-  stale_flags_limit_days: int,
 };
 const ORGANISATION_INPUT = obj(
   { name: str, webhook_notification_email: nullable(str), restrict_project_create_to_admin: bool },
@@ -508,20 +483,7 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   },
   'GET /api/v1/organisations/{}/my-permissions/': { response: ok(ref('Permissions'), 'The caller’s grants') },
 
-  // §4 projects
-  'GET /api/v1/projects/': {
-    summary: 'Projects the caller may view',
-    query: { organisation: { schema: int } },
-    response: ok(list(ref('Project')), 'Projects'),
-  },
-  'POST /api/v1/projects/': {
-    summary: 'Create a project',
-    requestBody: obj({ ...PROJECT_INPUT, organisation: int }, ['name', 'organisation']),
-    response: created(ref('Project'), 'The project'),
-  },
-  ...detail(`${PROJECT}/`, 'Project', obj(PROJECT_INPUT, ['name']), 'a project'),
-  [`GET ${PROJECT}/environments/`]: { response: ok(list(ref('Environment')), "The project's environments") },
-  [`GET ${PROJECT}/my-permissions/`]: { response: ok(ref('Permissions'), 'The caller’s grants') },
+  // §4 projects: schema-first (src/projects/project.schemas.ts)
 
   // §5 environments
   'GET /api/v1/environments/': {

@@ -6,6 +6,7 @@ import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AuthGuard } from '../auth/auth.guard';
+import { AUTH_ERROR, routeSchemas, SCHEMA_FIRST, schemaOperation } from '../http/schema';
 import { MANAGEMENT_OPERATIONS, MANAGEMENT_SCHEMAS, normalisePath, OperationDocs } from './management-docs';
 import { SDK_PATHS, SDK_SCHEMAS } from './sdk-paths';
 import { SWAGGER_UI_ASSETS, swaggerUiAsset, swaggerUiHtml, swaggerUiInitializer } from './swagger-ui';
@@ -118,7 +119,8 @@ function applyDocs(operation: Operation, docs: OperationDocs) {
 /**
  * The OpenAPI document: Nest's scan of the management controllers (tagged per module, Token/Api-Key security where
  * the auth guard runs, permission needs in the description, every path parameter declared, trailing-slash paths as
- * Flagsmith serves them), request bodies and query parameters from management-docs.ts, and the SDK fragment.
+ * Flagsmith serves them); bodies, queries and answers from the route's schemas (@ValidBody/@ValidQuery/@Responds,
+ * src/http/schema), or for routes not migrated yet from management-docs.ts; and the SDK fragment.
  */
 export function buildOpenApiDocument(app: NestFastifyApplication, version = packageVersion()): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -192,8 +194,25 @@ export function buildOpenApiDocument(app: NestFastifyApplication, version = pack
         operation.responses['401'] ??= { description: 'No or invalid credentials' };
         if (requirement) operation.responses['403'] ??= { description: 'Not allowed' };
       }
-      const docs = MANAGEMENT_OPERATIONS[`${method.toUpperCase()} ${normalisePath(path)}`];
-      if (docs) applyDocs(operation, docs);
+      const key = `${method.toUpperCase()} ${normalisePath(path)}`;
+      const schemas = typeof handler === 'function' ? routeSchemas(handler) : undefined;
+      const docs = MANAGEMENT_OPERATIONS[key];
+      if (schemas) {
+        if (docs) throw new Error(`${key} declares schemas: remove it from management-docs.ts`);
+        const fragment = schemaOperation(schemas, /\{[^}]*(pk|id)\}/.test(path));
+        if (fragment.requestBody) operation.requestBody = fragment.requestBody;
+        else delete operation.requestBody;
+        operation.parameters = [
+          ...(operation.parameters ?? []).filter((p) => '$ref' in p || p.in !== 'query'),
+          ...fragment.parameters,
+        ];
+        operation.responses = fragment.responses;
+        if (authenticated) {
+          operation.responses['401'] = AUTH_ERROR('No or invalid credentials');
+          if (requirement) operation.responses['403'] ??= AUTH_ERROR('Not allowed');
+        }
+        (operation as Operation & Record<string, unknown>)[SCHEMA_FIRST] = true;
+      } else if (docs) applyDocs(operation, docs);
     }
   }
   Object.assign(paths, SDK_PATHS);

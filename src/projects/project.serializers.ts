@@ -1,6 +1,7 @@
 import { Project } from './project.entity';
+import type { ProjectJson } from './project.schemas';
 
-export function projectJson(p: Project) {
+export function projectJson(p: Project): ProjectJson {
   return {
     id: p.id,
     uuid: p.uuid,

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put } from '@nestjs/common';
 import { Principal } from '../auth/principal';
-import { fieldError, notFound } from '../common/errors';
-import { parseId } from '../common/validation';
+import { NotFound } from '../common/domain-errors';
 import { environmentJson } from '../environments/environment.serializers';
+import { DetailJson, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { myPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
@@ -12,8 +12,21 @@ import {
 } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from './project.entity';
+import {
+  CreateProject,
+  type CreateProjectInput,
+  ProjectJson,
+  ProjectListQuery,
+  type ProjectListQueryInput,
+  UpdateProject,
+  type UpdateProjectInput,
+} from './project.schemas';
 import { projectJson } from './project.serializers';
 import { ProjectsService } from './projects.service';
+
+/** Answers documented by components still kept by hand in src/openapi/management-docs.ts. */
+const EnvironmentList = S.list(S.ref<ReturnType<typeof environmentJson>>('Environment'));
+const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
 
 /** docs/contracts/admin-api.md §4. */
 @Controller('api/v1/projects')
@@ -25,52 +38,59 @@ export class ProjectsController {
 
   @Get()
   @Authenticated()
-  async list(@CurrentPrincipal() principal: Principal, @Query('organisation') organisation?: string) {
-    let organisationId: number | undefined;
-    if (organisation !== undefined && organisation !== '') {
-      organisationId = parseId(organisation);
-      if (organisationId === undefined) throw fieldError('organisation', 'A valid integer is required.');
-    }
-    return (await this.permissions.permittedProjects(principal, 'VIEW_PROJECT', organisationId)).map(
-      projectJson,
-    );
+  @Responds(200, S.list(ProjectJson), 'Projects the caller may view')
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @ValidQuery(ProjectListQuery) query: ProjectListQueryInput,
+  ): Promise<ProjectJson[]> {
+    const projects = await this.permissions.permittedProjects(principal, 'VIEW_PROJECT', query.organisation);
+    return projects.map(projectJson);
   }
 
   @Post()
   @Authenticated()
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+  @Responds(201, ProjectJson, 'The project')
+  @Responds(403, DetailJson, 'Not allowed to create projects in the organisation')
+  @Responds(404, DetailJson, 'The organisation is not visible to the caller')
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @ValidBody(CreateProject) body: CreateProjectInput,
+  ): Promise<ProjectJson> {
     return projectJson(await this.projects.create(principal, body));
   }
 
   @Get(':id')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
-  retrieve(@Permitted('project') project: Project) {
+  @Responds(200, ProjectJson, 'The project')
+  retrieve(@Permitted('project') project: Project): ProjectJson {
     return projectJson(project);
   }
 
   @Put(':id')
   @RequirePermission('project', 'ADMIN', { param: 'id' })
+  @Responds(200, ProjectJson, 'The project')
   async replace(
     @CurrentPrincipal() principal: Principal,
     @Permitted('project') project: Project,
-    @Body() body: unknown,
-  ) {
-    return projectJson(await this.projects.update(principal, project, body, false));
+    @ValidBody(UpdateProject) body: UpdateProjectInput,
+  ): Promise<ProjectJson> {
+    return projectJson(await this.projects.update(principal, project, body));
   }
 
   @Patch(':id')
   @RequirePermission('project', 'ADMIN', { param: 'id' })
+  @Responds(200, ProjectJson, 'The project')
   async patch(
     @CurrentPrincipal() principal: Principal,
     @Permitted('project') project: Project,
-    @Body() body: unknown,
-  ) {
-    return projectJson(await this.projects.update(principal, project, body, true));
+    @ValidBody(UpdateProject, { partial: true }) body: Partial<UpdateProjectInput>,
+  ): Promise<ProjectJson> {
+    return projectJson(await this.projects.update(principal, project, body));
   }
 
   @Delete(':id')
-  @HttpCode(204)
   @RequirePermission('project', 'ADMIN', { param: 'id' })
+  @Responds(204, null, 'Deleted')
   async remove(
     @CurrentPrincipal() principal: Principal,
     @Permitted('project') project: Project,
@@ -80,6 +100,7 @@ export class ProjectsController {
 
   @Get(':id/environments')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
+  @Responds(200, EnvironmentList, "The project's environments")
   async environments(@CurrentPrincipal() principal: Principal, @Permitted('project') project: Project) {
     return (await this.permissions.permittedEnvironments(principal, project, 'VIEW_ENVIRONMENT')).map(
       environmentJson,
@@ -88,9 +109,10 @@ export class ProjectsController {
 
   @Get(':id/my-permissions')
   @RequirePermission('project', 'MEMBER', { param: 'id' })
+  @Responds(200, Permissions, 'The caller’s grants')
   async myPermissions(@CurrentPrincipal() principal: Principal, @Permitted('project') project: Project) {
     const grant = await this.permissions.projectGrant(principal, project);
-    if (!grant) throw notFound();
+    if (!grant) throw new NotFound();
     return myPermissionsJson('project', grant);
   }
 }

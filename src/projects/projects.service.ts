@@ -1,84 +1,60 @@
-import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
-import { compileRegex } from '../../libs/engine/src';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
-import { fieldError, forbidden } from '../common/errors';
-import { BodyReader } from '../common/validation';
-import { EnvironmentChangesService } from '../environments/environment-changes.service';
+import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
+import { UnitOfWork } from '../common/unit-of-work';
+import { toInteger } from '../common/validation';
 import { Organisation } from '../organisations/organisation.entity';
-import { ProjectUserPermission } from '../permissions/permission.entity';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from './project.entity';
+import type { CreateProjectInput, ProjectSettings, UpdateProjectInput } from './project.schemas';
 import { projectJson } from './project.serializers';
+import { ProjectColumns, ProjectsRepository } from './projects.repository';
 
-/** Projects (docs/contracts/admin-api.md §4). */
+/** Project settings of a request → the columns they set (only those sent). */
+function settingColumns(input: ProjectSettings): ProjectColumns {
+  const columns: ProjectColumns = {
+    hideDisabledFlags: input.hide_disabled_flags,
+    preventFlagDefaults: input.prevent_flag_defaults,
+    enableRealtimeUpdates: input.enable_realtime_updates,
+    onlyAllowLowerCaseFeatureNames: input.only_allow_lower_case_feature_names,
+    featureNameRegex: input.feature_name_regex,
+    staleFlagsLimitDays: input.stale_flags_limit_days,
+    minimumChangeRequestApprovals: input.minimum_change_request_approvals,
+    enforceFeatureOwners: input.enforce_feature_owners,
+    showEdgeIdentityOverridesForFeature: input.show_edge_identity_overrides_for_feature,
+  };
+  for (const key of Object.keys(columns) as (keyof ProjectColumns)[])
+    if (columns[key] === undefined) delete columns[key];
+  return columns;
+}
+
+/** Projects (docs/contracts/admin-api.md §4): the rules; SQL in ProjectsRepository, writes through the unit of work. */
 @Injectable()
 export class ProjectsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly projects: ProjectsRepository,
+    private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
-    private readonly audit: AuditService,
-    private readonly changes: EnvironmentChangesService,
   ) {}
 
-  private readSettings(v: BodyReader) {
-    const regex = v.string('feature_name_regex', { optional: true, nullable: true, maxLength: 255 });
-    // RE2 syntax, as feature names are checked with it (FeaturesService.checkName).
-    if (typeof regex === 'string' && compileRegex(regex) === null)
-      v.error('feature_name_regex', 'Invalid regex pattern');
-    return {
-      hideDisabledFlags: v.boolean('hide_disabled_flags', { optional: true }),
-      preventFlagDefaults: v.boolean('prevent_flag_defaults', { optional: true }),
-      enableRealtimeUpdates: v.boolean('enable_realtime_updates', { optional: true }),
-      onlyAllowLowerCaseFeatureNames: v.boolean('only_allow_lower_case_feature_names', { optional: true }),
-      featureNameRegex: regex,
-      staleFlagsLimitDays: v.integer('stale_flags_limit_days', { optional: true, min: 1 }),
-      minimumChangeRequestApprovals: v.integer('minimum_change_request_approvals', {
-        optional: true,
-        nullable: true,
-        min: 0,
-      }),
-      enforceFeatureOwners: v.boolean('enforce_feature_owners', { optional: true }),
-      showEdgeIdentityOverridesForFeature: v.boolean('show_edge_identity_overrides_for_feature', {
-        optional: true,
-      }),
-    };
-  }
-
-  private apply(project: Project, settings: ReturnType<ProjectsService['readSettings']>) {
-    for (const [key, value] of Object.entries(settings) as [keyof typeof settings, unknown][]) {
-      if (value !== undefined) (project as unknown as Record<string, unknown>)[key] = value;
-    }
-  }
-
   /** POST /projects/: org ADMIN, or CREATE_PROJECT unless the organisation restricts it to admins. */
-  async create(principal: Principal, body: unknown): Promise<Project> {
-    const v = new BodyReader(body);
-    const name = v.string('name', { maxLength: 2000 });
-    const organisationId = v.integer('organisation', { min: 1 });
-    const settings = this.readSettings(v);
-    v.assertValid();
-    const organisation = await this.permissions.requireOrganisation(principal, organisationId, 'MEMBER');
+  async create(principal: Principal, input: CreateProjectInput): Promise<Project> {
+    const organisation = await this.permissions.requireOrganisation(principal, input.organisation, 'MEMBER');
     const grant = await this.permissions.organisationGrant(principal, organisation.id);
     const mayCreate =
       !!grant &&
       (grant.admin ||
         (!organisation.restrictProjectCreateToAdmin && grant.permissions.has('CREATE_PROJECT')));
-    if (!mayCreate) throw forbidden();
-    return writeTransaction(this.dataSource, async (manager) => {
-      const repo = manager.getRepository(Project);
-      const project = repo.create({ name: name!, organisationId: organisation.id });
-      this.apply(project, settings);
-      const saved = await repo.save(project);
-      if (principal.kind === 'user' && !grant.admin) {
-        await manager
-          .getRepository(ProjectUserPermission)
-          .save({ projectId: saved.id, userId: principal.user.id, admin: true, permissions: [] });
-      }
-      await this.audit.record(manager, {
+    if (!mayCreate) throw new PermissionDenied();
+    return this.uow.run(async (tx) => {
+      const saved = await this.projects.insert(tx.manager, {
+        name: input.name,
+        organisationId: organisation.id,
+        ...settingColumns(input),
+      });
+      if (principal.kind === 'user' && !grant.admin)
+        await this.projects.grantProjectAdmin(tx.manager, saved.id, principal.user.id);
+      tx.audit({
         log: `New Project created: ${saved.name}`,
         principal,
         organisationId: organisation.id,
@@ -92,28 +68,22 @@ export class ProjectsService {
     });
   }
 
-  async update(principal: Principal, project: Project, body: unknown, partial: boolean): Promise<Project> {
-    const v = new BodyReader(body, { partial });
-    const name = v.string('name', { maxLength: 2000 });
-    if (v.has('organisation') && v.integer('organisation') !== project.organisationId)
-      throw fieldError('organisation', 'Projects cannot be moved to another organisation.');
-    const settings = this.readSettings(v);
-    v.assertValid();
-    const before = projectJson(project);
-    // The columns this request names, as given: PATCH writes exactly these (a concurrent PATCH of another field
-    // is kept, and a value equal to a stale copy is still written).
-    const given: Partial<Project> = {};
-    if (name !== undefined) given.name = project.name = name;
-    this.apply(given as Project, settings);
-    this.apply(project, settings);
-    return writeTransaction(this.dataSource, async (manager) => {
-      // PUT replaces every setting.
-      const { organisation: _o, ...columns } = partial ? given : project;
-      if (Object.keys(columns).length)
-        await manager.getRepository(Project).update({ id: project.id }, columns);
-      const saved = await manager.getRepository(Project).findOneByOrFail({ id: project.id });
-      await this.changes.projectChanged(manager, saved.id);
-      await this.audit.record(manager, {
+  /**
+   * PUT (`partial` false) or PATCH. Writes exactly the columns the request names (a concurrent PATCH of another
+   * field is kept), on the row locked FOR UPDATE: `before` is the row as it was just before this write.
+   */
+  async update(principal: Principal, project: Project, input: Partial<UpdateProjectInput>): Promise<Project> {
+    if (input.organisation !== undefined && toInteger(input.organisation) !== project.organisationId)
+      throw ValidationFailed.field('organisation', 'Projects cannot be moved to another organisation.');
+    const { name, organisation: _organisation, ...settings } = input;
+    const columns: ProjectColumns = { ...(name !== undefined ? { name } : {}), ...settingColumns(settings) };
+    return this.uow.run(async (tx) => {
+      const current = await this.projects.lock(tx.manager, project.id);
+      if (!current) throw new NotFound();
+      const before = projectJson(current);
+      const saved = await this.projects.update(tx.manager, project.id, columns);
+      tx.projectChanged(saved.id);
+      tx.audit({
         log: `Project updated: ${saved.name}`,
         principal,
         organisationId: saved.organisationId,
@@ -129,17 +99,10 @@ export class ProjectsService {
   }
 
   async remove(principal: Principal, project: Project): Promise<void> {
-    await writeTransaction(this.dataSource, async (manager) => {
-      const envs = await manager.query<{ id: number; api_key: string }[]>(
-        'SELECT id, api_key FROM environments WHERE project_id = $1',
-        [project.id],
-      );
-      await this.changes.environmentsDeleted(
-        manager,
-        envs.map((e) => ({ id: e.id, apiKey: e.api_key })),
-      );
-      await manager.getRepository(Project).delete({ id: project.id });
-      await this.audit.record(manager, {
+    await this.uow.run(async (tx) => {
+      tx.environmentsDeleted(await this.projects.environmentKeys(tx.manager, project.id));
+      await this.projects.delete(tx.manager, project.id);
+      tx.audit({
         log: `Project deleted: ${project.name}`,
         principal,
         organisationId: project.organisationId,
@@ -151,7 +114,7 @@ export class ProjectsService {
     });
   }
 
-  async organisationOf(project: Project): Promise<Organisation> {
-    return this.dataSource.getRepository(Organisation).findOneByOrFail({ id: project.organisationId });
+  organisationOf(project: Project): Promise<Organisation> {
+    return this.projects.organisation(project.organisationId);
   }
 }

@@ -3,6 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config';
 import { AppLogger, createRootLogger } from '../../src/logging/logger';
+import { checkContract, recordExchanges } from './contract';
 import { createTestDatabase } from './database';
 
 export interface TestApp {
@@ -56,6 +57,7 @@ export async function startTestApp(
     { primary: config.database.primary, replicas: config.database.replicas },
     logger,
   );
+  const contract = recordExchanges(app);
   await options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
@@ -66,6 +68,12 @@ export async function startTestApp(
     url: `http://127.0.0.1:${address.port}`,
     databaseUrl,
     logs,
-    close: () => app.close(),
+    close: async () => {
+      try {
+        checkContract(contract);
+      } finally {
+        await app.close();
+      }
+    },
   };
 }

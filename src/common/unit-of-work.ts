@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditEntry, AuditService } from '../audit/audit.service';
+import { EnvironmentChangesService } from '../environments/environment-changes.service';
+import { writeTransaction } from './transaction';
+
+/**
+ * THE write path of the management services (docs/management-layer.md). A service writes
+ *
+ *   return this.uow.run(async (tx) => {
+ *     const saved = await this.projects.save(tx.manager, …);
+ *     tx.projectChanged(saved.id);                      // what the write changed, for caches and SSE
+ *     tx.audit({ log: `Project updated: ${saved.name}`, … });
+ *     return saved;
+ *   });
+ *
+ * and `run` owns the rest: one transaction on the primary, run again whole on a deadlock or serialization failure
+ * (writeTransaction); the change events, deduplicated, handed to EnvironmentChangesService at the end of the work
+ * (which bumps environments just before COMMIT, in id order, and notifies after it); the audit records, written in
+ * the same transaction. A write that records no audit entry is refused (the transaction rolls back) unless run
+ * with `{ unaudited: 'why' }`, so no step can be forgotten silently.
+ */
+export interface WriteContext {
+  /** The transaction's manager: pass it to repository methods. */
+  readonly manager: EntityManager;
+  /** These environments' flags may have changed (bumps updated_at, drops SDK caches, wakes SSE streams). */
+  environmentsChanged(environmentIds: readonly number[]): void;
+  /** Every environment of the project may have changed. */
+  projectChanged(projectId: number): void;
+  /** Identities' traits or existence changed (no environment bump); null: possibly every identity. */
+  identitiesChanged(environmentId: number, identifiers: readonly string[] | null): void;
+  /** Notify only: these environments are being deleted (known ids and client keys). */
+  environmentsDeleted(environments: readonly { id: number; apiKey: string }[]): void;
+  /** One line of the audit log, written in this transaction. */
+  audit(entry: AuditEntry): void;
+}
+
+export interface RunOptions {
+  /** Why this write has no audit record (e.g. "last_login is not audited, as in Flagsmith"). */
+  readonly unaudited?: string;
+}
+
+/** What one attempt of a unit of work recorded; `flush` hands it on. Shared by the real and the fake unit. */
+export class WriteRecord {
+  readonly environmentIds = new Set<number>();
+  readonly projectIds = new Set<number>();
+  readonly identities = new Map<number, Set<string> | null>();
+  readonly deletedEnvironments = new Map<number, string>();
+  readonly auditEntries: AuditEntry[] = [];
+
+  context(manager: EntityManager): WriteContext {
+    return {
+      manager,
+      environmentsChanged: (ids) => ids.forEach((id) => this.environmentIds.add(id)),
+      projectChanged: (id) => void this.projectIds.add(id),
+      identitiesChanged: (environmentId, identifiers) => {
+        const known = this.identities.get(environmentId);
+        if (identifiers === null || known === null) this.identities.set(environmentId, null);
+        else this.identities.set(environmentId, new Set([...(known ?? []), ...identifiers]));
+      },
+      environmentsDeleted: (environments) =>
+        environments.forEach((e) => this.deletedEnvironments.set(e.id, e.apiKey)),
+      audit: (entry) => void this.auditEntries.push(entry),
+    };
+  }
+
+  /** Throws when the work wrote without an audit record and did not say why. */
+  assertAudited(options: RunOptions): void {
+    if (this.auditEntries.length === 0 && !options.unaudited)
+      throw new Error(
+        'a unit of work wrote without tx.audit(...); pass { unaudited: reason } if that is meant',
+      );
+  }
+}
+
+@Injectable()
+export class UnitOfWork {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly auditLog: AuditService,
+    private readonly changes: EnvironmentChangesService,
+  ) {}
+
+  run<T>(work: (tx: WriteContext) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    return writeTransaction(this.dataSource, async (manager) => {
+      const record = new WriteRecord(); // per attempt: a retried run starts clean
+      const result = await work(record.context(manager));
+      record.assertAudited(options);
+      await this.flush(manager, record);
+      return result;
+    });
+  }
+
+  private async flush(manager: EntityManager, record: WriteRecord): Promise<void> {
+    if (record.environmentIds.size)
+      await this.changes.environmentsChanged(manager, [...record.environmentIds]);
+    for (const projectId of record.projectIds) await this.changes.projectChanged(manager, projectId);
+    for (const [environmentId, identifiers] of record.identities)
+      await this.changes.identitiesChanged(manager, environmentId, identifiers && [...identifiers]);
+    if (record.deletedEnvironments.size)
+      await this.changes.environmentsDeleted(
+        manager,
+        [...record.deletedEnvironments].map(([id, apiKey]) => ({ id, apiKey })),
+      );
+    for (const entry of record.auditEntries) await this.auditLog.record(manager, entry);
+  }
+}

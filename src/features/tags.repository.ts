@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { PageRequest } from '../common/pagination';
+import { Tag } from '../projects/project.entity';
+
+export type TagColumns = Partial<Pick<Tag, 'label' | 'color' | 'description' | 'isPermanent'>>;
+
+/** Every SQL statement about tags; writes take the unit of work's manager. */
+@Injectable()
+export class TagsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** One page of the project's tags in id order, and how many it has. */
+  async page(projectId: number, page: PageRequest): Promise<{ count: number; rows: Tag[] }> {
+    const query = this.dataSource
+      .getRepository(Tag)
+      .createQueryBuilder('t')
+      .where('t.project_id = :projectId', { projectId });
+    const count = await query.clone().getCount();
+    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
+    const rows = await query
+      .orderBy('t.id', 'ASC')
+      .skip((page.page - 1) * page.pageSize)
+      .take(page.pageSize)
+      .getMany();
+    return { count, rows };
+  }
+
+  find(projectId: number, id: number): Promise<Tag | null> {
+    return this.dataSource.getRepository(Tag).findOneBy({ id, projectId });
+  }
+
+  /** The tag, locked FOR UPDATE until the transaction ends. */
+  lock(manager: EntityManager, projectId: number, id: number): Promise<Tag | null> {
+    return manager
+      .getRepository(Tag)
+      .findOne({ where: { id, projectId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  insert(manager: EntityManager, fields: Required<TagColumns> & { projectId: number }): Promise<Tag> {
+    const repo = manager.getRepository(Tag);
+    return repo.save(repo.create(fields));
+  }
+
+  /** Writes exactly these columns and returns the row as stored. */
+  async update(manager: EntityManager, id: number, columns: TagColumns): Promise<Tag> {
+    if (Object.keys(columns).length) await manager.getRepository(Tag).update({ id }, columns);
+    return manager.getRepository(Tag).findOneByOrFail({ id });
+  }
+
+  async delete(manager: EntityManager, id: number): Promise<void> {
+    await manager.getRepository(Tag).delete({ id });
+  }
+}

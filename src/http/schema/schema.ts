@@ -1,0 +1,103 @@
+import { Kind, type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
+
+/**
+ * The schema builder of the management API. Every request body, query and response body is declared once with
+ * these helpers; from that one declaration come
+ *   - the TypeScript type (`Static<typeof X>`, exported beside the schema as `XInput` / `XJson`),
+ *   - the validation with Django REST framework's coercions and messages (drf-validator.ts),
+ *   - the OpenAPI 3.0 schema of the served document (the schema object *is* JSON Schema; openapi.ts reads it).
+ *
+ * The helpers wrap TypeBox (https://github.com/sinclairzx81/typebox) so that every DRF option is explicit and the
+ * JSON Schema stays OpenAPI 3.0 (nullable is `nullable: true`, not a union with null).
+ */
+export type { Static, TObject, TSchema };
+
+/** Options our validator reads besides plain JSON Schema keywords (they are ignored by OpenAPI tools). */
+export interface DrfStringOptions {
+  maxLength?: number;
+  /** DRF allow_blank: '' is a value (else "This field may not be blank.", or null when nullable). */
+  allowBlank?: boolean;
+  /** DRF trim_whitespace (default true). */
+  trim?: boolean;
+  description?: string;
+}
+
+/** A per-field rule beyond JSON Schema (DRF's field validators): returns the error message, or undefined. */
+export type FieldCheck<T> = (value: T) => string | undefined;
+export const FIELD_CHECK = Symbol('flagport:field-check');
+/** Documented with the inner schema, but passed to the service as sent: the service owns that field's rule. */
+export const UNCHECKED = Symbol('flagport:unchecked');
+/** An id (positive int32): every bad value answers "A valid integer is required." as a pk lookup does. */
+export const PRIMARY_KEY = Symbol('flagport:primary-key');
+
+export const S = {
+  /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
+  string: (o: DrfStringOptions = {}) =>
+    Type.String({
+      ...(o.maxLength !== undefined ? { maxLength: o.maxLength } : {}),
+      ...(o.allowBlank || o.trim === false ? {} : { minLength: 1 }),
+      ...(o.trim === false ? { 'x-trim': false } : {}),
+      ...(o.allowBlank ? { 'x-allow-blank': true } : {}),
+      ...(o.description ? { description: o.description } : {}),
+    }),
+  /** An IntegerField: a JSON integer or a decimal string; bounds default to PostgreSQL's integer. */
+  integer: (o: { minimum?: number; maximum?: number; description?: string } = {}) => Type.Integer(o),
+  /** A primary key (query filter or body reference): a positive int32. */
+  id: (o: { description?: string } = {}) =>
+    Object.assign(Type.Integer({ minimum: 1, maximum: 2147483647, ...o }), { [PRIMARY_KEY]: true }),
+  /** A BooleanField: true/false, or one of DRF's words ("true", "on", "yes", "1", 0, …). */
+  boolean: (o: { description?: string } = {}) => Type.Boolean(o),
+  /** A ChoiceField. */
+  choice: <const T extends readonly string[]>(values: T, o: { description?: string } = {}) =>
+    Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...o }),
+  /** A DateTimeField, answered as ISO-8601 text. */
+  dateTime: () => Type.String({ format: 'date-time' }),
+  /** A constant in responses (e.g. Flagsmith fields this server fixes). */
+  literal: <const T extends string | number | boolean>(value: T) => Type.Literal(value),
+  /** null is a value; for a string, blank text becomes null too (so the schema drops its minLength). */
+  nullable: <T extends TSchema>(schema: T) => {
+    const { minLength: _blank, ...rest } = stripKind(schema);
+    const keep = schema.type === 'string' && schema['x-allow-blank'] !== true ? rest : stripKind(schema);
+    return Type.Unsafe<Static<T> | null>({ ...keep, nullable: true });
+  },
+  optional: <T extends TSchema>(schema: T) => Type.Optional(schema),
+  list: <T extends TSchema>(items: T) => Type.Array(items),
+  /** A request object: unknown fields are ignored, as DRF does. */
+  object: <T extends TProperties>(properties: T) => Type.Object(properties),
+  /** A response object: no field outside `properties` (the contract test holds every response to it). */
+  response: <T extends TProperties>(properties: T, o: { title?: string } = {}) =>
+    Type.Object(properties, { additionalProperties: false, ...o }),
+  /** Every field optional (a PATCH body). */
+  partial: <T extends TObject>(schema: T) => Type.Partial(schema),
+  /** Adds a DRF field validator (kept out of the JSON output). */
+  check: <T extends TSchema>(schema: T, check: FieldCheck<Static<T>>): T =>
+    Object.assign(Type.Unsafe<Static<T>>(stripKind(schema)), { [FIELD_CHECK]: check }) as unknown as T,
+  /** Documented as `schema`, but given to the service unvalidated (typed unknown). */
+  unchecked: (schema: TSchema) =>
+    Object.assign(Type.Unsafe<unknown>(stripKind(schema)), { [UNCHECKED]: true }),
+  /** A component still kept by hand in src/openapi/management-docs.ts (until its domain is migrated). */
+  ref: <T>(component: string) => Type.Unsafe<T>({ $ref: `#/components/schemas/${component}` }),
+  /** A DRF page of `items` (PageNumberPagination). */
+  page: <T extends TSchema>(items: T) =>
+    S.response({
+      count: Type.Integer(),
+      next: S.nullable(Type.String({ format: 'uri' })),
+      previous: S.nullable(Type.String({ format: 'uri' })),
+      results: Type.Array(items),
+    }),
+};
+
+/** The schema without TypeBox's Kind (rest keeps our symbol markers: FIELD_CHECK, UNCHECKED, PRIMARY_KEY). */
+function stripKind(schema: TSchema): Record<string, unknown> {
+  const { [Kind]: _kind, ...rest } = schema as TSchema & Record<symbol, unknown>;
+  return rest;
+}
+
+/** `?page=&page_size=` of a paginated list (read by src/common/pagination.ts, which answers 404 "Invalid page."). */
+export const PageQuery = S.object({
+  page: S.optional(S.unchecked(Type.Integer({ minimum: 1 }))),
+  page_size: S.optional(S.unchecked(Type.Integer({ minimum: 1, description: 'Default 10, at most 999' }))),
+});
+
+/** DRF's `{"detail": "…"}` (401, 403, 404, …). */
+export const DetailJson = S.response({ detail: Type.String() });
