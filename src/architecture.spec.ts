@@ -28,7 +28,6 @@ const KNOWN_MUTUAL_PAIRS: readonly string[] = [
   'audit <-> database',
   'audit <-> environments',
   'audit <-> organisations',
-  'audit <-> projects',
   'audit <-> users',
   'auth <-> environments',
   'auth <-> organisations',

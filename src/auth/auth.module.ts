@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { AUDIT_LOG, ENVIRONMENT_CHANGES, UnitOfWork } from '../common/unit-of-work';
 import { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { PermissionGuard } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
@@ -17,7 +18,7 @@ import { LoginLockoutService } from './login-lockout.service';
  * The shared building blocks of every management module, global so feature modules just use them:
  * authentication (AuthService, AuthGuard), permissions (PermissionsService, PermissionGuard behind
  * @RequirePermission), AuditService, EnvironmentChangesService, the request throttles, the password-reset email
- * quota and the login lockout.
+ * quota, the login lockout, and the UnitOfWork every write goes through.
  */
 @Global()
 @Module({
@@ -35,6 +36,9 @@ import { LoginLockoutService } from './login-lockout.service';
     { provide: THROTTLE_STORE, useClass: RequestThrottlesRepository },
     ResetEmailQuotaService,
     { provide: RESET_EMAIL_STORE, useClass: ResetEmailsRepository },
+    UnitOfWork,
+    { provide: AUDIT_LOG, useExisting: AuditService },
+    { provide: ENVIRONMENT_CHANGES, useExisting: EnvironmentChangesService },
   ],
   exports: [
     AuthService,
@@ -46,6 +50,7 @@ import { LoginLockoutService } from './login-lockout.service';
     RequestThrottleService,
     LoginLockoutService,
     ResetEmailQuotaService,
+    UnitOfWork,
   ],
 })
 export class AuthModule {}

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditEntry, AuditService } from '../audit/audit.service';
-import { EnvironmentChangesService } from '../environments/environment-changes.service';
+import type { AuditEntry, AuditService } from '../audit/audit.service';
+import type { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { writeTransaction } from './transaction';
 
 /**
@@ -74,12 +74,24 @@ export class WriteRecord {
   }
 }
 
+/**
+ * Injection tokens for what a unit of work hands its records to (AuditService, EnvironmentChangesService; bound
+ * in AuthModule). Tokens rather than classes so `common` depends on no domain folder at run time.
+ */
+export const AUDIT_LOG = Symbol('UnitOfWork.auditLog');
+export const ENVIRONMENT_CHANGES = Symbol('UnitOfWork.environmentChanges');
+export type AuditLog = Pick<AuditService, 'record'>;
+export type EnvironmentChanges = Pick<
+  EnvironmentChangesService,
+  'environmentsChanged' | 'projectChanged' | 'identitiesChanged' | 'environmentsDeleted'
+>;
+
 @Injectable()
 export class UnitOfWork {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly auditLog: AuditService,
-    private readonly changes: EnvironmentChangesService,
+    @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
+    @Inject(ENVIRONMENT_CHANGES) private readonly changes: EnvironmentChanges,
   ) {}
 
   run<T>(work: (tx: WriteContext) => Promise<T>, options: RunOptions = {}): Promise<T> {

@@ -8,7 +8,6 @@ import { MvOptionsService } from './mv-options.service';
 import { TagsController } from './tags.controller';
 import { TagsRepository } from './tags.repository';
 import { TagsService } from './tags.service';
-import { UnitOfWork } from '../common/unit-of-work';
 
 /**
  * Features, multivariate options, tags/owners and feature states (docs/contracts/admin-api.md §4 tags, §6, §7). Exports
@@ -29,7 +28,6 @@ import { UnitOfWork } from '../common/unit-of-work';
     FeatureStatesService,
     TagsService,
     TagsRepository,
-    UnitOfWork,
   ],
   exports: [FeatureStateValuesService, MvOptionsService, FeaturesService],
 })
