@@ -124,6 +124,7 @@ export class InvitesController {
   @Authenticated()
   @Responds(200, OrganisationJson, 'The organisation joined')
   @Responds(403, DetailJson, 'A master API key cannot join')
+  @Responds(404, DetailJson, 'No invite with this hash')
   async joinLink(@CurrentUser() user: User, @Param('hash') hash: string): Promise<OrganisationJson> {
     return this.joined(user, await this.invites.join(user, hash ?? '', 'link'));
   }
@@ -132,6 +133,7 @@ export class InvitesController {
   @Authenticated()
   @Responds(200, OrganisationJson, 'The organisation joined')
   @Responds(403, DetailJson, 'A master API key cannot join')
+  @Responds(404, DetailJson, 'No invite with this hash')
   async join(@CurrentUser() user: User, @Param('hash') hash: string): Promise<OrganisationJson> {
     return this.joined(user, await this.invites.join(user, hash ?? '', 'invite'));
   }
