@@ -6,8 +6,7 @@ import { EnvironmentsService } from '../environments/environments.service';
 import { FeatureSegment, FeatureValueType } from '../features/feature.entity';
 import { Identity, Trait } from '../identities/identity.entity';
 import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
-import { withOrgErrorsAsHttp } from '../organisations/organisation-errors';
-import { readNewOrganisation, readOrganisationChanges } from '../organisations/organisation.input';
+import { CreateOrganisation, UpdateOrganisation } from '../organisations/organisation.schemas';
 import { OrganisationsService } from '../organisations/organisations.service';
 import {
   EnvironmentGroupPermission,
@@ -125,14 +124,15 @@ export function servicePolicies(api: ApiServices) {
     describe: (o) => o.name,
     scope: async (_m, o) => organisationScope(o.id),
     service: {
-      create: (principal, values) =>
-        withOrgErrorsAsHttp(async () => {
-          api.organisations.assertMayCreate(principal);
-          return api.organisations.create(principal, readNewOrganisation(serviceBody(values)));
-        }),
+      create: async (principal, values) => {
+        api.organisations.assertMayCreate(principal);
+        return api.organisations.create(principal, readInput(CreateOrganisation, serviceBody(values)));
+      },
       update: (principal, row, values) =>
-        withOrgErrorsAsHttp(() =>
-          api.organisations.update(principal, row, readOrganisationChanges(serviceBody(values), true)),
+        api.organisations.update(
+          principal,
+          row,
+          readInput(UpdateOrganisation, serviceBody(values), { partial: true }),
         ),
       remove: (_principal, row) => api.organisations.remove(row),
     },

@@ -1,5 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
 import { jsonSchema } from '../http/schema';
+import { OrganisationJson } from '../organisations/organisation.schemas';
 import { ProjectJson } from '../projects/project.schemas';
 
 /**
@@ -103,23 +104,7 @@ const CONDITION = obj(
 
 export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
   Token: obj({ key: str }, ['key']),
-  Organisation: obj(
-    {
-      id: int,
-      uuid: str,
-      name: str,
-      created_date: datetime,
-      webhook_notification_email: nullable(str),
-      num_seats: int,
-      subscription: { type: 'object' },
-      role: { type: 'string', enum: ['ADMIN', 'USER'] },
-      persist_trait_data: bool,
-      block_access_to_admin: bool,
-      restrict_project_create_to_admin: bool,
-      force_2fa: bool,
-    },
-    ['id', 'name'],
-  ),
+  Organisation: jsonSchema(OrganisationJson),
   Project: jsonSchema(ProjectJson),
   Environment: obj(
     {
@@ -266,10 +251,6 @@ const ENVIRONMENT_SETTINGS: Record<string, SchemaObject> = {
   use_identity_overrides_in_local_eval: bool,
   minimum_change_request_approvals: nullable(int),
 };
-const ORGANISATION_INPUT = obj(
-  { name: str, webhook_notification_email: nullable(str), restrict_project_create_to_admin: bool },
-  ['name'],
-);
 const FEATURE_INPUT = obj(
   {
     name: str,
@@ -446,42 +427,7 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
     ]),
   },
 
-  // §3 organisations
-  'GET /api/v1/organisations/': {
-    summary: "The caller's organisations",
-    query: pageQuery,
-    response: ok(page(ref('Organisation')), 'A page of organisations'),
-  },
-  'POST /api/v1/organisations/': {
-    summary: 'Create an organisation (the creator becomes ADMIN)',
-    requestBody: ORGANISATION_INPUT,
-    response: created(ref('Organisation'), 'The organisation'),
-  },
-  ...detail('/api/v1/organisations/{}/', 'Organisation', ORGANISATION_INPUT, 'an organisation'),
-  'GET /api/v1/organisations/{}/projects/': {
-    summary: "The organisation's projects",
-    response: ok(list(ref('Project')), 'Projects'),
-  },
-  'GET /api/v1/organisations/{}/users/': {
-    summary: 'Members of the organisation',
-    query: { exclude_current: { schema: bool } },
-    response: ok(
-      list(
-        obj({
-          id: int,
-          email: str,
-          first_name: str,
-          last_name: str,
-          last_login: nullable(datetime),
-          uuid: str,
-          role: str,
-          date_joined: datetime,
-        }),
-      ),
-      'Users',
-    ),
-  },
-  'GET /api/v1/organisations/{}/my-permissions/': { response: ok(ref('Permissions'), 'The caller’s grants') },
+  // §3 organisations: schema-first (src/organisations/*.schemas.ts)
 
   // §4 projects: schema-first (src/projects/project.schemas.ts)
 

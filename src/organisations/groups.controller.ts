@@ -1,19 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Put,
-  Req,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
 import { paginateArray } from '../common/pagination';
+import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import {
   CurrentPrincipal,
   CurrentUser,
@@ -22,29 +11,41 @@ import {
 } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { User } from '../users/user.entity';
-import { readGroup, readGroupUserIds } from './group.input';
+import {
+  GroupBody,
+  type GroupBodyInput,
+  GroupJson,
+  GroupSummaryJson,
+  GroupUserIds,
+  type GroupUserIdsInput,
+} from './group.schemas';
 import { GroupsService } from './groups.service';
-import { OrgErrorsInterceptor, pathId } from './organisation-errors';
 import { Organisation, UserGroup } from './organisation.entity';
 import { groupJson } from './organisation.serializers';
 
+const Empty = S.response({});
+
 /** docs/contracts/admin-api.md §3: user groups of an organisation and their members. */
 @Controller('api/v1/organisations/:id/groups')
-@UseInterceptors(OrgErrorsInterceptor)
 export class GroupsController {
   constructor(
     private readonly groups: GroupsService,
     private readonly permissions: PermissionsService,
   ) {}
 
-  private async json(group: UserGroup) {
+  private async json(group: UserGroup): Promise<GroupJson> {
     const [row] = await this.groups.withMembers([group]);
     return groupJson(row.group, row.members);
   }
 
   @Get()
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
-  async list(@Permitted('organisation') org: Organisation, @Req() request: FastifyRequest) {
+  @Responds(200, S.page(GroupJson), 'A page of the groups')
+  async list(
+    @Permitted('organisation') org: Organisation,
+    @Req() request: FastifyRequest,
+    @ValidQuery(PageQuery) _page: unknown,
+  ) {
     const rows = await this.groups.list(org.id);
     return paginateArray(
       request,
@@ -54,120 +55,135 @@ export class GroupsController {
 
   @Get('my-groups')
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
+  @Responds(200, S.page(GroupSummaryJson), 'A page of the groups the caller is in')
   async myGroups(
     @CurrentUser() user: User,
     @Permitted('organisation') org: Organisation,
     @Req() request: FastifyRequest,
+    @ValidQuery(PageQuery) _page: unknown,
   ) {
     const rows = await this.groups.list(org.id, user.id);
     return paginateArray(
       request,
-      rows.map((r) => ({ id: r.group.id, name: r.group.name })),
+      rows.map((r): GroupSummaryJson => ({ id: r.group.id, name: r.group.name })),
     );
   }
 
   @Get('summaries')
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
-  async summaries(@Permitted('organisation') org: Organisation) {
+  @Responds(200, S.list(GroupSummaryJson), 'Every group, id and name')
+  async summaries(@Permitted('organisation') org: Organisation): Promise<GroupSummaryJson[]> {
     return (await this.groups.list(org.id)).map((r) => ({ id: r.group.id, name: r.group.name }));
   }
 
   @Post()
   @RequirePermission('organisation', 'MANAGE_USER_GROUPS', { param: 'id' })
-  async create(@Permitted('organisation') org: Organisation, @Body() body: unknown) {
-    return this.json(await this.groups.save(org.id, null, readGroup(body, false)));
+  @Responds(201, GroupJson, 'The group')
+  async create(
+    @Permitted('organisation') org: Organisation,
+    @ValidBody(GroupBody) body: GroupBodyInput,
+  ): Promise<GroupJson> {
+    return this.json(await this.groups.save(org.id, null, body));
   }
 
   @Get(':groupId')
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
-  async retrieve(@Permitted('organisation') org: Organisation, @Param('groupId') groupId: string) {
-    return this.json(await this.groups.get(org.id, pathId(groupId)));
+  @Responds(200, GroupJson, 'The group')
+  async retrieve(
+    @Permitted('organisation') org: Organisation,
+    @IdParam('groupId') groupId: number,
+  ): Promise<GroupJson> {
+    return this.json(await this.groups.get(org.id, groupId));
   }
 
   @Put(':groupId')
   @RequirePermission('organisation', 'MANAGE_USER_GROUPS', { param: 'id' })
+  @Responds(200, GroupJson, 'The group')
   async replace(
     @Permitted('organisation') org: Organisation,
-    @Param('groupId') groupId: string,
-    @Body() body: unknown,
-  ) {
-    const existing = await this.groups.get(org.id, pathId(groupId));
-    return this.json(await this.groups.save(org.id, existing, readGroup(body, false)));
+    @IdParam('groupId') groupId: number,
+    @ValidBody(GroupBody) body: GroupBodyInput,
+  ): Promise<GroupJson> {
+    const existing = await this.groups.get(org.id, groupId);
+    return this.json(await this.groups.save(org.id, existing, body));
   }
 
   @Patch(':groupId')
   @RequirePermission('organisation', 'MANAGE_USER_GROUPS', { param: 'id' })
+  @Responds(200, GroupJson, 'The group')
   async patch(
     @Permitted('organisation') org: Organisation,
-    @Param('groupId') groupId: string,
-    @Body() body: unknown,
-  ) {
-    const existing = await this.groups.get(org.id, pathId(groupId));
-    return this.json(await this.groups.save(org.id, existing, readGroup(body, true)));
+    @IdParam('groupId') groupId: number,
+    @ValidBody(GroupBody, { partial: true }) body: Partial<GroupBodyInput>,
+  ): Promise<GroupJson> {
+    const existing = await this.groups.get(org.id, groupId);
+    return this.json(await this.groups.save(org.id, existing, body));
   }
 
   @Delete(':groupId')
-  @HttpCode(204)
   @RequirePermission('organisation', 'MANAGE_USER_GROUPS', { param: 'id' })
-  async remove(@Permitted('organisation') org: Organisation, @Param('groupId') groupId: string) {
-    await this.groups.delete(await this.groups.get(org.id, pathId(groupId)));
+  @Responds(204, null, 'Deleted')
+  async remove(@Permitted('organisation') org: Organisation, @IdParam('groupId') groupId: number) {
+    await this.groups.delete(await this.groups.get(org.id, groupId));
   }
 
   @Post(':groupId/add-users')
-  @HttpCode(200)
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
+  @Responds(200, GroupJson, 'The group')
+  @Responds(403, DetailJson, 'Neither MANAGE_USER_GROUPS nor an admin of this group')
   async addUsers(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
-    @Param('groupId') groupId: string,
-    @Body() body: unknown,
-  ) {
+    @IdParam('groupId') groupId: number,
+    @ValidBody(GroupUserIds) body: GroupUserIdsInput,
+  ): Promise<GroupJson> {
     const group = await this.groupForManagement(principal, org, groupId);
-    await this.groups.addUsers(group, readGroupUserIds(body));
+    await this.groups.addUsers(group, body.user_ids);
     return this.json(group);
   }
 
   @Post(':groupId/remove-users')
-  @HttpCode(200)
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
+  @Responds(200, GroupJson, 'The group')
+  @Responds(403, DetailJson, 'Neither MANAGE_USER_GROUPS nor an admin of this group')
   async removeUsers(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
-    @Param('groupId') groupId: string,
-    @Body() body: unknown,
-  ) {
+    @IdParam('groupId') groupId: number,
+    @ValidBody(GroupUserIds) body: GroupUserIdsInput,
+  ): Promise<GroupJson> {
     const group = await this.groupForManagement(principal, org, groupId);
-    await this.groups.removeUsers(group, readGroupUserIds(body));
+    await this.groups.removeUsers(group, body.user_ids);
     return this.json(group);
   }
 
   @Post(':groupId/users/:userId/make-admin')
-  @HttpCode(200)
   @RequirePermission('organisation', 'MANAGE_USER_GROUPS', { param: 'id' })
+  @Responds(200, Empty, 'Done')
   async makeAdmin(
     @Permitted('organisation') org: Organisation,
-    @Param('groupId') groupId: string,
-    @Param('userId') userId: string,
-  ) {
-    await this.groups.setAdmin(await this.groups.get(org.id, pathId(groupId)), pathId(userId), true);
+    @IdParam('groupId') groupId: number,
+    @IdParam('userId') userId: number,
+  ): Promise<Record<string, never>> {
+    await this.groups.setAdmin(await this.groups.get(org.id, groupId), userId, true);
     return {};
   }
 
   @Post(':groupId/users/:userId/remove-admin')
-  @HttpCode(200)
   @RequirePermission('organisation', 'MANAGE_USER_GROUPS', { param: 'id' })
+  @Responds(200, Empty, 'Done')
   async removeAdmin(
     @Permitted('organisation') org: Organisation,
-    @Param('groupId') groupId: string,
-    @Param('userId') userId: string,
-  ) {
-    await this.groups.setAdmin(await this.groups.get(org.id, pathId(groupId)), pathId(userId), false);
+    @IdParam('groupId') groupId: number,
+    @IdParam('userId') userId: number,
+  ): Promise<Record<string, never>> {
+    await this.groups.setAdmin(await this.groups.get(org.id, groupId), userId, false);
     return {};
   }
 
   /** The group, if the caller may add or remove its users (GroupsService.assertMayManage). */
-  private async groupForManagement(principal: Principal, org: Organisation, groupId: string) {
-    const group = await this.groups.get(org.id, pathId(groupId));
+  private async groupForManagement(principal: Principal, org: Organisation, groupId: number) {
+    const group = await this.groups.get(org.id, groupId);
     const grant = await this.permissions.organisationGrant(principal, org.id);
     const mayManageGroups = !!grant && (grant.admin || grant.permissions.has('MANAGE_USER_GROUPS'));
     await this.groups.assertMayManage(group, principal, mayManageGroups);

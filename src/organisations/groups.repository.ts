@@ -5,7 +5,7 @@ import { UserGroup, UserGroupMember } from './organisation.entity';
 
 export type GroupFields = Pick<UserGroup, 'name' | 'isDefault' | 'externalId'>;
 
-/** SQL of user groups and their members. `db` is the transaction's manager when the call is part of one. */
+/** SQL of user groups and their members. `db` is the unit of work's manager when the call is part of a write. */
 @Injectable()
 export class GroupsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -62,8 +62,8 @@ export class GroupsRepository {
     return this.dataSource.getRepository(UserGroup).create({ organisationId });
   }
 
-  async delete(id: number): Promise<void> {
-    await this.dataSource.getRepository(UserGroup).delete({ id });
+  async delete(id: number, db: EntityManager): Promise<void> {
+    await db.getRepository(UserGroup).delete({ id });
   }
 
   /** Adds the member unless present already. */
@@ -81,15 +81,13 @@ export class GroupsRepository {
       .execute();
   }
 
-  async removeMembers(groupId: number, userIds: number[]): Promise<void> {
-    await this.dataSource.getRepository(UserGroupMember).delete({ groupId, userId: In(userIds) });
+  async removeMembers(groupId: number, userIds: number[], db: EntityManager): Promise<void> {
+    await db.getRepository(UserGroupMember).delete({ groupId, userId: In(userIds) });
   }
 
   /** Sets the member's group-admin flag; false when the user is no member of the group. */
-  async setAdmin(groupId: number, userId: number, admin: boolean): Promise<boolean> {
-    const result = await this.dataSource
-      .getRepository(UserGroupMember)
-      .update({ groupId, userId }, { groupAdmin: admin });
+  async setAdmin(groupId: number, userId: number, admin: boolean, db: EntityManager): Promise<boolean> {
+    const result = await db.getRepository(UserGroupMember).update({ groupId, userId }, { groupAdmin: admin });
     return !!result.affected;
   }
 

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal';
 import type { User } from '../users/user.entity';
-import { OrgForbiddenError, OrgInvalidError, OrgNotFoundError } from './organisation-errors';
+import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { inMemoryOrganisationServices } from './testing/in-memory';
 
 function setUp() {
@@ -22,7 +22,7 @@ describe('GroupsService', () => {
     const outsider = store.user('eve@elsewhere.test');
 
     await expect(groups.addUsers(group, [alice.id, outsider.id])).rejects.toEqual(
-      OrgInvalidError.field('user_ids', 'Users must be members of the organisation.'),
+      ValidationFailed.field('user_ids', 'Users must be members of the organisation.'),
     );
     expect(store.groupMemberIds(group.id)).toEqual([]);
   });
@@ -40,7 +40,7 @@ describe('GroupsService', () => {
     await groups.setAdmin(group, alice.id, true);
 
     await expect(groups.assertMayManage(group, asUser(alice), false)).resolves.toBeUndefined();
-    await expect(groups.assertMayManage(group, asUser(bob), false)).rejects.toBeInstanceOf(OrgForbiddenError);
+    await expect(groups.assertMayManage(group, asUser(bob), false)).rejects.toBeInstanceOf(PermissionDenied);
     await expect(groups.assertMayManage(group, asUser(bob), true)).resolves.toBeUndefined();
   });
 
@@ -51,23 +51,23 @@ describe('GroupsService', () => {
       key: { id: 1, organisationId: group.organisationId } as never,
     };
     expect(await groups.isGroupAdmin(group, key)).toBe(false);
-    await expect(groups.assertMayManage(group, key, false)).rejects.toBeInstanceOf(OrgForbiddenError);
+    await expect(groups.assertMayManage(group, key, false)).rejects.toBeInstanceOf(PermissionDenied);
   });
 
   it('making a user who is not in the group its admin is not found', async () => {
     const { groups, group, alice } = setUp();
-    await expect(groups.setAdmin(group, alice.id, true)).rejects.toBeInstanceOf(OrgNotFoundError);
+    await expect(groups.setAdmin(group, alice.id, true)).rejects.toBeInstanceOf(NotFound);
   });
 
   it("another organisation's group is not found", async () => {
     const { groups, store, group } = setUp();
     const other = store.organisation('Other');
-    await expect(groups.get(other.id, group.id)).rejects.toBeInstanceOf(OrgNotFoundError);
+    await expect(groups.get(other.id, group.id)).rejects.toBeInstanceOf(NotFound);
   });
 
   it('saving a new group with users creates it and adds them; my-groups lists only groups of the member', async () => {
     const { groups, org, alice } = setUp();
-    const created = await groups.save(org.id, null, { name: 'ops', isDefault: false, userIds: [alice.id] });
+    const created = await groups.save(org.id, null, { name: 'ops', is_default: false, users: [alice.id] });
 
     expect((await groups.list(org.id, alice.id)).map((r) => r.group.id)).toEqual([created.id]);
     expect((await groups.list(org.id)).map((r) => r.group.name)).toEqual(['team', 'ops']);

@@ -1,12 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
-import type { GroupInput } from './group.input';
+import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
+import { UnitOfWork } from '../common/unit-of-work';
+import type { GroupBodyInput } from './group.schemas';
 import { GroupsRepository } from './groups.repository';
 import { MembersRepository } from './members.repository';
-import { OrgForbiddenError, OrgInvalidError, OrgNotFoundError, PublicOf } from './organisation-errors';
 import type { UserGroup, UserGroupMember } from './organisation.entity';
-import { OrganisationTransactions } from './organisation-transactions';
+
+/** Flagsmith keeps no audit log of user groups. */
+const GROUPS_UNAUDITED = 'Flagsmith records no audit log for user groups';
 
 export interface GroupWithMembers {
   group: UserGroup;
@@ -17,9 +20,9 @@ export interface GroupWithMembers {
 @Injectable()
 export class GroupsService {
   constructor(
-    @Inject(GroupsRepository) private readonly groups: PublicOf<GroupsRepository>,
-    @Inject(MembersRepository) private readonly members: PublicOf<MembersRepository>,
-    @Inject(OrganisationTransactions) private readonly transactions: PublicOf<OrganisationTransactions>,
+    private readonly groups: GroupsRepository,
+    private readonly members: MembersRepository,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /** The organisation's groups, or only those `memberId` belongs to, each with its members. */
@@ -34,39 +37,59 @@ export class GroupsService {
 
   async get(organisationId: number, id: number): Promise<UserGroup> {
     const group = await this.groups.find(organisationId, id);
-    if (!group) throw new OrgNotFoundError();
+    if (!group) throw new NotFound();
     return group;
   }
 
-  /** Creates (`existing` null) or updates a group with the fields given; `userIds` are added, never removed. */
-  async save(organisationId: number, existing: UserGroup | null, input: GroupInput): Promise<UserGroup> {
-    return this.transactions.run(async (db) => {
-      const group = existing ?? this.groups.build(organisationId);
-      if (input.name !== undefined) group.name = input.name;
-      if (input.isDefault !== undefined) group.isDefault = input.isDefault;
-      if (input.externalId !== undefined) group.externalId = input.externalId;
-      const saved = await this.groups.save(group, db);
-      if (input.userIds !== undefined) await this.addUsers(saved, input.userIds, db);
-      return saved;
-    });
+  /** Creates (`existing` null) or updates a group with the fields sent; `users` are added, never removed. */
+  async save(
+    organisationId: number,
+    existing: UserGroup | null,
+    input: Partial<GroupBodyInput>,
+  ): Promise<UserGroup> {
+    return this.uow.run(
+      async (tx) => {
+        const group = existing ?? this.groups.build(organisationId);
+        if (input.name !== undefined) group.name = input.name;
+        if (input.is_default !== undefined) group.isDefault = input.is_default;
+        if (input.external_id !== undefined) group.externalId = input.external_id;
+        const saved = await this.groups.save(group, tx.manager);
+        if (input.users !== undefined) await this.add(saved, input.users, tx.manager);
+        return saved;
+      },
+      { unaudited: GROUPS_UNAUDITED },
+    );
   }
 
   /** Only members of the group's organisation can join it. */
-  async addUsers(group: UserGroup, userIds: number[], db?: EntityManager): Promise<void> {
+  async addUsers(group: UserGroup, userIds: number[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.uow.run((tx) => this.add(group, userIds, tx.manager), { unaudited: GROUPS_UNAUDITED });
+  }
+
+  private async add(group: UserGroup, userIds: number[], db: EntityManager): Promise<void> {
     if (userIds.length === 0) return;
     const count = await this.members.countMembers(group.organisationId, userIds, db);
     if (count !== new Set(userIds).size)
-      throw OrgInvalidError.field('user_ids', 'Users must be members of the organisation.');
+      throw ValidationFailed.field('user_ids', 'Users must be members of the organisation.');
     for (const userId of userIds) await this.groups.addMember(group.id, userId, db);
   }
 
   async removeUsers(group: UserGroup, userIds: number[]): Promise<void> {
-    if (userIds.length) await this.groups.removeMembers(group.id, userIds);
+    if (userIds.length === 0) return;
+    await this.uow.run((tx) => this.groups.removeMembers(group.id, userIds, tx.manager), {
+      unaudited: GROUPS_UNAUDITED,
+    });
   }
 
   /** Sets or clears a member's group-admin flag; NotFound when the user is no member of the group. */
   async setAdmin(group: UserGroup, userId: number, admin: boolean): Promise<void> {
-    if (!(await this.groups.setAdmin(group.id, userId, admin))) throw new OrgNotFoundError();
+    await this.uow.run(
+      async (tx) => {
+        if (!(await this.groups.setAdmin(group.id, userId, admin, tx.manager))) throw new NotFound();
+      },
+      { unaudited: GROUPS_UNAUDITED },
+    );
   }
 
   async isGroupAdmin(group: UserGroup, principal: Principal): Promise<boolean> {
@@ -79,10 +102,10 @@ export class GroupsService {
    * included) or being an admin of this very group.
    */
   async assertMayManage(group: UserGroup, principal: Principal, mayManageGroups: boolean): Promise<void> {
-    if (!mayManageGroups && !(await this.isGroupAdmin(group, principal))) throw new OrgForbiddenError();
+    if (!mayManageGroups && !(await this.isGroupAdmin(group, principal))) throw new PermissionDenied();
   }
 
   async delete(group: UserGroup): Promise<void> {
-    await this.groups.delete(group.id);
+    await this.uow.run((tx) => this.groups.delete(group.id, tx.manager), { unaudited: GROUPS_UNAUDITED });
   }
 }

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Post, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
 import { paginateArray } from '../common/pagination';
+import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import {
   Authenticated,
   CurrentPrincipal,
@@ -11,15 +12,23 @@ import {
 } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { User } from '../users/user.entity';
-import { readNewInvite, readNewInviteLink, readNewInvites } from './invite.input';
+import {
+  CreateInvite,
+  type CreateInviteInput,
+  CreateInviteLink,
+  type CreateInviteLinkInput,
+  CreateInvites,
+  type CreateInvitesInput,
+  InviteJson,
+  InviteLinkJson,
+} from './invite.schemas';
 import { InvitesService } from './invites.service';
-import { OrgErrorsInterceptor, pathId } from './organisation-errors';
 import { Organisation } from './organisation.entity';
+import { OrganisationJson } from './organisation.schemas';
 import { inviteJson, inviteLinkJson, organisationJson } from './organisation.serializers';
 
 /** docs/contracts/admin-api.md §3: email invites, invite links, and joining an organisation by either. */
 @Controller('api/v1')
-@UseInterceptors(OrgErrorsInterceptor)
 export class InvitesController {
   constructor(
     private readonly invites: InvitesService,
@@ -28,86 +37,108 @@ export class InvitesController {
 
   @Get('organisations/:id/invites')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async list(@Permitted('organisation') org: Organisation, @Req() request: FastifyRequest) {
+  @Responds(200, S.page(InviteJson), 'A page of pending invites')
+  async list(
+    @Permitted('organisation') org: Organisation,
+    @Req() request: FastifyRequest,
+    @ValidQuery(PageQuery) _page: unknown,
+  ) {
     return paginateArray(request, (await this.invites.list(org.id)).map(inviteJson));
   }
 
   @Post('organisations/:id/invites')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @Responds(201, InviteJson, 'The invite (emailed)')
   async create(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
-    @Body() body: unknown,
-  ) {
-    return inviteJson(await this.invites.create(principal, org.id, readNewInvite(body)));
+    @ValidBody(CreateInvite) body: CreateInviteInput,
+  ): Promise<InviteJson> {
+    return inviteJson(await this.invites.create(principal, org.id, body));
   }
 
   @Get('organisations/:id/invites/:inviteId')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async retrieve(@Permitted('organisation') org: Organisation, @Param('inviteId') inviteId: string) {
-    return inviteJson(await this.invites.get(org.id, pathId(inviteId)));
+  @Responds(200, InviteJson, 'The invite')
+  async retrieve(
+    @Permitted('organisation') org: Organisation,
+    @IdParam('inviteId') inviteId: number,
+  ): Promise<InviteJson> {
+    return inviteJson(await this.invites.get(org.id, inviteId));
   }
 
   @Delete('organisations/:id/invites/:inviteId')
-  @HttpCode(204)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async remove(@Permitted('organisation') org: Organisation, @Param('inviteId') inviteId: string) {
-    await this.invites.delete(org.id, pathId(inviteId));
+  @Responds(204, null, 'Deleted')
+  async remove(@Permitted('organisation') org: Organisation, @IdParam('inviteId') inviteId: number) {
+    await this.invites.delete(org.id, inviteId);
   }
 
   @Post('organisations/:id/invites/:inviteId/resend')
-  @HttpCode(200)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async resend(@Permitted('organisation') org: Organisation, @Param('inviteId') inviteId: string) {
-    await this.invites.resend(org.id, pathId(inviteId));
+  @Responds(200, S.response({}), 'Emailed again')
+  async resend(
+    @Permitted('organisation') org: Organisation,
+    @IdParam('inviteId') inviteId: number,
+  ): Promise<Record<string, never>> {
+    await this.invites.resend(org.id, inviteId);
     return {};
   }
 
   @Post('organisations/:id/invite')
-  @HttpCode(200)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @Responds(200, S.list(InviteJson), 'The invites (emailed), all or none')
   async createMany(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
-    @Body() body: unknown,
-  ) {
-    return (await this.invites.createMany(principal, org.id, readNewInvites(body))).map(inviteJson);
+    @ValidBody(CreateInvites) body: CreateInvitesInput,
+  ): Promise<InviteJson[]> {
+    return (await this.invites.createMany(principal, org.id, body)).map(inviteJson);
   }
 
   @Get('organisations/:id/invite-links')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async links(@Permitted('organisation') org: Organisation) {
+  @Responds(200, S.list(InviteLinkJson), 'Invite links')
+  async links(@Permitted('organisation') org: Organisation): Promise<InviteLinkJson[]> {
     return (await this.invites.links(org.id)).map(inviteLinkJson);
   }
 
   @Post('organisations/:id/invite-links')
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async createLink(@Permitted('organisation') org: Organisation, @Body() body: unknown) {
-    return inviteLinkJson(await this.invites.createLink(org.id, readNewInviteLink(body)));
+  @Responds(201, InviteLinkJson, 'The invite link')
+  async createLink(
+    @Permitted('organisation') org: Organisation,
+    @ValidBody(CreateInviteLink) body: CreateInviteLinkInput,
+  ): Promise<InviteLinkJson> {
+    return inviteLinkJson(await this.invites.createLink(org.id, body));
   }
 
   @Delete('organisations/:id/invite-links/:linkId')
-  @HttpCode(204)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async deleteLink(@Permitted('organisation') org: Organisation, @Param('linkId') linkId: string) {
-    await this.invites.deleteLink(org.id, pathId(linkId));
+  @Responds(204, null, 'Deleted')
+  async deleteLink(@Permitted('organisation') org: Organisation, @IdParam('linkId') linkId: number) {
+    await this.invites.deleteLink(org.id, linkId);
   }
 
   @Post('users/join/link/:hash')
-  @HttpCode(200)
   @Authenticated()
-  async joinLink(@CurrentUser() user: User, @Param('hash') hash: string) {
+  @Responds(200, OrganisationJson, 'The organisation joined')
+  @Responds(403, DetailJson, 'A master API key cannot join')
+  @Responds(404, DetailJson, 'No invite with this hash')
+  async joinLink(@CurrentUser() user: User, @Param('hash') hash: string): Promise<OrganisationJson> {
     return this.joined(user, await this.invites.join(user, hash ?? '', 'link'));
   }
 
   @Post('users/join/:hash')
-  @HttpCode(200)
   @Authenticated()
-  async join(@CurrentUser() user: User, @Param('hash') hash: string) {
+  @Responds(200, OrganisationJson, 'The organisation joined')
+  @Responds(403, DetailJson, 'A master API key cannot join')
+  @Responds(404, DetailJson, 'No invite with this hash')
+  async join(@CurrentUser() user: User, @Param('hash') hash: string): Promise<OrganisationJson> {
     return this.joined(user, await this.invites.join(user, hash ?? '', 'invite'));
   }
 
-  private async joined(user: User, org: Organisation) {
+  private async joined(user: User, org: Organisation): Promise<OrganisationJson> {
     const role = await this.permissions.organisationRole({ kind: 'user', user, tokenKey: '' }, org.id);
     return organisationJson(org, role, 0);
   }

@@ -20,7 +20,7 @@ export interface NewInviteLink {
   hash: string;
 }
 
-/** SQL of email invites and invite links. `db` is the transaction's manager when the call is part of one. */
+/** SQL of email invites and invite links. `db` is the unit of work's manager when the call is part of a write. */
 @Injectable()
 export class InvitesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -67,7 +67,7 @@ export class InvitesRepository {
     });
   }
 
-  async delete(id: number, db: EntityManager = this.dataSource.manager): Promise<void> {
+  async delete(id: number, db: EntityManager): Promise<void> {
     await db.getRepository(Invite).delete({ id });
   }
 
@@ -88,14 +88,14 @@ export class InvitesRepository {
     return db.getRepository(InviteLink).findOneBy({ hash });
   }
 
-  insertLink(link: NewInviteLink): Promise<InviteLink> {
-    const repo = this.dataSource.getRepository(InviteLink);
+  insertLink(link: NewInviteLink, db: EntityManager): Promise<InviteLink> {
+    const repo = db.getRepository(InviteLink);
     return repo.save(repo.create(link));
   }
 
   /** False when the organisation has no such link. */
-  async deleteLink(organisationId: number, id: number): Promise<boolean> {
-    const result = await this.dataSource.getRepository(InviteLink).delete({ id, organisationId });
+  async deleteLink(organisationId: number, id: number, db: EntityManager): Promise<boolean> {
+    const result = await db.getRepository(InviteLink).delete({ id, organisationId });
     return !!result.affected;
   }
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { INVITE_EMAIL_MISMATCH_DETAIL, INVITE_EXPIRED_DETAIL } from './invites.service';
-import { OrgConflictError, OrgInvalidError, OrgNotFoundError } from './organisation-errors';
+import { BadRequest, NotFound, ValidationFailed } from '../common/domain-errors';
 import { inMemoryOrganisationServices } from './testing/in-memory';
 
 const db = {} as EntityManager;
@@ -24,7 +24,7 @@ describe('InvitesService', () => {
     const invite = await invites.create(principal, org.id, {
       email: 'Bob@Acme.test',
       role: 'ADMIN',
-      permissionGroupIds: [team.id],
+      permission_groups: [team.id],
     });
     const bob = store.user('bob@acme.test');
 
@@ -42,12 +42,12 @@ describe('InvitesService', () => {
     const invite = await invites.create(principal, org.id, {
       email: 'bob@acme.test',
       role: 'USER',
-      permissionGroupIds: [],
+      permission_groups: [],
     });
     const mallory = store.user('mallory@evil.test');
 
     await expect(invites.join(mallory, invite.hash, 'invite')).rejects.toEqual(
-      new OrgInvalidError({ detail: INVITE_EMAIL_MISMATCH_DETAIL }),
+      new BadRequest(INVITE_EMAIL_MISMATCH_DETAIL),
     );
     expect(store.roleOf(org.id, mallory.id)).toBeUndefined();
     expect(store.invites).toHaveLength(1);
@@ -60,11 +60,11 @@ describe('InvitesService', () => {
     const invite = await invites.create(principal, org.id, {
       email: 'bob@acme.test',
       role: 'ADMIN',
-      permissionGroupIds: [],
+      permission_groups: [],
     });
 
     await expect(invites.join(bob, invite.hash, 'invite')).rejects.toEqual(
-      new OrgConflictError({ detail: 'User already in organisation.' }),
+      new BadRequest('User already in organisation.'),
     );
     expect(store.roleOf(org.id, bob.id)).toBe('USER');
     expect(store.invites).toHaveLength(1);
@@ -73,21 +73,24 @@ describe('InvitesService', () => {
   it('an unknown or empty hash is not found, for invites and links alike', async () => {
     const { invites, store } = setUp();
     const bob = store.user('bob@acme.test');
-    await expect(invites.join(bob, 'nope', 'invite')).rejects.toBeInstanceOf(OrgNotFoundError);
-    await expect(invites.join(bob, '', 'link')).rejects.toBeInstanceOf(OrgNotFoundError);
+    await expect(invites.join(bob, 'nope', 'invite')).rejects.toBeInstanceOf(NotFound);
+    await expect(invites.join(bob, '', 'link')).rejects.toBeInstanceOf(NotFound);
   });
 
   it('an expired invite link is refused; one expiring later joins with the link role', async () => {
     const { invites, store, org } = setUp();
     const expired = await invites.createLink(org.id, {
       role: 'ADMIN',
-      expiresAt: new Date(Date.now() - 1000),
+      expires_at: new Date(Date.now() - 1000).toISOString(),
     });
-    const open = await invites.createLink(org.id, { role: 'USER', expiresAt: new Date(Date.now() + 60_000) });
+    const open = await invites.createLink(org.id, {
+      role: 'USER',
+      expires_at: new Date(Date.now() + 60_000).toISOString(),
+    });
     const bob = store.user('bob@acme.test');
 
     await expect(invites.join(bob, expired.hash, 'link')).rejects.toEqual(
-      new OrgInvalidError({ detail: INVITE_EXPIRED_DETAIL }),
+      new BadRequest(INVITE_EXPIRED_DETAIL),
     );
     expect(store.roleOf(org.id, bob.id)).toBeUndefined();
     await invites.join(bob, open.hash, 'link');
@@ -97,7 +100,7 @@ describe('InvitesService', () => {
 
   it('registration with an invite hash accepts a link when no email invite has that hash', async () => {
     const { invites, store, org } = setUp();
-    const link = await invites.createLink(org.id, { role: 'ADMIN', expiresAt: null });
+    const link = await invites.createLink(org.id, { role: 'ADMIN', expires_at: null });
     const bob = store.user('bob@acme.test');
 
     await expect(invites.acceptInviteHash(db, bob, link.hash)).resolves.toBe(org.id);
@@ -113,16 +116,16 @@ describe('InvitesService', () => {
       invites.create(principal, org.id, {
         email: 'bob@acme.test',
         role: 'USER',
-        permissionGroupIds: [foreign.id],
+        permission_groups: [foreign.id],
       }),
-    ).rejects.toEqual(OrgInvalidError.field('permission_groups', 'Invalid group.'));
+    ).rejects.toEqual(ValidationFailed.field('permission_groups', 'Invalid group.'));
     expect(store.invites).toHaveLength(0);
     expect(emails).toHaveLength(0);
   });
 
   it('a bulk invite with an address invited before is a conflict on email and sends no email', async () => {
     const { invites, org, principal, emails } = setUp();
-    await invites.create(principal, org.id, { email: 'bob@acme.test', role: 'USER', permissionGroupIds: [] });
+    await invites.create(principal, org.id, { email: 'bob@acme.test', role: 'USER', permission_groups: [] });
     emails.length = 0;
 
     await expect(
@@ -131,9 +134,9 @@ describe('InvitesService', () => {
           { email: 'carol@acme.test', role: 'USER' },
           { email: 'BOB@acme.test', role: 'USER' },
         ],
-        permissionGroupIds: [],
+        permission_groups: [],
       }),
-    ).rejects.toEqual(OrgConflictError.field('email', 'An invite for this email already exists.'));
+    ).rejects.toEqual(ValidationFailed.field('email', 'An invite for this email already exists.'));
     expect(emails).toHaveLength(0);
   });
 
@@ -142,7 +145,7 @@ describe('InvitesService', () => {
     const invite = await invites.create(principal, org.id, {
       email: 'bob@acme.test',
       role: 'USER',
-      permissionGroupIds: [],
+      permission_groups: [],
     });
 
     expect(emails).toEqual([
@@ -160,14 +163,14 @@ describe('InvitesService', () => {
     const invite = await invites.create(principal, org.id, {
       email: 'bob@acme.test',
       role: 'USER',
-      permissionGroupIds: [],
+      permission_groups: [],
     });
-    const link = await invites.createLink(org.id, { role: 'USER', expiresAt: null });
+    const link = await invites.createLink(org.id, { role: 'USER', expires_at: null });
 
-    await expect(invites.get(other.id, invite.id)).rejects.toBeInstanceOf(OrgNotFoundError);
-    await expect(invites.resend(other.id, invite.id)).rejects.toBeInstanceOf(OrgNotFoundError);
-    await expect(invites.delete(other.id, invite.id)).rejects.toBeInstanceOf(OrgNotFoundError);
-    await expect(invites.deleteLink(other.id, link.id)).rejects.toBeInstanceOf(OrgNotFoundError);
+    await expect(invites.get(other.id, invite.id)).rejects.toBeInstanceOf(NotFound);
+    await expect(invites.resend(other.id, invite.id)).rejects.toBeInstanceOf(NotFound);
+    await expect(invites.delete(other.id, invite.id)).rejects.toBeInstanceOf(NotFound);
+    await expect(invites.deleteLink(other.id, link.id)).rejects.toBeInstanceOf(NotFound);
     expect(store.invites).toHaveLength(1);
     expect(store.links).toHaveLength(1);
   });

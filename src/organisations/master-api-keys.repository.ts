@@ -1,19 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { MasterApiKey } from './organisation.entity';
 
 export type MasterApiKeyChanges = Partial<Pick<MasterApiKey, 'name' | 'expiryDate' | 'revoked' | 'isAdmin'>>;
 
-/** SQL of master API keys. */
+/** SQL of master API keys. Writes take the unit of work's manager. */
 @Injectable()
 export class MasterApiKeysRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   insert(
     key: Pick<MasterApiKey, 'organisationId' | 'name' | 'expiryDate' | 'isAdmin' | 'prefix' | 'hashedKey'>,
+    db: EntityManager,
   ): Promise<MasterApiKey> {
-    const repo = this.dataSource.getRepository(MasterApiKey);
+    const repo = db.getRepository(MasterApiKey);
     return repo.save(repo.create(key));
   }
 
@@ -27,17 +28,17 @@ export class MasterApiKeysRepository {
     return this.dataSource.getRepository(MasterApiKey).findOneBy({ prefix, organisationId, revoked: false });
   }
 
-  get(id: number): Promise<MasterApiKey> {
-    return this.dataSource.getRepository(MasterApiKey).findOneByOrFail({ id });
+  get(id: number, db: EntityManager = this.dataSource.manager): Promise<MasterApiKey> {
+    return db.getRepository(MasterApiKey).findOneByOrFail({ id });
   }
 
   /** Writes the changes to the key if it is still live; false when it is not (revoked meanwhile). */
-  async updateLive(id: number, changes: MasterApiKeyChanges): Promise<boolean> {
-    const result = await this.dataSource.getRepository(MasterApiKey).update({ id, revoked: false }, changes);
+  async updateLive(id: number, changes: MasterApiKeyChanges, db: EntityManager): Promise<boolean> {
+    const result = await db.getRepository(MasterApiKey).update({ id, revoked: false }, changes);
     return !!result.affected;
   }
 
-  async revoke(id: number): Promise<void> {
-    await this.dataSource.getRepository(MasterApiKey).update({ id }, { revoked: true });
+  async revoke(id: number, db: EntityManager): Promise<void> {
+    await db.getRepository(MasterApiKey).update({ id }, { revoked: true });
   }
 }

@@ -1,50 +1,76 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, createParamDecorator, ExecutionContext, Get, Post } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
+import { ValidationFailed } from '../common/domain-errors';
+import { parseId } from '../common/validation';
+import { IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
-import { readRole, readUserIds } from './member.input';
 import { MembersService } from './members.service';
-import { OrgErrorsInterceptor, pathId } from './organisation-errors';
 import { Organisation } from './organisation.entity';
+import {
+  MembersQuery,
+  type MembersQueryInput,
+  OrganisationUserJson,
+  UpdateRole,
+  type UpdateRoleInput,
+} from './organisation.schemas';
 import { organisationUserJson } from './organisation.serializers';
+
+/**
+ * POST /remove-users/ takes a JSON list (`[{"id": 1}, …]` or `[1, …]`), which @ValidBody (objects only) cannot
+ * read yet: the ids, or 400 as DRF's list serializer answers.
+ */
+const UserIdList = createParamDecorator((_data: unknown, ctx: ExecutionContext): number[] => {
+  const body = ctx.switchToHttp().getRequest<FastifyRequest>().body;
+  if (!Array.isArray(body)) throw ValidationFailed.field('non_field_errors', 'Expected a list of items.');
+  const ids = (body as unknown[]).map((item) =>
+    parseId(typeof item === 'object' && item !== null ? (item as Record<string, unknown>).id : item),
+  );
+  if (ids.some((id) => id === undefined)) throw ValidationFailed.field('id', 'A valid integer is required.');
+  return ids as number[];
+});
 
 /** docs/contracts/admin-api.md §3: the users of an organisation and their roles. */
 @Controller('api/v1/organisations/:id')
-@UseInterceptors(OrgErrorsInterceptor)
 export class MembersController {
   constructor(private readonly members: MembersService) {}
 
   @Get('users')
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
+  @Responds(200, S.list(OrganisationUserJson), 'Members of the organisation')
   async users(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
-    @Query('exclude_current') excludeCurrent?: string,
-  ) {
+    @ValidQuery(MembersQuery) query: MembersQueryInput,
+  ): Promise<OrganisationUserJson[]> {
     const members = await this.members.list(org.id);
-    const exclude = excludeCurrent === 'true' || excludeCurrent === '1' || excludeCurrent === 'True';
+    const flag = query.exclude_current;
+    const exclude = flag === 'true' || flag === '1' || flag === 'True';
     return members
       .filter((m) => !(exclude && principal.kind === 'user' && m.userId === principal.user.id))
       .map((m) => organisationUserJson(m.user, m.role));
   }
 
   @Post('users/:userId/update-role')
-  @HttpCode(200)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
+  @Responds(200, OrganisationUserJson, 'The member with the new role')
   async updateRole(
     @Permitted('organisation') org: Organisation,
-    @Param('userId') userId: string,
-    @Body() body: unknown,
-  ) {
-    const role = readRole(body);
-    const membership = await this.members.updateRole(org.id, pathId(userId), role);
+    @IdParam('userId') userId: number,
+    @ValidBody(UpdateRole) body: UpdateRoleInput,
+  ): Promise<OrganisationUserJson> {
+    const membership = await this.members.updateRole(org.id, userId, body.role);
     return organisationUserJson(membership.user, membership.role);
   }
 
   @Post('remove-users')
-  @HttpCode(200)
   @RequirePermission('organisation', 'ADMIN', { param: 'id' })
-  async removeUsers(@Permitted('organisation') org: Organisation, @Body() body: unknown) {
-    await this.members.removeUsers(org.id, readUserIds(body));
+  @Responds(200, S.response({}), 'Removed')
+  async removeUsers(
+    @Permitted('organisation') org: Organisation,
+    @UserIdList() userIds: number[],
+  ): Promise<Record<string, never>> {
+    await this.members.removeUsers(org.id, userIds);
     return {};
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { OrganisationMembership, OrganisationRole } from './organisation.entity';
 
-/** SQL of organisation memberships. `db` is the transaction's manager when the call is part of one. */
+/** SQL of organisation memberships. `db` is the unit of work's manager when the call is part of a write. */
 @Injectable()
 export class MembersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -49,14 +49,27 @@ export class MembersRepository {
     });
   }
 
-  find(organisationId: number, userId: number): Promise<OrganisationMembership | null> {
-    return this.dataSource
+  find(
+    organisationId: number,
+    userId: number,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<OrganisationMembership | null> {
+    return db
       .getRepository(OrganisationMembership)
       .findOne({ where: { organisationId, userId }, relations: { user: true } });
   }
 
-  save(membership: OrganisationMembership): Promise<OrganisationMembership> {
-    return this.dataSource.getRepository(OrganisationMembership).save(membership);
+  /** Sets the member's role; false when the user is no member. */
+  async updateRole(
+    organisationId: number,
+    userId: number,
+    role: OrganisationRole,
+    db: EntityManager,
+  ): Promise<boolean> {
+    const result = await db
+      .getRepository(OrganisationMembership)
+      .update({ organisationId, userId }, { role });
+    return !!result.affected;
   }
 
   /** Removes the users from the organisation, its groups and every permission grant inside it. */

@@ -1,26 +1,32 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { BadRequest, NotFound } from '../common/domain-errors';
+import { UnitOfWork } from '../common/unit-of-work';
 import { GroupsRepository } from './groups.repository';
 import { MembersRepository } from './members.repository';
-import { OrgConflictError, OrgNotFoundError, PublicOf } from './organisation-errors';
 import type { OrganisationMembership, OrganisationRole } from './organisation.entity';
-import { OrganisationTransactions } from './organisation-transactions';
+
+/** Flagsmith keeps no audit log of who belongs to an organisation. */
+export const MEMBERSHIP_UNAUDITED = 'Flagsmith records no audit log for organisation memberships';
 
 /** The users of an organisation and their roles. Permission checks are the caller's. */
 @Injectable()
 export class MembersService {
   constructor(
-    @Inject(MembersRepository) private readonly members: PublicOf<MembersRepository>,
-    @Inject(GroupsRepository) private readonly groups: PublicOf<GroupsRepository>,
-    @Inject(OrganisationTransactions) private readonly transactions: PublicOf<OrganisationTransactions>,
+    private readonly members: MembersRepository,
+    private readonly groups: GroupsRepository,
+    private readonly uow: UnitOfWork,
   ) {}
 
-  /** Makes the user a member (a no-op when they are one) and adds them to the organisation's default groups. */
+  /**
+   * A step of the caller's write (`db`: its manager): makes the user a member (a no-op when they are one) and adds
+   * them to the organisation's default groups.
+   */
   async addMember(
     organisationId: number,
     userId: number,
     role: OrganisationRole,
-    db?: EntityManager,
+    db: EntityManager,
   ): Promise<void> {
     await this.members.insert(organisationId, userId, role, db);
     for (const group of await this.groups.defaults(organisationId, db))
@@ -28,9 +34,9 @@ export class MembersService {
   }
 
   /** Joining twice is refused (Flagsmith's 400 "User already in organisation."). */
-  async assertNotMember(organisationId: number, userId: number, db?: EntityManager): Promise<void> {
+  async assertNotMember(organisationId: number, userId: number, db: EntityManager): Promise<void> {
     if (await this.members.exists(organisationId, userId, db))
-      throw new OrgConflictError({ detail: 'User already in organisation.' });
+      throw new BadRequest('User already in organisation.');
   }
 
   list(organisationId: number): Promise<OrganisationMembership[]> {
@@ -42,14 +48,19 @@ export class MembersService {
     userId: number,
     role: OrganisationRole,
   ): Promise<OrganisationMembership> {
-    const membership = await this.members.find(organisationId, userId);
-    if (!membership) throw new OrgNotFoundError();
-    membership.role = role;
-    return this.members.save(membership);
+    return this.uow.run(
+      async (tx) => {
+        if (!(await this.members.updateRole(organisationId, userId, role, tx.manager))) throw new NotFound();
+        return (await this.members.find(organisationId, userId, tx.manager))!;
+      },
+      { unaudited: MEMBERSHIP_UNAUDITED },
+    );
   }
 
   /** Removes the users from the organisation with their group memberships and permission grants in it. */
   async removeUsers(organisationId: number, userIds: number[]): Promise<void> {
-    await this.transactions.run((db) => this.members.removeFromOrganisation(organisationId, userIds, db));
+    await this.uow.run((tx) => this.members.removeFromOrganisation(organisationId, userIds, tx.manager), {
+      unaudited: MEMBERSHIP_UNAUDITED,
+    });
   }
 }

@@ -8,8 +8,16 @@ import {
   UserGroup,
   UserGroupMember,
 } from './organisation.entity';
+import type { GroupJson } from './group.schemas';
+import type { InviteJson, InviteLinkJson } from './invite.schemas';
+import type { MasterApiKeyJson } from './master-api-key.schemas';
+import type { OrganisationJson, OrganisationUserJson } from './organisation.schemas';
 
-export function organisationJson(org: Organisation, role: OrganisationRole | null, numSeats: number) {
+export function organisationJson(
+  org: Organisation,
+  role: OrganisationRole | null,
+  numSeats: number,
+): OrganisationJson {
   return {
     id: org.id,
     uuid: org.uuid,
@@ -40,7 +48,7 @@ export function organisationJson(org: Organisation, role: OrganisationRole | nul
   };
 }
 
-export function organisationUserJson(user: User, role: OrganisationRole) {
+export function organisationUserJson(user: User, role: OrganisationRole): OrganisationUserJson {
   return {
     id: user.id,
     email: user.email,
@@ -53,7 +61,7 @@ export function organisationUserJson(user: User, role: OrganisationRole) {
   };
 }
 
-export function groupJson(group: UserGroup, members: UserGroupMember[]) {
+export function groupJson(group: UserGroup, members: UserGroupMember[]): GroupJson {
   return {
     id: group.id,
     name: group.name,
@@ -70,7 +78,7 @@ export function groupJson(group: UserGroup, members: UserGroupMember[]) {
   };
 }
 
-export function inviteJson(invite: Invite) {
+export function inviteJson(invite: Invite): InviteJson {
   return {
     id: invite.id,
     email: invite.email,
@@ -88,7 +96,7 @@ export function inviteJson(invite: Invite) {
   };
 }
 
-export function inviteLinkJson(link: InviteLink) {
+export function inviteLinkJson(link: InviteLink): InviteLinkJson {
   return {
     id: link.id,
     hash: link.hash,
@@ -98,7 +106,7 @@ export function inviteLinkJson(link: InviteLink) {
   };
 }
 
-export function masterApiKeyJson(key: MasterApiKey, plaintext?: string) {
+export function masterApiKeyJson(key: MasterApiKey, plaintext?: string): MasterApiKeyJson {
   return {
     id: key.id,
     prefix: key.prefix,

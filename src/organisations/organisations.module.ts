@@ -11,9 +11,7 @@ import { MasterApiKeysService } from './master-api-keys.service';
 import { MembersController } from './members.controller';
 import { MembersRepository } from './members.repository';
 import { MembersService } from './members.service';
-import { OrgErrorsInterceptor } from './organisation-errors';
-import { OrganisationTransactions } from './organisation-transactions';
-import { OrganisationsController } from './organisations.controller';
+import { MayCreateOrganisation, OrganisationsController } from './organisations.controller';
 import { OrganisationsRepository } from './organisations.repository';
 import { OrganisationsService } from './organisations.service';
 
@@ -27,8 +25,7 @@ import { OrganisationsService } from './organisations.service';
     MasterApiKeysController,
   ],
   providers: [
-    OrganisationTransactions,
-    OrgErrorsInterceptor,
+    MayCreateOrganisation,
     OrganisationsRepository,
     MembersRepository,
     InvitesRepository,

@@ -14,13 +14,23 @@ export type OrganisationFields = Pick<
   | 'force2fa'
 >;
 
-/** SQL of organisations themselves. `db` is the transaction's manager when the call is part of one. */
+/** SQL of organisations themselves. `db` is the unit of work's manager when the call is part of a write. */
 @Injectable()
 export class OrganisationsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   get(id: number, db: EntityManager = this.dataSource.manager): Promise<Organisation> {
     return db.getRepository(Organisation).findOneByOrFail({ id });
+  }
+
+  /** The row as it is now, locked until the write commits (FOR UPDATE). */
+  lock(id: number, db: EntityManager): Promise<Organisation> {
+    return db
+      .getRepository(Organisation)
+      .createQueryBuilder('o')
+      .where('o.id = :id', { id })
+      .setLock('pessimistic_write')
+      .getOneOrFail();
   }
 
   async ofUser(userId: number): Promise<{ org: Organisation; role: OrganisationRole }[]> {
@@ -47,8 +57,15 @@ export class OrganisationsRepository {
     return repo.save(repo.create(fields));
   }
 
-  save(org: Organisation, db: EntityManager): Promise<Organisation> {
-    return db.getRepository(Organisation).save(org);
+  /** Writes exactly the columns given; returns the row as saved. */
+  async update(id: number, columns: Partial<OrganisationFields>, db: EntityManager): Promise<Organisation> {
+    if (Object.keys(columns).length) await db.getRepository(Organisation).update({ id }, columns);
+    return this.get(id, db);
+  }
+
+  /** Ids of every environment of the organisation's projects. */
+  async environmentIds(organisationId: number, db: EntityManager): Promise<number[]> {
+    return (await this.environmentKeys(organisationId, db)).map((e) => e.id);
   }
 
   async environmentKeys(
@@ -56,7 +73,8 @@ export class OrganisationsRepository {
     db: EntityManager,
   ): Promise<{ id: number; apiKey: string }[]> {
     const rows = await db.query<{ id: number; api_key: string }[]>(
-      `SELECT e.id, e.api_key FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.organisation_id = $1`,
+      `SELECT e.id, e.api_key FROM environments e JOIN projects p ON p.id = e.project_id
+        WHERE p.organisation_id = $1 ORDER BY e.id`,
       [organisationId],
     );
     return rows.map((e) => ({ id: e.id, apiKey: e.api_key }));

@@ -22,7 +22,6 @@ import { EmailService } from '../email/email.service';
 import { SiteLinks } from '../email/site-links';
 import { activationEmail, passwordResetEmail } from '../email/templates';
 import { Invite, InviteLink, OrganisationMembership } from '../organisations/organisation.entity';
-import { withOrgErrorsAsHttp } from '../organisations/organisation-errors';
 import { InvitesService } from '../organisations/invites.service';
 import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service';
 import { SignUpType, User } from './user.entity';
@@ -106,8 +105,7 @@ export class AccountsService {
           lastLogin: new Date(),
         }),
       );
-      if (inviteHash)
-        await withOrgErrorsAsHttp(() => this.invites.acceptInviteHash(manager, user, inviteHash));
+      if (inviteHash) await this.invites.acceptInviteHash(manager, user, inviteHash);
       const key = await this.auth.tokenFor(user, manager);
       return { user, key };
     });

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { forbidden } from '../../common/errors';
 import { APP_CONFIG, AppConfig } from '../../config';
-import { withOrgErrorsAsHttp } from '../../organisations/organisation-errors';
 import { InvitesService } from '../../organisations/invites.service';
 import { AccountsService, REGISTRATION_WITHOUT_INVITE_DETAIL } from '../../users/accounts.service';
 import { AuthType, SignUpType, User } from '../../users/user.entity';
@@ -112,7 +111,7 @@ export class OAuthAccountsService {
         lastLogin: new Date(),
       }),
     );
-    if (inviteHash) await withOrgErrorsAsHttp(() => this.invites.acceptInviteHash(manager, user, inviteHash));
+    if (inviteHash) await this.invites.acceptInviteHash(manager, user, inviteHash);
     this.logger.log(`new ${profile.provider} user ${user.id}`);
     return { user, key: await this.auth.tokenFor(user, manager), isNewUser: true };
   }

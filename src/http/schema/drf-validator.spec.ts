@@ -105,4 +105,27 @@ describe('validate (DRF semantics over a schema)', () => {
         errors: { organisation: ['A valid integer is required.'] },
       });
   });
+
+  it('reads an email field and a list of primary keys as BodyReader does', () => {
+    const Invite = S.object({ email: S.email(), groups: S.optional(S.pkList()) });
+    const byHand = (body: unknown) => {
+      const v = new BodyReader(body);
+      const out = { email: v.email('email'), groups: v.integerList('groups', { optional: true }) };
+      return v.valid
+        ? { ok: true, value: JSON.parse(JSON.stringify(out)) as unknown }
+        : { ok: false, errors: v.errors };
+    };
+    for (const body of [
+      { email: ' a@b.co ', groups: [1, '2', { id: 3 }] },
+      { email: 'nope', groups: [1, 'x'] },
+      { email: '', groups: 'x' },
+      { email: `${'a'.repeat(250)}@b.co`, groups: [{ id: null }] },
+      { groups: [] },
+    ])
+      expect(validate(Invite, body)).toEqual(byHand(body));
+    expect(validate(Invite, { email: 'a@b.co', groups: [1, { id: 'x' }] })).toEqual({
+      ok: false,
+      errors: { groups: ['Incorrect type. Expected pk value, received dict.'] },
+    });
+  });
 });

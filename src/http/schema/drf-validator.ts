@@ -1,6 +1,14 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { EMAIL, FALSE_WORDS, isPlainObject, MESSAGES, toInteger, TRUE_WORDS } from '../../common/validation';
-import { FIELD_CHECK, type FieldCheck, PRIMARY_KEY, UNCHECKED } from './schema';
+import {
+  EMAIL,
+  FALSE_WORDS,
+  isPlainObject,
+  MESSAGES,
+  pythonType,
+  toInteger,
+  TRUE_WORDS,
+} from '../../common/validation';
+import { FIELD_CHECK, type FieldCheck, PRIMARY_KEY, PRIMARY_KEY_LIST, UNCHECKED } from './schema';
 
 /**
  * Validates a request value against a schema of schema.ts with Django REST framework's semantics, and returns
@@ -80,6 +88,7 @@ function readField(schema: Schema, raw: unknown, options: ValidateOptions): Fiel
 }
 
 function readValue(schema: Schema, raw: unknown, options: ValidateOptions): FieldResult {
+  if (schema[PRIMARY_KEY_LIST]) return readPrimaryKeys(raw);
   if (Array.isArray(schema.enum)) {
     const choices = schema.enum as unknown[];
     if (typeof raw === 'string' && choices.includes(raw)) return { value: raw };
@@ -132,6 +141,18 @@ function readString(schema: Schema, raw: unknown): FieldResult {
   )
     return { error: [MESSAGES.datetime] };
   return { value: text };
+}
+
+function readPrimaryKeys(raw: unknown): FieldResult {
+  if (!Array.isArray(raw)) return { error: [MESSAGES.list(raw)] };
+  const ids: number[] = [];
+  for (const item of raw) {
+    const id = toInteger(isPlainObject(item) ? item.id : item);
+    if (id === undefined)
+      return { error: [`Incorrect type. Expected pk value, received ${pythonType(item)}.`] };
+    ids.push(id);
+  }
+  return { value: ids };
 }
 
 function readInteger(schema: Schema, raw: unknown): FieldResult {

@@ -29,6 +29,8 @@ export const FIELD_CHECK = Symbol('flagport:field-check');
 export const UNCHECKED = Symbol('flagport:unchecked');
 /** An id (positive int32): every bad value answers "A valid integer is required." as a pk lookup does. */
 export const PRIMARY_KEY = Symbol('flagport:primary-key');
+/** A list of primary keys (DRF PrimaryKeyRelatedField many=True): ids or `{"id": …}` objects, one message. */
+export const PRIMARY_KEY_LIST = Symbol('flagport:primary-key-list');
 
 export const S = {
   /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
@@ -45,6 +47,12 @@ export const S = {
   /** A primary key (query filter or body reference): a positive int32. */
   id: (o: { description?: string } = {}) =>
     Object.assign(Type.Integer({ minimum: 1, maximum: 2147483647, ...o }), { [PRIMARY_KEY]: true }),
+  /** An EmailField: a string of at most 254 characters that looks like an address. */
+  email: (o: { description?: string } = {}) => Type.String({ format: 'email', minLength: 1, ...o }),
+  /** Ids of related rows (PrimaryKeyRelatedField many=True): `[1, 2]` or `[{"id": 1}]`; any bad item answers
+   * "Incorrect type. Expected pk value, received str." for the whole field. */
+  pkList: (o: { description?: string } = {}) =>
+    Object.assign(Type.Array(Type.Integer(), o), { [PRIMARY_KEY_LIST]: true }),
   /** A BooleanField: true/false, or one of DRF's words ("true", "on", "yes", "1", 0, …). */
   boolean: (o: { description?: string } = {}) => Type.Boolean(o),
   /** A ChoiceField. */

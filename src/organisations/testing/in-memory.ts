@@ -1,5 +1,5 @@
 /* In-memory stand-ins for the organisations repositories, for unit tests of the services (no database). */
-import type { EntityManager } from 'typeorm';
+import { FakeUnitOfWork } from '../../common/unit-of-work.fake';
 import type { User } from '../../users/user.entity';
 import type { GroupsRepository } from '../groups.repository';
 import { GroupsService } from '../groups.service';
@@ -9,7 +9,6 @@ import type { MasterApiKeyChanges, MasterApiKeysRepository } from '../master-api
 import { MasterApiKeysService } from '../master-api-keys.service';
 import type { MembersRepository } from '../members.repository';
 import { MembersService } from '../members.service';
-import type { PublicOf } from '../organisation-errors';
 import type {
   Invite,
   InviteLink,
@@ -20,9 +19,13 @@ import type {
   UserGroup,
   UserGroupMember,
 } from '../organisation.entity';
-import type { OrganisationTransactions } from '../organisation-transactions';
 import type { OrganisationFields, OrganisationsRepository } from '../organisations.repository';
 import { OrganisationsService } from '../organisations.service';
+
+/** Typed view of an injected class: its public members only, so in-memory fakes fit without casts. */
+export type PublicOf<T> = { [K in keyof T]: T[K] };
+/** A fake where a service wants the repository class (the same public shape; the private DataSource aside). */
+const asReal = <T>(fake: PublicOf<T>): T => fake;
 
 /** Everything the fakes store; tests seed and inspect it directly. */
 export class InMemoryOrganisations {
@@ -35,8 +38,7 @@ export class InMemoryOrganisations {
   readonly links: InviteLink[] = [];
   readonly keys: MasterApiKey[] = [];
   readonly users: User[] = [];
-  /** How many transactions were opened, and whether one is open. */
-  transactionsRun = 0;
+  readonly environments: { id: number; apiKey: string; organisationId: number }[] = [];
 
   id(): number {
     return this.nextId++;
@@ -74,19 +76,14 @@ export class InMemoryOrganisations {
     return this.groupMembers.filter((m) => m.groupId === groupId).map((m) => m.userId);
   }
 
+  environment(organisationId: number): { id: number; apiKey: string } {
+    const env = { id: this.id(), apiKey: `key-${this.nextId}`, organisationId };
+    this.environments.push(env);
+    return env;
+  }
+
   roleOf(organisationId: number, userId: number): OrganisationRole | undefined {
     return this.memberships.find((m) => m.organisationId === organisationId && m.userId === userId)?.role;
-  }
-}
-
-/** The manager the fakes hand out: never used, only passed along. */
-const NO_DB = {} as EntityManager;
-
-export class FakeTransactions implements PublicOf<OrganisationTransactions> {
-  constructor(private readonly store: InMemoryOrganisations) {}
-  run<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
-    this.store.transactionsRun++;
-    return work(NO_DB);
   }
 }
 
@@ -112,13 +109,21 @@ export class FakeOrganisationsRepository implements PublicOf<OrganisationsReposi
     this.store.organisations.splice(this.store.organisations.length - 1, 1, org);
     return org;
   }
-  async save(org: Organisation): Promise<Organisation> {
-    const i = this.store.organisations.findIndex((o) => o.id === org.id);
-    this.store.organisations[i] = { ...org };
-    return org;
+  async lock(id: number): Promise<Organisation> {
+    return { ...(await this.get(id)) };
   }
-  async environmentKeys() {
-    return [];
+  async update(id: number, columns: Partial<OrganisationFields>): Promise<Organisation> {
+    const i = this.store.organisations.findIndex((o) => o.id === id);
+    this.store.organisations[i] = { ...this.store.organisations[i], ...columns };
+    return { ...this.store.organisations[i] };
+  }
+  async environmentKeys(organisationId: number) {
+    return this.store.environments
+      .filter((e) => e.organisationId === organisationId)
+      .map(({ id, apiKey }) => ({ id, apiKey }));
+  }
+  async environmentIds(organisationId: number) {
+    return (await this.environmentKeys(organisationId)).map((e) => e.id);
   }
   async delete(id: number): Promise<void> {
     const i = this.store.organisations.findIndex((o) => o.id === id);
@@ -148,10 +153,10 @@ export class FakeMembersRepository implements PublicOf<MembersRepository> {
     const m = this.store.memberships.find((x) => x.organisationId === organisationId && x.userId === userId);
     return m ? { ...m } : null;
   }
-  async save(membership: OrganisationMembership) {
-    const i = this.store.memberships.findIndex((m) => m.id === membership.id);
-    this.store.memberships[i] = { ...membership };
-    return membership;
+  async updateRole(organisationId: number, userId: number, role: OrganisationRole) {
+    const m = this.store.memberships.find((x) => x.organisationId === organisationId && x.userId === userId);
+    if (m) m.role = role;
+    return !!m;
   }
   async removeFromOrganisation(organisationId: number, userIds: number[]): Promise<void> {
     const keep = this.store.memberships.filter(
@@ -299,50 +304,42 @@ export class FakeMasterApiKeysRepository implements PublicOf<MasterApiKeysReposi
   }
 }
 
-/** The organisations services wired to in-memory repositories, with the emails and audit lines they produced. */
+/** The organisations services wired to in-memory repositories, with the emails they sent and what each write recorded. */
 export function inMemoryOrganisationServices(
   config: { RESTRICT_ORG_CREATE_TO_SUPERUSERS?: boolean; DEFAULT_ORG_STORE_TRAITS_VALUE?: boolean } = {},
 ) {
   const store = new InMemoryOrganisations();
-  const transactions = new FakeTransactions(store);
-  const organisationsRepo = new FakeOrganisationsRepository(store);
-  const membersRepo = new FakeMembersRepository(store);
-  const groupsRepo = new FakeGroupsRepository(store);
-  const invitesRepo = new FakeInvitesRepository(store);
+  const uow = new FakeUnitOfWork();
+  const organisationsRepo = asReal<OrganisationsRepository>(new FakeOrganisationsRepository(store));
+  const membersRepo = asReal<MembersRepository>(new FakeMembersRepository(store));
+  const groupsRepo = asReal<GroupsRepository>(new FakeGroupsRepository(store));
+  const invitesRepo = asReal<InvitesRepository>(new FakeInvitesRepository(store));
+  const keysRepo = asReal<MasterApiKeysRepository>(new FakeMasterApiKeysRepository(store));
   const emails: { to: string; subject: string; text: string }[] = [];
-  const audit: string[] = [];
-  const organisationChanges: number[] = [];
-  const members = new MembersService(membersRepo, groupsRepo, transactions);
+  const members = new MembersService(membersRepo, groupsRepo, uow.asUnitOfWork());
   return {
     store,
+    uow,
     emails,
-    audit,
-    organisationChanges,
+    /** The audit lines of every committed write, in order. */
+    audit: () => uow.committed.flatMap((r) => r.auditEntries.map((e) => e.log)),
+    /** The environments every committed write announced as changed, in order. */
+    changedEnvironments: () => uow.committed.flatMap((r) => [...r.environmentIds]),
     members,
-    groups: new GroupsService(groupsRepo, membersRepo, transactions),
+    groups: new GroupsService(groupsRepo, membersRepo, uow.asUnitOfWork()),
     invites: new InvitesService(
       invitesRepo,
       groupsRepo,
       organisationsRepo,
       members,
-      transactions,
+      uow.asUnitOfWork(),
       { send: async (m) => void emails.push({ to: m.to, subject: m.subject, text: m.text }) },
       { link: async (path) => `https://flags.example/${path}` },
     ),
-    keys: new MasterApiKeysService(new FakeMasterApiKeysRepository(store)),
-    organisations: new OrganisationsService(
-      organisationsRepo,
-      members,
-      transactions,
-      {
-        RESTRICT_ORG_CREATE_TO_SUPERUSERS: config.RESTRICT_ORG_CREATE_TO_SUPERUSERS ?? false,
-        DEFAULT_ORG_STORE_TRAITS_VALUE: config.DEFAULT_ORG_STORE_TRAITS_VALUE ?? true,
-      },
-      { record: async (_db, entry) => (audit.push(entry.log), {} as never) },
-      {
-        organisationChanged: async (_db, id) => void organisationChanges.push(id),
-        environmentsDeleted: async () => undefined,
-      },
-    ),
+    keys: new MasterApiKeysService(keysRepo, uow.asUnitOfWork()),
+    organisations: new OrganisationsService(organisationsRepo, members, uow.asUnitOfWork(), {
+      RESTRICT_ORG_CREATE_TO_SUPERUSERS: config.RESTRICT_ORG_CREATE_TO_SUPERUSERS ?? false,
+      DEFAULT_ORG_STORE_TRAITS_VALUE: config.DEFAULT_ORG_STORE_TRAITS_VALUE ?? true,
+    }),
   };
 }

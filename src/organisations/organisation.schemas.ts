@@ -1,0 +1,81 @@
+import { S, type Static } from '../http/schema';
+import { ORGANISATION_ROLES } from './organisation.entity';
+
+/** Request and response schemas of /api/v1/organisations/ and its members (docs/contracts/admin-api.md §3). */
+
+const Role = S.choice(['ADMIN', 'USER'] as const satisfies typeof ORGANISATION_ROLES);
+
+export const CreateOrganisation = S.object({
+  name: S.string({ maxLength: 2000 }),
+  webhook_notification_email: S.optional(S.nullable(S.email())),
+  restrict_project_create_to_admin: S.optional(S.boolean()),
+});
+export type CreateOrganisationInput = Static<typeof CreateOrganisation>;
+
+/** PUT (PATCH: partial): the fields sent are written. */
+export const UpdateOrganisation = S.object({
+  name: S.string({ maxLength: 2000 }),
+  webhook_notification_email: S.optional(S.nullable(S.email())),
+  restrict_project_create_to_admin: S.optional(S.boolean()),
+  persist_trait_data: S.optional(S.boolean()),
+  stop_serving_flags: S.optional(S.boolean()),
+  block_access_to_admin: S.optional(S.boolean()),
+  force_2fa: S.optional(S.boolean()),
+});
+export type UpdateOrganisationInput = Static<typeof UpdateOrganisation>;
+
+export const OrganisationJson = S.response(
+  {
+    id: S.integer(),
+    uuid: S.string(),
+    name: S.string(),
+    created_date: S.dateTime(),
+    webhook_notification_email: S.nullable(S.string()),
+    num_seats: S.integer(),
+    subscription: S.response({
+      id: S.nullable(S.integer()),
+      uuid: S.nullable(S.string()),
+      subscription_id: S.nullable(S.string()),
+      subscription_date: S.nullable(S.dateTime()),
+      plan: S.nullable(S.string()),
+      max_seats: S.integer(),
+      max_api_calls: S.nullable(S.integer()),
+      cancellation_date: S.nullable(S.dateTime()),
+      customer_id: S.nullable(S.string()),
+      payment_method: S.nullable(S.string()),
+      notes: S.nullable(S.string()),
+    }),
+    role: S.nullable(S.string({ description: 'ADMIN or USER; null when the caller is no member' })),
+    persist_trait_data: S.boolean(),
+    block_access_to_admin: S.boolean(),
+    restrict_project_create_to_admin: S.boolean(),
+    force_2fa: S.boolean(),
+    stop_serving_flags: S.boolean(),
+    feature_analytics: S.boolean(),
+  },
+  { title: 'Organisation' },
+);
+export type OrganisationJson = Static<typeof OrganisationJson>;
+
+// ---- members
+
+/** `?exclude_current=true` leaves the caller out (only "true", "True" and "1" count, as before). */
+export const MembersQuery = S.object({
+  exclude_current: S.optional(S.unchecked(S.boolean())),
+});
+export type MembersQueryInput = Static<typeof MembersQuery>;
+
+export const UpdateRole = S.object({ role: Role });
+export type UpdateRoleInput = Static<typeof UpdateRole>;
+
+export const OrganisationUserJson = S.response({
+  id: S.integer(),
+  email: S.string(),
+  first_name: S.string(),
+  last_name: S.string(),
+  last_login: S.nullable(S.dateTime()),
+  uuid: S.string(),
+  role: Role,
+  date_joined: S.dateTime(),
+});
+export type OrganisationUserJson = Static<typeof OrganisationUserJson>;
