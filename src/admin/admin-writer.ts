@@ -165,7 +165,7 @@ export class AdminWriter {
   ): Promise<E> {
     const repo = manager.getRepository(policy.entity);
     const qb = repo.createQueryBuilder('row').where('row.id = :id', { id });
-    if (lock) qb.setLock('pessimistic_write');
+    if (lock) qb.setLock('for_no_key_update');
     const row = await qb.getOne();
     if (!row) throw new AdminWriteError({}, `${policy.label} ${id} does not exist (any more).`);
     return row;

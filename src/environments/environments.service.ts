@@ -148,7 +148,7 @@ export class EnvironmentsService {
       // The row as it is now, locked, so `before` is what this write replaced and PUT starts from current values.
       const current = await manager
         .getRepository(Environment)
-        .findOne({ where: { id: env.id }, lock: { mode: 'pessimistic_write' } });
+        .findOne({ where: { id: env.id }, lock: { mode: 'for_no_key_update' } });
       if (!current) throw notFound();
       const before = environmentJson(Object.assign(current, { project: env.project }));
       // PUT replaces every setting.

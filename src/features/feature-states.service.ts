@@ -248,7 +248,7 @@ export class FeatureStatesService {
         ? state
         : await manager
             .getRepository(FeatureState)
-            .findOne({ where: { id: state.id }, lock: { mode: 'pessimistic_write' } });
+            .findOne({ where: { id: state.id }, lock: { mode: 'for_no_key_update' } });
       if (!current) throw notFound();
       const feature = await manager.getRepository(Feature).findOneByOrFail({ id: current.featureId });
       const before = created

@@ -497,7 +497,7 @@ export class FeaturesService {
       // The row as it is now, locked: `before` and the option sync see the current state, not the request's copy.
       const current = await manager
         .getRepository(Feature)
-        .findOne({ where: { id: feature.id }, lock: { mode: 'pessimistic_write' } });
+        .findOne({ where: { id: feature.id }, lock: { mode: 'for_no_key_update' } });
       if (!current) throw notFound();
       feature = current;
       const before = featureJson(feature, await this.relations(manager, [feature.id]));

@@ -31,11 +31,11 @@ export class TagsRepository {
     return this.dataSource.getRepository(Tag).findOneBy({ id, projectId });
   }
 
-  /** The tag, locked FOR UPDATE until the transaction ends. */
+  /** The tag, locked FOR NO KEY UPDATE until the transaction ends. */
   lock(manager: EntityManager, projectId: number, id: number): Promise<Tag | null> {
     return manager
       .getRepository(Tag)
-      .findOne({ where: { id, projectId }, lock: { mode: 'pessimistic_write' } });
+      .findOne({ where: { id, projectId }, lock: { mode: 'for_no_key_update' } });
   }
 
   insert(manager: EntityManager, fields: Required<TagColumns> & { projectId: number }): Promise<Tag> {

@@ -63,7 +63,7 @@ export class TagsService {
     });
   }
 
-  /** PUT or PATCH: writes the fields sent, on the row locked FOR UPDATE (`before` is the row as it was). */
+  /** PUT or PATCH: writes the fields sent, on the row locked FOR NO KEY UPDATE (`before` is the row as it was). */
   update(principal: Principal, project: Project, id: number, input: Partial<TagInput>): Promise<Tag> {
     return this.uow.run(async (tx) => {
       const current = await this.tags.lock(tx.manager, project.id, id);

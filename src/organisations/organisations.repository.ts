@@ -23,13 +23,13 @@ export class OrganisationsRepository {
     return db.getRepository(Organisation).findOneByOrFail({ id });
   }
 
-  /** The row as it is now, locked until the write commits (FOR UPDATE). */
+  /** The row as it is now, locked until the write commits (FOR NO KEY UPDATE). */
   lock(id: number, db: EntityManager): Promise<Organisation> {
     return db
       .getRepository(Organisation)
       .createQueryBuilder('o')
       .where('o.id = :id', { id })
-      .setLock('pessimistic_write')
+      .setLock('for_no_key_update')
       .getOneOrFail();
   }
 

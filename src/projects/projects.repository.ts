@@ -38,9 +38,9 @@ export class ProjectsRepository {
     return repo.save(repo.create(fields));
   }
 
-  /** The row, locked FOR UPDATE until the transaction ends (a PATCH validates against current values). */
+  /** The row, locked FOR NO KEY UPDATE until the transaction ends (a PATCH validates against current values). */
   lock(manager: EntityManager, id: number): Promise<Project | null> {
-    return manager.getRepository(Project).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+    return manager.getRepository(Project).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
   }
 
   /** Writes exactly these columns and returns the row as stored. */

@@ -70,7 +70,7 @@ export class ProjectsService {
 
   /**
    * PUT (`partial` false) or PATCH. Writes exactly the columns the request names (a concurrent PATCH of another
-   * field is kept), on the row locked FOR UPDATE: `before` is the row as it was just before this write.
+   * field is kept), on the row locked FOR NO KEY UPDATE: `before` is the row as it was just before this write.
    */
   async update(principal: Principal, project: Project, input: Partial<UpdateProjectInput>): Promise<Project> {
     if (input.organisation !== undefined && toInteger(input.organisation) !== project.organisationId)

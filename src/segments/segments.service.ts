@@ -209,7 +209,7 @@ export class SegmentsService {
       // the same segment's rules waits instead of syncing against a tree that is being replaced.
       const current = await manager
         .getRepository(Segment)
-        .findOne({ where: { id: segment.id }, lock: { mode: 'pessimistic_write' } });
+        .findOne({ where: { id: segment.id }, lock: { mode: 'for_no_key_update' } });
       if (!current) throw notFound();
       const existing = (await loadRuleTrees(manager, [current.id])).get(current.id) ?? [];
       const before = segmentJson(current, existing);
