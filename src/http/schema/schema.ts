@@ -45,6 +45,8 @@ export const S = {
   /** A primary key (query filter or body reference): a positive int32. */
   id: (o: { description?: string } = {}) =>
     Object.assign(Type.Integer({ minimum: 1, maximum: 2147483647, ...o }), { [PRIMARY_KEY]: true }),
+  /** A FloatField: a JSON number or a numeric string; unbounded unless bounds are given. */
+  number: (o: { minimum?: number; maximum?: number; description?: string } = {}) => Type.Number(o),
   /** A BooleanField: true/false, or one of DRF's words ("true", "on", "yes", "1", 0, …). */
   boolean: (o: { description?: string } = {}) => Type.Boolean(o),
   /** A ChoiceField. */
