@@ -3,7 +3,7 @@ import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { Environment } from '../environments/environment.entity';
-import { IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
+import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import { identifierFilter, IdentitiesService } from './identities.service';
 import { IdentityOverridesService, type OverrideJson } from './identity-overrides.service';
@@ -31,6 +31,7 @@ import {
 import { identityJson, traitJson } from './identity.serializers';
 
 const ENV = { param: 'environment_api_key' } as const;
+const NOT_VISIBLE = 'The environment is not visible to the caller';
 
 /** Identity overrides are answered with the FeatureState component (src/openapi/management-docs.ts, for now). */
 const Override = S.ref<OverrideJson>('FeatureState');
@@ -66,6 +67,7 @@ export class IdentitiesController {
   @Post('identities')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
   @Responds(201, IdentityJson, 'The identity')
+  @Responds(404, DetailJson, NOT_VISIBLE)
   async create(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
@@ -313,6 +315,7 @@ export class IdentitiesController {
   @Get('trait-keys')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', ENV)
   @Responds(200, TraitKeysJson, 'Every trait key of the environment’s identities')
+  @Responds(404, DetailJson, NOT_VISIBLE)
   async traitKeys(@Permitted('environment') env: Environment): Promise<TraitKeysJson> {
     return { keys: await this.identities.traitKeys(env) };
   }
@@ -320,6 +323,7 @@ export class IdentitiesController {
   @Post('delete-traits')
   @RequirePermission('environment', 'ADMIN', ENV)
   @Responds(200, null, 'Deleted from every identity')
+  @Responds(404, DetailJson, NOT_VISIBLE)
   async deleteTraits(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
