@@ -74,12 +74,10 @@ export class IdentitiesRepository {
    * delete in progress.
    */
   lock(manager: EntityManager, id: number, mode: 'update' | 'share'): Promise<Identity | null> {
-    return manager
-      .getRepository(Identity)
-      .findOne({
-        where: { id },
-        lock: { mode: mode === 'update' ? 'pessimistic_write' : 'pessimistic_read' },
-      });
+    return manager.getRepository(Identity).findOne({
+      where: { id },
+      lock: { mode: mode === 'update' ? 'pessimistic_write' : 'pessimistic_read' },
+    });
   }
 
   /** Whether the identity has identity overrides (then the environment document lists it by identifier). */

@@ -96,7 +96,8 @@ export const IdentityOverrideInput = S.object({
   feature: S.optional(
     S.unchecked(S.integer({ description: 'The feature (required on create, then fixed)' })),
   ),
-  enabled: S.optional(S.boolean()),
+  // Read by the service with the value, so that their errors are answered together (as Flagsmith does).
+  enabled: S.optional(S.unchecked(S.boolean())),
   feature_state_value: S.optional(S.unchecked(Type.Unsafe({ description: RAW_VALUE_DOC }))),
   multivariate_feature_state_values: S.optional(
     S.unchecked(
