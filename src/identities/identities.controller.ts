@@ -1,13 +1,41 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
+import { Page, pageOf, pageRequest } from '../common/pagination';
 import { Environment } from '../environments/environment.entity';
+import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
-import { IdentitiesService } from './identities.service';
-import { IdentityOverridesService } from './identity-overrides.service';
+import { identifierFilter, IdentitiesService } from './identities.service';
+import { IdentityOverridesService, type OverrideJson } from './identity-overrides.service';
+import {
+  CloneOverrides,
+  type CloneOverridesInput,
+  DeleteTraitKey,
+  type DeleteTraitKeyInput,
+  IdentityFlagJson,
+  IdentityInput,
+  IdentityJson,
+  IdentityListQuery,
+  type IdentityListQueryInput,
+  IdentityOverrideInput,
+  IdentityPage,
+  OverrideListQuery,
+  type OverrideListQueryInput,
+  TraitDeleteQuery,
+  type TraitDeleteQueryInput,
+  TraitInput,
+  TraitJson,
+  TraitKeysJson,
+  TraitPage,
+} from './identity.schemas';
 import { identityJson, traitJson } from './identity.serializers';
 
 const ENV = { param: 'environment_api_key' } as const;
+const NOT_VISIBLE = 'The environment is not visible to the caller';
+
+/** Identity overrides are answered with the FeatureState component (src/openapi/management-docs.ts, for now). */
+const Override = S.ref<OverrideJson>('FeatureState');
+const OverridePage = S.page(Override);
 
 /**
  * docs/contracts/admin-api.md §9 (core identities): identities (VIEW_IDENTITIES / MANAGE_IDENTITIES), identity overrides
@@ -25,238 +53,260 @@ export class IdentitiesController {
 
   @Get('identities')
   @RequirePermission('environment', 'VIEW_IDENTITIES', ENV)
-  list(@Permitted('environment') env: Environment, @Req() request: FastifyRequest) {
-    return this.identities.list(request, env);
+  @Responds(200, IdentityPage, 'A page of identities')
+  async list(
+    @Req() request: FastifyRequest,
+    @Permitted('environment') env: Environment,
+    @ValidQuery(IdentityListQuery) query: IdentityListQueryInput,
+  ): Promise<Page<IdentityJson>> {
+    const page = pageRequest(query);
+    const { count, rows } = await this.identities.page(env, identifierFilter(query.q), page);
+    return pageOf(request, page, count, rows.map(identityJson));
   }
 
   @Post('identities')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
-  create(
+  @Responds(201, IdentityJson, 'The identity')
+  @Responds(404, DetailJson, NOT_VISIBLE)
+  async create(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Body() body: unknown,
-  ) {
-    return this.identities.create(p, env, body);
+    @ValidBody(IdentityInput) body: IdentityInput,
+  ): Promise<IdentityJson> {
+    return identityJson(await this.identities.create(p, env, body));
   }
 
   @Get('identities/:id')
   @RequirePermission('environment', 'VIEW_IDENTITIES', ENV)
-  async retrieve(@Permitted('environment') env: Environment, @Param('id') id: string) {
-    const identity = await this.identities.get(env, id);
-    return identityJson(identity);
+  @Responds(200, IdentityJson, 'The identity')
+  async retrieve(
+    @Permitted('environment') env: Environment,
+    @IdParam('id') id: number,
+  ): Promise<IdentityJson> {
+    return identityJson(await this.identities.identity(env, id));
   }
 
   @Put('identities/:id')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(200, IdentityJson, 'The identity')
   async replace(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return this.identities.update(p, env, await this.identities.get(env, id), body, false);
+    @IdParam('id') id: number,
+    @ValidBody(IdentityInput) body: IdentityInput,
+  ): Promise<IdentityJson> {
+    return identityJson(await this.identities.update(p, env, id, body));
   }
 
   @Patch('identities/:id')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(200, IdentityJson, 'The identity')
   async patch(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return this.identities.update(p, env, await this.identities.get(env, id), body, true);
+    @IdParam('id') id: number,
+    @ValidBody(IdentityInput, { partial: true }) body: Partial<IdentityInput>,
+  ): Promise<IdentityJson> {
+    return identityJson(await this.identities.update(p, env, id, body));
   }
 
   @Delete('identities/:id')
-  @HttpCode(204)
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(204, null, 'Deleted, with its traits and overrides')
   async remove(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('id') id: string,
+    @IdParam('id') id: number,
   ): Promise<void> {
-    await this.identities.remove(p, env, await this.identities.get(env, id));
+    await this.identities.remove(p, env, id);
   }
 
   // ---- identity overrides
 
   @Get('identities/:identity_pk/featurestates')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', ENV)
+  @Responds(200, OverridePage, 'A page of overrides (identity as {id, identifier})')
   async overrideList(
-    @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
     @Req() request: FastifyRequest,
-  ) {
-    return this.overrides.list(request, await this.identities.get(env, identityPk));
+    @Permitted('environment') env: Environment,
+    @IdParam('identity_pk') identityPk: number,
+    @ValidQuery(OverrideListQuery) query: OverrideListQueryInput,
+  ): Promise<Page<OverrideJson>> {
+    const identity = await this.identities.identity(env, identityPk);
+    const page = pageRequest(query);
+    const { count, rows } = await this.overrides.page(identity, query.feature, page);
+    return pageOf(request, page, count, rows);
   }
 
   @Post('identities/:identity_pk/featurestates')
   @RequirePermission('environment', 'UPDATE_FEATURE_STATE', ENV)
+  @Responds(201, Override, 'The override')
   async overrideCreate(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Body() body: unknown,
-  ) {
-    return this.overrides.create(p, env, await this.identities.get(env, identityPk), body);
+    @IdParam('identity_pk') identityPk: number,
+    @ValidBody(IdentityOverrideInput) body: IdentityOverrideInput,
+  ): Promise<OverrideJson> {
+    return this.overrides.create(p, env, await this.identities.identity(env, identityPk), body);
   }
 
   @Get('identities/:identity_pk/featurestates/all')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', ENV)
-  async overrideAll(@Permitted('environment') env: Environment, @Param('identity_pk') identityPk: string) {
-    return this.overrides.all(env, await this.identities.get(env, identityPk));
+  @Responds(200, S.list(IdentityFlagJson), "The identity's effective flags")
+  async overrideAll(
+    @Permitted('environment') env: Environment,
+    @IdParam('identity_pk') identityPk: number,
+  ): Promise<IdentityFlagJson[]> {
+    return this.overrides.all(env, await this.identities.identity(env, identityPk));
   }
 
   @Post('identities/:identity_pk/featurestates/clone-from-given-identity')
-  @HttpCode(200)
   @RequirePermission('environment', 'UPDATE_FEATURE_STATE', ENV)
+  @Responds(200, S.list(IdentityFlagJson), "The identity's effective flags after the copy")
   async overrideClone(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Body() body: unknown,
-  ) {
-    return this.overrides.cloneFrom(p, env, await this.identities.get(env, identityPk), body);
+    @IdParam('identity_pk') identityPk: number,
+    @ValidBody(CloneOverrides) body: CloneOverridesInput,
+  ): Promise<IdentityFlagJson[]> {
+    const target = await this.identities.identity(env, identityPk);
+    const source = await this.identities.identity(env, body.source_identity_id);
+    return this.overrides.cloneFrom(p, env, target, source);
   }
 
   @Get('identities/:identity_pk/featurestates/:id')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', ENV)
+  @Responds(200, Override, 'The override')
   async overrideRetrieve(
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-  ) {
-    const identity = await this.identities.get(env, identityPk);
-    return this.overrides.retrieve(identity, await this.overrides.get(identity, id));
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+  ): Promise<OverrideJson> {
+    return this.overrides.override(await this.identities.identity(env, identityPk), id);
   }
 
   @Put('identities/:identity_pk/featurestates/:id')
   @RequirePermission('environment', 'UPDATE_FEATURE_STATE', ENV)
+  @Responds(200, Override, 'The override')
   async overrideReplace(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const identity = await this.identities.get(env, identityPk);
-    return this.overrides.update(p, env, identity, await this.overrides.get(identity, id), body);
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+    // PUT is partial too, as in Flagsmith.
+    @ValidBody(IdentityOverrideInput, { partial: true }) body: Partial<IdentityOverrideInput>,
+  ): Promise<OverrideJson> {
+    return this.overrides.update(p, env, await this.identities.identity(env, identityPk), id, body);
   }
 
   @Patch('identities/:identity_pk/featurestates/:id')
   @RequirePermission('environment', 'UPDATE_FEATURE_STATE', ENV)
+  @Responds(200, Override, 'The override')
   async overridePatch(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const identity = await this.identities.get(env, identityPk);
-    return this.overrides.update(p, env, identity, await this.overrides.get(identity, id), body);
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+    @ValidBody(IdentityOverrideInput, { partial: true }) body: Partial<IdentityOverrideInput>,
+  ): Promise<OverrideJson> {
+    return this.overrides.update(p, env, await this.identities.identity(env, identityPk), id, body);
   }
 
   @Delete('identities/:identity_pk/featurestates/:id')
-  @HttpCode(204)
   @RequirePermission('environment', 'UPDATE_FEATURE_STATE', ENV)
+  @Responds(204, null, 'Deleted')
   async overrideRemove(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
   ): Promise<void> {
-    const identity = await this.identities.get(env, identityPk);
-    await this.overrides.remove(p, env, identity, await this.overrides.get(identity, id));
+    await this.overrides.remove(p, env, await this.identities.identity(env, identityPk), id);
   }
 
   // ---- traits
 
   @Get('identities/:identity_pk/traits')
   @RequirePermission('environment', 'VIEW_IDENTITIES', ENV)
+  @Responds(200, TraitPage, "A page of the identity's traits")
   async traitList(
-    @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
     @Req() request: FastifyRequest,
-  ) {
-    return this.identities.listTraits(request, await this.identities.get(env, identityPk));
+    @Permitted('environment') env: Environment,
+    @IdParam('identity_pk') identityPk: number,
+    @ValidQuery(PageQuery) query: object,
+  ): Promise<Page<TraitJson>> {
+    const identity = await this.identities.identity(env, identityPk);
+    const page = pageRequest(query);
+    const { count, rows } = await this.identities.traitPage(identity, page);
+    return pageOf(request, page, count, rows.map(traitJson));
   }
 
   @Post('identities/:identity_pk/traits')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(201, TraitJson, 'The trait')
   async traitCreate(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Body() body: unknown,
-  ) {
-    return this.identities.createTrait(p, env, await this.identities.get(env, identityPk), body);
+    @IdParam('identity_pk') identityPk: number,
+    @ValidBody(TraitInput) body: TraitInput,
+  ): Promise<TraitJson> {
+    const identity = await this.identities.identity(env, identityPk);
+    return traitJson(await this.identities.createTrait(p, env, identity, body));
   }
 
   @Get('identities/:identity_pk/traits/:id')
   @RequirePermission('environment', 'VIEW_IDENTITIES', ENV)
+  @Responds(200, TraitJson, 'The trait')
   async traitRetrieve(
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-  ) {
-    const identity = await this.identities.get(env, identityPk);
-    const trait = await this.identities.getTrait(identity, id);
-    return traitJson(trait);
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+  ): Promise<TraitJson> {
+    const identity = await this.identities.identity(env, identityPk);
+    return traitJson(await this.identities.trait(identity, id));
   }
 
   @Put('identities/:identity_pk/traits/:id')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(200, TraitJson, 'The trait')
   async traitReplace(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const identity = await this.identities.get(env, identityPk);
-    return this.identities.updateTrait(
-      p,
-      env,
-      identity,
-      await this.identities.getTrait(identity, id),
-      body,
-      false,
-    );
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+    @ValidBody(TraitInput) body: TraitInput,
+  ): Promise<TraitJson> {
+    const identity = await this.identities.identity(env, identityPk);
+    return traitJson(await this.identities.updateTrait(p, env, identity, id, body));
   }
 
   @Patch('identities/:identity_pk/traits/:id')
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(200, TraitJson, 'The trait')
   async traitPatch(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const identity = await this.identities.get(env, identityPk);
-    return this.identities.updateTrait(
-      p,
-      env,
-      identity,
-      await this.identities.getTrait(identity, id),
-      body,
-      true,
-    );
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+    @ValidBody(TraitInput, { partial: true }) body: Partial<TraitInput>,
+  ): Promise<TraitJson> {
+    const identity = await this.identities.identity(env, identityPk);
+    return traitJson(await this.identities.updateTrait(p, env, identity, id, body));
   }
 
   @Delete('identities/:identity_pk/traits/:id')
-  @HttpCode(204)
   @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @Responds(204, null, 'Deleted')
   async traitRemove(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Param('identity_pk') identityPk: string,
-    @Param('id') id: string,
-    @Query('deleteAllMatchingTraits') all?: string,
+    @IdParam('identity_pk') identityPk: number,
+    @IdParam('id') id: number,
+    @ValidQuery(TraitDeleteQuery) query: TraitDeleteQueryInput,
   ): Promise<void> {
-    const identity = await this.identities.get(env, identityPk);
-    const trait = await this.identities.getTrait(identity, id);
+    const identity = await this.identities.identity(env, identityPk);
+    const trait = await this.identities.trait(identity, id);
+    const all = query.deleteAllMatchingTraits;
     await this.identities.removeTrait(p, env, identity, trait, all === 'true' || all === 'True');
   }
 
@@ -264,18 +314,21 @@ export class IdentitiesController {
 
   @Get('trait-keys')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', ENV)
-  traitKeys(@Permitted('environment') env: Environment) {
-    return this.identities.traitKeys(env);
+  @Responds(200, TraitKeysJson, 'Every trait key of the environment’s identities')
+  @Responds(404, DetailJson, NOT_VISIBLE)
+  async traitKeys(@Permitted('environment') env: Environment): Promise<TraitKeysJson> {
+    return { keys: await this.identities.traitKeys(env) };
   }
 
   @Post('delete-traits')
-  @HttpCode(200)
   @RequirePermission('environment', 'ADMIN', ENV)
+  @Responds(200, null, 'Deleted from every identity')
+  @Responds(404, DetailJson, NOT_VISIBLE)
   async deleteTraits(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,
-    @Body() body: unknown,
+    @ValidBody(DeleteTraitKey) body: DeleteTraitKeyInput,
   ): Promise<void> {
-    await this.identities.deleteTraitKey(p, env, body);
+    await this.identities.deleteTraitKey(p, env, body.key);
   }
 }

@@ -1,215 +1,227 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { FastifyRequest } from 'fastify';
-import { DataSource, EntityManager } from 'typeorm';
-import { badRequestDetail, fieldError, notFound } from '../common/errors';
-import { paginate } from '../common/pagination';
-import { BodyReader, MESSAGES, parseId, toInteger } from '../common/validation';
-import { Environment } from '../environments/environment.entity';
-import {
-  assertNoErrors,
-  FeatureStateValuesService,
-  StateChanges,
-} from '../features/feature-state-values.service';
-import { valueColumns } from '../features/feature-values';
-import { Feature, FeatureState } from '../features/feature.entity';
+import { Injectable } from '@nestjs/common';
 import { Principal } from '../auth/principal';
-import { IdentitiesService } from './identities.service';
-import { identityFlags } from './identity-evaluation';
+import { BadRequest, FieldErrors, NotFound, ValidationFailed } from '../common/domain-errors';
+import type { PageRequest } from '../common/pagination';
+import { UnitOfWork, WriteContext } from '../common/unit-of-work';
+import { parseId, toInteger } from '../common/validation';
+import { Environment } from '../environments/environment.entity';
+import { FeatureStateValuesService, StateChanges } from '../features/feature-state-values.service';
+import { typedValueFromRaw } from '../features/feature-values';
+import { FeatureState } from '../features/feature.entity';
+import { S, validate } from '../http/schema';
+import { IdentityOverridesRepository } from './identity-overrides.repository';
 import { Identity } from './identity.entity';
+import type { IdentityFlagJson, IdentityOverrideInput } from './identity.schemas';
 import { identityFlagJson } from './identity.serializers';
 
-/** Identity overrides: feature states with `identity` set (docs/contracts/admin-api.md §9). */
+/** Flagsmith's FeatureStateSerializerBasic as FeatureStateValuesService.stateJson answers it. */
+export type OverrideJson = ReturnType<FeatureStateValuesService['stateJson']>;
+
+/** `enabled` is read with the value and the multivariate list, so that their errors are answered together. */
+const Enabled = S.object({ enabled: S.optional(S.boolean()) });
+
+/**
+ * Identity overrides: feature states with `identity` set (docs/contracts/admin-api.md §9). They are part of the
+ * environment document, so every write bumps the environment. SQL in IdentityOverridesRepository; the value and
+ * multivariate rules are the shared feature-state logic's (FeatureStateValuesService).
+ */
 @Injectable()
 export class IdentityOverridesService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly identities: IdentitiesService,
+    private readonly overrides: IdentityOverridesRepository,
     private readonly values: FeatureStateValuesService,
+    private readonly uow: UnitOfWork,
   ) {}
 
-  list(request: FastifyRequest, identity: Identity) {
-    const query = (request.query ?? {}) as Record<string, unknown>;
-    const qb = this.dataSource
-      .getRepository(FeatureState)
-      .createQueryBuilder('fs')
-      .innerJoin('fs.feature', 'f')
-      .where('fs.identity_id = :identity', { identity: identity.id })
-      .andWhere('f.deleted_at IS NULL')
-      .orderBy('fs.id');
-    if (query.feature !== undefined && query.feature !== '') {
-      const featureId = parseId(query.feature);
-      if (featureId === undefined) throw fieldError('feature', MESSAGES.integer);
-      qb.andWhere('fs.feature_id = :feature', { feature: featureId });
-    }
-    return paginate(request, qb, async (rows) => {
-      const mv = await this.values.mvValuesByState(
-        this.dataSource.manager,
-        rows.map((r) => r.id),
-      );
-      return rows.map((fs) =>
-        this.values.stateJson(fs, mv.get(fs.id) ?? [], 'raw', {
-          id: identity.id,
-          identifier: identity.identifier,
-        }),
-      );
-    });
-  }
-
-  async get(identity: Identity, id: unknown): Promise<FeatureState> {
-    const stateId = parseId(id);
-    const state = stateId
-      ? await this.dataSource
-          .getRepository(FeatureState)
-          .findOne({ where: { id: stateId, identityId: identity.id }, relations: { feature: true } })
-      : null;
-    if (!state || !state.feature) throw notFound();
-    return state;
-  }
-
-  retrieve(identity: Identity, state: FeatureState) {
-    return this.json(this.dataSource.manager, identity, state);
-  }
-
-  /** FeatureStateSerializerBasic: raw value, `identity` as the pk. */
-  private async json(manager: EntityManager, identity: Identity, state: FeatureState) {
-    const mv = await this.values.mvValuesByState(manager, [state.id]);
-    return this.values.stateJson(state, mv.get(state.id) ?? [], 'raw', identity.id);
-  }
-
   /** `enabled`, a raw `feature_state_value` and `multivariate_feature_state_values`; 400 before any write. */
-  private readChanges(v: BodyReader): StateChanges {
-    const { changes, errors } = this.values.readChanges(v, 'raw');
-    assertNoErrors(v, errors);
+  private changes(input: Partial<IdentityOverrideInput>): StateChanges {
+    const read = validate(Enabled, { enabled: input.enabled });
+    const errors: Record<string, unknown> = read.ok ? {} : { ...read.errors };
+    const changes: StateChanges = {};
+    if (read.ok && read.value.enabled !== undefined) changes.enabled = read.value.enabled;
+    if (input.feature_state_value !== undefined) {
+      const value = typedValueFromRaw(input.feature_state_value);
+      // Flagsmith answers raw-value errors with the value serializer's own (top-level) errors.
+      if (value.ok) changes.value = value.value;
+      else Object.assign(errors, value.errors);
+    }
+    const mv = this.values.parseMvValues(input.multivariate_feature_state_values);
+    if (mv.errors !== undefined) errors.multivariate_feature_state_values = mv.errors;
+    // Flagsmith checks the sum in the state serializer's validate(): a top-level non-field error.
+    else if (mv.nonFieldErrors !== undefined) errors.non_field_errors = mv.nonFieldErrors;
+    else if (mv.values !== undefined) changes.mvValues = mv.values;
+    if (Object.keys(errors).length) throw new ValidationFailed(errors as FieldErrors);
     return changes;
   }
 
-  async create(principal: Principal, environment: Environment, identity: Identity, body: unknown) {
-    const v = new BodyReader(body);
-    v.assertValid();
-    const featureRaw = v.raw('feature');
-    if (featureRaw === undefined || featureRaw === null) throw badRequestDetail('Feature not provided');
+  private audit(
+    tx: WriteContext,
+    principal: Principal,
+    environment: Environment,
+    entry: { log: string; type: 'FEATURE_STATE' | 'IDENTITY'; id: number; uuid: string } & {
+      before?: unknown;
+      after?: unknown;
+    },
+  ): void {
+    const { type, id, uuid, ...rest } = entry;
+    tx.audit({
+      ...rest,
+      principal,
+      organisationId: environment.project.organisationId,
+      projectId: environment.projectId,
+      environmentId: environment.id,
+      relatedObjectType: type,
+      relatedObjectId: id,
+      relatedObjectUuid: uuid,
+    });
+  }
+
+  /** FeatureStateSerializerBasic: raw value, `identity` as the pk (list views: `{id, identifier}`). */
+  private async json(
+    states: readonly FeatureState[],
+    identity: number | { id: number; identifier: string },
+    tx?: WriteContext,
+  ): Promise<OverrideJson[]> {
+    const mv = await this.overrides.mvValues(
+      states.map((s) => s.id),
+      tx?.manager,
+    );
+    return states.map((state) => this.values.stateJson(state, mv.get(state.id) ?? [], 'raw', identity));
+  }
+
+  async page(
+    identity: Identity,
+    featureId: number | undefined,
+    page: PageRequest,
+  ): Promise<{ count: number; rows: OverrideJson[] }> {
+    const { count, rows } = await this.overrides.page(identity.id, featureId, page);
+    return { count, rows: await this.json(rows, { id: identity.id, identifier: identity.identifier }) };
+  }
+
+  async override(identity: Identity, id: number): Promise<OverrideJson> {
+    const state = await this.overrides.find(identity.id, id);
+    if (!state) throw new NotFound();
+    return (await this.json([state], identity.id))[0];
+  }
+
+  async create(
+    principal: Principal,
+    environment: Environment,
+    identity: Identity,
+    input: IdentityOverrideInput,
+  ): Promise<OverrideJson> {
+    const featureRaw = input.feature;
+    if (featureRaw === undefined || featureRaw === null) throw new BadRequest('Feature not provided');
+    const requested = toInteger(featureRaw);
+    if (requested === undefined)
+      throw ValidationFailed.field(
+        'feature',
+        `Incorrect type. Expected pk value, received ${typeof featureRaw}.`,
+      );
     const featureId = parseId(featureRaw);
-    if (toInteger(featureRaw) === undefined)
-      throw fieldError('feature', `Incorrect type. Expected pk value, received ${typeof featureRaw}.`);
     const feature = featureId
-      ? await this.dataSource
-          .getRepository(Feature)
-          .findOneBy({ id: featureId, projectId: environment.projectId })
+      ? await this.overrides.featureOfProject(environment.projectId, featureId)
       : null;
     if (!feature)
-      throw fieldError('feature', `Invalid pk "${toInteger(featureRaw)}" - object does not exist.`);
-    const changes = this.readChanges(v);
-    return this.identities.write(principal, environment, async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, $2)', [feature.id, identity.id]);
-      const exists = await manager
-        .getRepository(FeatureState)
-        .existsBy({ featureId: feature.id, identityId: identity.id });
-      if (exists)
-        throw new BadRequestException({
+      throw ValidationFailed.field('feature', `Invalid pk "${requested}" - object does not exist.`);
+    const changes = this.changes(input);
+    return this.uow.run(async (tx) => {
+      if (await this.overrides.lockPairAndCheck(tx.manager, feature.id, identity.id))
+        throw new ValidationFailed({
           non_field_errors: ['Feature state already exists for this environment and identity'],
         });
-      const state = manager.getRepository(FeatureState).create({
+      const state = this.overrides.newOverride(tx.manager, {
         featureId: feature.id,
         environmentId: environment.id,
         identityId: identity.id,
-        featureSegmentId: null,
         enabled: false,
         ...this.values.initialValue(environment.project, feature),
       });
-      const saved = await this.values.apply(manager, state, changes);
-      const json = await this.json(manager, identity, saved);
-      return {
-        result: json,
+      const saved = await this.values.apply(tx.manager, state, changes);
+      const [json] = await this.json([saved], identity.id, tx);
+      tx.environmentsChanged([environment.id]);
+      this.audit(tx, principal, environment, {
         log: `Identity override created for feature '${feature.name}' and identity '${identity.identifier}'`,
         type: 'FEATURE_STATE',
         id: saved.id,
         uuid: saved.uuid,
         after: json,
-      };
+      });
+      return json;
     });
   }
 
-  /** PUT and PATCH are both partial, as in Flagsmith. */
+  /** PUT and PATCH are both partial, as in Flagsmith; `before` is the override as locked. */
   async update(
     principal: Principal,
     environment: Environment,
     identity: Identity,
-    state: FeatureState,
-    body: unknown,
-  ) {
-    const v = new BodyReader(body, { partial: true });
-    v.assertValid();
-    if (v.has('feature') && toInteger(v.raw('feature')) !== state.featureId)
-      throw fieldError('feature', 'Cannot change the feature of a feature state');
-    const changes = this.readChanges(v);
-    const feature = state.feature;
-    const before = await this.json(this.dataSource.manager, identity, state);
-    return this.identities.write(principal, environment, async (manager) => {
-      const saved = await this.values.apply(manager, state, changes);
-      const json = await this.json(manager, identity, saved);
-      return {
-        result: json,
-        log: `Flag state / Remote config value updated for feature '${feature.name}' and identity '${identity.identifier}'`,
+    id: number,
+    input: Partial<IdentityOverrideInput>,
+  ): Promise<OverrideJson> {
+    const found = await this.overrides.find(identity.id, id);
+    if (!found) throw new NotFound();
+    if (input.feature !== undefined && toInteger(input.feature) !== found.featureId)
+      throw ValidationFailed.field('feature', 'Cannot change the feature of a feature state');
+    const changes = this.changes(input);
+    return this.uow.run(async (tx) => {
+      const state = await this.overrides.lock(tx.manager, identity.id, id);
+      if (!state) throw new NotFound();
+      const [before] = await this.json([state], identity.id, tx);
+      const saved = await this.values.apply(tx.manager, state, changes);
+      const [json] = await this.json([saved], identity.id, tx);
+      tx.environmentsChanged([environment.id]);
+      this.audit(tx, principal, environment, {
+        log: `Flag state / Remote config value updated for feature '${state.feature.name}' and identity '${identity.identifier}'`,
         type: 'FEATURE_STATE',
         id: saved.id,
         uuid: saved.uuid,
         before,
         after: json,
-      };
+      });
+      return json;
     });
   }
 
-  async remove(principal: Principal, environment: Environment, identity: Identity, state: FeatureState) {
-    const before = await this.json(this.dataSource.manager, identity, state);
-    await this.identities.write(principal, environment, async (manager) => {
-      await manager.getRepository(FeatureState).delete({ id: state.id });
-      return {
-        result: undefined,
+  remove(principal: Principal, environment: Environment, identity: Identity, id: number): Promise<void> {
+    return this.uow.run(async (tx) => {
+      const state = await this.overrides.lock(tx.manager, identity.id, id);
+      if (!state) throw new NotFound();
+      const [before] = await this.json([state], identity.id, tx);
+      await this.overrides.delete(tx.manager, state.id);
+      tx.environmentsChanged([environment.id]);
+      this.audit(tx, principal, environment, {
         log: `Flag state / Remote config value deleted for feature '${state.feature.name}' and identity '${identity.identifier}'`,
         type: 'FEATURE_STATE',
         id: state.id,
         uuid: state.uuid,
         before,
-      };
+      });
     });
   }
 
-  async all(environment: Environment, identity: Identity, manager: EntityManager = this.dataSource.manager) {
-    const flags = await identityFlags(manager, environment, environment.project, identity);
-    return flags.map(identityFlagJson);
+  /** Every feature's effective flag for the identity (…/featurestates/all/). */
+  async all(environment: Environment, identity: Identity, tx?: WriteContext): Promise<IdentityFlagJson[]> {
+    return (await this.overrides.flags(environment, identity, tx?.manager)).map(identityFlagJson);
   }
 
   /** Replaces the identity's overrides with copies of another identity's (same environment). */
-  async cloneFrom(principal: Principal, environment: Environment, target: Identity, body: unknown) {
-    const v = new BodyReader(body);
-    const sourceId = v.integer('source_identity_id', { min: 1 });
-    v.assertValid();
-    const source = await this.identities.get(environment, sourceId);
-    return this.identities.write(principal, environment, async (manager) => {
-      const repo = manager.getRepository(FeatureState);
-      await repo.delete({ identityId: target.id });
-      const states = await repo.find({ where: { identityId: source.id }, order: { id: 'ASC' } });
-      const copies = await repo.save(
-        states.map((state) =>
-          repo.create({
-            featureId: state.featureId,
-            environmentId: environment.id,
-            identityId: target.id,
-            featureSegmentId: null,
-            enabled: state.enabled,
-            ...valueColumns(state),
-          }),
-        ),
-      );
-      await this.values.copyMvValues(manager, new Map(states.map((state, i) => [state.id, copies[i].id])));
-      return {
-        result: await this.all(environment, target, manager),
+  cloneFrom(
+    principal: Principal,
+    environment: Environment,
+    target: Identity,
+    source: Identity,
+  ): Promise<IdentityFlagJson[]> {
+    return this.uow.run(async (tx) => {
+      await this.overrides.replaceWithCopies(tx.manager, environment.id, source.id, target.id);
+      tx.environmentsChanged([environment.id]);
+      this.audit(tx, principal, environment, {
         log: `Identity overrides of '${target.identifier}' cloned from identity '${source.identifier}'`,
         type: 'IDENTITY',
         id: target.id,
         uuid: target.uuid,
-      };
+      });
+      return this.all(environment, target, tx);
     });
   }
 }

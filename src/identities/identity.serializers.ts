@@ -1,12 +1,13 @@
 import { rawValue } from '../features/feature-values';
 import { IdentityFlag } from './identity-evaluation';
 import { Identity, Trait } from './identity.entity';
+import type { IdentityFlagJson, IdentityJson, TraitJson } from './identity.schemas';
 
-export function identityJson(i: Identity) {
+export function identityJson(i: Identity): IdentityJson {
   return { id: i.id, identifier: i.identifier, environment: i.environmentId };
 }
 
-export function traitJson(t: Trait) {
+export function traitJson(t: Trait): TraitJson {
   return {
     id: t.id,
     trait_key: t.traitKey,
@@ -20,7 +21,7 @@ export function traitJson(t: Trait) {
 }
 
 /** One row of …/featurestates/all/ (Flagsmith IdentityAllFeatureStatesSerializer). */
-export function identityFlagJson(flag: IdentityFlag) {
+export function identityFlagJson(flag: IdentityFlag): IdentityFlagJson {
   return {
     feature: flag.feature,
     enabled: flag.enabled,

@@ -219,20 +219,6 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
     'environment',
     'priority',
   ]),
-  Identity: obj({ id: int, identifier: str, environment: int }, ['id', 'identifier', 'environment']),
-  Trait: obj(
-    {
-      id: int,
-      trait_key: str,
-      value_type: { type: 'string', enum: ['int', 'unicode', 'bool', 'float'] },
-      integer_value: nullable(int),
-      string_value: nullable(str),
-      boolean_value: nullable(bool),
-      float_value: nullable({ type: 'number' }),
-      created_date: datetime,
-    },
-    ['id', 'trait_key', 'value_type'],
-  ),
   Permissions: obj({ permissions: list(str), admin: bool, tag_based_permissions: list({ type: 'object' }) }, [
     'permissions',
     'admin',
@@ -275,26 +261,6 @@ const ENV_STATE_INPUT = obj({
   multivariate_feature_state_values: MV_VALUES_INPUT,
   feature: int,
 });
-const IDENTITY_OVERRIDE_INPUT = obj(
-  {
-    feature: int,
-    enabled: bool,
-    feature_state_value: rawValue,
-    multivariate_feature_state_values: MV_VALUES_INPUT,
-  },
-  ['feature'],
-);
-const TRAIT_INPUT = obj(
-  {
-    trait_key: str,
-    value_type: { type: 'string', enum: ['int', 'unicode', 'bool', 'float'] },
-    integer_value: nullable(int),
-    string_value: nullable(str),
-    boolean_value: nullable(bool),
-    float_value: nullable({ type: 'number' }),
-  },
-  ['trait_key'],
-);
 const MV_OPTION_INPUT = obj(
   {
     feature: int,
@@ -356,7 +322,6 @@ function detail(
 
 const ENV = '/api/v1/environments/{}';
 const PROJECT = '/api/v1/projects/{}';
-const IDENTITY = `${ENV}/identities/{}`;
 
 export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   // §1 auth & users
@@ -588,57 +553,4 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
       'The override state with its slot',
     ),
   },
-
-  // §9 identities
-  [`GET ${ENV}/identities/`]: {
-    summary: "The environment's identities",
-    query: { q: { schema: str, description: 'Substring, or "exact" in double quotes' }, ...pageQuery },
-    response: ok(page(ref('Identity')), 'A page of identities'),
-  },
-  [`POST ${ENV}/identities/`]: {
-    summary: 'Create an identity',
-    requestBody: obj({ identifier: { type: 'string', maxLength: 2000 } }, ['identifier']),
-    response: created(ref('Identity'), 'The identity'),
-  },
-  [`GET ${IDENTITY}/`]: { response: ok(ref('Identity'), 'The identity') },
-  [`DELETE ${IDENTITY}/`]: { response: noContent },
-  [`GET ${IDENTITY}/featurestates/`]: {
-    summary: "The identity's overrides",
-    query: { feature: { schema: int }, ...pageQuery },
-    response: ok(page(ref('FeatureState')), 'A page of overrides (identity as {id, identifier})'),
-  },
-  [`POST ${IDENTITY}/featurestates/`]: {
-    summary: 'Create an identity override',
-    requestBody: IDENTITY_OVERRIDE_INPUT,
-    response: created(ref('FeatureState'), 'The override'),
-  },
-  ...detail(`${IDENTITY}/featurestates/{}/`, 'FeatureState', IDENTITY_OVERRIDE_INPUT, 'an identity override'),
-  [`GET ${IDENTITY}/featurestates/all/`]: {
-    summary: 'Effective flags of the identity',
-    response: ok(
-      list(
-        obj({
-          feature: obj({ id: int, name: str, type: str }),
-          enabled: bool,
-          feature_state_value: rawValue,
-          overridden_by: nullable({ type: 'string', enum: ['IDENTITY', 'SEGMENT'] }),
-          segment: nullable(obj({ id: int, name: str })),
-          multivariate_feature_state_values: list(
-            obj({
-              multivariate_feature_option: obj({ value: rawValue }),
-              percentage_allocation: { type: 'number' },
-            }),
-          ),
-        }),
-      ),
-      'Flags',
-    ),
-  },
-  [`GET ${IDENTITY}/traits/`]: { response: ok(page(ref('Trait')), "The identity's traits") },
-  [`POST ${IDENTITY}/traits/`]: {
-    summary: 'Create a trait',
-    requestBody: TRAIT_INPUT,
-    response: created(ref('Trait'), 'The trait'),
-  },
-  ...detail(`${IDENTITY}/traits/{}/`, 'Trait', TRAIT_INPUT, 'a trait'),
 };

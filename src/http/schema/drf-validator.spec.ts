@@ -128,4 +128,16 @@ describe('validate (DRF semantics over a schema)', () => {
       errors: { groups: ['Incorrect type. Expected pk value, received dict.'] },
     });
   });
+
+  it('reads a float from a number or numeric text, unbounded, and refuses blank or non-finite text', () => {
+    const Float = S.object({ value: S.optional(S.nullable(S.number())) });
+    expect(validate(Float, { value: ' 1e12 ' })).toEqual({ ok: true, value: { value: 1e12 } });
+    expect(validate(Float, { value: -3000000000.5 })).toEqual({ ok: true, value: { value: -3000000000.5 } });
+    expect(validate(Float, { value: null })).toEqual({ ok: true, value: { value: null } });
+    for (const bad of ['', ' ', 'x', 'Infinity', true, [1]])
+      expect(validate(Float, { value: bad })).toEqual({
+        ok: false,
+        errors: { value: ['A valid number is required.'] },
+      });
+  });
 });

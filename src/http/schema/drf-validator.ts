@@ -107,7 +107,8 @@ function readValue(schema: Schema, raw: unknown, options: ValidateOptions): Fiel
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
       if (!Number.isFinite(n) || (typeof raw === 'string' && raw.trim() === ''))
         return { error: [MESSAGES.number] };
-      return bounded(schema, n);
+      // A FloatField has no implicit bounds (an integer's default is PostgreSQL's int4).
+      return bounded(schema, n, -Infinity, Infinity);
     }
     case 'array':
       return readArray(schema, raw, options);
@@ -165,9 +166,9 @@ function readInteger(schema: Schema, raw: unknown): FieldResult {
   return bounded(schema, n);
 }
 
-function bounded(schema: Schema, n: number): FieldResult {
-  const min = (schema.minimum as number | undefined) ?? INT32_MIN;
-  const max = (schema.maximum as number | undefined) ?? INT32_MAX;
+function bounded(schema: Schema, n: number, lowest = INT32_MIN, highest = INT32_MAX): FieldResult {
+  const min = (schema.minimum as number | undefined) ?? lowest;
+  const max = (schema.maximum as number | undefined) ?? highest;
   if (n < min) return { error: [MESSAGES.minValue(min)] };
   if (n > max) return { error: [MESSAGES.maxValue(max)] };
   return { value: n };

@@ -53,6 +53,8 @@ export const S = {
    * "Incorrect type. Expected pk value, received str." for the whole field. */
   pkList: (o: { description?: string } = {}) =>
     Object.assign(Type.Array(Type.Integer(), o), { [PRIMARY_KEY_LIST]: true }),
+  /** A FloatField: a JSON number or a numeric string; unbounded unless bounds are given. */
+  number: (o: { minimum?: number; maximum?: number; description?: string } = {}) => Type.Number(o),
   /** A BooleanField: true/false, or one of DRF's words ("true", "on", "yes", "1", 0, …). */
   boolean: (o: { description?: string } = {}) => Type.Boolean(o),
   /** A ChoiceField. */
