@@ -26,7 +26,6 @@ const ENGINE_SRC = join(REPO, 'libs', 'engine', 'src');
 const KNOWN_MUTUAL_PAIRS: readonly string[] = [
   'audit <-> auth',
   'audit <-> database',
-  'audit <-> environments',
   'audit <-> users',
   'auth <-> environments',
   'auth <-> organisations',

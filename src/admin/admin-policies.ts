@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { unusablePassword } from '../auth/passwords';
 import { newServerKey } from '../common/keys';
 import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
+import { CreateEnvironment, UpdateEnvironment } from '../environments/environment.schemas';
 import { EnvironmentsService } from '../environments/environments.service';
 import { FeatureSegment, FeatureValueType } from '../features/feature.entity';
 import { Identity, Trait } from '../identities/identity.entity';
@@ -160,8 +161,14 @@ export function servicePolicies(api: ApiServices) {
     describe: (e) => e.name,
     scope: (m, e) => environmentScope(m, e.id),
     service: {
-      create: (principal, values) => api.environments.create(principal, serviceBody(values)),
-      update: (principal, row, values) => api.environments.update(principal, row, serviceBody(values), true),
+      create: (principal, values) =>
+        api.environments.create(principal, readInput(CreateEnvironment, serviceBody(values))),
+      update: (principal, row, values) =>
+        api.environments.update(
+          principal,
+          row,
+          readInput(UpdateEnvironment, serviceBody(values), { partial: true }),
+        ),
       remove: (principal, row) => api.environments.remove(principal, row),
     },
   };

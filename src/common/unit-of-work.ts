@@ -32,6 +32,8 @@ export interface WriteContext {
   identitiesChanged(environmentId: number, identifiers: readonly string[] | null): void;
   /** Notify only: these environments are being deleted (known ids and client keys). */
   environmentsDeleted(environments: readonly { id: number; apiKey: string }[]): void;
+  /** Notify only: server-side keys of these environments were revoked, expired or deleted (no bump). */
+  serverKeysChanged(environmentIds: readonly number[]): void;
   /** One line of the audit log, written in this transaction. */
   audit(entry: AuditEntry): void;
 }
@@ -47,6 +49,7 @@ export class WriteRecord {
   readonly projectIds = new Set<number>();
   readonly identities = new Map<number, Set<string> | null>();
   readonly deletedEnvironments = new Map<number, string>();
+  readonly serverKeyEnvironmentIds = new Set<number>();
   readonly auditEntries: AuditEntry[] = [];
 
   context(manager: EntityManager): WriteContext {
@@ -61,6 +64,7 @@ export class WriteRecord {
       },
       environmentsDeleted: (environments) =>
         environments.forEach((e) => this.deletedEnvironments.set(e.id, e.apiKey)),
+      serverKeysChanged: (ids) => ids.forEach((id) => this.serverKeyEnvironmentIds.add(id)),
       audit: (entry) => void this.auditEntries.push(entry),
     };
   }
@@ -83,7 +87,7 @@ export const ENVIRONMENT_CHANGES = Symbol('UnitOfWork.environmentChanges');
 export type AuditLog = Pick<AuditService, 'record'>;
 export type EnvironmentChanges = Pick<
   EnvironmentChangesService,
-  'environmentsChanged' | 'projectChanged' | 'identitiesChanged' | 'environmentsDeleted'
+  'environmentsChanged' | 'projectChanged' | 'identitiesChanged' | 'environmentsDeleted' | 'keysChanged'
 >;
 
 @Injectable()
@@ -115,6 +119,8 @@ export class UnitOfWork {
         manager,
         [...record.deletedEnvironments].map(([id, apiKey]) => ({ id, apiKey })),
       );
+    if (record.serverKeyEnvironmentIds.size)
+      await this.changes.keysChanged(manager, [...record.serverKeyEnvironmentIds]);
     for (const entry of record.auditEntries) await this.auditLog.record(manager, entry);
   }
 }

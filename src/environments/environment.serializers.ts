@@ -1,6 +1,7 @@
 import { Environment, EnvironmentApiKey } from './environment.entity';
+import type { ClonedEnvironmentJson, EnvironmentJson, ServerKeyJson } from './environment.schemas';
 
-export function environmentJson(e: Environment) {
+export function environmentJson(e: Environment): EnvironmentJson {
   return {
     id: e.id,
     uuid: e.uuid,
@@ -21,11 +22,16 @@ export function environmentJson(e: Environment) {
     is_creating: e.isCreating,
     created_date: e.createdDate.toISOString(),
     updated_at: e.updatedAt.toISOString(),
-    metadata: [] as unknown[],
+    metadata: [],
   };
 }
 
-export function environmentApiKeyJson(k: EnvironmentApiKey) {
+/** The answer of POST /environments/{api_key}/clone/. */
+export function clonedEnvironmentJson(e: Environment): ClonedEnvironmentJson {
+  return { id: e.id, name: e.name, api_key: e.apiKey, project: e.projectId };
+}
+
+export function environmentApiKeyJson(k: EnvironmentApiKey): ServerKeyJson {
   return {
     id: k.id,
     key: k.key,

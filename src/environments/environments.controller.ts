@@ -1,10 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
-import { BadRequestException } from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
-import { notFound } from '../common/errors';
-import { paginateArray } from '../common/pagination';
-import { parseId } from '../common/validation';
+import { NotFound } from '../common/domain-errors';
+import { Page, pageOf, pageRequest } from '../common/pagination';
+import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { myPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
@@ -14,8 +13,30 @@ import {
 } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Environment } from './environment.entity';
-import { environmentApiKeyJson, environmentJson } from './environment.serializers';
+import {
+  CloneEnvironment,
+  type CloneEnvironmentInput,
+  ClonedEnvironmentJson,
+  CreateEnvironment,
+  type CreateEnvironmentInput,
+  EnvironmentJson,
+  EnvironmentListQuery,
+  type EnvironmentListQueryInput,
+  EnvironmentPage,
+  MessageListJson,
+  ServerKeyInput,
+  ServerKeyJson,
+  UpdateEnvironment,
+  type UpdateEnvironmentInput,
+} from './environment.schemas';
+import { clonedEnvironmentJson, environmentApiKeyJson, environmentJson } from './environment.serializers';
 import { EnvironmentsService } from './environments.service';
+
+/** Answered by a component still kept by hand in src/openapi/management-docs.ts. */
+const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
+
+/** The guard's answer for an unknown key (a path key is not an id, so the document does not add it). */
+const NO_ENVIRONMENT = 'No such environment (or not visible to the caller)';
 
 /** docs/contracts/admin-api.md §5 (environments are addressed by their client api_key). */
 @Controller('api/v1/environments')
@@ -27,122 +48,170 @@ export class EnvironmentsController {
 
   @Get()
   @Authenticated()
+  @Responds(200, EnvironmentPage, "A page of the project's environments the caller may view")
+  @Responds(400, MessageListJson, 'No valid ?project=')
+  @Responds(403, DetailJson, 'Not a member of the project')
   async list(
     @CurrentPrincipal() principal: Principal,
     @Req() request: FastifyRequest,
-    @Query('project') project?: string,
-  ) {
-    const projectId = parseId(project);
-    if (projectId === undefined)
-      throw new BadRequestException(['Invalid or missing value for project parameter.']);
-    const found = await this.permissions.requireProject(principal, projectId, 'MEMBER');
-    const envs = await this.permissions.permittedEnvironments(principal, found, 'VIEW_ENVIRONMENT');
-    return paginateArray(request, envs.map(environmentJson));
+    @ValidQuery(EnvironmentListQuery) query: EnvironmentListQueryInput,
+  ): Promise<Page<EnvironmentJson>> {
+    const environments = await this.environments.list(principal, query.project);
+    const page = pageRequest(query);
+    const start = (page.page - 1) * page.pageSize;
+    return pageOf(
+      request,
+      page,
+      environments.length,
+      environments.slice(start, start + page.pageSize).map(environmentJson),
+    );
   }
 
   @Post()
   @Authenticated()
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+  @Responds(201, EnvironmentJson, 'The environment with its client key')
+  @Responds(403, DetailJson, 'Not allowed to create environments in the project')
+  @Responds(404, DetailJson, 'The project is not visible to the caller')
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @ValidBody(CreateEnvironment) body: CreateEnvironmentInput,
+  ): Promise<EnvironmentJson> {
     return environmentJson(await this.environments.create(principal, body));
   }
 
   @Get(':apiKey')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'apiKey' })
-  retrieve(@Permitted('environment') env: Environment) {
-    return environmentJson(env);
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, EnvironmentJson, 'The environment')
+  retrieve(@Permitted('environment') environment: Environment): EnvironmentJson {
+    return environmentJson(environment);
   }
 
   @Put(':apiKey')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, EnvironmentJson, 'The environment')
   async replace(
-    @CurrentPrincipal() p: Principal,
-    @Permitted('environment') env: Environment,
-    @Body() body: unknown,
-  ) {
-    return environmentJson(await this.environments.update(p, env, body, false));
+    @CurrentPrincipal() principal: Principal,
+    @Permitted('environment') environment: Environment,
+    @ValidBody(UpdateEnvironment) body: UpdateEnvironmentInput,
+  ): Promise<EnvironmentJson> {
+    return environmentJson(await this.environments.update(principal, environment, body));
   }
 
   @Patch(':apiKey')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, EnvironmentJson, 'The environment')
   async patch(
-    @CurrentPrincipal() p: Principal,
-    @Permitted('environment') env: Environment,
-    @Body() body: unknown,
-  ) {
-    return environmentJson(await this.environments.update(p, env, body, true));
+    @CurrentPrincipal() principal: Principal,
+    @Permitted('environment') environment: Environment,
+    @ValidBody(UpdateEnvironment, { partial: true }) body: Partial<UpdateEnvironmentInput>,
+  ): Promise<EnvironmentJson> {
+    return environmentJson(await this.environments.update(principal, environment, body));
   }
 
   @Delete(':apiKey')
-  @HttpCode(204)
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async remove(@CurrentPrincipal() p: Principal, @Permitted('environment') env: Environment): Promise<void> {
-    await this.environments.remove(p, env);
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(204, null, 'Deleted')
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Permitted('environment') environment: Environment,
+  ): Promise<void> {
+    await this.environments.remove(principal, environment);
   }
 
   @Post(':apiKey/clone')
-  @HttpCode(200)
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'apiKey' })
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, ClonedEnvironmentJson, 'The new environment')
+  @Responds(403, DetailJson, 'Not allowed to create environments in the project')
   async clone(
-    @CurrentPrincipal() p: Principal,
-    @Permitted('environment') env: Environment,
-    @Body() body: unknown,
-  ) {
-    const clone = await this.environments.clone(p, env, body);
-    return { id: clone.id, name: clone.name, api_key: clone.apiKey, project: clone.projectId };
+    @CurrentPrincipal() principal: Principal,
+    @Permitted('environment') environment: Environment,
+    @ValidBody(CloneEnvironment) body: CloneEnvironmentInput,
+  ): Promise<ClonedEnvironmentJson> {
+    return clonedEnvironmentJson(await this.environments.clone(principal, environment, body));
   }
 
   @Get(':apiKey/my-permissions')
   @RequirePermission('environment', 'MEMBER', { param: 'apiKey' })
-  async myPermissions(@CurrentPrincipal() p: Principal, @Permitted('environment') env: Environment) {
-    const grant = await this.permissions.environmentGrant(p, env, env.project);
-    if (!grant) throw notFound();
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, Permissions, 'The caller’s grants')
+  async myPermissions(
+    @CurrentPrincipal() principal: Principal,
+    @Permitted('environment') environment: Environment,
+  ) {
+    const grant = await this.permissions.environmentGrant(principal, environment, environment.project);
+    if (!grant) throw new NotFound();
     return myPermissionsJson('environment', grant);
   }
 
+  // ---- server-side keys (environment ADMIN)
+
   @Get(':apiKey/api-keys')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async apiKeys(@Permitted('environment') env: Environment) {
-    return (await this.environments.apiKeys(env)).map(environmentApiKeyJson);
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, S.list(ServerKeyJson), "The environment's server-side SDK keys")
+  async serverKeys(@Permitted('environment') environment: Environment): Promise<ServerKeyJson[]> {
+    return (await this.environments.serverKeys(environment)).map(environmentApiKeyJson);
   }
 
   @Post(':apiKey/api-keys')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async createApiKey(@Permitted('environment') env: Environment, @Body() body: unknown) {
-    return environmentApiKeyJson(await this.environments.createApiKey(env, body));
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(201, ServerKeyJson, 'The key')
+  async createServerKey(
+    @Permitted('environment') environment: Environment,
+    @ValidBody(ServerKeyInput) body: ServerKeyInput,
+  ): Promise<ServerKeyJson> {
+    return environmentApiKeyJson(await this.environments.createServerKey(environment, body));
   }
 
   @Get(':apiKey/api-keys/:id')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async apiKey(@Permitted('environment') env: Environment, @Param('id') id: string) {
-    return environmentApiKeyJson(await this.environments.apiKey(env, id));
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, ServerKeyJson, 'The key')
+  async serverKey(
+    @Permitted('environment') environment: Environment,
+    @IdParam('id') id: number,
+  ): Promise<ServerKeyJson> {
+    return environmentApiKeyJson(await this.environments.serverKey(environment, id));
   }
 
   @Put(':apiKey/api-keys/:id')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async replaceApiKey(
-    @Permitted('environment') env: Environment,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const key = await this.environments.apiKey(env, id);
-    return environmentApiKeyJson(await this.environments.updateApiKey(env, key, body, false));
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, ServerKeyJson, 'The key')
+  async replaceServerKey(
+    @Permitted('environment') environment: Environment,
+    @IdParam('id') id: number,
+    @ValidBody(ServerKeyInput) body: ServerKeyInput,
+  ): Promise<ServerKeyJson> {
+    return environmentApiKeyJson(await this.environments.updateServerKey(environment, id, body));
   }
 
   @Patch(':apiKey/api-keys/:id')
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async patchApiKey(
-    @Permitted('environment') env: Environment,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const key = await this.environments.apiKey(env, id);
-    return environmentApiKeyJson(await this.environments.updateApiKey(env, key, body, true));
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(200, ServerKeyJson, 'The key')
+  async patchServerKey(
+    @Permitted('environment') environment: Environment,
+    @IdParam('id') id: number,
+    @ValidBody(ServerKeyInput, { partial: true }) body: Partial<ServerKeyInput>,
+  ): Promise<ServerKeyJson> {
+    return environmentApiKeyJson(await this.environments.updateServerKey(environment, id, body));
   }
 
   @Delete(':apiKey/api-keys/:id')
-  @HttpCode(204)
   @RequirePermission('environment', 'ADMIN', { param: 'apiKey' })
-  async deleteApiKey(@Permitted('environment') env: Environment, @Param('id') id: string): Promise<void> {
-    await this.environments.deleteApiKey(env, await this.environments.apiKey(env, id));
+  @Responds(404, DetailJson, NO_ENVIRONMENT)
+  @Responds(204, null, 'Deleted')
+  async deleteServerKey(
+    @Permitted('environment') environment: Environment,
+    @IdParam('id') id: number,
+  ): Promise<void> {
+    await this.environments.deleteServerKey(environment, id);
   }
 }

@@ -1,171 +1,170 @@
-import { writeTransaction } from '../common/transaction';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
-import { forbidden, notFound } from '../common/errors';
+import { DomainError, NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { newEnvironmentKey, newServerKey } from '../common/keys';
-import { BodyReader, parseId } from '../common/validation';
-import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
+import { UnitOfWork, WriteContext } from '../common/unit-of-work';
+import { parseId } from '../common/validation';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
-import { valueColumns } from '../features/feature-values';
-import { EnvironmentUserPermission } from '../permissions/permission.entity';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from '../projects/project.entity';
-import { EnvironmentChangesService } from './environment-changes.service';
 import { Environment, EnvironmentApiKey } from './environment.entity';
+import type {
+  CloneEnvironmentInput,
+  CreateEnvironmentInput,
+  EnvironmentSettings,
+  ServerKeyInput,
+  UpdateEnvironmentInput,
+} from './environment.schemas';
 import { environmentJson } from './environment.serializers';
+import { EnvironmentColumns, EnvironmentsRepository, ServerKeyColumns } from './environments.repository';
 
-/** Environments and their server-side keys (docs/contracts/admin-api.md §5). */
+/**
+ * `GET /environments/` without a valid `?project=`: Flagsmith raises a ValidationError with a plain message,
+ * which DRF answers as a list of messages (not field errors).
+ */
+export class ProjectParameterInvalid extends DomainError {
+  readonly status = 400;
+  constructor() {
+    super('Invalid or missing value for project parameter.');
+    this.name = 'ProjectParameterInvalid';
+  }
+  body(): object {
+    return [this.message];
+  }
+}
+
+/** Environment settings of a request → the columns they set (only those sent). */
+function settingColumns(input: EnvironmentSettings): EnvironmentColumns {
+  const columns: EnvironmentColumns = {
+    description: input.description,
+    allowClientTraits: input.allow_client_traits,
+    bannerText: input.banner_text,
+    bannerColour: input.banner_colour,
+    hideDisabledFlags: input.hide_disabled_flags,
+    useIdentityCompositeKeyForHashing: input.use_identity_composite_key_for_hashing,
+    hideSensitiveData: input.hide_sensitive_data,
+    useIdentityOverridesInLocalEval: input.use_identity_overrides_in_local_eval,
+    useMvV2Evaluation: input.use_mv_v2_evaluation,
+    minimumChangeRequestApprovals: input.minimum_change_request_approvals,
+  };
+  for (const key of Object.keys(columns) as (keyof EnvironmentColumns)[])
+    if (columns[key] === undefined) delete columns[key];
+  return columns;
+}
+
+function serverKeyColumns(input: Partial<ServerKeyInput>): ServerKeyColumns {
+  const columns: ServerKeyColumns = {};
+  if (input.name !== undefined) columns.name = input.name;
+  if (input.active !== undefined) columns.active = input.active;
+  if (input.expires_at !== undefined)
+    columns.expiresAt = input.expires_at === null ? null : new Date(input.expires_at);
+  return columns;
+}
+
+/** Flagsmith keeps no audit record of server-side keys. */
+const SERVER_KEYS_UNAUDITED = { unaudited: 'Flagsmith does not audit server-side keys' };
+
+/**
+ * Environments and their server-side keys (docs/contracts/admin-api.md §5): the rules; SQL in
+ * EnvironmentsRepository, writes through the unit of work.
+ */
 @Injectable()
 export class EnvironmentsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly environments: EnvironmentsRepository,
+    private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
-    private readonly audit: AuditService,
-    private readonly changes: EnvironmentChangesService,
     private readonly values: FeatureStateValuesService,
   ) {}
 
-  private readSettings(v: BodyReader) {
-    return {
-      description: v.string('description', { optional: true, nullable: true, allowBlank: true }),
-      allowClientTraits: v.boolean('allow_client_traits', { optional: true }),
-      bannerText: v.string('banner_text', {
-        optional: true,
-        nullable: true,
-        maxLength: 255,
-        allowBlank: true,
-      }),
-      bannerColour: v.string('banner_colour', {
-        optional: true,
-        nullable: true,
-        maxLength: 7,
-        allowBlank: true,
-      }),
-      hideDisabledFlags: v.boolean('hide_disabled_flags', { optional: true, nullable: true }),
-      useIdentityCompositeKeyForHashing: v.boolean('use_identity_composite_key_for_hashing', {
-        optional: true,
-      }),
-      hideSensitiveData: v.boolean('hide_sensitive_data', { optional: true }),
-      useIdentityOverridesInLocalEval: v.boolean('use_identity_overrides_in_local_eval', { optional: true }),
-      useMvV2Evaluation: v.boolean('use_mv_v2_evaluation', { optional: true }),
-      minimumChangeRequestApprovals: v.integer('minimum_change_request_approvals', {
-        optional: true,
-        nullable: true,
-        min: 0,
-      }),
-    };
+  /** GET /environments/?project=: the project's environments the caller may view (project MEMBER). */
+  async list(principal: Principal, project: unknown): Promise<Environment[]> {
+    const projectId = parseId(project);
+    if (projectId === undefined) throw new ProjectParameterInvalid();
+    const found = await this.permissions.requireProject(principal, projectId, 'MEMBER');
+    return this.permissions.permittedEnvironments(principal, found, 'VIEW_ENVIRONMENT');
   }
 
-  private apply(env: Environment, settings: ReturnType<EnvironmentsService['readSettings']>) {
-    for (const [key, value] of Object.entries(settings)) {
-      if (value !== undefined) (env as unknown as Record<string, unknown>)[key] = value;
-    }
-  }
-
-  async create(principal: Principal, body: unknown): Promise<Environment> {
-    const v = new BodyReader(body);
-    const name = v.string('name', { maxLength: 2000 });
-    const projectId = v.integer('project', { min: 1 });
-    const settings = this.readSettings(v);
-    v.assertValid();
-    const project = await this.permissions.requireProject(principal, projectId, 'CREATE_ENVIRONMENT');
+  /** POST /environments/: CREATE_ENVIRONMENT on the project; one default state per live feature. */
+  async create(principal: Principal, input: CreateEnvironmentInput): Promise<Environment> {
+    const project = await this.permissions.requireProject(principal, input.project, 'CREATE_ENVIRONMENT');
     const orgGrant = await this.permissions.organisationGrant(principal, project.organisationId);
-    return writeTransaction(this.dataSource, async (manager) => {
-      const repo = manager.getRepository(Environment);
-      const env = repo.create({ name: name!, projectId: project.id, apiKey: newEnvironmentKey() });
-      this.apply(env, settings);
-      const saved = await repo.save(env);
-      await this.createDefaultStates(manager, saved, project);
-      if (principal.kind === 'user' && !orgGrant?.admin) {
-        await manager
-          .getRepository(EnvironmentUserPermission)
-          .save({ environmentId: saved.id, userId: principal.user.id, admin: true, permissions: [] });
-      }
-      await this.changes.environmentsChanged(manager, [saved.id]);
-      await this.audit.record(manager, {
-        log: `New Environment created: ${saved.name}`,
+    return this.uow.run(async (tx) => {
+      const created = await this.environments.insert(tx.manager, {
+        name: input.name,
+        projectId: project.id,
+        apiKey: newEnvironmentKey(),
+        ...settingColumns(input),
+      });
+      await this.createDefaultStates(tx, created, project);
+      if (principal.kind === 'user' && !orgGrant?.admin)
+        await this.environments.grantEnvironmentAdmin(tx.manager, created.id, principal.user.id);
+      tx.environmentsChanged([created.id]);
+      tx.audit({
+        log: `New Environment created: ${created.name}`,
         principal,
         organisationId: project.organisationId,
         projectId: project.id,
-        environmentId: saved.id,
+        environmentId: created.id,
         relatedObjectType: 'ENVIRONMENT',
-        relatedObjectId: saved.id,
-        relatedObjectUuid: saved.uuid,
-        after: environmentJson(saved),
+        relatedObjectId: created.id,
+        relatedObjectUuid: created.uuid,
+        after: environmentJson(created),
       });
-      return repo.findOneByOrFail({ id: saved.id });
+      return created;
     });
   }
 
   /**
-   * One new default state per live feature of the project that has none in `env` yet, through the same code path as
-   * a new feature's states: default_enabled and the initial value, or disabled with no value when the project
-   * prevents flag defaults; MV values at the options' default allocations.
+   * One new default state per live feature of the project that has none in the environment yet, through the
+   * same code path as a new feature's states: default_enabled and the initial value, or disabled with no value
+   * when the project prevents flag defaults; MV values at the options' default allocations.
    */
   private async createDefaultStates(
-    manager: EntityManager,
-    env: Pick<Environment, 'id'>,
+    tx: WriteContext,
+    environment: Pick<Environment, 'id'>,
     project: Project,
   ): Promise<void> {
-    const features = await manager
-      .getRepository(Feature)
-      .createQueryBuilder('f')
-      .where('f.project_id = :project AND f.deleted_at IS NULL', { project: project.id })
-      .andWhere(
-        `NOT EXISTS (SELECT 1 FROM feature_states s WHERE s.feature_id = f.id AND s.environment_id = :env
-           AND s.identity_id IS NULL AND s.feature_segment_id IS NULL)`,
-        { env: env.id },
-      )
-      .orderBy('f.id')
-      .getMany();
-    await this.values.createEnvironmentDefaultStates(manager, project, env.id, features);
+    const features = await this.environments.featuresWithoutDefaultState(
+      tx.manager,
+      project.id,
+      environment.id,
+    );
+    await this.values.createEnvironmentDefaultStates(tx.manager, project, environment.id, features);
   }
 
+  /**
+   * PUT or PATCH (the admin panel's edit too). Writes exactly the columns the request names (a concurrent PATCH of
+   * another field is kept, and a value equal to a stale copy is still written), on the row locked FOR UPDATE:
+   * `before` is the row as it was just before this write.
+   */
   async update(
     principal: Principal,
-    env: Environment,
-    body: unknown,
-    partial: boolean,
+    environment: Environment,
+    input: Partial<UpdateEnvironmentInput>,
   ): Promise<Environment> {
-    const v = new BodyReader(body, { partial });
-    const name = v.string('name', { maxLength: 2000 });
-    if (v.has('project')) {
-      const projectId = v.integer('project', { nullable: true });
-      if (projectId !== undefined && projectId !== env.projectId)
-        v.error('project', 'Environments cannot be moved to another project.');
-    }
-    const settings = this.readSettings(v);
-    v.assertValid();
-    // The columns this request names, as given: PATCH writes exactly these (a concurrent PATCH of another field
-    // is kept, and a value equal to a stale copy is still written).
-    const given: Partial<Environment> = {};
-    if (name !== undefined) given.name = name;
-    this.apply(given as Environment, settings);
-    return writeTransaction(this.dataSource, async (manager) => {
-      // The row as it is now, locked, so `before` is what this write replaced and PUT starts from current values.
-      const current = await manager
-        .getRepository(Environment)
-        .findOne({ where: { id: env.id }, lock: { mode: 'for_no_key_update' } });
-      if (!current) throw notFound();
-      const before = environmentJson(Object.assign(current, { project: env.project }));
-      // PUT replaces every setting.
-      const { project: _project, ...columns } = partial ? given : Object.assign(current, given);
-      if (Object.keys(columns).length)
-        await manager.getRepository(Environment).update({ id: env.id }, columns);
-      await this.changes.environmentsChanged(manager, [env.id]);
-      const saved = await manager.getRepository(Environment).findOneByOrFail({ id: env.id });
-      await this.audit.record(manager, {
+    if (input.project !== undefined && input.project !== environment.projectId)
+      throw ValidationFailed.field('project', 'Environments cannot be moved to another project.');
+    const { name, project: _project, ...settings } = input;
+    const columns: EnvironmentColumns = {
+      ...(name !== undefined ? { name } : {}),
+      ...settingColumns(settings),
+    };
+    return this.uow.run(async (tx) => {
+      const current = await this.environments.lock(tx.manager, environment.id);
+      if (!current) throw new NotFound();
+      const before = environmentJson(current);
+      const saved = await this.environments.update(tx.manager, environment.id, columns);
+      tx.environmentsChanged([environment.id]);
+      tx.audit({
         log: `Environment updated: ${saved.name}`,
         principal,
-        organisationId: env.project.organisationId,
-        projectId: env.projectId,
-        environmentId: env.id,
+        organisationId: environment.project.organisationId,
+        projectId: environment.projectId,
+        environmentId: environment.id,
         relatedObjectType: 'ENVIRONMENT',
-        relatedObjectId: env.id,
-        relatedObjectUuid: env.uuid,
+        relatedObjectId: environment.id,
+        relatedObjectUuid: environment.uuid,
         before,
         after: environmentJson(saved),
       });
@@ -173,95 +172,55 @@ export class EnvironmentsService {
     });
   }
 
-  async remove(principal: Principal, env: Environment): Promise<void> {
-    await writeTransaction(this.dataSource, async (manager) => {
-      await this.changes.environmentsDeleted(manager, [env]);
-      await manager.getRepository(Environment).delete({ id: env.id });
-      await this.audit.record(manager, {
-        log: `Environment deleted: ${env.name}`,
+  async remove(principal: Principal, environment: Environment): Promise<void> {
+    await this.uow.run(async (tx) => {
+      tx.environmentsDeleted([environment]);
+      await this.environments.delete(tx.manager, environment.id);
+      tx.audit({
+        log: `Environment deleted: ${environment.name}`,
         principal,
-        organisationId: env.project.organisationId,
-        projectId: env.projectId,
+        organisationId: environment.project.organisationId,
+        projectId: environment.projectId,
         relatedObjectType: 'ENVIRONMENT',
-        relatedObjectId: env.id,
-        relatedObjectUuid: env.uuid,
-        before: environmentJson(env),
+        relatedObjectId: environment.id,
+        relatedObjectUuid: environment.uuid,
+        before: environmentJson(environment),
       });
     });
   }
 
   /**
    * A copy of the environment under a new name and key: settings, default feature states with their MV values,
-   * segment overrides (feature segments, their states and MV values). Not identities. Needs CREATE_ENVIRONMENT.
+   * segment overrides (feature segments, their states and MV values). Not identities. Needs CREATE_ENVIRONMENT
+   * on the project (the route only checks VIEW_ENVIRONMENT on the source).
    */
-  async clone(principal: Principal, source: Environment, body: unknown): Promise<Environment> {
-    const v = new BodyReader(body);
-    const name = v.string('name', { maxLength: 2000 });
-    v.boolean('clone_feature_states_async', { optional: true });
-    v.assertValid();
+  async clone(principal: Principal, source: Environment, input: CloneEnvironmentInput): Promise<Environment> {
     const grant = await this.permissions.projectGrant(principal, source.project);
-    if (!grant || !(grant.admin || grant.permissions.has('CREATE_ENVIRONMENT'))) throw forbidden();
+    if (!grant || !(grant.admin || grant.permissions.has('CREATE_ENVIRONMENT'))) throw new PermissionDenied();
     const orgGrant = await this.permissions.organisationGrant(principal, source.project.organisationId);
-    return writeTransaction(this.dataSource, async (manager) => {
-      const repo = manager.getRepository(Environment);
-      const {
-        id: _id,
-        uuid: _uuid,
-        apiKey: _apiKey,
-        project: _project,
-        createdDate: _created,
-        updatedAt: _updated,
-        ...settings
-      } = source;
-      const clone = await repo.save(repo.create({ ...settings, name: name!, apiKey: newEnvironmentKey() }));
-
-      const segmentRepo = manager.getRepository(FeatureSegment);
-      const featureSegments = await segmentRepo.find({
-        where: { environmentId: source.id },
-        order: { id: 'ASC' },
+    const {
+      id: _id,
+      uuid: _uuid,
+      apiKey: _apiKey,
+      project: _project,
+      createdDate: _created,
+      updatedAt: _updated,
+      ...settings
+    } = source;
+    return this.uow.run(async (tx) => {
+      const clone = await this.environments.insert(tx.manager, {
+        ...settings,
+        name: input.name,
+        apiKey: newEnvironmentKey(),
       });
-      const segmentCopies = await segmentRepo.save(
-        featureSegments.map((fs) =>
-          segmentRepo.create({
-            featureId: fs.featureId,
-            segmentId: fs.segmentId,
-            environmentId: clone.id,
-            priority: fs.priority,
-          }),
-        ),
-      );
-      const segmentMap = new Map(featureSegments.map((fs, i) => [fs.id, segmentCopies[i].id]));
-      // Default states and segment override states are copied as they are (Flagsmith's FeatureState.clone).
-      const stateRepo = manager.getRepository(FeatureState);
-      const states = await stateRepo.find({
-        where: { environmentId: source.id, identityId: IsNull() },
-        order: { id: 'ASC' },
-      });
-      const stateCopies = await stateRepo.save(
-        states.map((s) =>
-          stateRepo.create({
-            featureId: s.featureId,
-            environmentId: clone.id,
-            identityId: null,
-            featureSegmentId:
-              s.featureSegmentId === null ? null : (segmentMap.get(s.featureSegmentId) ?? null),
-            enabled: s.enabled,
-            ...valueColumns(s),
-            liveFrom: s.liveFrom,
-            version: s.version,
-          }),
-        ),
-      );
-      await this.values.copyMvValues(manager, new Map(states.map((s, i) => [s.id, stateCopies[i].id])));
+      const stateCopies = await this.environments.copyStates(tx.manager, source.id, clone.id);
+      await this.values.copyMvValues(tx.manager, stateCopies);
       // A live feature the source has no default state for still gets one, as in a new environment.
-      await this.createDefaultStates(manager, clone, source.project);
-      if (principal.kind === 'user' && !orgGrant?.admin) {
-        await manager
-          .getRepository(EnvironmentUserPermission)
-          .save({ environmentId: clone.id, userId: principal.user.id, admin: true, permissions: [] });
-      }
-      await this.changes.environmentsChanged(manager, [clone.id]);
-      await this.audit.record(manager, {
+      await this.createDefaultStates(tx, clone, source.project);
+      if (principal.kind === 'user' && !orgGrant?.admin)
+        await this.environments.grantEnvironmentAdmin(tx.manager, clone.id, principal.user.id);
+      tx.environmentsChanged([clone.id]);
+      tx.audit({
         log: `New Environment created: ${clone.name} (cloned from ${source.name})`,
         principal,
         organisationId: source.project.organisationId,
@@ -277,53 +236,53 @@ export class EnvironmentsService {
 
   // ---- server-side keys
 
-  apiKeys(env: Environment): Promise<EnvironmentApiKey[]> {
-    return this.dataSource
-      .getRepository(EnvironmentApiKey)
-      .find({ where: { environmentId: env.id }, order: { id: 'ASC' } });
+  serverKeys(environment: Environment): Promise<EnvironmentApiKey[]> {
+    return this.environments.serverKeys(environment.id);
   }
 
-  async apiKey(env: Environment, idRaw: unknown): Promise<EnvironmentApiKey> {
-    const id = parseId(idRaw);
-    const key = id
-      ? await this.dataSource.getRepository(EnvironmentApiKey).findOneBy({ id, environmentId: env.id })
-      : null;
-    if (!key) throw notFound();
+  async serverKey(environment: Environment, id: number): Promise<EnvironmentApiKey> {
+    const key = await this.environments.serverKey(environment.id, id);
+    if (!key) throw new NotFound();
     return key;
   }
 
-  async createApiKey(env: Environment, body: unknown): Promise<EnvironmentApiKey> {
-    const v = new BodyReader(body);
-    const name = v.string('name', { maxLength: 100 });
-    const active = v.boolean('active', { optional: true }) ?? true;
-    const expiresAt = v.datetime('expires_at', { optional: true, nullable: true }) ?? null;
-    v.assertValid();
-    const repo = this.dataSource.getRepository(EnvironmentApiKey);
-    return repo.save(
-      repo.create({ environmentId: env.id, name: name!, active, expiresAt, key: newServerKey() }),
+  createServerKey(environment: Environment, input: ServerKeyInput): Promise<EnvironmentApiKey> {
+    return this.uow.run(
+      (tx) =>
+        this.environments.insertServerKey(tx.manager, {
+          environmentId: environment.id,
+          name: input.name,
+          active: input.active ?? true,
+          expiresAt: input.expires_at ? new Date(input.expires_at) : null,
+          key: newServerKey(),
+        }),
+      SERVER_KEYS_UNAUDITED,
     );
   }
 
-  async updateApiKey(env: Environment, key: EnvironmentApiKey, body: unknown, partial: boolean) {
-    const v = new BodyReader(body, { partial });
-    const name = v.string('name', { maxLength: 100 });
-    const active = v.boolean('active', { optional: true });
-    const expiresAt = v.datetime('expires_at', { optional: true, nullable: true });
-    v.assertValid();
-    if (name !== undefined) key.name = name;
-    if (active !== undefined) key.active = active;
-    if (expiresAt !== undefined) key.expiresAt = expiresAt;
-    return writeTransaction(this.dataSource, async (manager) => {
-      const saved = await manager.getRepository(EnvironmentApiKey).save(key);
-      await this.changes.keysChanged(manager, [env.id]);
+  /** PUT or PATCH: writes the fields sent; SDK caches holding the key are dropped (it may be revoked now). */
+  updateServerKey(
+    environment: Environment,
+    id: number,
+    input: Partial<ServerKeyInput>,
+  ): Promise<EnvironmentApiKey> {
+    return this.uow.run(async (tx) => {
+      const saved = await this.environments.updateServerKey(
+        tx.manager,
+        environment.id,
+        id,
+        serverKeyColumns(input),
+      );
+      if (!saved) throw new NotFound();
+      tx.serverKeysChanged([environment.id]);
       return saved;
-    });
+    }, SERVER_KEYS_UNAUDITED);
   }
 
-  async deleteApiKey(env: Environment, key: EnvironmentApiKey): Promise<void> {
-    await writeTransaction(this.dataSource, async (manager) => {
-      await manager.getRepository(EnvironmentApiKey).delete({ id: key.id });
-      await this.changes.keysChanged(manager, [env.id]);
-    });
+  async deleteServerKey(environment: Environment, id: number): Promise<void> {
+    await this.uow.run(async (tx) => {
+      if (!(await this.environments.deleteServerKey(tx.manager, environment.id, id))) throw new NotFound();
+      tx.serverKeysChanged([environment.id]);
+    }, SERVER_KEYS_UNAUDITED);
   }
 }

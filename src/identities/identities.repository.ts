@@ -76,7 +76,7 @@ export class IdentitiesRepository {
   lock(manager: EntityManager, id: number, mode: 'update' | 'share'): Promise<Identity | null> {
     return manager.getRepository(Identity).findOne({
       where: { id },
-      lock: { mode: mode === 'update' ? 'pessimistic_write' : 'pessimistic_read' },
+      lock: { mode: mode === 'update' ? 'for_no_key_update' : 'pessimistic_read' },
     });
   }
 
@@ -124,7 +124,7 @@ export class IdentitiesRepository {
   lockTrait(manager: EntityManager, identityId: number, id: number): Promise<Trait | null> {
     return manager
       .getRepository(Trait)
-      .findOne({ where: { id, identityId }, lock: { mode: 'pessimistic_write' } });
+      .findOne({ where: { id, identityId }, lock: { mode: 'for_no_key_update' } });
   }
 
   traitByKey(manager: EntityManager, identityId: number, traitKey: string): Promise<Trait | null> {

@@ -56,7 +56,7 @@ export class IdentityOverridesRepository {
   async lock(manager: EntityManager, identityId: number, id: number): Promise<FeatureState | null> {
     const state = await manager
       .getRepository(FeatureState)
-      .findOne({ where: { id, identityId }, lock: { mode: 'pessimistic_write' } });
+      .findOne({ where: { id, identityId }, lock: { mode: 'for_no_key_update' } });
     if (!state) return null;
     const feature = await manager.getRepository(Feature).findOneBy({ id: state.featureId });
     return feature ? Object.assign(state, { feature }) : null;

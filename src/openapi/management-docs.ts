@@ -1,6 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger';
 import { jsonSchema } from '../http/schema';
 import { OrganisationJson } from '../organisations/organisation.schemas';
+import { EnvironmentJson } from '../environments/environment.schemas';
 import { ProjectJson } from '../projects/project.schemas';
 
 /**
@@ -106,29 +107,7 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
   Token: obj({ key: str }, ['key']),
   Organisation: jsonSchema(OrganisationJson),
   Project: jsonSchema(ProjectJson),
-  Environment: obj(
-    {
-      id: int,
-      uuid: str,
-      name: str,
-      api_key: { type: 'string', description: 'The client-side SDK key' },
-      description: nullable(str),
-      project: int,
-      minimum_change_request_approvals: nullable(int),
-      allow_client_traits: bool,
-      banner_text: nullable(str),
-      banner_colour: nullable(str),
-      hide_disabled_flags: nullable(bool),
-      use_mv_v2_evaluation: bool,
-      use_identity_composite_key_for_hashing: bool,
-      hide_sensitive_data: bool,
-      use_v2_feature_versioning: bool,
-      use_identity_overrides_in_local_eval: bool,
-      is_creating: bool,
-      metadata: list({ type: 'object' }),
-    },
-    ['id', 'name', 'api_key', 'project'],
-  ),
+  Environment: jsonSchema(EnvironmentJson),
   MultivariateOption: obj(
     {
       id: int,
@@ -226,17 +205,6 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
 };
 
 const MV_VALUES_INPUT = list(MV_STATE_VALUE);
-const ENVIRONMENT_SETTINGS: Record<string, SchemaObject> = {
-  description: nullable(str),
-  allow_client_traits: bool,
-  banner_text: nullable(str),
-  banner_colour: nullable(str),
-  hide_disabled_flags: nullable(bool),
-  use_identity_composite_key_for_hashing: bool,
-  hide_sensitive_data: bool,
-  use_identity_overrides_in_local_eval: bool,
-  minimum_change_request_approvals: nullable(int),
-};
 const FEATURE_INPUT = obj(
   {
     name: str,
@@ -273,15 +241,6 @@ const MV_OPTION_INPUT = obj(
   },
   ['default_percentage_allocation'],
 );
-const SERVER_KEY = obj({
-  id: int,
-  key: { type: 'string', description: '"ser." + 22 characters' },
-  active: bool,
-  created_at: datetime,
-  name: str,
-  expires_at: nullable(datetime),
-});
-const SERVER_KEY_INPUT = obj({ name: str, active: bool, expires_at: nullable(datetime) }, ['name']);
 const withoutRequired = (s: SchemaObject): SchemaObject => {
   const { required: _required, ...rest } = s;
   return rest;
@@ -396,41 +355,7 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
 
   // §4 projects: schema-first (src/projects/project.schemas.ts)
 
-  // §5 environments
-  'GET /api/v1/environments/': {
-    summary: "A project's environments the caller may view",
-    query: { project: { schema: int, required: true }, ...pageQuery },
-    response: ok(page(ref('Environment')), 'A page of environments'),
-  },
-  'POST /api/v1/environments/': {
-    summary: 'Create an environment (one default state per feature of the project)',
-    requestBody: obj({ name: str, project: int, ...ENVIRONMENT_SETTINGS }, ['name', 'project']),
-    response: created(ref('Environment'), 'The environment with its client key'),
-  },
-  ...detail(
-    `${ENV}/`,
-    'Environment',
-    obj({ name: str, ...ENVIRONMENT_SETTINGS }, ['name']),
-    'an environment',
-  ),
-  [`POST ${ENV}/clone/`]: {
-    summary: 'Clone an environment (default states, segment overrides, MV values; not identities)',
-    requestBody: obj({ name: str, clone_feature_states_async: bool }, ['name']),
-    response: ok(obj({ id: int, name: str, api_key: str, project: int }), 'The new environment'),
-  },
-  [`GET ${ENV}/my-permissions/`]: { response: ok(ref('Permissions'), 'The caller’s grants') },
-  [`GET ${ENV}/api-keys/`]: { summary: 'Server-side SDK keys', response: ok(list(SERVER_KEY), 'Keys') },
-  [`POST ${ENV}/api-keys/`]: {
-    summary: 'Create a server-side SDK key',
-    requestBody: SERVER_KEY_INPUT,
-    response: created(SERVER_KEY, 'The key'),
-  },
-  [`PUT ${ENV}/api-keys/{}/`]: { requestBody: SERVER_KEY_INPUT, response: ok(SERVER_KEY, 'The key') },
-  [`PATCH ${ENV}/api-keys/{}/`]: {
-    requestBody: withoutRequired(SERVER_KEY_INPUT),
-    response: ok(SERVER_KEY, 'The key'),
-  },
-  [`DELETE ${ENV}/api-keys/{}/`]: { response: noContent },
+  // §5 environments: schema-first (src/environments/environment.schemas.ts)
 
   // §6 features
   [`GET ${PROJECT}/features/`]: {

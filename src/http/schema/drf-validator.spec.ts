@@ -140,4 +140,18 @@ describe('validate (DRF semantics over a schema)', () => {
         errors: { value: ['A valid number is required.'] },
       });
   });
+
+  it('answers a blank or malformed date-time with the date-time message, as BodyReader.datetime does', () => {
+    const Key = S.object({ expires_at: S.optional(S.nullable(S.dateTime())) });
+    for (const raw of ['', ' ', 'soon', '01/02/2030', 2030, true]) {
+      const byHand = new BodyReader({ expires_at: raw });
+      byHand.datetime('expires_at', { optional: true, nullable: true });
+      expect(validate(Key, { expires_at: raw })).toEqual({ ok: false, errors: byHand.errors });
+    }
+    expect(validate(Key, { expires_at: null })).toEqual({ ok: true, value: { expires_at: null } });
+    expect(validate(Key, { expires_at: '2030-01-01T00:00:00Z' })).toEqual({
+      ok: true,
+      value: { expires_at: '2030-01-01T00:00:00Z' },
+    });
+  });
 });

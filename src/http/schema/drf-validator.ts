@@ -126,10 +126,12 @@ function readValue(schema: Schema, raw: unknown, options: ValidateOptions): Fiel
 }
 
 function readString(schema: Schema, raw: unknown): FieldResult {
+  if (schema.format === 'date-time' && typeof raw !== 'string') return { error: [MESSAGES.datetime] };
   if (typeof raw !== 'string' && typeof raw !== 'number') return { error: [MESSAGES.string] };
   let text = String(raw);
   if (schema['x-trim'] !== false) text = text.trim();
-  if (text === '' && schema['x-allow-blank'] !== true) {
+  // A date-time is never blank or blank → null: '' answers the date-time message (DRF's DateTimeField, BodyReader).
+  if (text === '' && schema['x-allow-blank'] !== true && schema.format !== 'date-time') {
     if (schema.nullable) return { value: null };
     return { error: [MESSAGES.blank] };
   }
