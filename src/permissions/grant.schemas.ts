@@ -14,9 +14,8 @@ export const PermissionKeyJson = S.response(
 );
 export type PermissionKeyJson = Static<typeof PermissionKeyJson>;
 
-/** Who is granted: a member of the scope's organisation, or one of its groups (checked by GrantsService). */
-const GrantedUser = S.integer({ minimum: 1 });
-const GrantedGroup = S.integer({ minimum: 1 });
+/** Who is granted (a user or group id): a member of the scope's organisation, or one of its groups (GrantsService). */
+const Grantee = S.integer({ minimum: 1 });
 
 /** PUT and PATCH (both partial, as today): the keys; project and environment grants may also be `admin`. */
 export const OrganisationGrantUpdate = S.object({
@@ -33,21 +32,21 @@ export const EnvironmentGrantUpdate = S.object({
 
 /** POST: the grantee and the grant (an organisation grant names its keys, the others may leave them empty). */
 export const OrganisationUserGrantCreate = S.object({
-  user: GrantedUser,
+  user: Grantee,
   ...OrganisationGrantUpdate.properties,
 });
 export const OrganisationGroupGrantCreate = S.object({
-  group: GrantedGroup,
+  group: Grantee,
   ...OrganisationGrantUpdate.properties,
 });
-export const ProjectUserGrantCreate = S.object({ user: GrantedUser, ...ProjectGrantUpdate.properties });
-export const ProjectGroupGrantCreate = S.object({ group: GrantedGroup, ...ProjectGrantUpdate.properties });
+export const ProjectUserGrantCreate = S.object({ user: Grantee, ...ProjectGrantUpdate.properties });
+export const ProjectGroupGrantCreate = S.object({ group: Grantee, ...ProjectGrantUpdate.properties });
 export const EnvironmentUserGrantCreate = S.object({
-  user: GrantedUser,
+  user: Grantee,
   ...EnvironmentGrantUpdate.properties,
 });
 export const EnvironmentGroupGrantCreate = S.object({
-  group: GrantedGroup,
+  group: Grantee,
   ...EnvironmentGrantUpdate.properties,
 });
 
