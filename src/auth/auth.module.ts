@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service';
 import { AUDIT_LOG, ENVIRONMENT_CHANGES, UnitOfWork } from '../common/unit-of-work';
 import { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { PermissionGuard } from '../permissions/permissions.decorators';
+import { PermissionsRepository } from '../permissions/permissions.repository';
 import { PermissionsService } from '../permissions/permissions.service';
 import { AuthGuard } from './auth.guard';
 import { RequestThrottleService } from '../throttling/request-throttle.service';
@@ -26,6 +27,7 @@ import { LoginLockoutService } from './login-lockout.service';
     AuthService,
     AuthGuard,
     PermissionsService,
+    PermissionsRepository,
     PermissionGuard,
     AuditService,
     EnvironmentChangesService,

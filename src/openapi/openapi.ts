@@ -199,7 +199,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication, version = pack
       const docs = MANAGEMENT_OPERATIONS[key];
       if (schemas) {
         if (docs) throw new Error(`${key} declares schemas: remove it from management-docs.ts`);
-        const fragment = schemaOperation(schemas, /\{[^}]*(pk|id)\}/.test(path));
+        // Any path parameter names an object that may not exist or be visible ({apiKey} too): 404.
+        const fragment = schemaOperation(schemas, /\{[^}]+\}/.test(path));
         if (fragment.requestBody) operation.requestBody = fragment.requestBody;
         else delete operation.requestBody;
         operation.parameters = [

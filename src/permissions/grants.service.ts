@@ -1,155 +1,76 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
-import { fieldError, notFound } from '../common/errors';
-import { BodyReader, parseId } from '../common/validation';
-import { OrganisationMembership, UserGroup } from '../organisations/organisation.entity';
-import { User } from '../users/user.entity';
-import {
-  ENVIRONMENT_PERMISSIONS,
-  ORGANISATION_PERMISSIONS,
-  PermissionLevel,
-  PROJECT_PERMISSIONS,
-} from './permission-keys';
-import {
-  EnvironmentGroupPermission,
-  EnvironmentUserPermission,
-  OrganisationGroupPermission,
-  OrganisationUserPermission,
-  ProjectGroupPermission,
-  ProjectUserPermission,
-} from './permission.entity';
-
-type Subject = 'user' | 'group';
-type GrantRow = {
-  id: number;
-  permissions: string[];
-  admin?: boolean;
-  userId?: number;
-  groupId?: number;
-  user?: User;
-  group?: UserGroup;
-};
-
-const ENTITIES = {
-  organisation: { user: OrganisationUserPermission, group: OrganisationGroupPermission },
-  project: { user: ProjectUserPermission, group: ProjectGroupPermission },
-  environment: { user: EnvironmentUserPermission, group: EnvironmentGroupPermission },
-} as const;
-const SCOPE_COLUMN = {
-  organisation: 'organisationId',
-  project: 'projectId',
-  environment: 'environmentId',
-} as const;
-const KEYS: Record<PermissionLevel, readonly string[]> = {
-  organisation: ORGANISATION_PERMISSIONS,
-  project: PROJECT_PERMISSIONS,
-  environment: ENVIRONMENT_PERMISSIONS,
-};
+import type { EntityManager } from 'typeorm';
+import { NotFound, ValidationFailed } from '../common/domain-errors';
+import { RunOptions, UnitOfWork } from '../common/unit-of-work';
+import type { GrantFields } from './grant.schemas';
+import { GrantColumns, GrantRow, GrantScope, GrantsRepository, GrantSubject } from './grants.repository';
 
 /**
- * CRUD of user / group permission grants at any level (…/user-permissions/, …/user-group-permissions/).
- * The caller has already checked that the principal is an admin of the scope object.
+ * Grants change who may do what, not any flag, so they announce no change event; and Flagsmith keeps no audit
+ * log of them, so neither does this server.
+ */
+const UNAUDITED: RunOptions = { unaudited: 'Flagsmith does not audit permission grants' };
+
+/** The columns a request sets: the keys without repeats, and `admin` where sent. */
+function grantColumns(input: GrantFields): GrantColumns {
+  const columns: GrantColumns = {};
+  if (input.permissions !== undefined) columns.permissions = [...new Set(input.permissions)];
+  if (input.admin !== undefined) columns.admin = input.admin;
+  return columns;
+}
+
+/**
+ * User and group permission grants on an organisation, project or environment (…/user-permissions/,
+ * …/user-group-permissions/; docs/contracts/admin-api.md §0). The caller has already checked that the principal
+ * is an admin of the scope. SQL in GrantsRepository; writes through the unit of work.
  */
 @Injectable()
 export class GrantsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly grants: GrantsRepository,
+    private readonly uow: UnitOfWork,
+  ) {}
 
-  private repo(level: PermissionLevel, subject: Subject) {
-    return this.dataSource.getRepository<GrantRow>(ENTITIES[level][subject]);
+  list(scope: GrantScope, subject: GrantSubject): Promise<GrantRow[]> {
+    return this.grants.list(scope, subject);
   }
 
-  async list(level: PermissionLevel, subject: Subject, scopeId: number) {
-    const rows = await this.repo(level, subject).find({
-      where: { [SCOPE_COLUMN[level]]: scopeId },
-      relations: { [subject]: true },
-      order: { id: 'ASC' },
-    });
-    return rows.map((r) => this.json(level, subject, scopeId, r));
+  /** Only members (or groups) of the scope's organisation may be granted; one grant per subject and scope. */
+  create(scope: GrantScope, subject: GrantSubject, subjectId: number, input: GrantFields): Promise<GrantRow> {
+    return this.uow.run(async (tx) => {
+      if (!(await this.grants.subjectInOrganisation(tx.manager, subject, subjectId, scope.organisationId)))
+        throw ValidationFailed.field(subject, `Invalid pk "${subjectId}" - object does not exist.`);
+      const id = await this.grants.insert(tx.manager, scope, subject, subjectId, grantColumns(input));
+      if (id === null)
+        throw ValidationFailed.field('non_field_errors', `Permissions for this ${subject} already exist.`);
+      return this.stored(scope, subject, id, tx.manager);
+    }, UNAUDITED);
   }
 
-  async get(level: PermissionLevel, subject: Subject, scopeId: number, idRaw: unknown): Promise<GrantRow> {
-    const id = parseId(idRaw);
-    const row = id
-      ? await this.repo(level, subject).findOne({
-          where: { id, [SCOPE_COLUMN[level]]: scopeId },
-          relations: { [subject]: true },
-        })
-      : null;
-    if (!row) throw notFound();
+  /** PUT or PATCH: writes the fields sent, on the row locked FOR UPDATE; the grantee cannot change. */
+  update(scope: GrantScope, subject: GrantSubject, id: number, input: GrantFields): Promise<GrantRow> {
+    return this.uow.run(async (tx) => {
+      if (!(await this.grants.lock(tx.manager, scope, subject, id))) throw new NotFound();
+      await this.grants.update(tx.manager, scope, subject, id, grantColumns(input));
+      return this.stored(scope, subject, id, tx.manager);
+    }, UNAUDITED);
+  }
+
+  remove(scope: GrantScope, subject: GrantSubject, id: number): Promise<void> {
+    return this.uow.run(async (tx) => {
+      if (!(await this.grants.lock(tx.manager, scope, subject, id))) throw new NotFound();
+      await this.grants.delete(tx.manager, scope, subject, id);
+    }, UNAUDITED);
+  }
+
+  private async stored(
+    scope: GrantScope,
+    subject: GrantSubject,
+    id: number,
+    manager: EntityManager,
+  ): Promise<GrantRow> {
+    const row = await this.grants.find(scope, subject, id, manager);
+    if (!row) throw new Error(`grant ${id} vanished inside its own transaction`);
     return row;
-  }
-
-  /** `organisationId` bounds who may be granted: members / groups of that organisation. */
-  async save(
-    level: PermissionLevel,
-    subject: Subject,
-    scopeId: number,
-    organisationId: number,
-    body: unknown,
-    existing: GrantRow | null,
-    partial: boolean,
-  ) {
-    const v = new BodyReader(body, { partial: partial || existing !== null });
-    const subjectId = existing ? undefined : v.integer(subject, { min: 1 });
-    const permissions = v.stringList('permissions', {
-      choices: KEYS[level],
-      optional: level !== 'organisation',
-    });
-    const admin = level === 'organisation' ? undefined : v.boolean('admin', { optional: true });
-    v.assertValid();
-    if (subjectId !== undefined) await this.checkSubject(subject, subjectId, organisationId);
-    const repo = this.repo(level, subject);
-    const row: GrantRow =
-      existing ??
-      repo.create({
-        [SCOPE_COLUMN[level]]: scopeId,
-        [subject === 'user' ? 'userId' : 'groupId']: subjectId,
-        permissions: [],
-      });
-    if (permissions !== undefined) row.permissions = [...new Set(permissions)];
-    if (admin !== undefined) row.admin = admin;
-    let saved: GrantRow;
-    try {
-      saved = await repo.save(row);
-    } catch (err) {
-      if (err instanceof Error && /duplicate key/.test(err.message))
-        throw fieldError('non_field_errors', `Permissions for this ${subject} already exist.`);
-      throw err;
-    }
-    return this.json(level, subject, scopeId, await this.get(level, subject, scopeId, saved.id));
-  }
-
-  async remove(level: PermissionLevel, subject: Subject, scopeId: number, idRaw: unknown): Promise<void> {
-    const row = await this.get(level, subject, scopeId, idRaw);
-    await this.repo(level, subject).delete({ id: row.id });
-  }
-
-  private async checkSubject(subject: Subject, id: number, organisationId: number): Promise<void> {
-    const ok =
-      subject === 'user'
-        ? await this.dataSource.getRepository(OrganisationMembership).existsBy({ userId: id, organisationId })
-        : await this.dataSource.getRepository(UserGroup).existsBy({ id: In([id]), organisationId });
-    if (!ok) throw fieldError(subject, `Invalid pk "${id}" - object does not exist.`);
-  }
-
-  json(level: PermissionLevel, subject: Subject, scopeId: number, row: GrantRow) {
-    return {
-      id: row.id,
-      [subject]:
-        subject === 'user' && row.user
-          ? {
-              id: row.user.id,
-              email: row.user.email,
-              first_name: row.user.firstName,
-              last_name: row.user.lastName,
-            }
-          : row.group
-            ? { id: row.group.id, name: row.group.name }
-            : (row.userId ?? row.groupId),
-      permissions: row.permissions,
-      ...(level === 'organisation' ? {} : { admin: row.admin ?? false }),
-      [level]: scopeId,
-    };
   }
 }

@@ -1,3 +1,5 @@
+import type { PermissionKeyJson } from './grant.schemas';
+
 /** Permission keys (docs/contracts/admin-api.md §0) with the descriptions served by GET /api/v1/{level}/permissions/. */
 export const ORGANISATION_PERMISSIONS = ['CREATE_PROJECT', 'MANAGE_USER_GROUPS'] as const;
 export const PROJECT_PERMISSIONS = [
@@ -28,19 +30,13 @@ export type ProjectPermission = (typeof PROJECT_PERMISSIONS)[number];
 export type EnvironmentPermission = (typeof ENVIRONMENT_PERMISSIONS)[number];
 export type PermissionLevel = 'organisation' | 'project' | 'environment';
 
-export interface PermissionDescription {
-  key: string;
-  description: string;
-  supports_tag: boolean;
-}
-
-const d = (key: string, description: string, supportsTag = false): PermissionDescription => ({
+const d = (key: string, description: string, supportsTag = false): PermissionKeyJson => ({
   key,
   description,
   supports_tag: supportsTag,
 });
 
-export const PERMISSION_DESCRIPTIONS: Record<PermissionLevel, PermissionDescription[]> = {
+export const PERMISSION_DESCRIPTIONS: Record<PermissionLevel, PermissionKeyJson[]> = {
   organisation: [
     d('CREATE_PROJECT', 'Allows the user to create projects in this organisation.'),
     d('MANAGE_USER_GROUPS', 'Allows the user to manage the groups in the organisation and their members.'),

@@ -10,7 +10,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '../auth/auth.guard';
 import { AuthedRequest, PermittedObjects, Principal } from '../auth/principal';
-import { fieldError, forbidden, unauthorized } from '../common/errors';
+import { NotAuthenticated, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { isPlainObject, toInteger } from '../common/validation';
 import type { User } from '../users/user.entity';
 import { EnvironmentPermission, OrganisationPermission, ProjectPermission } from './permission-keys';
@@ -65,7 +65,7 @@ export class PermissionGuard implements CanActivate {
     if (!requirement) return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     const principal = request.principal;
-    if (!principal) throw unauthorized();
+    if (!principal) throw new NotAuthenticated();
     const ref = locate(request, requirement.where);
     const permitted: PermittedObjects = (request.permitted ??= {});
     switch (requirement.level) {
@@ -93,9 +93,9 @@ function locate(request: AuthedRequest, where: PermissionLocation): unknown {
   const body: unknown = request.body;
   const value = isPlainObject(body) ? body[where.body] : undefined;
   if (value === undefined || value === null || value === '')
-    throw fieldError(where.body, 'This field is required.');
+    throw ValidationFailed.field(where.body, 'This field is required.');
   if (where.by !== 'api_key' && toInteger(value) === undefined)
-    throw fieldError(where.body, `Incorrect type. Expected pk value, received ${typeof value}.`);
+    throw ValidationFailed.field(where.body, `Incorrect type. Expected pk value, received ${typeof value}.`);
   return value;
 }
 
@@ -130,15 +130,15 @@ export function RequirePermission(
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal => {
     const principal = context.switchToHttp().getRequest<AuthedRequest>().principal;
-    if (!principal) throw unauthorized();
+    if (!principal) throw new NotAuthenticated();
     return principal;
   },
 );
 
 export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): User => {
   const principal = context.switchToHttp().getRequest<AuthedRequest>().principal;
-  if (!principal) throw unauthorized();
-  if (principal.kind !== 'user') throw forbidden();
+  if (!principal) throw new NotAuthenticated();
+  if (principal.kind !== 'user') throw new PermissionDenied();
   return principal.user;
 });
 

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
+import { GrantsRepository } from './grants.repository';
 import { GrantsService } from './grants.service';
 import { PermissionsController } from './permissions.controller';
 
-@Module({ controllers: [PermissionsController], providers: [GrantsService], exports: [GrantsService] })
+@Module({
+  controllers: [PermissionsController],
+  providers: [GrantsService, GrantsRepository],
+})
 export class PermissionsModule {}

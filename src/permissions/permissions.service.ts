@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { Principal } from '../auth/principal';
-import { forbidden, notFound } from '../common/errors';
+import { NotFound, PermissionDenied } from '../common/domain-errors';
 import { parseId } from '../common/validation';
 import { Environment } from '../environments/environment.entity';
-import { Organisation, OrganisationMembership, OrganisationRole } from '../organisations/organisation.entity';
+import { Organisation, OrganisationRole } from '../organisations/organisation.entity';
 import { Project } from '../projects/project.entity';
 import { EnvironmentPermission, OrganisationPermission, ProjectPermission } from './permission-keys';
+import { GrantedRow, PermissionsRepository } from './permissions.repository';
 
 /**
  * What a principal may do at one level. `admin` = every key of that level (and of the levels below).
@@ -30,12 +29,7 @@ export function allows<K extends string>(grant: Grant, need: Need<K>): boolean {
   return need !== 'ADMIN' && grant.permissions.has(need);
 }
 
-interface PermRow {
-  admin: boolean | null;
-  permissions: string[] | null;
-}
-
-function merge(rows: PermRow[]): Grant {
+function merge(rows: GrantedRow[]): Grant {
   const permissions = new Set<string>();
   let admin = false;
   for (const row of rows) {
@@ -56,11 +50,7 @@ function merge(rows: PermRow[]): Grant {
  */
 @Injectable()
 export class PermissionsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  private m(manager?: EntityManager): EntityManager {
-    return manager ?? this.dataSource.manager;
-  }
+  constructor(private readonly repository: PermissionsRepository) {}
 
   /** The role of the principal in an organisation, or null when not a member. Superusers count as ADMIN. */
   async organisationRole(principal: Principal, organisationId: number): Promise<OrganisationRole | null> {
@@ -69,13 +59,7 @@ export class PermissionsService {
       return principal.key.isAdmin ? 'ADMIN' : 'USER';
     }
     if (principal.user.isSuperuser) return 'ADMIN';
-    const membership = await this.m()
-      .getRepository(OrganisationMembership)
-      .findOne({
-        where: { userId: principal.user.id, organisationId },
-        select: { role: true, id: true },
-      });
-    return membership?.role ?? null;
+    return this.repository.membershipRole(principal.user.id, organisationId);
   }
 
   async organisationGrant(principal: Principal, organisationId: number): Promise<Grant | null> {
@@ -83,16 +67,7 @@ export class PermissionsService {
     if (role === null) return null;
     if (role === 'ADMIN') return ADMIN_GRANT;
     if (principal.kind !== 'user') return NO_GRANT;
-    const rows = await this.m().query<PermRow[]>(
-      `SELECT false AS admin, p.permissions FROM organisation_user_permissions p
-        WHERE p.organisation_id = $1 AND p.user_id = $2
-       UNION ALL
-       SELECT false AS admin, p.permissions FROM organisation_group_permissions p
-         JOIN user_group_members m ON m.group_id = p.group_id
-        WHERE p.organisation_id = $1 AND m.user_id = $2`,
-      [organisationId, principal.user.id],
-    );
-    return merge(rows);
+    return merge(await this.repository.organisationGrantRows(organisationId, principal.user.id));
   }
 
   async projectGrant(
@@ -103,16 +78,7 @@ export class PermissionsService {
     if (role === null) return null;
     if (role === 'ADMIN') return ADMIN_GRANT;
     if (principal.kind !== 'user') return NO_GRANT;
-    const rows = await this.m().query<PermRow[]>(
-      `SELECT p.admin, p.permissions FROM project_user_permissions p
-        WHERE p.project_id = $1 AND p.user_id = $2
-       UNION ALL
-       SELECT p.admin, p.permissions FROM project_group_permissions p
-         JOIN user_group_members m ON m.group_id = p.group_id
-        WHERE p.project_id = $1 AND m.user_id = $2`,
-      [project.id, principal.user.id],
-    );
-    return merge(rows);
+    return merge(await this.repository.projectGrantRows(project.id, principal.user.id));
   }
 
   async environmentGrant(
@@ -120,25 +86,13 @@ export class PermissionsService {
     environment: Pick<Environment, 'id' | 'projectId'>,
     project?: Pick<Project, 'id' | 'organisationId'>,
   ): Promise<Grant | null> {
-    const owner =
-      project ??
-      (await this.m().getRepository(Project).findOneBy({ id: environment.projectId })) ??
-      undefined;
+    const owner = project ?? (await this.repository.project(environment.projectId));
     if (!owner) return null;
     const projectGrant = await this.projectGrant(principal, owner);
     if (projectGrant === null) return null;
     if (projectGrant.admin) return ADMIN_GRANT;
     if (principal.kind !== 'user') return NO_GRANT;
-    const rows = await this.m().query<PermRow[]>(
-      `SELECT p.admin, p.permissions FROM environment_user_permissions p
-        WHERE p.environment_id = $1 AND p.user_id = $2
-       UNION ALL
-       SELECT p.admin, p.permissions FROM environment_group_permissions p
-         JOIN user_group_members m ON m.group_id = p.group_id
-        WHERE p.environment_id = $1 AND m.user_id = $2`,
-      [environment.id, principal.user.id],
-    );
-    return merge(rows);
+    return merge(await this.repository.environmentGrantRows([environment.id], principal.user.id));
   }
 
   // ---- resolve + require: 404 when not visible, 403 when visible but not allowed
@@ -149,23 +103,21 @@ export class PermissionsService {
     need: Need<OrganisationPermission>,
   ): Promise<Organisation> {
     const organisationId = parseId(id);
-    const organisation = organisationId
-      ? await this.m().getRepository(Organisation).findOneBy({ id: organisationId })
-      : null;
-    if (!organisation) throw notFound();
+    const organisation = organisationId ? await this.repository.organisation(organisationId) : null;
+    if (!organisation) throw new NotFound();
     const grant = await this.organisationGrant(principal, organisation.id);
-    if (!grant) throw notFound();
-    if (!allows(grant, need)) throw forbidden();
+    if (!grant) throw new NotFound();
+    if (!allows(grant, need)) throw new PermissionDenied();
     return organisation;
   }
 
   async requireProject(principal: Principal, id: unknown, need: Need<ProjectPermission>): Promise<Project> {
     const projectId = parseId(id);
-    const project = projectId ? await this.m().getRepository(Project).findOneBy({ id: projectId }) : null;
-    if (!project) throw notFound();
+    const project = projectId ? await this.repository.project(projectId) : null;
+    if (!project) throw new NotFound();
     const grant = await this.projectGrant(principal, project);
-    if (!grant) throw notFound();
-    if (!allows(grant, need)) throw forbidden();
+    if (!grant) throw new NotFound();
+    if (!allows(grant, need)) throw new PermissionDenied();
     return project;
   }
 
@@ -177,19 +129,17 @@ export class PermissionsService {
     by: 'id' | 'api_key' = 'api_key',
   ): Promise<Environment> {
     let environment: Environment | null = null;
-    const repo = this.m().getRepository(Environment);
     if (by === 'api_key') {
       if (typeof ref === 'string' && ref.length > 0 && ref.length <= 100)
-        environment = await repo.findOne({ where: { apiKey: ref }, relations: { project: true } });
+        environment = await this.repository.environment({ apiKey: ref });
     } else {
       const environmentId = parseId(ref);
-      if (environmentId)
-        environment = await repo.findOne({ where: { id: environmentId }, relations: { project: true } });
+      if (environmentId) environment = await this.repository.environment({ id: environmentId });
     }
-    if (!environment) throw notFound();
+    if (!environment) throw new NotFound();
     const grant = await this.environmentGrant(principal, environment, environment.project);
-    if (!grant) throw notFound();
-    if (!allows(grant, need)) throw forbidden();
+    if (!grant) throw new NotFound();
+    if (!allows(grant, need)) throw new PermissionDenied();
     return environment;
   }
 
@@ -198,13 +148,7 @@ export class PermissionsService {
   /** Ids of the organisations the principal belongs to (a master key: its own). */
   async memberOrganisationIds(principal: Principal): Promise<number[]> {
     if (principal.kind === 'master_key') return [principal.key.organisationId];
-    const rows = await this.m()
-      .getRepository(OrganisationMembership)
-      .find({
-        where: { userId: principal.user.id },
-        select: { organisationId: true, id: true },
-      });
-    return rows.map((r) => r.organisationId);
+    return this.repository.memberOrganisationIds(principal.user.id);
   }
 
   /** Projects (optionally of one organisation) on which the principal has `need`. One or two queries. */
@@ -213,25 +157,17 @@ export class PermissionsService {
     need: Need<ProjectPermission>,
     organisationId?: number,
   ): Promise<Project[]> {
-    const qb = this.m().getRepository(Project).createQueryBuilder('p').orderBy('p.id');
-    if (organisationId !== undefined) qb.andWhere('p.organisation_id = :organisationId', { organisationId });
     if (principal.kind === 'master_key') {
-      qb.andWhere('p.organisation_id = :keyOrg', { keyOrg: principal.key.organisationId });
-      return principal.key.isAdmin || need === 'MEMBER' ? qb.getMany() : [];
+      if (!principal.key.isAdmin && need !== 'MEMBER') return [];
+      return this.repository.projects({ organisationId, keyOrganisationId: principal.key.organisationId });
     }
     const user = principal.user;
-    if (user.isSuperuser) return qb.getMany();
-    qb.andWhere(
-      `EXISTS (SELECT 1 FROM organisation_memberships om WHERE om.organisation_id = p.organisation_id AND om.user_id = :uid
-        AND (om.role = 'ADMIN' OR :member OR EXISTS (
-          SELECT 1 FROM project_user_permissions pu WHERE pu.project_id = p.id AND pu.user_id = :uid
-             AND (pu.admin OR :key = ANY(pu.permissions))
-          UNION ALL
-          SELECT 1 FROM project_group_permissions pg JOIN user_group_members gm ON gm.group_id = pg.group_id
-           WHERE pg.project_id = p.id AND gm.user_id = :uid AND (pg.admin OR :key = ANY(pg.permissions)))))`,
-      { uid: user.id, member: need === 'MEMBER', key: need === 'ADMIN' || need === 'MEMBER' ? '' : need },
-    );
-    return qb.getMany();
+    if (user.isSuperuser) return this.repository.projects({ organisationId });
+    const key = need === 'ADMIN' || need === 'MEMBER' ? '' : need;
+    return this.repository.projects({
+      organisationId,
+      visibleTo: { userId: user.id, member: need === 'MEMBER', key },
+    });
   }
 
   /** Environments of a project on which the principal has `need`. */
@@ -240,21 +176,14 @@ export class PermissionsService {
     project: Project,
     need: Need<EnvironmentPermission>,
   ): Promise<Environment[]> {
-    const all = await this.m()
-      .getRepository(Environment)
-      .find({ where: { projectId: project.id }, order: { id: 'ASC' } });
+    const all = await this.repository.projectEnvironments(project.id);
     const projectGrant = await this.projectGrant(principal, project);
     if (!projectGrant) return [];
     if (projectGrant.admin || need === 'MEMBER') return all;
     if (principal.kind !== 'user' || all.length === 0) return [];
-    const rows = await this.m().query<(PermRow & { environment_id: number })[]>(
-      `SELECT p.environment_id, p.admin, p.permissions FROM environment_user_permissions p
-        WHERE p.user_id = $1 AND p.environment_id = ANY($2)
-       UNION ALL
-       SELECT p.environment_id, p.admin, p.permissions FROM environment_group_permissions p
-         JOIN user_group_members m ON m.group_id = p.group_id
-        WHERE m.user_id = $1 AND p.environment_id = ANY($2)`,
-      [principal.user.id, all.map((e) => e.id)],
+    const rows = await this.repository.environmentGrantRows(
+      all.map((e) => e.id),
+      principal.user.id,
     );
     return all.filter((env) => allows(merge(rows.filter((r) => r.environment_id === env.id)), need));
   }

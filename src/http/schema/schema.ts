@@ -1,4 +1,5 @@
 import { Kind, type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
+import { MESSAGES } from '../../common/validation';
 
 /**
  * The schema builder of the management API. Every request body, query and response body is declared once with
@@ -60,6 +61,22 @@ export const S = {
   /** A ChoiceField. */
   choice: <const T extends readonly string[]>(values: T, o: { description?: string } = {}) =>
     Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...o }),
+  /**
+   * A list of choices read as one field (DRF's MultipleChoiceField; permission keys): not a list → "Expected a list
+   * of items…"; else the first bad item answers flat under the field ("Not a valid string." for a non-string,
+   * '"X" is not a valid choice.'), not keyed by index as S.list does.
+   */
+  choiceList: <const T extends readonly string[]>(values: T, o: { description?: string } = {}) =>
+    S.check(
+      Type.Unsafe<T[number][]>({ ...stripKind(S.list(S.unchecked(S.choice(values)))), ...o }),
+      (items: readonly unknown[]) => {
+        for (const item of items) {
+          if (typeof item !== 'string') return MESSAGES.string;
+          if (!values.includes(item)) return MESSAGES.choice(item);
+        }
+        return undefined;
+      },
+    ),
   /** A DateTimeField, answered as ISO-8601 text. */
   dateTime: () => Type.String({ format: 'date-time' }),
   /** A constant in responses (e.g. Flagsmith fields this server fixes). */
