@@ -3,6 +3,8 @@ import { jsonSchema } from '../http/schema';
 import { OrganisationJson } from '../organisations/organisation.schemas';
 import { EnvironmentJson } from '../environments/environment.schemas';
 import { ProjectJson } from '../projects/project.schemas';
+import { FeatureSegmentJson } from '../segments/feature-segment.schemas';
+import { SegmentConditionJson, SegmentJson, SegmentRuleJson } from '../segments/segment.schemas';
 
 /**
  * Documentation of the management endpoints that Nest's scanner cannot infer: the controllers take
@@ -73,36 +75,6 @@ const TYPED_VALUE = obj({
   integer_value: nullable(int),
   boolean_value: nullable(bool),
 });
-const CONDITION = obj(
-  {
-    id: int,
-    operator: {
-      type: 'string',
-      enum: [
-        'EQUAL',
-        'GREATER_THAN',
-        'LESS_THAN',
-        'CONTAINS',
-        'GREATER_THAN_INCLUSIVE',
-        'LESS_THAN_INCLUSIVE',
-        'NOT_CONTAINS',
-        'NOT_EQUAL',
-        'REGEX',
-        'PERCENTAGE_SPLIT',
-        'MODULO',
-        'IS_SET',
-        'IS_NOT_SET',
-        'IN',
-      ],
-    },
-    property: nullable(str),
-    value: nullable({ type: 'string', maxLength: 1000 }),
-    description: nullable(str),
-    delete: { type: 'boolean', description: 'On update: drop this condition' },
-  },
-  ['operator'],
-);
-
 export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
   Token: obj({ key: str }, ['key']),
   Organisation: jsonSchema(OrganisationJson),
@@ -165,39 +137,10 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
     ['id', 'feature', 'enabled', 'feature_state_value', 'environment'],
   ),
   TypedValue: TYPED_VALUE,
-  SegmentCondition: CONDITION,
-  SegmentRule: obj(
-    {
-      id: int,
-      type: { type: 'string', enum: ['ALL', 'ANY', 'NONE'] },
-      rules: list(ref('SegmentRule')),
-      conditions: list(CONDITION),
-      delete: { type: 'boolean', description: 'On update: drop this rule' },
-    },
-    ['type'],
-  ),
-  Segment: obj(
-    {
-      id: int,
-      uuid: str,
-      name: str,
-      description: nullable(str),
-      project: int,
-      feature: nullable({ type: 'integer', description: 'Set for a feature-specific segment' }),
-      rules: list(ref('SegmentRule')),
-      metadata: list({ type: 'object' }),
-      created_at: datetime,
-      updated_at: datetime,
-    },
-    ['id', 'name', 'project', 'rules'],
-  ),
-  FeatureSegment: obj({ id: int, uuid: str, feature: int, segment: int, environment: int, priority: int }, [
-    'id',
-    'feature',
-    'segment',
-    'environment',
-    'priority',
-  ]),
+  SegmentCondition: jsonSchema(SegmentConditionJson),
+  SegmentRule: jsonSchema(SegmentRuleJson),
+  Segment: jsonSchema(SegmentJson),
+  FeatureSegment: jsonSchema(FeatureSegmentJson),
   Permissions: obj({ permissions: list(str), admin: bool, tag_based_permissions: list({ type: 'object' }) }, [
     'permissions',
     'admin',
@@ -218,10 +161,6 @@ const FEATURE_INPUT = obj(
     multivariate_options: list(ref('MultivariateOption')),
   },
   ['name'],
-);
-const SEGMENT_INPUT = obj(
-  { name: str, description: nullable(str), feature: nullable(int), rules: list(ref('SegmentRule')) },
-  ['name', 'rules'],
 );
 const ENV_STATE_INPUT = obj({
   enabled: bool,
@@ -408,48 +347,6 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   },
 
   // §8 segments and segment overrides
-  [`GET ${PROJECT}/segments/`]: {
-    summary: "The project's segments",
-    query: {
-      q: { schema: str },
-      identity: { schema: int },
-      include_feature_specific: { schema: bool },
-      ...pageQuery,
-    },
-    response: ok(page(ref('Segment')), 'A page of segments'),
-  },
-  [`POST ${PROJECT}/segments/`]: {
-    summary: 'Create a segment with its rule tree',
-    requestBody: SEGMENT_INPUT,
-    response: created(ref('Segment'), 'The segment'),
-  },
-  ...detail(`${PROJECT}/segments/{}/`, 'Segment', SEGMENT_INPUT, 'a segment'),
-  'GET /api/v1/features/feature-segments/': {
-    summary: 'Segment override slots of a feature in an environment, by priority',
-    query: {
-      environment: { schema: int, required: true },
-      feature: { schema: int, required: true },
-      ...pageQuery,
-    },
-    response: ok(
-      page({ allOf: [ref('FeatureSegment'), obj({ segment_name: str, is_feature_specific: bool })] }),
-      'A page of slots',
-    ),
-  },
-  'POST /api/v1/features/feature-segments/': {
-    summary: 'Add a segment override slot (lowest priority)',
-    requestBody: obj({ feature: int, segment: int, environment: int }, ['feature', 'segment', 'environment']),
-    response: created(ref('FeatureSegment'), 'The slot'),
-  },
-  'DELETE /api/v1/features/feature-segments/{}/': {
-    summary: 'Remove a slot and its state',
-    response: noContent,
-  },
-  'POST /api/v1/features/feature-segments/update-priorities/': {
-    summary: 'Reorder the slots of one feature × environment (0 = strongest)',
-    requestBody: list(obj({ id: int, priority: { type: 'integer', minimum: 0 } }, ['id', 'priority'])),
-    response: ok(list(ref('FeatureSegment')), 'The slots'),
-  },
   [`POST ${ENV}/features/{}/create-segment-override/`]: {
     summary: 'Create a segment override (slot, state and MV values) in one call',
     requestBody: obj(

@@ -93,7 +93,7 @@ export class GrantsRepository {
   ): Promise<GrantRow | null> {
     return manager.getRepository(ENTITIES[scope.level][subject]).findOne({
       where: { id, [SCOPE_COLUMN[scope.level]]: scope.id },
-      lock: { mode: 'pessimistic_write' },
+      lock: { mode: 'for_no_key_update' },
     });
   }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { SegmentContext, SegmentRule as EngineRule } from '../../libs/engine/src';
 import type { SegmentConditionOperator, SegmentRuleType } from './segment.entity';
+import type { SegmentRuleJson } from './segment.schemas';
 
 /** A stored condition, as served by the admin API. */
 export interface ConditionNode {
@@ -80,7 +81,7 @@ export async function loadRuleTrees(
 }
 
 /** Admin API JSON of a rule tree: `[{id, type, rules, conditions: [{id, operator, property, value, description}]}]`. */
-export function rulesJson(rules: readonly RuleNode[]): unknown[] {
+export function rulesJson(rules: readonly RuleNode[]): SegmentRuleJson[] {
   return rules.map((rule) => ({
     id: rule.id,
     type: rule.type,

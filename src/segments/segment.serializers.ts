@@ -1,9 +1,11 @@
 import { FeatureSegment } from '../features/feature.entity';
+import type { FeatureSegmentJson, FeatureSegmentListJson } from './feature-segment.schemas';
 import { RuleNode, rulesJson } from './segment-tree';
 import { Segment } from './segment.entity';
+import type { SegmentJson } from './segment.schemas';
 
 /** docs/contracts/admin-api.md §8 segment: `{id, uuid, name, description, project, feature, rules, metadata, created_at, updated_at, …}`. */
-export function segmentJson(s: Segment, rules: readonly RuleNode[]) {
+export function segmentJson(s: Segment, rules: readonly RuleNode[]): SegmentJson {
   return {
     id: s.id,
     uuid: s.uuid,
@@ -13,8 +15,8 @@ export function segmentJson(s: Segment, rules: readonly RuleNode[]) {
     feature: s.featureId,
     version_of: s.id,
     rules: rulesJson(rules),
-    metadata: [] as unknown[],
-    membership_counts: [] as unknown[],
+    metadata: [],
+    membership_counts: [],
     managed_by: null,
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
@@ -22,7 +24,7 @@ export function segmentJson(s: Segment, rules: readonly RuleNode[]) {
 }
 
 /** Create/update shape of a feature segment (segment override slot). */
-export function featureSegmentJson(fs: FeatureSegment) {
+export function featureSegmentJson(fs: FeatureSegment): FeatureSegmentJson {
   return {
     id: fs.id,
     uuid: fs.uuid,
@@ -34,7 +36,7 @@ export function featureSegmentJson(fs: FeatureSegment) {
 }
 
 /** List shape: adds `segment_name` and `is_feature_specific`; needs `segment` loaded. */
-export function featureSegmentListJson(fs: FeatureSegment) {
+export function featureSegmentListJson(fs: FeatureSegment): FeatureSegmentListJson {
   return {
     ...featureSegmentJson(fs),
     segment_name: fs.segment.name,

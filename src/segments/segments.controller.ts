@@ -1,9 +1,27 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { Principal } from '../auth/principal';
+import { Page, pageOf, pageRequest } from '../common/pagination';
+import { IdParam, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import { Project } from '../projects/project.entity';
-import { SegmentsService } from './segments.service';
+import {
+  AssociatedFeatureJson,
+  AssociatedFeaturePage,
+  AssociatedFeaturesQuery,
+  type AssociatedFeaturesQueryInput,
+  CloneSegment,
+  type CloneSegmentInput,
+  SegmentInput,
+  SegmentJson,
+  SegmentListQuery,
+  type SegmentListQueryInput,
+  SegmentPage,
+} from './segment.schemas';
+import { segmentJson } from './segment.serializers';
+import { SegmentsService, SegmentWithRules } from './segments.service';
+
+const json = ({ segment, rules }: SegmentWithRules): SegmentJson => segmentJson(segment, rules);
 
 /** docs/contracts/admin-api.md §8: /api/v1/projects/{project_pk}/segments/. Reads need VIEW_PROJECT, writes MANAGE_SEGMENTS. */
 @Controller('api/v1/projects/:project_pk/segments')
@@ -12,73 +30,98 @@ export class SegmentsController {
 
   @Get()
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'project_pk' })
-  list(@Permitted('project') project: Project, @Req() request: FastifyRequest) {
-    return this.segments.list(request, project);
+  @Responds(200, SegmentPage, "A page of the project's segments")
+  async list(
+    @Req() request: FastifyRequest,
+    @Permitted('project') project: Project,
+    @ValidQuery(SegmentListQuery) query: SegmentListQueryInput,
+  ): Promise<Page<SegmentJson>> {
+    const page = pageRequest(query);
+    const { count, rows } = await this.segments.page(project, query, page);
+    return pageOf(request, page, count, rows.map(json));
   }
 
   @Post()
   @RequirePermission('project', 'MANAGE_SEGMENTS', { param: 'project_pk' })
-  create(@CurrentPrincipal() p: Principal, @Permitted('project') project: Project, @Body() body: unknown) {
-    return this.segments.create(p, project, body);
+  @Responds(201, SegmentJson, 'The segment')
+  async create(
+    @CurrentPrincipal() p: Principal,
+    @Permitted('project') project: Project,
+    @ValidBody(SegmentInput) body: SegmentInput,
+  ): Promise<SegmentJson> {
+    return json(await this.segments.create(p, project, body));
   }
 
   @Get(':id')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'project_pk' })
-  async retrieve(@Permitted('project') project: Project, @Param('id') id: string) {
-    return this.segments.retrieve(await this.segments.get(project, id));
+  @Responds(200, SegmentJson, 'The segment')
+  async retrieve(@Permitted('project') project: Project, @IdParam('id') id: number): Promise<SegmentJson> {
+    return json(await this.segments.retrieve(project, id));
   }
 
   @Put(':id')
   @RequirePermission('project', 'MANAGE_SEGMENTS', { param: 'project_pk' })
+  @Responds(200, SegmentJson, 'The segment')
   async replace(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return this.segments.update(p, project, await this.segments.get(project, id), body, false);
+    @IdParam('id') id: number,
+    @ValidBody(SegmentInput) body: SegmentInput,
+  ): Promise<SegmentJson> {
+    return json(await this.segments.update(p, project, id, body));
   }
 
   @Patch(':id')
   @RequirePermission('project', 'MANAGE_SEGMENTS', { param: 'project_pk' })
+  @Responds(200, SegmentJson, 'The segment')
   async patch(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return this.segments.update(p, project, await this.segments.get(project, id), body, true);
+    @IdParam('id') id: number,
+    @ValidBody(SegmentInput, { partial: true }) body: Partial<SegmentInput>,
+  ): Promise<SegmentJson> {
+    return json(await this.segments.update(p, project, id, body));
   }
 
   @Delete(':id')
-  @HttpCode(204)
   @RequirePermission('project', 'MANAGE_SEGMENTS', { param: 'project_pk' })
+  @Responds(204, null, 'Deleted')
   async remove(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
+    @IdParam('id') id: number,
   ): Promise<void> {
-    await this.segments.remove(p, project, await this.segments.get(project, id));
+    await this.segments.remove(p, project, id);
   }
 
   @Post(':id/clone')
   @RequirePermission('project', 'MANAGE_SEGMENTS', { param: 'project_pk' })
+  @Responds(201, SegmentJson, 'The copy')
   async clone(
     @CurrentPrincipal() p: Principal,
     @Permitted('project') project: Project,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    return this.segments.clone(p, project, await this.segments.get(project, id), body);
+    @IdParam('id') id: number,
+    @ValidBody(CloneSegment) body: CloneSegmentInput,
+  ): Promise<SegmentJson> {
+    return json(await this.segments.clone(p, project, id, body));
   }
 
   @Get(':id/associated-features')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'project_pk' })
+  @Responds(200, AssociatedFeaturePage, 'A page of the override states using the segment')
   async associatedFeatures(
-    @Permitted('project') project: Project,
-    @Param('id') id: string,
     @Req() request: FastifyRequest,
-  ) {
-    return this.segments.associatedFeatures(request, project, await this.segments.get(project, id));
+    @Permitted('project') project: Project,
+    @IdParam('id') id: number,
+    @ValidQuery(AssociatedFeaturesQuery) query: AssociatedFeaturesQueryInput,
+  ): Promise<Page<AssociatedFeatureJson>> {
+    const page = pageRequest(query);
+    const { count, rows } = await this.segments.associatedStates(project, id, query.environment, page);
+    return pageOf(
+      request,
+      page,
+      count,
+      rows.map((fs) => ({ id: fs.id, feature: fs.featureId, environment: fs.environmentId })),
+    );
   }
 }

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { FeaturesModule } from '../features/features.module';
 import { FeatureSegmentsController } from './feature-segments.controller';
+import { FeatureSegmentsRepository } from './feature-segments.repository';
 import { FeatureSegmentsService } from './feature-segments.service';
 import { SegmentsController } from './segments.controller';
+import { SegmentsRepository } from './segments.repository';
 import { SegmentsService } from './segments.service';
 
 @Module({
   imports: [FeaturesModule],
   controllers: [SegmentsController, FeatureSegmentsController],
-  providers: [SegmentsService, FeatureSegmentsService],
+  providers: [SegmentsService, FeatureSegmentsService, SegmentsRepository, FeatureSegmentsRepository],
   exports: [SegmentsService, FeatureSegmentsService],
 })
 export class SegmentsModule {}

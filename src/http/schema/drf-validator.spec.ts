@@ -197,4 +197,25 @@ describe('S.choiceList (a MultipleChoiceField)', () => {
       items: { type: 'string', enum: ['VIEW'] },
     });
   });
+
+  it('S.reader: a field read by its own function gets every sent value, null included, and its errors nest', () => {
+    const Even = S.reader<number>(S.integer(), (raw) =>
+      typeof raw === 'number' && raw % 2 === 0 ? { value: raw } : { error: [`odd: ${String(raw)}`] },
+    );
+    const Body = S.object({ n: Even, m: S.optional(Even), name: S.string() });
+    expect(validate(Body, { n: 4, name: 'x' })).toEqual({ ok: true, value: { n: 4, name: 'x' } });
+    expect(validate(Body, { n: null, m: 3 })).toEqual({
+      ok: false,
+      errors: { n: ['odd: null'], m: ['odd: 3'], name: ['This field is required.'] },
+    });
+    expect(validate(Body, { name: 'x' })).toEqual({ ok: false, errors: { n: ['This field is required.'] } });
+  });
+
+  it('S.reader at the top level reads the whole body (a list body) and answers its errors as the body', () => {
+    const Pairs = S.reader<number[]>(S.list(S.integer()), (raw) =>
+      Array.isArray(raw) ? { value: raw as number[] } : { error: { non_field_errors: ['not a list'] } },
+    );
+    expect(validate(Pairs, [1, 2])).toEqual({ ok: true, value: [1, 2] });
+    expect(validate(Pairs, { a: 1 })).toEqual({ ok: false, errors: { non_field_errors: ['not a list'] } });
+  });
 });

@@ -8,7 +8,15 @@ import {
   toInteger,
   TRUE_WORDS,
 } from '../../common/validation';
-import { FIELD_CHECK, type FieldCheck, PRIMARY_KEY, PRIMARY_KEY_LIST, UNCHECKED } from './schema';
+import {
+  FIELD_CHECK,
+  FIELD_READER,
+  type FieldCheck,
+  type FieldReading,
+  PRIMARY_KEY,
+  PRIMARY_KEY_LIST,
+  UNCHECKED,
+} from './schema';
 
 /**
  * Validates a request value against a schema of schema.ts with Django REST framework's semantics, and returns
@@ -42,6 +50,14 @@ export function validate<T extends TSchema>(
   input: unknown,
   options: ValidateOptions = {},
 ): Validated<Static<T>> {
+  const read = (schema as Schema)[FIELD_READER] as ((raw: unknown) => FieldReading<unknown>) | undefined;
+  if (read) {
+    // A body read whole by its own reader (e.g. a list body): its error is the body's errors.
+    const result = read(input);
+    return result.error
+      ? { ok: false, errors: result.error as FieldErrors }
+      : { ok: true, value: result.value };
+  }
   const errors: FieldErrors = {};
   let body: Record<string, unknown> = {};
   if (isPlainObject(input)) body = input;
@@ -79,6 +95,8 @@ type FieldResult = { value: unknown; error?: undefined } | { value?: undefined; 
 
 function readField(schema: Schema, raw: unknown, options: ValidateOptions): FieldResult {
   if (schema[UNCHECKED]) return { value: raw };
+  const read = schema[FIELD_READER] as ((raw: unknown) => FieldReading<unknown>) | undefined;
+  if (read) return read(raw);
   if (raw === null) return schema.nullable ? { value: null } : { error: [MESSAGES.null] };
   const result = readValue(schema, raw, options);
   if (result.error || result.value === null) return result;

@@ -1,3 +1,4 @@
+import type { FieldErrors } from '../../common/domain-errors';
 import { Kind, type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { MESSAGES } from '../../common/validation';
 
@@ -32,6 +33,13 @@ export const UNCHECKED = Symbol('flagport:unchecked');
 export const PRIMARY_KEY = Symbol('flagport:primary-key');
 /** A list of primary keys (DRF PrimaryKeyRelatedField many=True): ids or `{"id": …}` objects, one message. */
 export const PRIMARY_KEY_LIST = Symbol('flagport:primary-key-list');
+
+/** A field read by its own function (DRF's to_internal_value) instead of by the schema's keywords. */
+export const FIELD_READER = Symbol('flagport:field-reader');
+
+/** The reading of a field: its value, or DRF's errors for it (messages, or nested errors of an object / list). */
+export type FieldReading<T> =
+  { value: T; error?: undefined } | { value?: undefined; error: string[] | FieldErrors | FieldErrors[] };
 
 export const S = {
   /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
@@ -102,6 +110,14 @@ export const S = {
   /** Documented as `schema`, but given to the service unvalidated (typed unknown). */
   unchecked: (schema: TSchema) =>
     Object.assign(Type.Unsafe<unknown>(stripKind(schema)), { [UNCHECKED]: true }),
+  /**
+   * Documented as `schema`, read by `read` — for a DRF field whose coercions or nested errors the keywords cannot
+   * say (a pk field's own messages, a rule tree that drops deleted items). `read` sees every sent value, null
+   * included; it may throw ValidationFailed for a refusal of the whole body. At the top level (a list body),
+   * its error must be an object: the body's errors.
+   */
+  reader: <T>(schema: TSchema, read: (raw: unknown) => FieldReading<T>) =>
+    Object.assign(Type.Unsafe<T>(stripKind(schema)), { [FIELD_READER]: read }),
   /** A component still kept by hand in src/openapi/management-docs.ts (until its domain is migrated). */
   ref: <T>(component: string) => Type.Unsafe<T>({ $ref: `#/components/schemas/${component}` }),
   /** A DRF page of `items` (PageNumberPagination). */
