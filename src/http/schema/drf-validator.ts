@@ -1,6 +1,14 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { EMAIL, FALSE_WORDS, isPlainObject, MESSAGES, toInteger, TRUE_WORDS } from '../../common/validation';
-import { FIELD_CHECK, type FieldCheck, PRIMARY_KEY, UNCHECKED } from './schema';
+import {
+  EMAIL,
+  FALSE_WORDS,
+  isPlainObject,
+  MESSAGES,
+  pythonType,
+  toInteger,
+  TRUE_WORDS,
+} from '../../common/validation';
+import { FIELD_CHECK, type FieldCheck, PK_LIST, PRIMARY_KEY, UNCHECKED } from './schema';
 
 /**
  * Validates a request value against a schema of schema.ts with Django REST framework's semantics, and returns
@@ -55,7 +63,8 @@ function readObject(
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(properties)) {
     let raw = body[name];
-    if (options.query && raw === '') raw = undefined;
+    // DRF reads an empty query value as absent, unless the field allows blank text ("?tags=" is a filter).
+    if (options.query && raw === '' && field['x-allow-blank'] !== true) raw = undefined;
     if (raw === undefined) {
       if (required.has(name)) errors[name] = [MESSAGES.required];
       continue;
@@ -80,6 +89,7 @@ function readField(schema: Schema, raw: unknown, options: ValidateOptions): Fiel
 }
 
 function readValue(schema: Schema, raw: unknown, options: ValidateOptions): FieldResult {
+  if (schema[PK_LIST]) return readPkList(raw);
   if (Array.isArray(schema.enum)) {
     const choices = schema.enum as unknown[];
     if (typeof raw === 'string' && choices.includes(raw)) return { value: raw };
@@ -176,6 +186,19 @@ function readArray(schema: Schema, raw: unknown, options: ValidateOptions): Fiel
     else values.push(result.value);
   });
   return Object.keys(byIndex).length ? { error: byIndex } : { value: values };
+}
+
+/** PrimaryKeyRelatedField(many=True): the first bad item names its Python type; existence is the service's. */
+function readPkList(raw: unknown): FieldResult {
+  if (!Array.isArray(raw)) return { error: [MESSAGES.list(raw)] };
+  const ids: number[] = [];
+  for (const item of raw) {
+    const id = toInteger(isPlainObject(item) ? item.id : item);
+    if (id === undefined)
+      return { error: [`Incorrect type. Expected pk value, received ${pythonType(item)}.`] };
+    ids.push(id);
+  }
+  return { value: ids };
 }
 
 /** The validated value, or ValidationFailed (400 with DRF's body): for callers outside a controller (admin panel). */

@@ -29,6 +29,8 @@ export const FIELD_CHECK = Symbol('flagport:field-check');
 export const UNCHECKED = Symbol('flagport:unchecked');
 /** An id (positive int32): every bad value answers "A valid integer is required." as a pk lookup does. */
 export const PRIMARY_KEY = Symbol('flagport:primary-key');
+/** A list of primary keys read as DRF's PrimaryKeyRelatedField(many=True) (drf-validator.ts readPkList). */
+export const PK_LIST = Symbol('flagport:pk-list');
 
 export const S = {
   /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
@@ -77,6 +79,12 @@ export const S = {
     Object.assign(Type.Unsafe<unknown>(stripKind(schema)), { [UNCHECKED]: true }),
   /** A component still kept by hand in src/openapi/management-docs.ts (until its domain is migrated). */
   ref: <T>(component: string) => Type.Unsafe<T>({ $ref: `#/components/schemas/${component}` }),
+  /**
+   * A list of primary keys (PrimaryKeyRelatedField, many=True): ints, decimal strings or `{id}` objects; one
+   * message for the field, not per index ("Incorrect type. Expected pk value, received str.").
+   */
+  pkList: (o: { description?: string } = {}) =>
+    Object.assign(Type.Array(Type.Integer(), o), { [PK_LIST]: true }),
   /** A DRF page of `items` (PageNumberPagination). */
   page: <T extends TSchema>(items: T) =>
     S.response({
