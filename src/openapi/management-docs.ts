@@ -1,5 +1,6 @@
 import type { SchemaObject } from '@nestjs/swagger';
 import { jsonSchema } from '../http/schema';
+import { FeatureJson, MvOptionJson } from '../features/feature.schemas';
 import { ProjectJson } from '../projects/project.schemas';
 
 /**
@@ -144,43 +145,8 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
     },
     ['id', 'name', 'api_key', 'project'],
   ),
-  MultivariateOption: obj(
-    {
-      id: int,
-      uuid: str,
-      type: { type: 'string', enum: ['unicode', 'int', 'bool'] },
-      string_value: nullable(str),
-      integer_value: nullable(int),
-      boolean_value: nullable(bool),
-      default_percentage_allocation: { type: 'number', minimum: 0, maximum: 100 },
-      key: nullable(str),
-      feature: int,
-    },
-    ['type', 'default_percentage_allocation'],
-  ),
-  Feature: obj(
-    {
-      id: int,
-      uuid: str,
-      name: str,
-      type: { type: 'string', enum: ['STANDARD', 'MULTIVARIATE'] },
-      default_enabled: bool,
-      initial_value: nullable(str),
-      created_date: datetime,
-      description: nullable(str),
-      tags: list(int),
-      multivariate_options: list(ref('MultivariateOption')),
-      is_archived: bool,
-      owners: list({ type: 'object' }),
-      group_owners: list({ type: 'object' }),
-      project: int,
-      is_server_key_only: bool,
-      environment_feature_state: nullable({ type: 'object' }),
-      num_segment_overrides: nullable(int),
-      num_identity_overrides: nullable(int),
-    },
-    ['id', 'name', 'type'],
-  ),
+  MultivariateOption: jsonSchema(MvOptionJson),
+  Feature: jsonSchema(FeatureJson),
   MultivariateStateValue: MV_STATE_VALUE,
   FeatureState: obj(
     {
@@ -270,20 +236,6 @@ const ORGANISATION_INPUT = obj(
   { name: str, webhook_notification_email: nullable(str), restrict_project_create_to_admin: bool },
   ['name'],
 );
-const FEATURE_INPUT = obj(
-  {
-    name: str,
-    type: { type: 'string', enum: ['STANDARD', 'MULTIVARIATE'] },
-    default_enabled: bool,
-    initial_value: nullable(str),
-    description: nullable(str),
-    tags: list(int),
-    is_server_key_only: bool,
-    is_archived: bool,
-    multivariate_options: list(ref('MultivariateOption')),
-  },
-  ['name'],
-);
 const SEGMENT_INPUT = obj(
   { name: str, description: nullable(str), feature: nullable(int), rules: list(ref('SegmentRule')) },
   ['name', 'rules'],
@@ -313,18 +265,6 @@ const TRAIT_INPUT = obj(
     float_value: nullable({ type: 'number' }),
   },
   ['trait_key'],
-);
-const MV_OPTION_INPUT = obj(
-  {
-    feature: int,
-    type: { type: 'string', enum: ['unicode', 'int', 'bool'] },
-    string_value: nullable(str),
-    integer_value: nullable(int),
-    boolean_value: nullable(bool),
-    default_percentage_allocation: { type: 'number', minimum: 0, maximum: 100 },
-    key: nullable(str),
-  },
-  ['default_percentage_allocation'],
 );
 const SERVER_KEY = obj({
   id: int,
@@ -521,33 +461,7 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   },
   [`DELETE ${ENV}/api-keys/{}/`]: { response: noContent },
 
-  // §6 features
-  [`GET ${PROJECT}/features/`]: {
-    summary: "The project's features",
-    query: {
-      environment: { schema: int, description: 'Adds environment_feature_state and override counts' },
-      search: { schema: str },
-      tags: { schema: str, description: 'Comma-separated tag ids' },
-      is_archived: { schema: bool },
-      sort_field: { schema: { type: 'string', enum: ['name', 'created_date'] } },
-      sort_direction: { schema: { type: 'string', enum: ['ASC', 'DESC'] } },
-      ...pageQuery,
-    },
-    response: ok(page(ref('Feature')), 'A page of features'),
-  },
-  [`POST ${PROJECT}/features/`]: {
-    summary: 'Create a feature (a default state in every environment)',
-    requestBody: FEATURE_INPUT,
-    response: created(ref('Feature'), 'The feature'),
-  },
-  ...detail(`${PROJECT}/features/{}/`, 'Feature', FEATURE_INPUT, 'a feature'),
-  [`GET ${PROJECT}/features/{}/mv-options/`]: { response: ok(list(ref('MultivariateOption')), 'Options') },
-  [`POST ${PROJECT}/features/{}/mv-options/`]: {
-    summary: 'Add a multivariate option (an MV value in every environment state)',
-    requestBody: MV_OPTION_INPUT,
-    response: created(ref('MultivariateOption'), 'The option'),
-  },
-  ...detail(`${PROJECT}/features/{}/mv-options/{}/`, 'MultivariateOption', MV_OPTION_INPUT, 'an option'),
+  // §6 features: schema-first (src/features/feature.schemas.ts)
 
   // §7 feature states
   [`GET ${ENV}/featurestates/`]: {
