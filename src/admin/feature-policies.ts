@@ -7,9 +7,11 @@ import {
   MultivariateFeatureOption,
   MultivariateFeatureStateValue,
 } from '../features/feature.entity';
+import { CreateFeature, CreateMvOption, UpdateFeature, UpdateMvOption } from '../features/feature.schemas';
 import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesService } from '../features/features.service';
 import { MvOptionsService } from '../features/mv-options.service';
+import { readInput } from '../http/schema';
 import { Project } from '../projects/project.entity';
 import { AdminWriteError, NO_SCOPE, Scope, Values, WritePolicy } from './admin-writer';
 
@@ -110,7 +112,7 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
         const { projectId: _p, type, ...rest } = values;
         // An unchosen type is the API's default (STANDARD).
         const body = snakeBody({ ...rest, ...(type === '' || type === null ? {} : { type }) });
-        const json = await api.features.create(principal, project, body);
+        const json = await api.features.create(principal, project, readInput(CreateFeature, body));
         return dataSource.getRepository(Feature).findOneByOrFail({ id: json.id });
       },
       async update(principal, row, values) {
@@ -124,11 +126,12 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
         const rest = Object.fromEntries(
           Object.entries(values).filter(([key]) => !(featureCreateOnly as readonly string[]).includes(key)),
         );
-        await api.features.update(principal, project, row, snakeBody(rest));
+        const input = readInput(UpdateFeature, snakeBody(rest), { partial: true });
+        await api.features.update(principal, project, row.id, input);
         return dataSource.getRepository(Feature).findOneByOrFail({ id: row.id });
       },
       async remove(principal, row) {
-        await api.features.remove(principal, await projectOf(dataSource, row.projectId), row);
+        await api.features.remove(principal, await projectOf(dataSource, row.projectId), row.id);
       },
     },
   };
@@ -153,17 +156,23 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
       async create(principal, values) {
         const parent = await featureOf(dataSource, idOf(values, 'featureId'));
         const project = await projectOf(dataSource, parent.projectId);
-        return api.mvOptions.create(principal, project, parent, optionBody(values));
+        return api.mvOptions.create(
+          principal,
+          project,
+          parent,
+          readInput(CreateMvOption, optionBody(values)),
+        );
       },
       async update(principal, row, values) {
         unchanged(values, row, FIXED_PARENT, 'featureId');
         const parent = await featureOf(dataSource, row.featureId);
         const project = await projectOf(dataSource, parent.projectId);
-        return api.mvOptions.update(principal, project, parent, row, optionBody(values), true);
+        const input = readInput(UpdateMvOption, optionBody(values), { partial: true });
+        return api.mvOptions.update(principal, project, parent, row.id, input);
       },
       async remove(principal, row) {
         const parent = await featureOf(dataSource, row.featureId);
-        await api.mvOptions.remove(principal, await projectOf(dataSource, parent.projectId), parent, row);
+        await api.mvOptions.remove(principal, await projectOf(dataSource, parent.projectId), parent, row.id);
       },
     },
   };

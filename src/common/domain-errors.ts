@@ -71,3 +71,15 @@ export class ValidationFailed extends DomainError {
     return this.errors;
   }
 }
+
+/** 400 `["message", …]`: DRF's body for a ValidationError raised outside a serializer field (a view's own check). */
+export class ValidationMessages extends DomainError {
+  readonly status = 400;
+  constructor(readonly messages: readonly string[]) {
+    super(messages.join(' '));
+    this.name = 'ValidationMessages';
+  }
+  body(): object {
+    return [...this.messages];
+  }
+}

@@ -1,21 +1,14 @@
 import { Feature, FeatureState, MultivariateFeatureOption } from './feature.entity';
+import type {
+  FeatureJson,
+  GroupOwnerJson,
+  MvOptionJson,
+  OwnerJson,
+  ProjectFeatureJson,
+} from './feature.schemas';
 import { rawValue } from './feature-values';
 
-/** `owners` items (Flagsmith's UserListSerializer default fields). */
-export interface OwnerJson {
-  id: number;
-  email: string;
-  first_name: string;
-  last_name: string;
-  last_login: string | null;
-  uuid: string;
-}
-
-/** `group_owners` items (UserPermissionGroupSummarySerializer). */
-export interface GroupOwnerJson {
-  id: number;
-  name: string;
-}
+export type { GroupOwnerJson, OwnerJson };
 
 /** Related rows of a page of features, loaded in one query per relation. */
 export interface FeatureRelations {
@@ -32,7 +25,7 @@ export interface EnvironmentContext {
   identityOverrides: Map<number, number>;
 }
 
-export function mvOptionJson(o: MultivariateFeatureOption) {
+export function mvOptionJson(o: MultivariateFeatureOption): MvOptionJson {
   return {
     id: o.id,
     uuid: o.uuid,
@@ -65,7 +58,7 @@ export function smallStateJson(s: FeatureState) {
 }
 
 /** Flagsmith's feature body (list, retrieve, create, update). */
-export function featureJson(f: Feature, rel: FeatureRelations, env?: EnvironmentContext) {
+export function featureJson(f: Feature, rel: FeatureRelations, env?: EnvironmentContext): FeatureJson {
   const state = env?.states.get(f.id);
   return {
     id: f.id,
@@ -90,13 +83,13 @@ export function featureJson(f: Feature, rel: FeatureRelations, env?: Environment
     is_num_identity_overrides_complete: true,
     last_modified_in_any_environment: null,
     last_modified_in_current_environment: null,
-    metadata: [] as unknown[],
-    code_references_counts: [] as unknown[],
+    metadata: [],
+    code_references_counts: [],
   };
 }
 
 /** ProjectFeatureSerializer: the answer of add-owners / remove-owners / add-group-owners / remove-group-owners. */
-export function projectFeatureJson(f: Feature, rel: FeatureRelations) {
+export function projectFeatureJson(f: Feature, rel: FeatureRelations): ProjectFeatureJson {
   return {
     id: f.id,
     name: f.name,

@@ -3,7 +3,9 @@ import { EnvironmentFeatureStatesController, FeatureStatesController } from './f
 import { FeatureStateValuesService } from './feature-state-values.service';
 import { FeatureStatesService } from './feature-states.service';
 import { FeaturesController } from './features.controller';
+import { FeaturesRepository } from './features.repository';
 import { FeaturesService } from './features.service';
+import { MvOptionsRepository } from './mv-options.repository';
 import { MvOptionsService } from './mv-options.service';
 import { TagsController } from './tags.controller';
 import { TagsRepository } from './tags.repository';
@@ -24,7 +26,9 @@ import { TagsService } from './tags.service';
   providers: [
     FeatureStateValuesService,
     FeaturesService,
+    FeaturesRepository,
     MvOptionsService,
+    MvOptionsRepository,
     FeatureStatesService,
     TagsService,
     TagsRepository,

@@ -1,39 +1,33 @@
-import { writeTransaction } from '../common/transaction';
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { QueryFailedError, type EntityManager } from 'typeorm';
 import { compileRegex } from '../../libs/engine/src';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { FastifyRequest } from 'fastify';
-import { DataSource, EntityManager, In, IsNull, QueryFailedError } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
-import { fieldError, forbidden, notFound } from '../common/errors';
-import { Page, paginate } from '../common/pagination';
-import { BodyReader, isPlainObject, MESSAGES, parseId, toInteger } from '../common/validation';
-import { EnvironmentChangesService } from '../environments/environment-changes.service';
-import { Environment } from '../environments/environment.entity';
-import { UserGroup } from '../organisations/organisation.entity';
+import {
+  type FieldErrors,
+  NotFound,
+  PermissionDenied,
+  ValidationFailed,
+  ValidationMessages,
+} from '../common/domain-errors';
+import type { PageRequest } from '../common/pagination';
+import { UnitOfWork } from '../common/unit-of-work';
 import { allows, PermissionsService } from '../permissions/permissions.service';
-import { Project, Tag } from '../projects/project.entity';
-import { User } from '../users/user.entity';
+import { Project } from '../projects/project.entity';
+import { Feature, MultivariateFeatureOption } from './feature.entity';
 import {
-  Feature,
-  FeatureSegment,
-  FeatureState,
-  FeatureType,
-  MultivariateFeatureOption,
-} from './feature.entity';
-import {
-  EnvironmentContext,
-  FeatureRelations,
-  featureJson,
-  GroupOwnerJson,
-  OwnerJson,
-  projectFeatureJson,
-} from './feature.serializers';
+  type CreateFeatureInput,
+  type FeatureJson,
+  type FeatureListQueryInput,
+  featureValueText,
+  idList,
+  type NestedOptionInput,
+  type ProjectFeatureJson,
+  type UpdateFeatureInput,
+} from './feature.schemas';
+import { featureJson, projectFeatureJson } from './feature.serializers';
 import { FeatureStateValuesService } from './feature-state-values.service';
-import { queryString } from './query-params';
-import { FEATURE_VALUE_LIMIT } from './feature-values';
-import { INVALID_ALLOCATION, MvOptionsService, OptionFields, readOptionFields } from './mv-options.service';
+import { FeatureColumns, FeatureFilter, FeaturesRepository, OwnerRelation } from './features.repository';
+import { MvOptionsService, optionColumns } from './mv-options.service';
 
 export const FEATURE_CREATED = (name: string) => `New Flag / Remote Config created: ${name}`;
 export const FEATURE_UPDATED = (name: string) => `Flag / Remote Config updated: ${name}`;
@@ -42,11 +36,17 @@ const NAME_TAKEN =
   'Feature with that name already exists for this project. Note that feature names are case insensitive.';
 const MV_ADMIN_ONLY = 'User must be project admin to modify / create MV options.';
 
-type FeatureJson = ReturnType<typeof featureJson>;
-
+/** An item of a feature's `multivariate_options` (a null item reads as an empty one, as before). */
 interface NestedOption {
   id?: number;
-  fields: OptionFields;
+  fields: NestedOptionInput;
+}
+
+function nestedOptions(items: readonly (NestedOptionInput | null)[]): NestedOption[] {
+  return items.map((item) => {
+    const { id, ...fields } = item ?? {};
+    return { id: id ?? undefined, fields };
+  });
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -55,482 +55,150 @@ function isUniqueViolation(err: unknown): boolean {
   );
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** The list query → the repository's filter (the schema has checked every value). */
+export function featureFilter(query: FeatureListQueryInput): FeatureFilter {
+  const filter: FeatureFilter = {
+    sortField: query.sort_field ?? 'created_date',
+    sortDirection: query.sort_direction ?? 'ASC',
+  };
+  if (query.search) filter.search = query.search;
+  if (query.tags !== undefined)
+    filter.tags = {
+      ids: query.tags.trim() === '' ? [] : idList(query.tags)!,
+      strategy: query.tag_strategy ?? 'INTERSECTION',
+    };
+  if (query.is_archived !== undefined) filter.isArchived = query.is_archived;
+  if (query.type) filter.type = query.type;
+  if (query.owners) filter.owners = idList(query.owners);
+  if (query.group_owners) filter.groupOwners = idList(query.group_owners);
+  return filter;
 }
 
-/** Features of a project (docs/contracts/admin-api.md §6): list/filters, create with its side effects, update, soft delete, owners. */
+/**
+ * Features of a project (docs/contracts/admin-api.md §6): list/filters, create with its side effects, update, soft
+ * delete, owners. SQL in FeaturesRepository; writes through the unit of work (the admin panel calls these too).
+ */
 @Injectable()
 export class FeaturesService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly features: FeaturesRepository,
+    private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
-    private readonly audit: AuditService,
-    private readonly changes: EnvironmentChangesService,
     private readonly values: FeatureStateValuesService,
     private readonly mvOptions: MvOptionsService,
   ) {}
 
-  /** A live feature of the project, else 404. */
-  async feature(project: Project, idRaw: unknown, manager: EntityManager = this.dataSource.manager) {
-    const id = parseId(idRaw);
-    const feature = id ? await manager.getRepository(Feature).findOneBy({ id, projectId: project.id }) : null;
-    if (!feature) throw notFound();
+  /** A live feature of the project, else NotFound. */
+  async feature(project: Project, id: number): Promise<Feature> {
+    const feature = await this.features.find(project.id, id);
+    if (!feature) throw new NotFound();
     return feature;
   }
 
-  // ---- list
-
-  async list(request: FastifyRequest, project: Project): Promise<Page<FeatureJson>> {
-    const query = (request.query ?? {}) as Record<string, unknown>;
-    const errors: Record<string, string[]> = {};
-    const qb = this.dataSource
-      .getRepository(Feature)
-      .createQueryBuilder('f')
-      .where('f.project_id = :projectId', { projectId: project.id });
-
-    const search = queryString(query, 'search');
-    if (search) qb.andWhere(`f.name ILIKE :search ESCAPE '\\'`, { search: `%${escapeLike(search)}%` });
-
-    const tags = queryString(query, 'tags');
-    if (tags !== undefined) {
-      const strategy = queryString(query, 'tag_strategy') ?? 'INTERSECTION';
-      if (strategy !== 'INTERSECTION' && strategy !== 'UNION')
-        errors.tag_strategy = [MESSAGES.choice(strategy)];
-      if (tags.trim() === '') {
-        qb.andWhere('NOT EXISTS (SELECT 1 FROM feature_tags ft WHERE ft.feature_id = f.id)');
-      } else {
-        const ids = tags.split(',').map((t) => toInteger(t.trim()));
-        if (ids.some((id) => id === undefined || Math.abs(id) > 2147483647))
-          errors.tags = ['Tag IDs must be integers.'];
-        else if (strategy === 'UNION')
-          qb.andWhere(
-            'EXISTS (SELECT 1 FROM feature_tags ft WHERE ft.feature_id = f.id AND ft.tag_id = ANY(:tagIds))',
-            {
-              tagIds: ids,
-            },
-          );
-        else
-          qb.andWhere(
-            `(SELECT COUNT(DISTINCT ft.tag_id) FROM feature_tags ft WHERE ft.feature_id = f.id AND ft.tag_id = ANY(:tagIds)) = :tagCount`,
-            { tagIds: ids, tagCount: new Set(ids).size },
-          );
-      }
-    }
-
-    const archived = queryString(query, 'is_archived');
-    if (archived !== undefined) {
-      const v = new BodyReader({ is_archived: archived });
-      const value = v.boolean('is_archived');
-      if (value === undefined) errors.is_archived = [MESSAGES.boolean];
-      else qb.andWhere('f.is_archived = :archived', { archived: value });
-    }
-
-    const type = queryString(query, 'type');
-    if (type !== undefined && type !== '') {
-      if (type !== 'STANDARD' && type !== 'MULTIVARIATE') errors.type = [MESSAGES.choice(type)];
-      else qb.andWhere('f.type = :type', { type });
-    }
-
-    for (const [param, table, column] of [
-      ['owners', 'feature_owners', 'user_id'],
-      ['group_owners', 'feature_group_owners', 'group_id'],
-    ] as const) {
-      const raw = queryString(query, param);
-      if (raw === undefined || raw === '') continue;
-      const ids = raw.split(',').map((t) => toInteger(t.trim()));
-      if (ids.some((id) => id === undefined || Math.abs(id) > 2147483647))
-        errors[param] = [
-          param === 'owners' ? 'Owner IDs must be integers.' : 'Group owner IDs must be integers.',
-        ];
-      else
-        qb.andWhere(
-          `EXISTS (SELECT 1 FROM ${table} o WHERE o.feature_id = f.id AND o.${column} = ANY(:${param}))`,
-          {
-            [param]: ids,
-          },
-        );
-    }
-
-    const sortField = queryString(query, 'sort_field') ?? 'created_date';
-    if (sortField !== 'created_date' && sortField !== 'name')
-      errors.sort_field = [MESSAGES.choice(sortField)];
-    const sortDirection = (queryString(query, 'sort_direction') ?? 'ASC') as 'ASC' | 'DESC';
-    if (sortDirection !== 'ASC' && sortDirection !== 'DESC')
-      errors.sort_direction = [MESSAGES.choice(sortDirection)];
-
-    let environment: Environment | null = null;
-    const envRaw = queryString(query, 'environment');
-    if (envRaw !== undefined && envRaw !== '') {
-      const envId = toInteger(envRaw);
-      if (envId === undefined || envId < 1 || envId > 2147483647) errors.environment = [MESSAGES.integer];
-      else {
-        environment = await this.dataSource
-          .getRepository(Environment)
-          .findOneBy({ id: envId, projectId: project.id });
-        if (!environment) throw notFound();
-      }
-    }
-    if (Object.keys(errors).length) throw new BadRequestException(errors);
-
-    qb.orderBy(sortField === 'name' ? 'f.name' : 'f.created_date', sortDirection).addOrderBy(
-      'f.id',
-      sortDirection,
-    );
-    return paginate(request, qb, async (rows) => {
-      const ids = rows.map((f) => f.id);
-      const rel = await this.relations(this.dataSource.manager, ids);
-      const env = environment ? await this.environmentContext(environment.id, ids) : undefined;
-      return rows.map((f) => featureJson(f, rel, env));
-    });
+  /** One page of the list: a fixed number of queries (count, page, four relations, two with ?environment). */
+  async page(
+    project: Project,
+    query: FeatureListQueryInput,
+    page: PageRequest,
+  ): Promise<{ count: number; rows: FeatureJson[] }> {
+    const environment =
+      query.environment !== undefined ? await this.features.environment(project.id, query.environment) : null;
+    if (query.environment !== undefined && !environment) throw new NotFound();
+    const { count, rows } = await this.features.page(project.id, featureFilter(query), page);
+    const ids = rows.map((f) => f.id);
+    const rel = await this.features.relations(ids);
+    const env = environment ? await this.features.environmentContext(environment.id, ids) : undefined;
+    return { count, rows: rows.map((f) => featureJson(f, rel, env)) };
   }
 
-  /** Tags, MV options, owners and group owners of many features: four queries whatever their number. */
-  async relations(manager: EntityManager, featureIds: readonly number[]): Promise<FeatureRelations> {
-    const rel: FeatureRelations = {
-      tags: new Map(),
-      options: new Map(),
-      owners: new Map(),
-      groupOwners: new Map(),
-    };
-    if (!featureIds.length) return rel;
-    const ids = [...featureIds];
-    const push = <T>(map: Map<number, T[]>, key: number, value: T) => {
-      const list = map.get(key) ?? [];
-      list.push(value);
-      map.set(key, list);
-    };
-    // One after another: `manager` may be a transaction's single connection, which runs one query at a time.
-    const tags = await manager.query<{ feature_id: number; tag_id: number }[]>(
-      'SELECT feature_id, tag_id FROM feature_tags WHERE feature_id = ANY($1) ORDER BY tag_id',
-      [ids],
-    );
-    const options = await manager
-      .getRepository(MultivariateFeatureOption)
-      .find({ where: { featureId: In(ids) }, order: { id: 'ASC' } });
-    const owners = await manager.query<(OwnerJson & { feature_id: number; last_login: Date | null })[]>(
-      `SELECT o.feature_id, u.id, u.email, u.first_name, u.last_name, u.last_login, u.uuid
-         FROM feature_owners o JOIN users u ON u.id = o.user_id WHERE o.feature_id = ANY($1) ORDER BY u.id`,
-      [ids],
-    );
-    const groups = await manager.query<(GroupOwnerJson & { feature_id: number })[]>(
-      `SELECT o.feature_id, g.id, g.name FROM feature_group_owners o JOIN user_groups g ON g.id = o.group_id
-        WHERE o.feature_id = ANY($1) ORDER BY g.id`,
-      [ids],
-    );
-    for (const t of tags) push(rel.tags, t.feature_id, t.tag_id);
-    for (const o of options) push(rel.options, o.featureId, o);
-    for (const { feature_id, last_login, ...u } of owners)
-      push(rel.owners, feature_id, {
-        ...u,
-        last_login: last_login ? new Date(last_login).toISOString() : null,
-      });
-    for (const { feature_id, ...g } of groups) push(rel.groupOwners, feature_id, g);
-    return rel;
-  }
-
-  /** Environment default states and override counts of the given features (two queries). */
-  private async environmentContext(environmentId: number, featureIds: number[]): Promise<EnvironmentContext> {
-    const ctx: EnvironmentContext = {
-      states: new Map(),
-      segmentOverrides: new Map(),
-      identityOverrides: new Map(),
-    };
-    if (!featureIds.length) return ctx;
-    const [states, counts] = await Promise.all([
-      this.dataSource.getRepository(FeatureState).find({
-        where: { environmentId, featureId: In(featureIds), identityId: IsNull(), featureSegmentId: IsNull() },
-      }),
-      this.dataSource.query<{ feature_id: number; segments: string; identities: string }[]>(
-        `SELECT feature_id,
-                COUNT(*) FILTER (WHERE feature_segment_id IS NOT NULL) AS segments,
-                COUNT(*) FILTER (WHERE identity_id IS NOT NULL) AS identities
-           FROM feature_states WHERE environment_id = $1 AND feature_id = ANY($2) GROUP BY feature_id`,
-        [environmentId, featureIds],
-      ),
-    ]);
-    for (const s of states) ctx.states.set(s.featureId, s);
-    for (const c of counts) {
-      ctx.segmentOverrides.set(c.feature_id, Number(c.segments));
-      ctx.identityOverrides.set(c.feature_id, Number(c.identities));
-    }
-    return ctx;
-  }
-
-  async json(feature: Feature): Promise<FeatureJson> {
-    return featureJson(feature, await this.relations(this.dataSource.manager, [feature.id]));
+  async json(feature: Feature, manager?: EntityManager): Promise<FeatureJson> {
+    return featureJson(feature, await this.features.relations([feature.id], manager));
   }
 
   // ---- create / update / delete
 
-  private readNestedOptions(v: BodyReader): NestedOption[] | undefined {
-    const raw = v.raw('multivariate_options');
-    if (raw === undefined) return undefined;
-    if (raw === null) {
-      v.error('multivariate_options', MESSAGES.null);
-      return undefined;
-    }
-    if (!Array.isArray(raw)) {
-      v.error('multivariate_options', MESSAGES.list(raw));
-      return undefined;
-    }
-    const out: NestedOption[] = [];
-    const itemErrors: Record<string, string[]>[] = [];
-    for (const item of raw) {
-      const r = new BodyReader(item, { partial: true });
-      const fields = readOptionFields(r, false);
-      const id =
-        isPlainObject(item) && item.id !== undefined && item.id !== null ? parseId(item.id) : undefined;
-      if (isPlainObject(item) && item.id !== undefined && item.id !== null && id === undefined)
-        r.error('id', MESSAGES.integer);
-      itemErrors.push(r.errors);
-      out.push({ id, fields });
-    }
-    if (itemErrors.some((e) => Object.keys(e).length)) {
-      (v.errors as Record<string, unknown>).multivariate_options = itemErrors;
-      return undefined;
-    }
-    return out;
-  }
-
-  private readInitialValue(v: BodyReader): string | null | undefined {
-    const raw = v.raw('initial_value');
-    if (raw === undefined) return undefined;
-    if (raw === null || raw === '') return raw === '' ? '' : null;
-    let text: string;
-    if (typeof raw === 'string') text = raw;
-    else if (typeof raw === 'boolean') text = raw ? 'True' : 'False';
-    else if (typeof raw === 'number') text = String(raw);
-    else text = JSON.stringify(raw);
-    if (text.length > FEATURE_VALUE_LIMIT) {
-      v.error('initial_value', MESSAGES.maxLength(FEATURE_VALUE_LIMIT));
-      return undefined;
-    }
-    return text;
-  }
-
-  private checkName(v: BodyReader, project: Project, name: string | undefined) {
-    if (name === undefined) return;
-    if (project.featureNameRegex) {
-      // RE2 (linear time): a project admin's pattern must not stall the server for every tenant.
-      const matches = compileRegex(`^(?:${project.featureNameRegex})$`)?.(name) ?? false;
-      if (!matches) v.error('name', `Feature name must match regex: ${project.featureNameRegex}`);
-    }
-    if (project.onlyAllowLowerCaseFeatureNames && name !== name.toLowerCase())
-      v.error('name', 'Feature name must be lower case: this project only allows lower case feature names.');
-  }
-
-  private async checkNameFree(manager: EntityManager, project: Project, name: string, exceptId?: number) {
-    const clash = await manager.query<unknown[]>(
-      `SELECT 1 FROM features WHERE project_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL AND id <> $3`,
-      [project.id, name, exceptId ?? 0],
-    );
-    if (clash.length) throw fieldError('name', NAME_TAKEN);
-  }
-
-  private async checkTags(manager: EntityManager, project: Project, tagIds: number[]): Promise<void> {
-    if (!tagIds.length) return;
-    const found = await manager
-      .getRepository(Tag)
-      .find({ where: { id: In(tagIds) }, select: { id: true, projectId: true } });
-    const missing = tagIds.find((id) => !found.some((t) => t.id === id));
-    if (missing !== undefined) throw fieldError('tags', `Invalid pk "${missing}" - object does not exist.`);
-    if (found.some((t) => t.projectId !== project.id))
-      throw fieldError('non_field_errors', 'Selected Tags must be from the same Project as current Feature');
-  }
-
-  /** Users who may see the project (VIEW_PROJECT); answers 400 `message` otherwise. */
-  private async checkOwners(project: Project, userIds: number[], field: string | null, message?: string) {
-    if (!userIds.length) return;
-    const users = await this.dataSource.getRepository(User).findBy({ id: In(userIds) });
-    const fail = (ids: number[]) =>
-      field
-        ? fieldError(
-            field,
-            message ?? `Users with ids [${ids.join(', ')}] do not have access to this project.`,
-          )
-        : new BadRequestException([message ?? 'Some users not found']);
-    const missing = userIds.filter((id) => !users.some((u) => u.id === id));
-    if (missing.length)
-      throw field ? fieldError(field, `Invalid pk "${missing[0]}" - object does not exist.`) : fail(missing);
-    const denied: number[] = [];
-    for (const user of users) {
-      const grant = await this.permissions.projectGrant({ kind: 'user', user, tokenKey: '' }, project);
-      if (!grant || !allows(grant, 'VIEW_PROJECT')) denied.push(user.id);
-    }
-    if (denied.length) throw fail(denied);
-  }
-
-  private async checkGroups(project: Project, groupIds: number[], field: string | null) {
-    if (!groupIds.length) return;
-    const groups = await this.dataSource.getRepository(UserGroup).findBy({ id: In(groupIds) });
-    const missing = groupIds.find((id) => !groups.some((g) => g.id === id));
-    if (field && missing !== undefined)
-      throw fieldError(field, `Invalid pk "${missing}" - object does not exist.`);
-    const foreign = groups.filter((g) => g.organisationId !== project.organisationId).map((g) => g.id);
-    if (!field && (missing !== undefined || foreign.length))
-      throw new BadRequestException(['Some groups not found']);
-    if (foreign.length)
-      throw fieldError(
-        field!,
-        `Groups with ids [${foreign.join(', ')}] do not belong to this project's organisation.`,
-      );
-  }
-
-  private async requireProjectAdmin(principal: Principal, project: Project) {
-    const grant = await this.permissions.projectGrant(principal, project);
-    if (!grant?.admin) throw forbidden(MV_ADMIN_ONLY);
-  }
-
-  async create(principal: Principal, project: Project, body: unknown): Promise<FeatureJson> {
-    const v = new BodyReader(body);
-    const name = v.string('name', { maxLength: 2000 });
-    const requestedType = v.choice<FeatureType>('type', ['STANDARD', 'MULTIVARIATE'], { optional: true });
-    const defaultEnabled = v.boolean('default_enabled', { optional: true }) ?? false;
-    const initialValue = this.readInitialValue(v) ?? null;
-    const description = v.string('description', {
-      optional: true,
-      nullable: true,
-      allowBlank: true,
-      trim: false,
-    });
-    const tagIds = v.integerList('tags', { optional: true }) ?? [];
-    const isServerKeyOnly = v.boolean('is_server_key_only', { optional: true }) ?? false;
-    const isArchived = v.boolean('is_archived', { optional: true }) ?? false;
-    const ownerIds = v.integerList('owners', { optional: true }) ?? [];
-    const groupIds = v.integerList('group_owners', { optional: true }) ?? [];
-    const options = this.readNestedOptions(v) ?? [];
-    this.checkName(v, project, name);
-    if (options.reduce((sum, o) => sum + (o.fields.defaultPercentageAllocation ?? 100), 0) > 100 + 1e-9)
-      v.error('multivariate_options', INVALID_ALLOCATION);
-    v.assertValid();
+  async create(principal: Principal, project: Project, input: CreateFeatureInput): Promise<FeatureJson> {
+    this.checkName(project, input.name);
+    const options = nestedOptions(input.multivariate_options ?? []);
+    const ownerIds = input.owners ?? [];
+    const groupIds = input.group_owners ?? [];
+    const tagIds = input.tags ?? [];
     if (options.length) await this.requireProjectAdmin(principal, project);
     if (project.enforceFeatureOwners && !ownerIds.length && !groupIds.length)
-      throw fieldError(
+      throw ValidationFailed.field(
         'non_field_errors',
         'This project requires at least one owner or group owner when creating a feature.',
       );
     await this.checkOwners(project, ownerIds, 'owners');
     await this.checkGroups(project, groupIds, 'group_owners');
 
-    const feature = await writeTransaction(this.dataSource, async (manager) => {
-      await this.checkNameFree(manager, project, name!);
-      await this.checkTags(manager, project, tagIds);
-      const repo = manager.getRepository(Feature);
-      const saved = await repo.save(
-        repo.create({
-          name: name!,
+    return this.uow
+      .run(async (tx) => {
+        if (await this.features.nameTaken(tx.manager, project.id, input.name))
+          throw ValidationFailed.field('name', NAME_TAKEN);
+        await this.checkTags(tx.manager, project, tagIds);
+        const saved = await this.features.insert(tx.manager, {
+          name: input.name,
           projectId: project.id,
-          type: options.length ? 'MULTIVARIATE' : (requestedType ?? 'STANDARD'),
-          defaultEnabled,
-          initialValue,
-          description: description ?? null,
-          isServerKeyOnly,
-          isArchived,
-        }),
-      );
-      const relation = manager.createQueryBuilder().relation(Feature, 'tags').of(saved.id);
-      if (tagIds.length) await relation.add([...new Set(tagIds)]);
-      const owners = ownerIds.length ? ownerIds : principal.kind === 'user' ? [principal.user.id] : [];
-      if (owners.length)
-        await manager
-          .createQueryBuilder()
-          .relation(Feature, 'owners')
-          .of(saved.id)
-          .add([...new Set(owners)]);
-      if (groupIds.length)
-        await manager
-          .createQueryBuilder()
-          .relation(Feature, 'groupOwners')
-          .of(saved.id)
-          .add([...new Set(groupIds)]);
-      const created: MultivariateFeatureOption[] = [];
-      for (const o of options) created.push(await this.mvOptions.insert(manager, saved, o.fields));
-      await this.values.createDefaultStates(manager, project, saved, created);
-      await this.changes.projectChanged(manager, project.id);
-      const json = featureJson(saved, await this.relations(manager, [saved.id]));
-      await this.audit.record(manager, {
-        log: FEATURE_CREATED(saved.name),
-        principal,
-        organisationId: project.organisationId,
-        projectId: project.id,
-        relatedObjectType: 'FEATURE',
-        relatedObjectId: saved.id,
-        relatedObjectUuid: saved.uuid,
-        after: json,
+          type: options.length ? 'MULTIVARIATE' : (input.type ?? 'STANDARD'),
+          defaultEnabled: input.default_enabled ?? false,
+          initialValue: featureValueText(input.initial_value),
+          description: input.description ?? null,
+          isServerKeyOnly: input.is_server_key_only ?? false,
+          isArchived: input.is_archived ?? false,
+        });
+        await this.features.setTags(tx.manager, saved.id, tagIds, false);
+        const owners = ownerIds.length ? ownerIds : principal.kind === 'user' ? [principal.user.id] : [];
+        await this.features.addOwners(tx.manager, saved.id, 'owners', owners);
+        await this.features.addOwners(tx.manager, saved.id, 'groupOwners', groupIds);
+        const created: MultivariateFeatureOption[] = [];
+        for (const o of options)
+          created.push(await this.mvOptions.insert(tx.manager, saved, optionColumns(o.fields)));
+        await this.values.createDefaultStates(tx.manager, project, saved, created);
+        tx.projectChanged(project.id);
+        const json = await this.json(saved, tx.manager);
+        tx.audit({
+          log: FEATURE_CREATED(saved.name),
+          ...auditTarget(principal, project, saved),
+          after: json,
+        });
+        return json;
+      })
+      .catch((err: unknown) => {
+        if (isUniqueViolation(err)) throw ValidationFailed.field('name', NAME_TAKEN);
+        throw err;
       });
-      return json;
-    }).catch((err: unknown) => {
-      if (isUniqueViolation(err)) throw fieldError('name', NAME_TAKEN);
-      throw err;
-    });
-    return feature;
   }
 
   /** PUT and PATCH alike (Flagsmith: name, default_enabled, initial_value, owners are read-only here). */
-  async update(
+  update(
     principal: Principal,
     project: Project,
-    feature: Feature,
-    body: unknown,
+    featureId: number,
+    input: UpdateFeatureInput,
   ): Promise<FeatureJson> {
-    const v = new BodyReader(body, { partial: true });
-    const type = v.choice<FeatureType>('type', ['STANDARD', 'MULTIVARIATE'], { optional: true });
-    const description = v.string('description', {
-      optional: true,
-      nullable: true,
-      allowBlank: true,
-      trim: false,
-    });
-    const tagIds = v.integerList('tags', { optional: true });
-    const isServerKeyOnly = v.boolean('is_server_key_only', { optional: true });
-    const isArchived = v.boolean('is_archived', { optional: true });
-    const options = this.readNestedOptions(v);
-    if (
-      options &&
-      options.reduce((sum, o) => sum + (o.fields.defaultPercentageAllocation ?? 100), 0) > 100 + 1e-9
-    )
-      v.error('multivariate_options', INVALID_ALLOCATION);
-    v.assertValid();
-
-    return writeTransaction(this.dataSource, async (manager) => {
+    const options = input.multivariate_options && nestedOptions(input.multivariate_options);
+    return this.uow.run(async (tx) => {
       // The row as it is now, locked: `before` and the option sync see the current state, not the request's copy.
-      const current = await manager
-        .getRepository(Feature)
-        .findOne({ where: { id: feature.id }, lock: { mode: 'for_no_key_update' } });
-      if (!current) throw notFound();
-      feature = current;
-      const before = featureJson(feature, await this.relations(manager, [feature.id]));
-      if (tagIds) await this.checkTags(manager, project, tagIds);
+      const feature = await this.features.lock(tx.manager, featureId);
+      if (!feature || feature.projectId !== project.id) throw new NotFound();
+      const before = await this.json(feature, tx.manager);
+      if (input.tags) await this.checkTags(tx.manager, project, input.tags);
       // Only the columns this request names: a concurrent PATCH of another field is kept (no lost update).
-      const columns: Partial<Pick<Feature, 'type' | 'description' | 'isServerKeyOnly' | 'isArchived'>> = {};
-      if (type !== undefined) columns.type = type;
-      if (description !== undefined) columns.description = description;
-      if (isServerKeyOnly !== undefined) columns.isServerKeyOnly = isServerKeyOnly;
-      if (isArchived !== undefined) columns.isArchived = isArchived;
-      if (Object.keys(columns).length)
-        await manager.getRepository(Feature).update({ id: feature.id }, columns);
-      if (tagIds) {
-        await manager.query('DELETE FROM feature_tags WHERE feature_id = $1', [feature.id]);
-        if (tagIds.length)
-          await manager
-            .createQueryBuilder()
-            .relation(Feature, 'tags')
-            .of(feature.id)
-            .add([...new Set(tagIds)]);
-      }
-      if (options) await this.syncOptions(manager, principal, project, feature, options);
-      await this.changes.projectChanged(manager, project.id);
-      const saved = await manager.getRepository(Feature).findOneByOrFail({ id: feature.id });
-      const json = featureJson(saved, await this.relations(manager, [saved.id]));
-      await this.audit.record(manager, {
+      const columns: FeatureColumns = {};
+      if (input.type !== undefined) columns.type = input.type;
+      if (input.description !== undefined) columns.description = input.description;
+      if (input.is_server_key_only !== undefined) columns.isServerKeyOnly = input.is_server_key_only;
+      if (input.is_archived !== undefined) columns.isArchived = input.is_archived;
+      await this.features.update(tx.manager, feature.id, columns);
+      if (input.tags) await this.features.setTags(tx.manager, feature.id, input.tags, true);
+      if (options) await this.syncOptions(tx.manager, principal, project, feature, options);
+      tx.projectChanged(project.id);
+      const saved = await this.features.update(tx.manager, feature.id, {});
+      const json = await this.json(saved, tx.manager);
+      tx.audit({
         log: FEATURE_UPDATED(saved.name),
-        principal,
-        organisationId: project.organisationId,
-        projectId: project.id,
-        relatedObjectType: 'FEATURE',
-        relatedObjectId: saved.id,
-        relatedObjectUuid: saved.uuid,
+        ...auditTarget(principal, project, saved),
         before,
         after: json,
       });
@@ -549,14 +217,12 @@ export class FeaturesService {
     feature: Feature,
     items: NestedOption[],
   ) {
-    const existing = await manager
-      .getRepository(MultivariateFeatureOption)
-      .find({ where: { featureId: feature.id }, order: { id: 'ASC' } });
+    const existing = (await this.features.relations([feature.id], manager)).options.get(feature.id) ?? [];
     const byId = new Map(existing.map((o) => [o.id, o]));
     const unknownId = items.find((i) => i.id !== undefined && !byId.has(i.id));
     if (unknownId)
-      throw new BadRequestException({
-        multivariate_options: items.map((i) =>
+      throw new ValidationFailed({
+        multivariate_options: items.map((i): FieldErrors =>
           i === unknownId ? { id: [`Invalid pk "${i.id}" - object does not exist.`] } : {},
         ),
       });
@@ -565,105 +231,90 @@ export class FeaturesService {
     const changed = items.filter((i) => {
       if (i.id === undefined) return true;
       const o = byId.get(i.id)!;
-      const f = i.fields;
+      const c = optionColumns(i.fields);
       return (
-        (f.type !== undefined && f.type !== o.type) ||
-        (f.stringValue !== undefined && f.stringValue !== o.stringValue) ||
-        (f.integerValue !== undefined && f.integerValue !== o.integerValue) ||
-        (f.booleanValue !== undefined && f.booleanValue !== o.booleanValue) ||
-        (f.defaultPercentageAllocation !== undefined &&
-          f.defaultPercentageAllocation !== o.defaultPercentageAllocation)
+        (c.type !== undefined && c.type !== o.type) ||
+        (c.stringValue !== undefined && c.stringValue !== o.stringValue) ||
+        (c.integerValue !== undefined && c.integerValue !== o.integerValue) ||
+        (c.booleanValue !== undefined && c.booleanValue !== o.booleanValue) ||
+        (c.defaultPercentageAllocation !== undefined &&
+          c.defaultPercentageAllocation !== o.defaultPercentageAllocation)
       );
     });
     if (!removed.length && !changed.length) return;
     await this.requireProjectAdmin(principal, project);
     await this.mvOptions.delete(manager, feature, removed);
     for (const item of changed) {
-      if (item.id === undefined) await this.mvOptions.insert(manager, feature, item.fields);
-      else await this.mvOptions.modify(manager, feature, byId.get(item.id)!, item.fields);
+      if (item.id === undefined) await this.mvOptions.insert(manager, feature, optionColumns(item.fields));
+      else await this.mvOptions.modify(manager, feature, byId.get(item.id)!, optionColumns(item.fields));
     }
   }
 
   /** Soft delete: the feature is marked deleted; its states (all kinds) and feature segments are removed. */
-  async remove(principal: Principal, project: Project, feature: Feature): Promise<void> {
-    await writeTransaction(this.dataSource, async (manager) => {
-      const before = featureJson(feature, await this.relations(manager, [feature.id]));
-      await manager.getRepository(FeatureState).delete({ featureId: feature.id });
-      await manager.getRepository(FeatureSegment).delete({ featureId: feature.id });
-      await manager.getRepository(Feature).softDelete({ id: feature.id });
-      await this.changes.projectChanged(manager, project.id);
-      await this.audit.record(manager, {
-        log: FEATURE_DELETED(feature.name),
-        principal,
-        organisationId: project.organisationId,
-        projectId: project.id,
-        relatedObjectType: 'FEATURE',
-        relatedObjectId: feature.id,
-        relatedObjectUuid: feature.uuid,
-        before,
-      });
+  remove(principal: Principal, project: Project, featureId: number): Promise<void> {
+    return this.uow.run(async (tx) => {
+      const feature = await this.features.lock(tx.manager, featureId);
+      if (!feature || feature.projectId !== project.id) throw new NotFound();
+      const before = await this.json(feature, tx.manager);
+      await this.features.softDelete(tx.manager, feature.id);
+      tx.projectChanged(project.id);
+      tx.audit({ log: FEATURE_DELETED(feature.name), ...auditTarget(principal, project, feature), before });
     });
   }
 
   // ---- owners
 
+  /** add-owners / remove-owners (`users`) and add-group-owners / remove-group-owners (`groups`). */
   async changeOwners(
     principal: Principal,
     project: Project,
-    feature: Feature,
-    body: unknown,
+    featureId: number,
+    ids: readonly number[],
     kind: 'users' | 'groups',
     action: 'add' | 'remove',
-  ) {
-    const field = kind === 'users' ? 'user_ids' : 'group_ids';
-    const v = new BodyReader(body);
-    const ids = v.integerList(field);
-    v.assertValid();
+  ): Promise<ProjectFeatureJson> {
     const unique = [...new Set(ids)];
     if (kind === 'users') {
-      const count = unique.length ? await this.dataSource.getRepository(User).countBy({ id: In(unique) }) : 0;
-      if (count !== unique.length) throw fieldError('non_field_errors', 'Some users not found');
+      const count = unique.length ? (await this.features.users(unique)).length : 0;
+      if (count !== unique.length) throw ValidationFailed.field('non_field_errors', 'Some users not found');
       if (action === 'add') await this.checkOwners(project, unique, null);
     } else if (action === 'add') {
       await this.checkGroups(project, unique, null);
     }
-    const relationName = kind === 'users' ? 'owners' : 'groupOwners';
-    return writeTransaction(this.dataSource, async (manager) => {
-      const rel = await this.relations(manager, [feature.id]);
-      const current = new Set(
-        kind === 'users'
-          ? (rel.owners.get(feature.id) ?? []).map((o) => o.id)
-          : (rel.groupOwners.get(feature.id) ?? []).map((g) => g.id),
-      );
+    const relation: OwnerRelation = kind === 'users' ? 'owners' : 'groupOwners';
+    return this.uow.run(async (tx) => {
+      const feature = await this.features.lock(tx.manager, featureId);
+      if (!feature || feature.projectId !== project.id) throw new NotFound();
+      const rel = await this.features.relations([feature.id], tx.manager);
+      const owners = rel.owners.get(feature.id) ?? [];
+      const groupOwners = rel.groupOwners.get(feature.id) ?? [];
+      const current = new Set((kind === 'users' ? owners : groupOwners).map((o) => o.id));
       if (action === 'remove' && project.enforceFeatureOwners) {
-        const remaining =
-          (rel.owners.get(feature.id)?.length ?? 0) +
-          (rel.groupOwners.get(feature.id)?.length ?? 0) -
-          unique.filter((id) => current.has(id)).length;
+        const remaining = owners.length + groupOwners.length - unique.filter((id) => current.has(id)).length;
         if (remaining < 1)
-          throw badRequestDetailList('This project requires at least one owner or group owner per feature.');
+          throw new ValidationMessages([
+            'This project requires at least one owner or group owner per feature.',
+          ]);
       }
-      const relation = manager.createQueryBuilder().relation(Feature, relationName).of(feature.id);
-      if (action === 'add') {
-        const toAdd = unique.filter((id) => !current.has(id));
-        if (toAdd.length) await relation.add(toAdd);
-      } else {
-        const toRemove = unique.filter((id) => current.has(id));
-        if (toRemove.length) await relation.remove(toRemove);
-      }
-      const after = await this.relations(manager, [feature.id]);
-      await this.audit.record(manager, {
+      if (action === 'add')
+        await this.features.addOwners(
+          tx.manager,
+          feature.id,
+          relation,
+          unique.filter((id) => !current.has(id)),
+        );
+      else
+        await this.features.removeOwners(
+          tx.manager,
+          feature.id,
+          relation,
+          unique.filter((id) => current.has(id)),
+        );
+      const after = await this.features.relations([feature.id], tx.manager);
+      tx.audit({
         log: FEATURE_UPDATED(feature.name),
-        principal,
-        organisationId: project.organisationId,
-        projectId: project.id,
-        relatedObjectType: 'FEATURE',
-        relatedObjectId: feature.id,
-        relatedObjectUuid: feature.uuid,
-        before: {
-          owners: rel.owners.get(feature.id) ?? [],
-          group_owners: rel.groupOwners.get(feature.id) ?? [],
-        },
+        ...auditTarget(principal, project, feature),
+        before: { owners, group_owners: groupOwners },
         after: {
           owners: after.owners.get(feature.id) ?? [],
           group_owners: after.groupOwners.get(feature.id) ?? [],
@@ -672,8 +323,90 @@ export class FeaturesService {
       return projectFeatureJson(feature, after);
     });
   }
+
+  // ---- rules
+
+  private checkName(project: Project, name: string): void {
+    const messages: string[] = [];
+    if (project.featureNameRegex) {
+      // RE2 (linear time): a project admin's pattern must not stall the server for every tenant.
+      const matches = compileRegex(`^(?:${project.featureNameRegex})$`)?.(name) ?? false;
+      if (!matches) messages.push(`Feature name must match regex: ${project.featureNameRegex}`);
+    }
+    if (project.onlyAllowLowerCaseFeatureNames && name !== name.toLowerCase())
+      messages.push('Feature name must be lower case: this project only allows lower case feature names.');
+    if (messages.length) throw ValidationFailed.field('name', ...messages);
+  }
+
+  private async checkTags(
+    manager: EntityManager,
+    project: Project,
+    tagIds: readonly number[],
+  ): Promise<void> {
+    if (!tagIds.length) return;
+    const found = await this.features.tags(manager, tagIds);
+    const missing = tagIds.find((id) => !found.some((t) => t.id === id));
+    if (missing !== undefined)
+      throw ValidationFailed.field('tags', `Invalid pk "${missing}" - object does not exist.`);
+    if (found.some((t) => t.projectId !== project.id))
+      throw ValidationFailed.field(
+        'non_field_errors',
+        'Selected Tags must be from the same Project as current Feature',
+      );
+  }
+
+  /** Users who may see the project (VIEW_PROJECT); `field` null: the owner routes' list-bodied refusal. */
+  private async checkOwners(project: Project, userIds: readonly number[], field: string | null) {
+    if (!userIds.length) return;
+    const users = await this.features.users(userIds);
+    const missing = userIds.filter((id) => !users.some((u) => u.id === id));
+    if (missing.length) {
+      if (field) throw ValidationFailed.field(field, `Invalid pk "${missing[0]}" - object does not exist.`);
+      throw new ValidationMessages(['Some users not found']);
+    }
+    const denied: number[] = [];
+    for (const user of users) {
+      const grant = await this.permissions.projectGrant({ kind: 'user', user, tokenKey: '' }, project);
+      if (!grant || !allows(grant, 'VIEW_PROJECT')) denied.push(user.id);
+    }
+    if (!denied.length) return;
+    if (field)
+      throw ValidationFailed.field(
+        field,
+        `Users with ids [${denied.join(', ')}] do not have access to this project.`,
+      );
+    throw new ValidationMessages(['Some users not found']);
+  }
+
+  private async checkGroups(project: Project, groupIds: readonly number[], field: string | null) {
+    if (!groupIds.length) return;
+    const groups = await this.features.groups(groupIds);
+    const missing = groupIds.find((id) => !groups.some((g) => g.id === id));
+    if (field && missing !== undefined)
+      throw ValidationFailed.field(field, `Invalid pk "${missing}" - object does not exist.`);
+    const foreign = groups.filter((g) => g.organisationId !== project.organisationId).map((g) => g.id);
+    if (!field && (missing !== undefined || foreign.length))
+      throw new ValidationMessages(['Some groups not found']);
+    if (field && foreign.length)
+      throw ValidationFailed.field(
+        field,
+        `Groups with ids [${foreign.join(', ')}] do not belong to this project's organisation.`,
+      );
+  }
+
+  private async requireProjectAdmin(principal: Principal, project: Project) {
+    const grant = await this.permissions.projectGrant(principal, project);
+    if (!grant?.admin) throw new PermissionDenied(MV_ADMIN_ONLY);
+  }
 }
 
-function badRequestDetailList(message: string): BadRequestException {
-  return new BadRequestException([message]);
+function auditTarget(principal: Principal, project: Project, feature: Feature) {
+  return {
+    principal,
+    organisationId: project.organisationId,
+    projectId: project.id,
+    relatedObjectType: 'FEATURE' as const,
+    relatedObjectId: feature.id,
+    relatedObjectUuid: feature.uuid,
+  };
 }

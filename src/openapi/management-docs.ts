@@ -2,6 +2,7 @@ import type { SchemaObject } from '@nestjs/swagger';
 import { jsonSchema } from '../http/schema';
 import { OrganisationJson } from '../organisations/organisation.schemas';
 import { EnvironmentJson } from '../environments/environment.schemas';
+import { FeatureJson, MvOptionJson } from '../features/feature.schemas';
 import { ProjectJson } from '../projects/project.schemas';
 import { FeatureSegmentJson } from '../segments/feature-segment.schemas';
 import { SegmentConditionJson, SegmentJson, SegmentRuleJson } from '../segments/segment.schemas';
@@ -80,43 +81,8 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
   Organisation: jsonSchema(OrganisationJson),
   Project: jsonSchema(ProjectJson),
   Environment: jsonSchema(EnvironmentJson),
-  MultivariateOption: obj(
-    {
-      id: int,
-      uuid: str,
-      type: { type: 'string', enum: ['unicode', 'int', 'bool'] },
-      string_value: nullable(str),
-      integer_value: nullable(int),
-      boolean_value: nullable(bool),
-      default_percentage_allocation: { type: 'number', minimum: 0, maximum: 100 },
-      key: nullable(str),
-      feature: int,
-    },
-    ['type', 'default_percentage_allocation'],
-  ),
-  Feature: obj(
-    {
-      id: int,
-      uuid: str,
-      name: str,
-      type: { type: 'string', enum: ['STANDARD', 'MULTIVARIATE'] },
-      default_enabled: bool,
-      initial_value: nullable(str),
-      created_date: datetime,
-      description: nullable(str),
-      tags: list(int),
-      multivariate_options: list(ref('MultivariateOption')),
-      is_archived: bool,
-      owners: list({ type: 'object' }),
-      group_owners: list({ type: 'object' }),
-      project: int,
-      is_server_key_only: bool,
-      environment_feature_state: nullable({ type: 'object' }),
-      num_segment_overrides: nullable(int),
-      num_identity_overrides: nullable(int),
-    },
-    ['id', 'name', 'type'],
-  ),
+  MultivariateOption: jsonSchema(MvOptionJson),
+  Feature: jsonSchema(FeatureJson),
   MultivariateStateValue: MV_STATE_VALUE,
   FeatureState: obj(
     {
@@ -148,42 +114,12 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
 };
 
 const MV_VALUES_INPUT = list(MV_STATE_VALUE);
-const FEATURE_INPUT = obj(
-  {
-    name: str,
-    type: { type: 'string', enum: ['STANDARD', 'MULTIVARIATE'] },
-    default_enabled: bool,
-    initial_value: nullable(str),
-    description: nullable(str),
-    tags: list(int),
-    is_server_key_only: bool,
-    is_archived: bool,
-    multivariate_options: list(ref('MultivariateOption')),
-  },
-  ['name'],
-);
 const ENV_STATE_INPUT = obj({
   enabled: bool,
   feature_state_value: rawValue,
   multivariate_feature_state_values: MV_VALUES_INPUT,
   feature: int,
 });
-const MV_OPTION_INPUT = obj(
-  {
-    feature: int,
-    type: { type: 'string', enum: ['unicode', 'int', 'bool'] },
-    string_value: nullable(str),
-    integer_value: nullable(int),
-    boolean_value: nullable(bool),
-    default_percentage_allocation: { type: 'number', minimum: 0, maximum: 100 },
-    key: nullable(str),
-  },
-  ['default_percentage_allocation'],
-);
-const withoutRequired = (s: SchemaObject): SchemaObject => {
-  const { required: _required, ...rest } = s;
-  return rest;
-};
 const ok = (schema: SchemaObject | null, description: string): OperationDocs['response'] => [
   '200',
   schema,
@@ -196,30 +132,7 @@ const created = (schema: SchemaObject, description: string): OperationDocs['resp
 ];
 const noContent: OperationDocs['response'] = ['204', null, 'Deleted'];
 
-/** Retrieve / PUT / PATCH / DELETE of one object. */
-function detail(
-  path: string,
-  schema: string,
-  input: SchemaObject | null,
-  what: string,
-): Record<string, OperationDocs> {
-  const out: Record<string, OperationDocs> = {
-    [`GET ${path}`]: { summary: `Retrieve ${what}`, response: ok(ref(schema), what) },
-    [`DELETE ${path}`]: { summary: `Delete ${what}`, response: noContent },
-  };
-  if (input) {
-    out[`PUT ${path}`] = { summary: `Update ${what}`, requestBody: input, response: ok(ref(schema), what) };
-    out[`PATCH ${path}`] = {
-      summary: `Update some fields of ${what}`,
-      requestBody: withoutRequired(input),
-      response: ok(ref(schema), what),
-    };
-  }
-  return out;
-}
-
 const ENV = '/api/v1/environments/{}';
-const PROJECT = '/api/v1/projects/{}';
 
 export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   // §1 auth & users
@@ -296,33 +209,7 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
 
   // §5 environments: schema-first (src/environments/environment.schemas.ts)
 
-  // §6 features
-  [`GET ${PROJECT}/features/`]: {
-    summary: "The project's features",
-    query: {
-      environment: { schema: int, description: 'Adds environment_feature_state and override counts' },
-      search: { schema: str },
-      tags: { schema: str, description: 'Comma-separated tag ids' },
-      is_archived: { schema: bool },
-      sort_field: { schema: { type: 'string', enum: ['name', 'created_date'] } },
-      sort_direction: { schema: { type: 'string', enum: ['ASC', 'DESC'] } },
-      ...pageQuery,
-    },
-    response: ok(page(ref('Feature')), 'A page of features'),
-  },
-  [`POST ${PROJECT}/features/`]: {
-    summary: 'Create a feature (a default state in every environment)',
-    requestBody: FEATURE_INPUT,
-    response: created(ref('Feature'), 'The feature'),
-  },
-  ...detail(`${PROJECT}/features/{}/`, 'Feature', FEATURE_INPUT, 'a feature'),
-  [`GET ${PROJECT}/features/{}/mv-options/`]: { response: ok(list(ref('MultivariateOption')), 'Options') },
-  [`POST ${PROJECT}/features/{}/mv-options/`]: {
-    summary: 'Add a multivariate option (an MV value in every environment state)',
-    requestBody: MV_OPTION_INPUT,
-    response: created(ref('MultivariateOption'), 'The option'),
-  },
-  ...detail(`${PROJECT}/features/{}/mv-options/{}/`, 'MultivariateOption', MV_OPTION_INPUT, 'an option'),
+  // §6 features: schema-first (src/features/feature.schemas.ts)
 
   // §7 feature states
   [`GET ${ENV}/featurestates/`]: {

@@ -106,6 +106,31 @@ describe('validate (DRF semantics over a schema)', () => {
       });
   });
 
+  it('keeps an empty query value of a field that allows blank text (a "?tags=" filter)', () => {
+    const Query = S.object({
+      tags: S.optional(S.string({ allowBlank: true })),
+      type: S.optional(S.string()),
+    });
+    expect(validate(Query, { tags: '', type: '' }, { query: true })).toEqual({
+      ok: true,
+      value: { tags: '' },
+    });
+  });
+
+  it('reads a pk list as BodyReader.integerList: ids, decimal strings and {id} objects, one message', () => {
+    const Body = S.object({ tags: S.optional(S.pkList()) });
+    expect(validate(Body, { tags: [1, '2', { id: 3 }] })).toEqual({ ok: true, value: { tags: [1, 2, 3] } });
+    for (const tags of [[1, 'x', true], 'nope', [{ name: 'a' }]]) {
+      const v = new BodyReader({ tags });
+      v.integerList('tags', { optional: true });
+      expect(validate(Body, { tags })).toEqual({ ok: false, errors: v.errors });
+    }
+    expect(validate(Body, { tags: ['x'] })).toEqual({
+      ok: false,
+      errors: { tags: ['Incorrect type. Expected pk value, received str.'] },
+    });
+  });
+
   it('reads an email field and a list of primary keys as BodyReader does', () => {
     const Invite = S.object({ email: S.email(), groups: S.optional(S.pkList()) });
     const byHand = (body: unknown) => {

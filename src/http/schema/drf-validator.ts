@@ -79,7 +79,8 @@ function readObject(
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(properties)) {
     let raw = body[name];
-    if (options.query && raw === '') raw = undefined;
+    // DRF reads an empty query value as absent, unless the field allows blank text ("?tags=" is a filter).
+    if (options.query && raw === '' && field['x-allow-blank'] !== true) raw = undefined;
     if (raw === undefined) {
       if (required.has(name)) errors[name] = [MESSAGES.required];
       continue;
