@@ -14,7 +14,7 @@ import { badRequestDetail } from '../../common/errors';
 import { BodyReader } from '../../common/validation';
 import { APP_CONFIG, AppConfig } from '../../config';
 import { headerNameFromMeta } from '../../http/allowed-hosts';
-import { SIGN_UP_TYPES } from './oauth-accounts.service';
+import { SIGN_UP_TYPES } from '../../users/user.schemas';
 import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
 import type { OAuthRequest } from './oauth-request';
 import { OAuthProvider, signState, verifyState } from './oauth-state';
