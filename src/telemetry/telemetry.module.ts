@@ -1,15 +1,13 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { ErrorTrackingHooks } from './error-tracking.hooks';
 import { TelemetryController } from './telemetry.controller';
-import { TelemetryReport } from './telemetry-report.entity';
+import { TelemetryReportsRepository } from './telemetry-reports.repository';
 import { TelemetryService } from './telemetry.service';
 
 /** Startup telemetry (sent), the receiver for other installs' reports, and Sentry's per-request hooks. */
 @Module({
-  imports: [TypeOrmModule.forFeature([TelemetryReport])],
   controllers: [TelemetryController],
-  providers: [TelemetryService, ErrorTrackingHooks],
+  providers: [TelemetryService, TelemetryReportsRepository, ErrorTrackingHooks],
   exports: [TelemetryService],
 })
 export class TelemetryModule {}
