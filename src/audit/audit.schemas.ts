@@ -22,7 +22,7 @@ export function environmentIds(value: string | string[]): number[] | undefined {
     .flatMap((item) => String(item).split(','))
     .filter((item) => item !== '')
     .map((item) => parseId(item));
-  return ids.every((id) => id !== undefined) ? (ids as number[]) : undefined;
+  return ids.every((id): id is number => id !== undefined) ? ids : undefined;
 }
 
 const environmentsFilter = S.check(
