@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { networkInterfaces, NetworkInterfaceInfo } from 'node:os';
-import type { TelemetryJson } from './telemetry.schemas';
+import type { TelemetryJson } from '../telemetry-receiver/telemetry.schemas';
 
 /**
  * What an install reports at startup (Flagsmith's TelemetrySerializer fields, plus the external address the

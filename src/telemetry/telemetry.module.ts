@@ -1,13 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ErrorTrackingHooks } from './error-tracking.hooks';
-import { TelemetryController } from './telemetry.controller';
-import { TelemetryReportsRepository } from './telemetry-reports.repository';
 import { TelemetryService } from './telemetry.service';
 
-/** Startup telemetry (sent), the receiver for other installs' reports, and Sentry's per-request hooks. */
+/** Startup telemetry (sent) and Sentry's per-request hooks; other installs' reports: src/telemetry-receiver. */
 @Module({
-  controllers: [TelemetryController],
-  providers: [TelemetryService, TelemetryReportsRepository, ErrorTrackingHooks],
+  providers: [TelemetryService, ErrorTrackingHooks],
   exports: [TelemetryService],
 })
 export class TelemetryModule {}

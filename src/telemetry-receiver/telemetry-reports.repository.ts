@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { TelemetryJson } from './telemetry.schemas';
-import { TelemetryReport } from './telemetry-report.entity';
+import { TelemetryReport } from '../telemetry/telemetry-report.entity';
 
 /** The reports other installs sent (one INSERT each; nothing else reads or changes them). */
 @Injectable()
