@@ -42,6 +42,7 @@ export class AccountsController {
   @Responds(201, RegisteredUserJson, 'The user with a token')
   @Responds(401, DetailJson, 'Registration needs credentials (USER_CREATE_PERMISSIONS), or they are invalid')
   @Responds(403, DetailJson, 'Not allowed to register users, or sign-up needs an invite')
+  @Responds(404, DetailJson, 'The invite hash is unknown')
   async register(@ValidBody(Register) body: RegisterInput): Promise<RegisteredUserJson> {
     const { user, key } = await this.accounts.register(body);
     return registeredUserJson(user, key);
