@@ -15,7 +15,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { DomainError, PermissionDenied, ValidationFailed } from '../../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../../config';
-import { DetailJson, Responds, ValidBody } from '../../http/schema';
+import { DetailJson, Responds, ValidBody, ValidQuery } from '../../http/schema';
 import { SIGN_UP_TYPES } from '../../users/user.schemas';
 import { UsersRepository } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
@@ -31,10 +31,12 @@ import {
 import type { OAuthRequest } from './oauth-request';
 import { OAuthProvider } from './oauth-state';
 import {
+  OAuthCallbackQuery,
   OAuthExchange,
   type OAuthExchangeInput,
   OAuthLogin,
   type OAuthLoginInput,
+  OAuthLoginQuery,
   OAuthTokenJson,
   ProviderErrorJson,
 } from './oauth.schemas';
@@ -80,6 +82,7 @@ export class OAuthController {
   @UseGuards(GithubConfigured)
   @Responds(200, OAuthTokenJson, 'The API token; is_new_user when the account was just created')
   @Responds(403, DetailJson, 'The account is disabled, or sign-up needs an invite')
+  @Responds(404, DetailJson, 'The invite hash is unknown')
   @Responds(502, ProviderErrorJson, 'GitHub could not be asked')
   async github(@ValidBody(OAuthLogin) body: OAuthLoginInput): Promise<OAuthTokenJson> {
     const profile = await this.fromProvider('github', () =>
@@ -92,6 +95,7 @@ export class OAuthController {
   @Post('google')
   @Responds(200, OAuthTokenJson, 'The API token; is_new_user when the account was just created')
   @Responds(403, DetailJson, 'The account is disabled, or sign-up needs an invite')
+  @Responds(404, DetailJson, 'The invite hash is unknown')
   @Responds(502, ProviderErrorJson, 'Google could not be asked')
   async google(@ValidBody(OAuthLogin) body: OAuthLoginInput): Promise<OAuthTokenJson> {
     const profile = await this.fromProvider('google', () =>
@@ -122,14 +126,18 @@ export class OAuthController {
   @Get('github/login')
   @OAuthFlow('github', 'login')
   @UseGuards(OAuthFlowGuard)
-  githubLogin(@Req() request: OAuthRequest): never {
+  @Responds(302, null, "To GitHub's sign-in page")
+  @Responds(502, ProviderErrorJson, 'The redirect could not be built')
+  githubLogin(@Req() request: OAuthRequest, @ValidQuery(OAuthLoginQuery) _query: object): never {
     throw this.loginFailed('github', request);
   }
 
   @Get('google/login')
   @OAuthFlow('google', 'login')
   @UseGuards(OAuthFlowGuard)
-  googleLogin(@Req() request: OAuthRequest): never {
+  @Responds(302, null, "To Google's sign-in page")
+  @Responds(502, ProviderErrorJson, 'The redirect could not be built')
+  googleLogin(@Req() request: OAuthRequest, @ValidQuery(OAuthLoginQuery) _query: object): never {
     throw this.loginFailed('google', request);
   }
 
@@ -145,14 +153,24 @@ export class OAuthController {
   @Get('github/callback')
   @OAuthFlow('github', 'callback')
   @UseGuards(OAuthFlowGuard)
-  async githubCallback(@Req() request: OAuthRequest, @Res() reply: FastifyReply): Promise<void> {
+  @Responds(302, null, 'To OAUTH_REDIRECT_URL with a one-time code, or with error and error_description')
+  async githubCallback(
+    @Req() request: OAuthRequest,
+    @Res() reply: FastifyReply,
+    @ValidQuery(OAuthCallbackQuery) _query: object,
+  ): Promise<void> {
     await this.finish('github', request, reply);
   }
 
   @Get('google/callback')
   @OAuthFlow('google', 'callback')
   @UseGuards(OAuthFlowGuard)
-  async googleCallback(@Req() request: OAuthRequest, @Res() reply: FastifyReply): Promise<void> {
+  @Responds(302, null, 'To OAUTH_REDIRECT_URL with a one-time code, or with error and error_description')
+  async googleCallback(
+    @Req() request: OAuthRequest,
+    @Res() reply: FastifyReply,
+    @ValidQuery(OAuthCallbackQuery) _query: object,
+  ): Promise<void> {
     await this.finish('google', request, reply);
   }
 
