@@ -3,6 +3,7 @@ import { MESSAGES, parseId } from '../common/validation';
 import type { environmentJson } from '../environments/environment.serializers';
 import { PageQuery, S, type Static } from '../http/schema';
 import { ProjectJson } from '../projects/project.schemas';
+import { blankable } from '../users/user.schemas';
 
 /** Queries and answers of the audit log routes (docs/contracts/admin-api.md §10). */
 
@@ -55,8 +56,8 @@ const nullableRef = <T>(component: string) =>
 const AuthorJson = S.response({
   id: S.integer(),
   email: S.string(),
-  first_name: S.string(),
-  last_name: S.string(),
+  first_name: blankable(),
+  last_name: blankable(),
   last_login: S.nullable(S.dateTime()),
   uuid: S.string(),
 });

@@ -68,6 +68,8 @@ export const ResetConfirm = S.object({
 export type ResetConfirmInput = Static<typeof ResetConfirm>;
 
 const SignUpTypeJson = nullableSignUpType();
+/** A response string that may be '' (names are optional). */
+export const blankable = () => S.string({ allowBlank: true });
 
 export const TokenJson = S.response({ key: S.string() }, { title: 'Token' });
 export type TokenJson = Static<typeof TokenJson>;
@@ -75,8 +77,8 @@ export type TokenJson = Static<typeof TokenJson>;
 export const RegisteredUserJson = S.response({
   id: S.integer(),
   email: S.string(),
-  first_name: S.string(),
-  last_name: S.string(),
+  first_name: blankable(),
+  last_name: blankable(),
   is_active: S.boolean(),
   uuid: S.string(),
   sign_up_type: SignUpTypeJson,
@@ -89,8 +91,8 @@ export const CurrentUserJson = S.response(
   {
     id: S.integer(),
     email: S.string(),
-    first_name: S.string(),
-    last_name: S.string(),
+    first_name: blankable(),
+    last_name: blankable(),
     is_superuser: S.boolean(),
     date_joined: S.dateTime(),
     last_login: S.nullable(S.dateTime()),
