@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig } from '../../config';
 import { headerNameFromMeta } from '../../http/allowed-hosts';
 import { readInput } from '../../http/schema';
 import { OAuthLoginQuery } from './oauth.schemas';
-import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
+import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';
 import type { OAuthRequest } from './oauth-request';
 import { OAuthProvider, signState, verifyState } from './oauth-state';
 import { OAuthStrategies } from './oauth-strategies';
@@ -48,7 +48,7 @@ export class OAuthFlowGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly strategies: OAuthStrategies,
-    private readonly keys: OAuthOneTimeKeysService,
+    private readonly keys: OAuthOneTimeKeysRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.proxySslHeader = headerNameFromMeta(config.SECURE_PROXY_SSL_HEADER_NAME);

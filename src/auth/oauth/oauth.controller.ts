@@ -21,7 +21,7 @@ import { UsersRepository } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
 import { INACTIVE_ACCOUNT_DETAIL, OAuthAccountsService, OAuthSignUpOptions } from './oauth-accounts.service';
 import { notConfigured, OAUTH_PATH, OAuthFlow, OAuthFlowGuard } from './oauth-flow.guard';
-import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
+import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';
 import {
   githubProfileFromCode,
   googleProfileFromToken,
@@ -72,7 +72,7 @@ export class OAuthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersRepository,
     private readonly accounts: OAuthAccountsService,
-    private readonly keys: OAuthOneTimeKeysService,
+    private readonly keys: OAuthOneTimeKeysRepository,
     private readonly auth: AuthService,
   ) {}
 

@@ -3,7 +3,7 @@ import { OrganisationsModule } from '../../organisations/organisations.module';
 import { UsersModule } from '../../users/users.module';
 import { OAuthAccountsService } from './oauth-accounts.service';
 import { OAuthFlowGuard } from './oauth-flow.guard';
-import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
+import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';
 import { OAuthStrategies } from './oauth-strategies';
 import { GithubConfigured, OAuthController } from './oauth.controller';
 
@@ -13,7 +13,7 @@ import { GithubConfigured, OAuthController } from './oauth.controller';
   controllers: [OAuthController],
   providers: [
     OAuthAccountsService,
-    OAuthOneTimeKeysService,
+    OAuthOneTimeKeysRepository,
     OAuthStrategies,
     OAuthFlowGuard,
     GithubConfigured,
