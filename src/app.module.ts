@@ -19,6 +19,7 @@ import { SdkModule } from './sdk/sdk.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { OfrepModule } from './ofrep/ofrep.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { TelemetryReceiverModule } from './telemetry-receiver/telemetry-receiver.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 import { SegmentsModule } from './segments/segments.module';
 import { IdentitiesModule } from './identities/identities.module';
@@ -48,6 +49,7 @@ export class AppModule {
         PermissionsModule,
         MetricsModule.forRoot(config),
         TelemetryModule,
+        TelemetryReceiverModule,
         SegmentsModule,
         IdentitiesModule,
         AuditModule,

@@ -2,7 +2,6 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { buildAdminBundle } from './admin/admin-bundle';
-import { AuditService } from './audit/audit.service';
 import { LoginFailuresRepository } from './auth/login-failures.repository';
 import { LoginLockoutService } from './auth/login-lockout.service';
 import { AppConfig } from './config';
@@ -102,7 +101,7 @@ async function bootstrap(args: string[]): Promise<void> {
     return;
   }
   await withDatabase(config, logger, true, async (dataSource) => {
-    const service = new FirstRunService(dataSource, config, new AuditService());
+    const service = FirstRunService.standalone(dataSource, config);
     const result = await service.bootstrap({
       email: values.email,
       organisationName: values['organisation-name'],
@@ -159,7 +158,7 @@ async function createSuperuser(args: string[]): Promise<void> {
   if (!email) throw new UsageError('--email is required (no terminal to ask on)');
   const { config, logger } = setup();
   await withDatabase(config, logger, true, async (dataSource) => {
-    const service = new FirstRunService(dataSource, config, new AuditService());
+    const service = FirstRunService.standalone(dataSource, config);
     const user = await service.createSuperuser({
       email,
       password,

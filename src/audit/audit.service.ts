@@ -21,13 +21,9 @@ export interface AuditEntry {
 }
 
 /**
- * Writes audit records with the caller's EntityManager, i.e. in the same transaction as the change:
- *
- *   await dataSource.transaction(async (manager) => {
- *     const feature = await manager.save(...);
- *     await audit.record(manager, { log: `New Feature created: ${feature.name}`, principal, projectId,
- *       relatedObjectType: 'FEATURE', relatedObjectId: feature.id, relatedObjectUuid: feature.uuid, after: json });
- *   });
+ * Writes audit records with the caller's EntityManager, i.e. in the same transaction as the change. Services do
+ * not call it: they record `tx.audit(entry)` in UnitOfWork.run (src/common/unit-of-work.ts), which writes the
+ * entries through this class just before COMMIT. Reads of the log: AuditQueriesService.
  */
 @Injectable()
 export class AuditService {

@@ -77,7 +77,6 @@ const TYPED_VALUE = obj({
   boolean_value: nullable(bool),
 });
 export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
-  Token: obj({ key: str }, ['key']),
   Organisation: jsonSchema(OrganisationJson),
   Project: jsonSchema(ProjectJson),
   Environment: jsonSchema(EnvironmentJson),
@@ -130,70 +129,11 @@ const created = (schema: SchemaObject, description: string): OperationDocs['resp
   schema,
   description,
 ];
-const noContent: OperationDocs['response'] = ['204', null, 'Deleted'];
 
 const ENV = '/api/v1/environments/{}';
 
 export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   // §1 auth & users
-  'POST /api/v1/auth/login/': {
-    summary: 'Log in',
-    requestBody: obj({ email: { type: 'string', format: 'email' }, password: str }, ['email', 'password']),
-    response: ok(ref('Token'), 'The token (or {ephemeral_token, method} when MFA is on)'),
-  },
-  'POST /api/v1/auth/users/': {
-    summary: 'Register',
-    requestBody: obj(
-      {
-        email: { type: 'string', format: 'email' },
-        password: str,
-        first_name: str,
-        last_name: str,
-        sign_up_type: { type: 'string', enum: ['NO_INVITE', 'INVITE_EMAIL', 'INVITE_LINK'] },
-        invite_hash: str,
-        superuser: bool,
-        marketing_consent_given: bool,
-      },
-      ['email', 'password', 'first_name', 'last_name'],
-    ),
-    response: created(
-      obj({
-        id: int,
-        email: str,
-        first_name: str,
-        last_name: str,
-        is_active: bool,
-        uuid: str,
-        sign_up_type: nullable(str),
-        marketing_consent_given: nullable(bool),
-        key: str,
-      }),
-      'The user with a token',
-    ),
-  },
-  'GET /api/v1/auth/users/me/': {
-    summary: 'The current user',
-    response: ok(
-      obj({
-        id: int,
-        email: str,
-        first_name: str,
-        last_name: str,
-        is_superuser: bool,
-        date_joined: datetime,
-        uuid: str,
-        auth_type: str,
-        sign_up_type: nullable(str),
-      }),
-      'The user',
-    ),
-  },
-  'POST /api/v1/auth/logout/': {
-    summary: 'Log out (deletes the token)',
-    requestBody: null,
-    response: noContent,
-  },
-  'DELETE /api/v1/auth/token/': { summary: 'Delete the token', response: noContent },
   'POST /api/v1/users/config/init/': {
     summary: 'First-run configuration (only while no user exists)',
     requestBody: obj({ email: str, site_name: { type: 'string', maxLength: 50 }, site_domain: str }, [

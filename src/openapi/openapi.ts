@@ -51,6 +51,7 @@ const MODULE_TAGS: Readonly<Record<string, string>> = {
   PermissionsModule: 'permissions',
   HealthModule: 'health',
   TelemetryModule: 'telemetry',
+  TelemetryReceiverModule: 'telemetry',
 };
 
 interface ControllerInfo {

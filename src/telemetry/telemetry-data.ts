@@ -1,22 +1,12 @@
 import { isIP } from 'node:net';
 import { networkInterfaces, NetworkInterfaceInfo } from 'node:os';
+import type { TelemetryJson } from '../telemetry-receiver/telemetry.schemas';
 
 /**
  * What an install reports at startup (Flagsmith's TelemetrySerializer fields, plus the external address the
- * deployment document lists, docs/contracts/deployment.md).
+ * deployment document lists, docs/contracts/deployment.md); the receiver's schema is the same.
  */
-export interface TelemetryData {
-  readonly organisations: number;
-  readonly projects: number;
-  readonly environments: number;
-  readonly features: number;
-  readonly segments: number;
-  readonly users: number;
-  readonly debug_enabled: boolean;
-  readonly env: string;
-  /** Present only when one of this machine's interfaces has a public address. */
-  readonly external_ip?: string;
-}
+export type TelemetryData = TelemetryJson;
 
 /** Django's env.bool() truth values for DEBUG. */
 export function debugEnabled(raw: string | undefined): boolean {

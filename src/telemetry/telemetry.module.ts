@@ -1,15 +1,11 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { ErrorTrackingHooks } from './error-tracking.hooks';
-import { TelemetryController } from './telemetry.controller';
-import { TelemetryReport } from './telemetry-report.entity';
+import { InstallCountsRepository } from './install-counts.repository';
 import { TelemetryService } from './telemetry.service';
 
-/** Startup telemetry (sent), the receiver for other installs' reports, and Sentry's per-request hooks. */
+/** Startup telemetry (sent) and Sentry's per-request hooks; other installs' reports: src/telemetry-receiver. */
 @Module({
-  imports: [TypeOrmModule.forFeature([TelemetryReport])],
-  controllers: [TelemetryController],
-  providers: [TelemetryService, ErrorTrackingHooks],
+  providers: [TelemetryService, InstallCountsRepository, ErrorTrackingHooks],
   exports: [TelemetryService],
 })
 export class TelemetryModule {}

@@ -1,12 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ReplicaReads } from '../database/replica-reads';
 import { APP_CONFIG, AppConfig } from '../config';
-import { Environment } from '../environments/environment.entity';
-import { Feature } from '../features/feature.entity';
-import { Organisation } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
-import { Segment } from '../segments/segment.entity';
-import { User } from '../users/user.entity';
+import { InstallCountsRepository } from './install-counts.repository';
 import { debugEnabled, findExternalIp, TelemetryData } from './telemetry-data';
 
 /** Flagsmith gives the telemetry POST two seconds. */
@@ -25,7 +19,7 @@ export class TelemetryService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly replicaReads: ReplicaReads,
+    private readonly installCounts: InstallCountsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -39,31 +33,10 @@ export class TelemetryService implements OnApplicationBootstrap {
   }
 
   async collect(): Promise<TelemetryData> {
-    // Install-wide counts for an outside report: a replica's lag is invisible there.
-    const [organisations, projects, environments, features, segments, users] = await this.replicaReads.read(
-      // One after another: the manager is one replica connection, which runs one query at a time.
-      async (manager) => {
-        const counts: number[] = [];
-        for (const entity of [
-          Organisation,
-          Project,
-          Environment,
-          Feature,
-          Segment,
-          User,
-        ] as (new () => object)[])
-          counts.push(await manager.getRepository(entity).count());
-        return counts;
-      },
-    );
+    const counts = await this.installCounts.counts();
     const externalIp = findExternalIp();
     return {
-      organisations,
-      projects,
-      environments,
-      features,
-      segments,
-      users,
+      ...counts,
       debug_enabled: debugEnabled(this.config.DEBUG),
       env: this.config.ENVIRONMENT,
       ...(externalIp !== undefined ? { external_ip: externalIp } : {}),

@@ -1,15 +1,33 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
-import { AuthedRequest } from '../auth/principal';
-import { forbidden, ThrottledException, unauthorized } from '../common/errors';
-import { APP_CONFIG, AppConfig } from '../config';
-import { ThrottleRate } from '../config/setting-types';
-import { RequestThrottleService } from '../throttling/request-throttle.service';
+import { AuthedRequest, Principal } from '../auth/principal';
+import { DetailJson, Responds, ValidBody } from '../http/schema';
 import { Authenticated, CurrentPrincipal, CurrentUser } from '../permissions/permissions.decorators';
+import { ActivationEnabled, LoginThrottle, SignUpGate } from './accounts.guards';
 import { AccountsService } from './accounts.service';
 import { User } from './user.entity';
-import { currentUserJson } from './user.serializers';
-import type { Principal } from '../auth/principal';
+import {
+  Activation,
+  type ActivationInput,
+  CurrentUserJson,
+  DeleteMe,
+  type DeleteMeInput,
+  EmailOnly,
+  type EmailOnlyInput,
+  Login,
+  type LoginInput,
+  RegisteredUserJson,
+  Register,
+  type RegisterInput,
+  ResetConfirm,
+  type ResetConfirmInput,
+  SetPassword,
+  type SetPasswordInput,
+  TokenJson,
+  UpdateMe,
+  type UpdateMeInput,
+} from './user.schemas';
+import { currentUserJson, registeredUserJson } from './user.serializers';
 
 /** docs/contracts/admin-api.md §1: register, login/logout, the current user, passwords. */
 @Controller('api/v1/auth')
@@ -17,117 +35,108 @@ export class AccountsController {
   constructor(
     private readonly accounts: AccountsService,
     private readonly auth: AuthService,
-    private readonly throttles: RequestThrottleService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** 429 with Retry-After once `ident` has used up `rate` in `scope`. */
-  private async throttle(scope: string, ident: string, rate: ThrottleRate | undefined): Promise<void> {
-    const verdict = await this.throttles.hit(scope, ident, rate);
-    if (!verdict.allowed) throw new ThrottledException(verdict.retryAfterSeconds);
-  }
-
   @Post('users')
-  async register(@Body() body: unknown, @Req() request: AuthedRequest) {
-    let caller: Principal | undefined;
-    if (request.headers.authorization) {
-      const authentication = await this.auth.authenticate(request.headers.authorization);
-      if (!authentication.ok) throw unauthorized(authentication.detail);
-      caller = authentication.principal;
-    }
-    if (!this.accounts.mayRegister(caller)) throw caller ? forbidden() : unauthorized();
-    // DRF ScopedRateThrottle "signup": per user when signed in, else per client IP.
-    const ident = caller?.kind === 'user' ? `user:${caller.user.id}` : request.ip;
-    await this.throttle('signup', ident, this.config.SIGNUP_THROTTLE_RATE);
+  @UseGuards(SignUpGate)
+  @Responds(201, RegisteredUserJson, 'The user with a token')
+  @Responds(401, DetailJson, 'Registration needs credentials (USER_CREATE_PERMISSIONS), or they are invalid')
+  @Responds(403, DetailJson, 'Not allowed to register users, or sign-up needs an invite')
+  @Responds(404, DetailJson, 'The invite hash is unknown')
+  async register(@ValidBody(Register) body: RegisterInput): Promise<RegisteredUserJson> {
     const { user, key } = await this.accounts.register(body);
-    return {
-      id: user.id,
-      email: user.email,
-      first_name: user.firstName,
-      last_name: user.lastName,
-      is_active: user.isActive,
-      uuid: user.uuid,
-      sign_up_type: user.signUpType,
-      marketing_consent_given: user.marketingConsentGiven,
-      key,
-    };
+    return registeredUserJson(user, key);
   }
 
   @Post('login')
-  @HttpCode(200)
-  async login(@Body() body: unknown, @Req() request: AuthedRequest) {
-    // Before the body is read, as DRF checks throttles before the view: per client IP.
-    await this.throttle('login', request.ip, this.config.LOGIN_THROTTLE_RATE);
+  @UseGuards(LoginThrottle)
+  @Responds(200, TokenJson, 'The token')
+  @Responds(403, DetailJson, 'Locked out after too many failed logins')
+  async login(@ValidBody(Login) body: LoginInput, @Req() request: AuthedRequest): Promise<TokenJson> {
     return { key: await this.accounts.login(body, request.ip) };
   }
 
   @Post('logout')
-  @HttpCode(204)
   @Authenticated()
+  @Responds(204, null, 'Logged out (the token is deleted)')
   async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     if (principal.kind === 'user') await this.auth.deleteToken(principal.tokenKey);
   }
 
   @Delete('token')
-  @HttpCode(204)
   @Authenticated()
+  @Responds(204, null, 'The token is deleted')
   async deleteToken(@CurrentPrincipal() principal: Principal): Promise<void> {
     if (principal.kind === 'user') await this.auth.deleteToken(principal.tokenKey);
   }
 
   @Get('users/me')
   @Authenticated()
-  me(@CurrentUser() user: User) {
+  @Responds(200, CurrentUserJson, 'The user')
+  me(@CurrentUser() user: User): CurrentUserJson {
     return currentUserJson(user);
   }
 
   @Put('users/me')
   @Authenticated()
-  async replaceMe(@CurrentUser() user: User, @Body() body: unknown) {
-    return currentUserJson(await this.accounts.updateMe(user, body, false));
+  @Responds(200, CurrentUserJson, 'The user')
+  async replaceMe(
+    @CurrentUser() user: User,
+    @ValidBody(UpdateMe) body: UpdateMeInput,
+  ): Promise<CurrentUserJson> {
+    return currentUserJson(await this.accounts.updateMe(user, body));
   }
 
   @Patch('users/me')
   @Authenticated()
-  async patchMe(@CurrentUser() user: User, @Body() body: unknown) {
-    return currentUserJson(await this.accounts.updateMe(user, body, true));
+  @Responds(200, CurrentUserJson, 'The user')
+  async patchMe(
+    @CurrentUser() user: User,
+    @ValidBody(UpdateMe, { partial: true }) body: UpdateMeInput,
+  ): Promise<CurrentUserJson> {
+    return currentUserJson(await this.accounts.updateMe(user, body));
   }
 
   @Delete('users/me')
-  @HttpCode(204)
   @Authenticated()
-  async deleteMe(@CurrentUser() user: User, @Body() body: unknown): Promise<void> {
+  @Responds(204, null, 'Deleted (with the organisations left without members, unless told not to)')
+  async deleteMe(@CurrentUser() user: User, @ValidBody(DeleteMe) body: DeleteMeInput): Promise<void> {
     await this.accounts.deleteMe(user, body);
   }
 
   @Post('users/set_password')
-  @HttpCode(204)
   @Authenticated()
-  async setPassword(@CurrentUser() user: User, @Body() body: unknown): Promise<void> {
+  @Responds(204, null, 'Changed')
+  async setPassword(
+    @CurrentUser() user: User,
+    @ValidBody(SetPassword) body: SetPasswordInput,
+  ): Promise<void> {
     await this.accounts.setPassword(user, body);
   }
 
   @Post('users/reset_password')
-  @HttpCode(204)
-  async resetPassword(@Body() body: unknown): Promise<void> {
-    await this.accounts.requestReset(body);
+  @Responds(204, null, 'Sent when the email is of an active account (answered the same either way)')
+  async resetPassword(@ValidBody(EmailOnly) body: EmailOnlyInput): Promise<void> {
+    await this.accounts.requestReset(body.email);
   }
 
   @Post('users/reset_password_confirm')
-  @HttpCode(204)
-  async confirmReset(@Body() body: unknown): Promise<void> {
+  @Responds(204, null, 'Changed')
+  async confirmReset(@ValidBody(ResetConfirm) body: ResetConfirmInput): Promise<void> {
     await this.accounts.confirmReset(body);
   }
 
   @Post('users/activation')
-  @HttpCode(204)
-  async activate(@Body() body: unknown): Promise<void> {
+  @Responds(204, null, 'Activated')
+  @Responds(403, DetailJson, 'The account is already active (stale token)')
+  async activate(@ValidBody(Activation) body: ActivationInput): Promise<void> {
     await this.accounts.activate(body);
   }
 
   @Post('users/resend_activation')
-  @HttpCode(204)
-  async resendActivation(@Body() body: unknown): Promise<void> {
-    await this.accounts.resendActivation(body);
+  @UseGuards(ActivationEnabled)
+  @Responds(204, null, 'Sent when the email is of an inactive account (answered the same either way)')
+  async resendActivation(@ValidBody(EmailOnly) body: EmailOnlyInput): Promise<void> {
+    await this.accounts.resendActivation(body.email);
   }
 }

@@ -1,6 +1,5 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { AuthService } from '../auth/auth.service';
 import { LOCKED_OUT_DETAIL, LoginLockoutService } from '../auth/login-lockout.service';
 import {
@@ -15,27 +14,57 @@ import {
   verifyPassword,
 } from '../auth/passwords';
 import { Principal } from '../auth/principal';
-import { badRequestDetail, fieldError, forbidden } from '../common/errors';
-import { BodyReader } from '../common/validation';
+import {
+  BadRequest,
+  DomainError,
+  NotFound,
+  PermissionDenied,
+  ValidationFailed,
+} from '../common/domain-errors';
+import { UnitOfWork } from '../common/unit-of-work';
+import { MESSAGES } from '../common/validation';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EmailService } from '../email/email.service';
 import { SiteLinks } from '../email/site-links';
 import { activationEmail, passwordResetEmail } from '../email/templates';
-import { Invite, InviteLink, OrganisationMembership } from '../organisations/organisation.entity';
 import { InvitesService } from '../organisations/invites.service';
 import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service';
-import { SignUpType, User } from './user.entity';
+import { User } from './user.entity';
+import type {
+  ActivationInput,
+  DeleteMeInput,
+  LoginInput,
+  RegisterInput,
+  ResetConfirmInput,
+  SetPasswordInput,
+  UpdateMeInput,
+} from './user.schemas';
+import { UserColumns, UsersRepository } from './users.repository';
 
-const SIGN_UP_TYPES: readonly SignUpType[] = ['NO_INVITE', 'INVITE_EMAIL', 'INVITE_LINK'];
 const ALLOW_ANY = 'rest_framework.permissions.AllowAny';
 export const REGISTRATION_WITHOUT_INVITE_DETAIL =
   'User registration without an invite is disabled for this installation.';
+export const EMAIL_TAKEN = 'Email already exists. Please log in.';
+/** Accounts are not in Flagsmith's audit log: their writes run unaudited, as there. */
+export const ACCOUNTS_UNAUDITED = 'user accounts are not audited, as in Flagsmith';
+
+/** Flagsmith answers a taken email with a bare string under the field, not a list: `{"email": "…"}`. */
+export class EmailTaken extends DomainError {
+  readonly status = 400;
+  constructor() {
+    super(EMAIL_TAKEN);
+  }
+  body(): object {
+    return { email: EMAIL_TAKEN };
+  }
+}
 
 /** Registration, login, password changes and resets, self-service profile (docs/contracts/admin-api.md §1). */
 @Injectable()
 export class AccountsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly uow: UnitOfWork,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly lockout: LoginLockoutService,
@@ -45,70 +74,48 @@ export class AccountsService {
     private readonly links: SiteLinks,
   ) {}
 
-  findByEmail(email: string, manager: EntityManager = this.dataSource.manager): Promise<User | null> {
-    return manager
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .where('lower(u.email) = lower(:email)', { email })
-      .getOne();
-  }
-
   /** Who may call POST /auth/users/ (USER_CREATE_PERMISSIONS). */
   mayRegister(caller: Principal | undefined): boolean {
     if (this.config.USER_CREATE_PERMISSIONS.includes(ALLOW_ANY)) return true;
     return caller?.kind === 'user' && (caller.user.isSuperuser || caller.user.isStaff);
   }
 
-  async register(body: unknown): Promise<{ user: User; key: string }> {
-    const v = new BodyReader(body);
-    const email = v.email('email');
-    const password = v.string('password', { trim: false, maxLength: 128 });
-    const firstName = v.string('first_name', { maxLength: 150, optional: true, allowBlank: true }) ?? '';
-    const lastName = v.string('last_name', { maxLength: 150, optional: true, allowBlank: true }) ?? '';
-    const signUpType = v.choice('sign_up_type', SIGN_UP_TYPES, { optional: true, nullable: true });
-    const inviteHash = v.string('invite_hash', { optional: true, nullable: true, maxLength: 100 });
-    const superuser = v.boolean('superuser', { optional: true }) ?? false;
-    const marketing = v.boolean('marketing_consent_given', { optional: true }) ?? false;
-    if (password !== undefined) {
-      const problems = passwordProblems(password, email);
-      if (problems.length) v.errors.password = problems;
-    }
-    v.assertValid();
+  /** Whether sign-ups are closed to people without an invite (PREVENT_SIGNUP / ALLOW_REGISTRATION_WITHOUT_INVITE). */
+  inviteOnly(): boolean {
+    return this.config.PREVENT_SIGNUP || !this.config.ALLOW_REGISTRATION_WITHOUT_INVITE;
+  }
 
-    const created = await this.dataSource.transaction(async (manager) => {
-      if (await this.findByEmail(email!, manager)) {
-        throw new BadRequestException({
-          email: 'Email already exists. Please log in.',
-        });
-      }
-      const invited = await this.hasInvite(manager, email!, inviteHash ?? undefined);
-      if ((this.config.PREVENT_SIGNUP || !this.config.ALLOW_REGISTRATION_WITHOUT_INVITE) && !invited) {
-        throw forbidden(REGISTRATION_WITHOUT_INVITE_DETAIL);
-      }
-      const userCount = await manager.getRepository(User).count();
-      if (superuser && userCount > 0) {
-        throw fieldError('superuser', 'A superuser can only be created when no users exist.');
-      }
-      const repo = manager.getRepository(User);
-      const user = await repo.save(
-        repo.create({
-          email: email!,
-          password: await hashPassword(password!),
-          firstName,
-          lastName,
-          signUpType: signUpType ?? (inviteHash ? 'INVITE_LINK' : 'NO_INVITE'),
-          marketingConsentGiven: marketing,
+  async register(input: RegisterInput): Promise<{ user: User; key: string }> {
+    // djoser's validate(): after the fields, so only a well-formed sign-up is told about its password.
+    const problems = passwordProblems(input.password, input.email);
+    if (problems.length) throw ValidationFailed.field('password', ...problems);
+    const inviteHash = input.invite_hash ?? undefined;
+    const superuser = input.superuser ?? false;
+    const created = await this.uow.run(
+      async (tx) => {
+        if (await this.users.byEmail(input.email, tx.manager)) throw new EmailTaken();
+        const invited = await this.users.hasInvite(tx.manager, input.email, inviteHash);
+        if (this.inviteOnly() && !invited) throw new PermissionDenied(REGISTRATION_WITHOUT_INVITE_DETAIL);
+        if (superuser && (await this.users.count(tx.manager)) > 0)
+          throw ValidationFailed.field('superuser', 'A superuser can only be created when no users exist.');
+        const user = await this.users.insert(tx.manager, {
+          email: input.email,
+          password: await hashPassword(input.password),
+          firstName: input.first_name ?? '',
+          lastName: input.last_name ?? '',
+          signUpType: input.sign_up_type ?? (inviteHash ? 'INVITE_LINK' : 'NO_INVITE'),
+          marketingConsentGiven: input.marketing_consent_given ?? false,
           isSuperuser: superuser,
           isStaff: superuser,
           // ENABLE_EMAIL_ACTIVATION: inactive until the emailed link is followed (not the first superuser).
           isActive: !this.config.ENABLE_EMAIL_ACTIVATION || superuser,
           lastLogin: new Date(),
-        }),
-      );
-      if (inviteHash) await this.invites.acceptInviteHash(manager, user, inviteHash);
-      const key = await this.auth.tokenFor(user, manager);
-      return { user, key };
-    });
+        });
+        if (inviteHash) await this.invites.acceptInviteHash(tx.manager, user, inviteHash);
+        return { user, key: await this.auth.tokenFor(user, tx.manager) };
+      },
+      { unaudited: ACCOUNTS_UNAUDITED },
+    );
     if (!created.user.isActive) await this.sendActivation(created.user);
     return created;
   }
@@ -119,123 +126,112 @@ export class AccountsService {
   }
 
   /** POST /auth/users/activation/ (djoser): the uid/token of the activation email make the account active. */
-  async activate(body: unknown): Promise<void> {
-    const v = new BodyReader(body);
-    const uid = v.string('uid');
-    const token = v.string('token');
-    v.assertValid();
-    const id = decodeUid(uid!);
-    const user = id ? await this.dataSource.getRepository(User).findOneBy({ id }) : null;
-    if (!user) throw fieldError('uid', "Invalid user id or user doesn't exist.");
-    if (!checkResetToken(this.config.secretKey, user, token!))
-      throw fieldError('token', 'Invalid token for given user.');
-    if (user.isActive) throw forbidden('Stale token for given user.');
-    await this.dataSource.getRepository(User).update({ id: user.id }, { isActive: true });
+  async activate(input: ActivationInput): Promise<void> {
+    await this.uow.run(
+      async (tx) => {
+        const user = await this.tokenUser(input, (id) => this.users.lock(tx.manager, id));
+        if (user.isActive) throw new PermissionDenied('Stale token for given user.');
+        await this.users.update(tx.manager, user.id, { isActive: true });
+      },
+      { unaudited: ACCOUNTS_UNAUDITED },
+    );
   }
 
   /** POST /auth/users/resend_activation/ (djoser): 204 whatever the email; only inactive accounts get one. */
-  async resendActivation(body: unknown): Promise<void> {
-    if (!this.config.ENABLE_EMAIL_ACTIVATION) throw badRequestDetail('Email activation is not enabled.');
-    const v = new BodyReader(body);
-    const email = v.email('email');
-    v.assertValid();
-    const user = await this.findByEmail(email!);
+  async resendActivation(email: string): Promise<void> {
+    const user = await this.users.byEmail(email);
     if (user && !user.isActive) await this.sendActivation(user);
   }
 
-  /** Whether a sign-up for this email counts as invited: an email invite, or a valid invite link hash. */
-  async hasInvite(manager: EntityManager, email: string, hash?: string): Promise<boolean> {
-    const byEmail = await manager
-      .getRepository(Invite)
-      .createQueryBuilder('i')
-      .where('lower(i.email) = lower(:email)', { email })
-      .getExists();
-    if (byEmail) return true;
-    if (!hash) return false;
-    const link = await manager.getRepository(InviteLink).findOneBy({ hash });
-    return !!link && (link.expiresAt === null || link.expiresAt.getTime() > Date.now());
+  /** The refusal of resend_activation when activation is off (checked before the body, as djoser does). */
+  assertActivationEnabled(): void {
+    if (!this.config.ENABLE_EMAIL_ACTIVATION) throw new BadRequest('Email activation is not enabled.');
   }
 
-  async login(body: unknown, ip: string): Promise<string> {
-    const v = new BodyReader(body);
-    const email = v.string('email', { maxLength: 254 });
-    const password = v.string('password', { trim: false, maxLength: 128 });
-    v.assertValid();
-    const attempt = await this.lockout.attempt(email!, ip, async () => {
-      const user = await this.findByEmail(email!);
+  async login(input: LoginInput, ip: string): Promise<string> {
+    const attempt = await this.lockout.attempt(input.email, ip, async () => {
+      const user = await this.users.byEmail(input.email);
       // The same hash work whether or not the account exists (no enumeration by timing).
-      const ok = await verifyLoginPassword(password!, user?.isActive ? user.password : undefined);
+      const ok = await verifyLoginPassword(input.password, user?.isActive ? user.password : undefined);
       return ok && user ? user : null;
     });
     if (attempt.outcome === 'locked' || (attempt.outcome === 'rejected' && attempt.locked))
-      throw forbidden(LOCKED_OUT_DETAIL);
+      throw new PermissionDenied(LOCKED_OUT_DETAIL);
     if (attempt.outcome === 'rejected')
-      throw fieldError('non_field_errors', 'Unable to log in with provided credentials.');
+      throw ValidationFailed.field('non_field_errors', 'Unable to log in with provided credentials.');
     const user = attempt.value;
-    await this.dataSource.getRepository(User).update({ id: user.id }, { lastLogin: new Date() });
-    return this.auth.tokenFor(user);
+    return this.uow.run(
+      async (tx) => {
+        await this.users.update(tx.manager, user.id, { lastLogin: new Date() });
+        return this.auth.tokenFor(user, tx.manager);
+      },
+      { unaudited: 'last_login is not audited, as in Flagsmith' },
+    );
   }
 
-  async updateMe(user: User, body: unknown, partial: boolean): Promise<User> {
-    const v = new BodyReader(body, { partial });
-    const firstName = v.string('first_name', { maxLength: 150, allowBlank: true, optional: true });
-    const lastName = v.string('last_name', { maxLength: 150, allowBlank: true, optional: true });
-    const marketing = v.boolean('marketing_consent_given', { optional: true });
-    v.assertValid();
-    if (firstName !== undefined) user.firstName = firstName;
-    if (lastName !== undefined) user.lastName = lastName;
-    if (marketing !== undefined) user.marketingConsentGiven = marketing;
-    return this.dataSource.getRepository(User).save(user);
+  /** PUT (every field optional anyway) or PATCH of the caller's own profile. */
+  async updateMe(user: User, input: UpdateMeInput): Promise<User> {
+    const columns: UserColumns = {};
+    if (input.first_name !== undefined) columns.firstName = input.first_name;
+    if (input.last_name !== undefined) columns.lastName = input.last_name;
+    if (input.marketing_consent_given !== undefined)
+      columns.marketingConsentGiven = input.marketing_consent_given;
+    return this.uow.run(
+      async (tx) => {
+        await this.users.update(tx.manager, user.id, columns);
+        const saved = await this.users.byId(user.id, tx.manager);
+        if (!saved) throw new NotFound();
+        return saved;
+      },
+      { unaudited: ACCOUNTS_UNAUDITED },
+    );
   }
 
-  async deleteMe(user: User, body: unknown): Promise<void> {
-    const v = new BodyReader(body);
-    const current = v.string('current_password', { trim: false, optional: !isUsablePassword(user.password) });
-    const deleteOrphans = v.boolean('delete_orphan_organisations', { optional: true }) ?? true;
-    v.assertValid();
-    if (isUsablePassword(user.password) && !(await verifyPassword(current ?? '', user.password))) {
-      throw fieldError('current_password', 'Invalid password.');
-    }
-    await this.dataSource.transaction(async (manager) => {
-      const orgIds = (await manager.getRepository(OrganisationMembership).findBy({ userId: user.id })).map(
-        (m) => m.organisationId,
-      );
-      await manager.getRepository(User).delete({ id: user.id });
-      if (deleteOrphans && orgIds.length) {
-        await manager.query(
-          `DELETE FROM organisations o WHERE o.id = ANY($1)
-             AND NOT EXISTS (SELECT 1 FROM organisation_memberships m WHERE m.organisation_id = o.id)`,
-          [orgIds],
-        );
-      }
-    });
+  async deleteMe(user: User, input: DeleteMeInput): Promise<void> {
+    const usable = isUsablePassword(user.password);
+    if (usable && input.current_password === undefined)
+      throw ValidationFailed.field('current_password', MESSAGES.required);
+    if (usable && !(await verifyPassword(input.current_password ?? '', user.password)))
+      throw ValidationFailed.field('current_password', 'Invalid password.');
+    await this.uow.run(
+      (tx) => this.users.delete(tx.manager, user.id, input.delete_orphan_organisations ?? true),
+      {
+        unaudited: ACCOUNTS_UNAUDITED,
+      },
+    );
   }
 
-  async setPassword(user: User, body: unknown): Promise<void> {
-    const v = new BodyReader(body);
-    const current = v.string('current_password', { trim: false });
-    const next = v.string('new_password', { trim: false, maxLength: 128 });
-    const again = v.string('re_new_password', { trim: false, maxLength: 128 });
-    v.assertValid();
-    if (!(await verifyPassword(current!, user.password)))
-      throw fieldError('current_password', 'Invalid password.');
-    await this.changePassword(user, next!, again!);
+  async setPassword(user: User, input: SetPasswordInput): Promise<void> {
+    await this.uow.run(
+      async (tx) => {
+        // Checked against the password as stored now: two concurrent changes cannot both pass.
+        const current = await this.users.lock(tx.manager, user.id);
+        if (!current || !(await verifyPassword(input.current_password, current.password)))
+          throw ValidationFailed.field('current_password', 'Invalid password.');
+        await this.changePassword(tx.manager, current, input.new_password, input.re_new_password);
+        user.password = current.password;
+      },
+      { unaudited: ACCOUNTS_UNAUDITED },
+    );
   }
 
-  private async changePassword(user: User, next: string, again: string): Promise<void> {
-    if (next !== again) throw fieldError('non_field_errors', "The two password fields didn't match.");
+  private async changePassword(
+    manager: EntityManager,
+    user: User,
+    next: string,
+    again: string,
+  ): Promise<void> {
+    if (next !== again)
+      throw ValidationFailed.field('non_field_errors', "The two password fields didn't match.");
     const problems = passwordProblems(next, user.email);
-    if (problems.length) throw fieldError('new_password', ...problems);
+    if (problems.length) throw ValidationFailed.field('new_password', ...problems);
     user.password = await hashPassword(next);
-    await this.dataSource.getRepository(User).update({ id: user.id }, { password: user.password });
+    await this.users.update(manager, user.id, { password: user.password });
   }
 
   /** Always 204 for a well-formed email; sends the reset link to active users only. */
-  async requestReset(body: unknown): Promise<void> {
-    const v = new BodyReader(body);
-    const email = v.email('email');
-    v.assertValid();
-    const user = await this.findByEmail(email!);
+  async requestReset(email: string): Promise<void> {
+    const user = await this.users.byEmail(email);
     if (!user || !user.isActive) return;
     if (!(await this.resetEmails.claim(user.id))) return;
     const link = await this.links.link(`password-reset/confirm/${this.resetPath(user)}`);
@@ -247,20 +243,30 @@ export class AccountsService {
     return `${encodeUid(user.id)}/${makeResetToken(this.config.secretKey, user)}`;
   }
 
-  async confirmReset(body: unknown): Promise<void> {
-    const v = new BodyReader(body);
-    const uid = v.string('uid');
-    const token = v.string('token');
-    const next = v.string('new_password', { trim: false, maxLength: 128 });
-    const again = v.string('re_new_password', { trim: false, maxLength: 128 });
-    v.assertValid();
-    const id = decodeUid(uid!);
-    const user = id ? await this.dataSource.getRepository(User).findOneBy({ id }) : null;
-    if (!user) throw fieldError('uid', "Invalid user id or user doesn't exist.");
-    if (!checkResetToken(this.config.secretKey, user, token!))
-      throw fieldError('token', 'Invalid token for given user.');
-    await this.changePassword(user, next!, again!);
-    await this.lockout.unlock(user.email);
+  async confirmReset(input: ResetConfirmInput): Promise<void> {
+    const email = await this.uow.run(
+      async (tx) => {
+        // The token is derived from the stored password: checked on the locked row, it is used once.
+        const user = await this.tokenUser(input, (id) => this.users.lock(tx.manager, id));
+        await this.changePassword(tx.manager, user, input.new_password, input.re_new_password);
+        return user.email;
+      },
+      { unaudited: ACCOUNTS_UNAUDITED },
+    );
+    await this.lockout.unlock(email);
+  }
+
+  /** The user a djoser uid/token pair stands for, or the field error djoser gives. */
+  private async tokenUser(
+    input: { uid: string; token: string },
+    load: (id: number) => Promise<User | null>,
+  ): Promise<User> {
+    const id = decodeUid(input.uid);
+    const user = id ? await load(id) : null;
+    if (!user) throw ValidationFailed.field('uid', "Invalid user id or user doesn't exist.");
+    if (!checkResetToken(this.config.secretKey, user, input.token))
+      throw ValidationFailed.field('token', 'Invalid token for given user.');
+    return user;
   }
 
   /** FLAGSMITH_DOMAIN or the first-run site domain as a URL ('' when neither is set). */

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import {
@@ -9,18 +8,14 @@ import {
   passwordProblems,
   unusablePassword,
 } from '../auth/passwords';
+import { EnvironmentChanges, UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../config';
-import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
-import { Site } from './site.entity';
+import { FirstRunRepository } from './first-run.repository';
 import { User } from './user.entity';
 
 export const INIT_REFUSED = 'CAN NOT INIT CONFIGURATION. USER(S) ALREADY EXIST IN SYSTEM.';
 export const INIT_DONE = 'INSTALLATION CONFIGURED SUCCESSFULLY';
 export const ADMIN_INIT_REFUSED = 'FAILED TO INIT ADMIN USER. USER(S) ALREADY EXIST IN SYSTEM.';
-
-/** Serialises first-run writes across instances (pg_advisory_xact_lock key). */
-const FIRST_RUN_LOCK = 0x666c6167; // "flag"
 
 export class UsersAlreadyExist extends Error {
   constructor() {
@@ -51,22 +46,40 @@ export interface BootstrapResult {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SUPERUSER_UNAUDITED = 'user accounts and site settings are not audited, as in Flagsmith';
+
+/** The CLI's writes create no environment: nothing for caches or SSE to hear about. */
+const NO_ENVIRONMENT_CHANGES: EnvironmentChanges = {
+  environmentsChanged: () => Promise.reject(new Error('the first run changes no environment')),
+  projectChanged: () => Promise.reject(new Error('the first run changes no environment')),
+  identitiesChanged: () => Promise.reject(new Error('the first run changes no identity')),
+  environmentsDeleted: () => Promise.reject(new Error('the first run deletes no environment')),
+  keysChanged: () => Promise.reject(new Error('the first run changes no server key')),
+};
 
 /**
  * Creating the first superuser and site settings: the first-run form (GET|POST /api/v1/users/config/init/),
- * GET /api/v1/users/init/, and the `createsuperuser` / `bootstrap` CLI commands. Built with plain constructor
- * arguments so the CLI can use it without booting the application.
+ * GET /api/v1/users/init/, and the `createsuperuser` / `bootstrap` CLI commands (see `standalone`).
  */
 @Injectable()
 export class FirstRunService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: FirstRunRepository,
+    private readonly uow: UnitOfWork,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly audit: AuditService,
   ) {}
 
-  async hasUsers(manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    return manager.getRepository(User).exists();
+  /** For the CLI, without booting the application. */
+  static standalone(dataSource: DataSource, config: AppConfig): FirstRunService {
+    return new FirstRunService(
+      new FirstRunRepository(dataSource),
+      new UnitOfWork(dataSource, new AuditService(), NO_ENVIRONMENT_CHANGES),
+      config,
+    );
+  }
+
+  hasUsers(): Promise<boolean> {
+    return this.repository.hasUsers();
   }
 
   /** Checks a superuser's fields; returns DRF-style errors. */
@@ -91,11 +104,7 @@ export class FirstRunService {
       errors.site_domain = ['Ensure this field has 1 to 100 characters.'];
     if (Object.keys(errors).length) throw new FieldProblems(errors);
     const user = await this.firstRun(async (manager) => {
-      const sites = manager.getRepository(Site);
-      const [site] = await sites.find({ order: { id: 'ASC' }, take: 1 });
-      await sites.save(
-        sites.create({ ...(site ?? {}), name: input.siteName.trim(), domain: input.siteDomain.trim() }),
-      );
+      await this.repository.saveSite(manager, input.siteName.trim(), input.siteDomain.trim());
       return this.insertSuperuser(manager, input);
     });
     return { user, passwordResetUrl: await this.passwordResetUrl(user) };
@@ -113,16 +122,15 @@ export class FirstRunService {
   async createSuperuser(input: SuperuserInput): Promise<User> {
     const errors = this.problems(input);
     if (Object.keys(errors).length) throw new FieldProblems(errors);
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_RUN_LOCK]);
-      const exists = await manager
-        .getRepository(User)
-        .createQueryBuilder('u')
-        .where('lower(u.email) = lower(:email)', { email: input.email })
-        .getExists();
-      if (exists) throw new FieldProblems({ email: ['A user with this email already exists.'] });
-      return this.insertSuperuser(manager, input);
-    });
+    return this.uow.run(
+      async ({ manager }) => {
+        await this.repository.lockFirstRun(manager);
+        if (await this.repository.userByEmail(manager, input.email))
+          throw new FieldProblems({ email: ['A user with this email already exists.'] });
+        return this.insertSuperuser(manager, input);
+      },
+      { unaudited: SUPERUSER_UNAUDITED },
+    );
   }
 
   /**
@@ -145,67 +153,68 @@ export class FirstRunService {
     const projectName = options.projectName ?? this.config.PROJECT_NAME;
     const errors = this.problems({ email });
     if (Object.keys(errors).length) throw new FieldProblems(errors);
-    let resetUser: User | undefined;
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_RUN_LOCK]);
-      if (!(await this.hasUsers(manager))) {
-        resetUser = await this.insertSuperuser(manager, { email });
-        lines.push(`created superuser ${email}`);
-      } else lines.push('superuser: skipped (users exist)');
-
-      if (!(await manager.getRepository(Organisation).exists())) {
-        const admin = await manager
-          .getRepository(User)
-          .createQueryBuilder('u')
-          .where('lower(u.email) = lower(:email)', { email })
-          .getOne();
-        const orgs = manager.getRepository(Organisation);
-        const org = await orgs.save(
-          orgs.create({
-            name: organisationName,
-            persistTraitData: this.config.DEFAULT_ORG_STORE_TRAITS_VALUE,
-          }),
-        );
-        if (admin) {
-          await manager
-            .getRepository(OrganisationMembership)
-            .save({ userId: admin.id, organisationId: org.id, role: 'ADMIN' });
-        }
-        await this.audit.record(manager, {
-          log: `New Organisation created: ${org.name}`,
-          organisationId: org.id,
-          relatedObjectType: 'ORGANISATION',
-          relatedObjectId: org.id,
-          relatedObjectUuid: org.uuid,
-          isSystemEvent: true,
-        });
-        lines.push(`created organisation "${org.name}"${admin ? ` with ${admin.email} as ADMIN` : ''}`);
-      } else lines.push('organisation: skipped (organisations exist)');
-
-      if (!(await manager.getRepository(Project).exists())) {
-        const org = await manager.getRepository(Organisation).findOne({
-          where: { name: organisationName },
-          order: { id: 'ASC' },
-        });
-        if (org) {
-          const projects = manager.getRepository(Project);
-          const project = await projects.save(projects.create({ name: projectName, organisationId: org.id }));
-          await this.audit.record(manager, {
-            log: `New Project created: ${project.name}`,
-            organisationId: org.id,
-            projectId: project.id,
-            relatedObjectType: 'PROJECT',
-            relatedObjectId: project.id,
-            relatedObjectUuid: project.uuid,
-            isSystemEvent: true,
-          });
-          lines.push(`created project "${project.name}" in "${org.name}"`);
-        } else lines.push(`project: skipped (no organisation named "${organisationName}")`);
-      } else lines.push('project: skipped (projects exist)');
-    });
+    // Unaudited when it only creates the superuser (or nothing); the organisation and project are audited.
+    const resetUser = await this.uow.run(
+      (tx) => this.bootstrapIn(tx, email, organisationName, projectName, lines),
+      { unaudited: SUPERUSER_UNAUDITED },
+    );
     if (resetUser)
       lines.push(`set the password of ${resetUser.email} at ${await this.passwordResetUrl(resetUser)}`);
     return { lines };
+  }
+
+  private async bootstrapIn(
+    tx: WriteContext,
+    email: string,
+    organisationName: string,
+    projectName: string,
+    lines: string[],
+  ): Promise<User | undefined> {
+    const { manager } = tx;
+    lines.length = 0; // a retried run starts over
+    let superuser: User | undefined;
+    await this.repository.lockFirstRun(manager);
+    if (!(await this.repository.hasUsers(manager))) {
+      superuser = await this.insertSuperuser(manager, { email });
+      lines.push(`created superuser ${email}`);
+    } else lines.push('superuser: skipped (users exist)');
+
+    if (!(await this.repository.hasOrganisations(manager))) {
+      const admin = await this.repository.userByEmail(manager, email);
+      const org = await this.repository.insertOrganisation(
+        manager,
+        organisationName,
+        this.config.DEFAULT_ORG_STORE_TRAITS_VALUE,
+      );
+      if (admin) await this.repository.addAdmin(manager, org.id, admin.id);
+      tx.audit({
+        log: `New Organisation created: ${org.name}`,
+        organisationId: org.id,
+        relatedObjectType: 'ORGANISATION',
+        relatedObjectId: org.id,
+        relatedObjectUuid: org.uuid,
+        isSystemEvent: true,
+      });
+      lines.push(`created organisation "${org.name}"${admin ? ` with ${admin.email} as ADMIN` : ''}`);
+    } else lines.push('organisation: skipped (organisations exist)');
+
+    if (!(await this.repository.hasProjects(manager))) {
+      const org = await this.repository.firstOrganisationNamed(manager, organisationName);
+      if (org) {
+        const project = await this.repository.insertProject(manager, projectName, org.id);
+        tx.audit({
+          log: `New Project created: ${project.name}`,
+          organisationId: org.id,
+          projectId: project.id,
+          relatedObjectType: 'PROJECT',
+          relatedObjectId: project.id,
+          relatedObjectUuid: project.uuid,
+          isSystemEvent: true,
+        });
+        lines.push(`created project "${project.name}" in "${org.name}"`);
+      } else lines.push(`project: skipped (no organisation named "${organisationName}")`);
+    } else lines.push('project: skipped (projects exist)');
+    return superuser;
   }
 
   /** `<site>/password-reset/confirm/<uid>/<token>` as the dashboard's reset page expects it. */
@@ -214,35 +223,33 @@ export class FirstRunService {
   }
 
   private async siteUrl(): Promise<string> {
-    const domain =
-      this.config.FLAGSMITH_DOMAIN ??
-      (await this.dataSource.getRepository(Site).find({ take: 1 }))[0]?.domain;
+    const domain = this.config.FLAGSMITH_DOMAIN ?? (await this.repository.siteDomain());
     if (!domain) return '';
     return /^https?:\/\//.test(domain) ? domain.replace(/\/$/, '') : `https://${domain}`;
   }
 
   /** Runs `work` only while no user exists, serialised against concurrent first runs. */
   private async firstRun<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_RUN_LOCK]);
-      if (await this.hasUsers(manager)) throw new UsersAlreadyExist();
-      return work(manager);
-    });
+    return this.uow.run(
+      async ({ manager }) => {
+        await this.repository.lockFirstRun(manager);
+        if (await this.repository.hasUsers(manager)) throw new UsersAlreadyExist();
+        return work(manager);
+      },
+      { unaudited: SUPERUSER_UNAUDITED },
+    );
   }
 
   private async insertSuperuser(manager: EntityManager, input: SuperuserInput): Promise<User> {
-    const users = manager.getRepository(User);
-    return users.save(
-      users.create({
-        email: input.email.trim(),
-        password: input.password === undefined ? unusablePassword() : await hashPassword(input.password),
-        firstName: input.firstName ?? '',
-        lastName: input.lastName ?? '',
-        isSuperuser: true,
-        isStaff: true,
-        isActive: true,
-        signUpType: 'NO_INVITE',
-      }),
-    );
+    return this.repository.insertUser(manager, {
+      email: input.email.trim(),
+      password: input.password === undefined ? unusablePassword() : await hashPassword(input.password),
+      firstName: input.firstName ?? '',
+      lastName: input.lastName ?? '',
+      isSuperuser: true,
+      isStaff: true,
+      isActive: true,
+      signUpType: 'NO_INVITE',
+    });
   }
 }

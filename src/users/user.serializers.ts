@@ -1,6 +1,7 @@
 import { User } from './user.entity';
+import type { CurrentUserJson, RegisteredUserJson } from './user.schemas';
 
-export function currentUserJson(user: User) {
+export function currentUserJson(user: User): CurrentUserJson {
   return {
     id: user.id,
     email: user.email,
@@ -17,6 +18,16 @@ export function currentUserJson(user: User) {
   };
 }
 
-export function userSummaryJson(user: User) {
-  return { id: user.id, email: user.email, first_name: user.firstName, last_name: user.lastName };
+export function registeredUserJson(user: User, key: string): RegisteredUserJson {
+  return {
+    id: user.id,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    is_active: user.isActive,
+    uuid: user.uuid,
+    sign_up_type: user.signUpType,
+    marketing_consent_given: user.marketingConsentGiven,
+    key,
+  };
 }

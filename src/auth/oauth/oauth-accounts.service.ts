@@ -1,21 +1,25 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import { forbidden } from '../../common/errors';
-import { APP_CONFIG, AppConfig } from '../../config';
+import { Injectable, Logger } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { PermissionDenied } from '../../common/domain-errors';
+import { UnitOfWork, WriteContext } from '../../common/unit-of-work';
 import { InvitesService } from '../../organisations/invites.service';
-import { AccountsService, REGISTRATION_WITHOUT_INVITE_DETAIL } from '../../users/accounts.service';
-import { AuthType, SignUpType, User } from '../../users/user.entity';
+import {
+  ACCOUNTS_UNAUDITED,
+  AccountsService,
+  REGISTRATION_WITHOUT_INVITE_DETAIL,
+} from '../../users/accounts.service';
+import { AuthType, User } from '../../users/user.entity';
+import { SignUpTypeValue } from '../../users/user.schemas';
+import { UsersRepository } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
 import { unusablePassword } from '../passwords';
 import { ProviderProfile } from './oauth-providers';
 
 export const INACTIVE_ACCOUNT_DETAIL = 'User account is disabled.';
-export const SIGN_UP_TYPES: readonly SignUpType[] = ['NO_INVITE', 'INVITE_EMAIL', 'INVITE_LINK'];
 
 export interface OAuthSignUpOptions {
   readonly inviteHash?: string;
-  readonly signUpType?: SignUpType;
+  readonly signUpType?: SignUpTypeValue;
 }
 
 export interface OAuthLogin {
@@ -45,74 +49,63 @@ export class OAuthAccountsService {
   private readonly logger = new Logger('OAuth');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersRepository,
+    private readonly uow: UnitOfWork,
     private readonly auth: AuthService,
     private readonly accounts: AccountsService,
     private readonly invites: InvitesService,
   ) {}
 
   async login(profile: ProviderProfile, options: OAuthSignUpOptions = {}): Promise<OAuthLogin> {
+    const run = () =>
+      this.uow.run((tx) => this.loginIn(tx, profile, options), { unaudited: ACCOUNTS_UNAUDITED });
     try {
-      return await this.dataSource.transaction((manager) => this.loginIn(manager, profile, options));
+      return await run();
     } catch (err) {
       // Two first logins of the same new email at once: the loser finds the winner's account.
       if (!isUniqueViolation(err)) throw err;
-      return this.dataSource.transaction((manager) => this.loginIn(manager, profile, options));
+      return run();
     }
   }
 
   private async loginIn(
-    manager: EntityManager,
+    tx: WriteContext,
     profile: ProviderProfile,
     options: OAuthSignUpOptions,
   ): Promise<OAuthLogin> {
-    const repo = manager.getRepository(User);
-    const idColumn = profile.provider === 'github' ? 'github_user_id' : 'google_user_id';
-    const existing = await repo
-      .createQueryBuilder('u')
-      .where('lower(u.email) = lower(:email)', { email: profile.email })
-      .orderBy(`u.${idColumn}`, 'DESC', 'NULLS LAST')
-      .getOne();
-
+    const existing = await this.users.byEmailForProvider(tx.manager, profile.email, profile.provider);
     if (existing) {
-      if (!existing.isActive) throw forbidden(INACTIVE_ACCOUNT_DETAIL);
+      if (!existing.isActive) throw new PermissionDenied(INACTIVE_ACCOUNT_DETAIL);
       if (profile.provider === 'github') existing.githubUserId = profile.id;
       else existing.googleUserId = profile.id;
       existing.authType = authTypeOf(existing);
       existing.lastLogin = new Date();
-      await repo.update(
-        { id: existing.id },
-        {
-          githubUserId: existing.githubUserId,
-          googleUserId: existing.googleUserId,
-          authType: existing.authType,
-          lastLogin: existing.lastLogin,
-        },
-      );
-      return { user: existing, key: await this.auth.tokenFor(existing, manager), isNewUser: false };
+      await this.users.update(tx.manager, existing.id, {
+        githubUserId: existing.githubUserId,
+        googleUserId: existing.googleUserId,
+        authType: existing.authType,
+        lastLogin: existing.lastLogin,
+      });
+      return { user: existing, key: await this.auth.tokenFor(existing, tx.manager), isNewUser: false };
     }
 
     const inviteHash = options.inviteHash || undefined;
-    const invited = await this.accounts.hasInvite(manager, profile.email, inviteHash);
-    if ((this.config.PREVENT_SIGNUP || !this.config.ALLOW_REGISTRATION_WITHOUT_INVITE) && !invited) {
-      throw forbidden(REGISTRATION_WITHOUT_INVITE_DETAIL);
-    }
-    const user = await repo.save(
-      repo.create({
-        email: profile.email.toLowerCase(),
-        password: unusablePassword(),
-        firstName: profile.firstName,
-        lastName: profile.lastName,
-        githubUserId: profile.provider === 'github' ? profile.id : null,
-        googleUserId: profile.provider === 'google' ? profile.id : null,
-        authType: profile.provider === 'github' ? 'GITHUB' : 'GOOGLE',
-        signUpType: options.signUpType ?? (inviteHash ? 'INVITE_LINK' : 'NO_INVITE'),
-        lastLogin: new Date(),
-      }),
-    );
-    if (inviteHash) await this.invites.acceptInviteHash(manager, user, inviteHash);
+    const invited = await this.users.hasInvite(tx.manager, profile.email, inviteHash);
+    if (this.accounts.inviteOnly() && !invited)
+      throw new PermissionDenied(REGISTRATION_WITHOUT_INVITE_DETAIL);
+    const user = await this.users.insert(tx.manager, {
+      email: profile.email.toLowerCase(),
+      password: unusablePassword(),
+      firstName: profile.firstName,
+      lastName: profile.lastName,
+      githubUserId: profile.provider === 'github' ? profile.id : null,
+      googleUserId: profile.provider === 'google' ? profile.id : null,
+      authType: profile.provider === 'github' ? 'GITHUB' : 'GOOGLE',
+      signUpType: options.signUpType ?? (inviteHash ? 'INVITE_LINK' : 'NO_INVITE'),
+      lastLogin: new Date(),
+    });
+    if (inviteHash) await this.invites.acceptInviteHash(tx.manager, user, inviteHash);
     this.logger.log(`new ${profile.provider} user ${user.id}`);
-    return { user, key: await this.auth.tokenFor(user, manager), isNewUser: true };
+    return { user, key: await this.auth.tokenFor(user, tx.manager), isNewUser: true };
   }
 }

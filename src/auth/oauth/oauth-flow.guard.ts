@@ -1,21 +1,13 @@
 import { TLSSocket } from 'node:tls';
-import {
-  BadRequestException,
-  CanActivate,
-  ExecutionContext,
-  Inject,
-  Injectable,
-  Logger,
-  SetMetadata,
-} from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { lastValueFrom, Observable } from 'rxjs';
-import { badRequestDetail } from '../../common/errors';
-import { BodyReader } from '../../common/validation';
+import { BadRequest } from '../../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../../config';
 import { headerNameFromMeta } from '../../http/allowed-hosts';
-import { SIGN_UP_TYPES } from './oauth-accounts.service';
-import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
+import { readInput } from '../../http/schema';
+import { OAuthLoginQuery } from './oauth.schemas';
+import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';
 import type { OAuthRequest } from './oauth-request';
 import { OAuthProvider, signState, verifyState } from './oauth-state';
 import { OAuthStrategies } from './oauth-strategies';
@@ -32,9 +24,7 @@ export const USED_STATE_DETAIL = 'This OAuth state has already been used.';
 
 /** 400 naming the settings an OAuth flow needs. */
 export const notConfigured = (provider: OAuthProvider, settings = CREDENTIAL_SETTINGS[provider]) =>
-  new BadRequestException({
-    detail: `${PROVIDER_NAMES[provider]} OAuth is not configured on this server (set ${settings}).`,
-  });
+  new BadRequest(`${PROVIDER_NAMES[provider]} OAuth is not configured on this server (set ${settings}).`);
 
 interface FlowMeta {
   readonly provider: OAuthProvider;
@@ -58,7 +48,7 @@ export class OAuthFlowGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly strategies: OAuthStrategies,
-    private readonly keys: OAuthOneTimeKeysService,
+    private readonly keys: OAuthOneTimeKeysRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.proxySslHeader = headerNameFromMeta(config.SECURE_PROXY_SSL_HEADER_NAME);
@@ -76,25 +66,22 @@ export class OAuthFlowGuard implements CanActivate {
     const callbackURL = `${this.origin(request)}/${OAUTH_PATH}/${provider}/callback/`;
 
     if (step === 'login') {
-      const v = new BodyReader(query);
-      const inviteHash = v.string('invite_hash', { optional: true, maxLength: 100 });
-      const signUpType = v.choice('sign_up_type', SIGN_UP_TYPES, { optional: true });
-      v.assertValid();
+      const { invite_hash: inviteHash, sign_up_type: signUpType } = readInput(OAuthLoginQuery, query);
       const state = signState(this.config.secretKey, { provider, inviteHash, signUpType });
       request.oauthAuthenticateOptions = { session: false, callbackURL, state };
     } else {
       const check = verifyState(this.config.secretKey, provider, query.state);
       if (!check.ok) {
         this.logger.warn(`${provider} callback refused: ${check.reason}`);
-        throw badRequestDetail(INVALID_STATE_DETAIL);
+        throw new BadRequest(INVALID_STATE_DETAIL);
       }
       if (!(await this.keys.useStateNonce(check.payload.nonce))) {
         this.logger.warn(`${provider} callback refused: state replayed`);
-        throw badRequestDetail(USED_STATE_DETAIL);
+        throw new BadRequest(USED_STATE_DETAIL);
       }
       // Without a code (or the provider's error) Passport would start a new login instead.
       if (typeof query.code !== 'string' && typeof query.error !== 'string')
-        throw badRequestDetail('The callback carries neither a code nor an error.');
+        throw new BadRequest('The callback carries neither a code nor an error.');
       request.oauthState = check.payload;
       request.oauthAuthenticateOptions = { session: false, callbackURL };
     }

@@ -1,33 +1,27 @@
 import {
-  Body,
+  CanActivate,
   Controller,
   Get,
-  HttpCode,
   HttpException,
   HttpStatus,
   Inject,
+  Injectable,
   Logger,
   Post,
   Req,
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
-import { DataSource } from 'typeorm';
-import { fieldError, forbidden } from '../../common/errors';
-import { BodyReader } from '../../common/validation';
+import { DomainError, PermissionDenied, ValidationFailed } from '../../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../../config';
-import { User } from '../../users/user.entity';
+import { DetailJson, Responds, ValidBody, ValidQuery } from '../../http/schema';
+import { SIGN_UP_TYPES } from '../../users/user.schemas';
+import { UsersRepository } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
-import {
-  INACTIVE_ACCOUNT_DETAIL,
-  OAuthAccountsService,
-  OAuthSignUpOptions,
-  SIGN_UP_TYPES,
-} from './oauth-accounts.service';
+import { INACTIVE_ACCOUNT_DETAIL, OAuthAccountsService, OAuthSignUpOptions } from './oauth-accounts.service';
 import { notConfigured, OAUTH_PATH, OAuthFlow, OAuthFlowGuard } from './oauth-flow.guard';
-import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
+import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';
 import {
   githubProfileFromCode,
   googleProfileFromToken,
@@ -36,6 +30,16 @@ import {
 } from './oauth-providers';
 import type { OAuthRequest } from './oauth-request';
 import { OAuthProvider } from './oauth-state';
+import {
+  OAuthCallbackQuery,
+  OAuthExchange,
+  type OAuthExchangeInput,
+  OAuthLogin,
+  type OAuthLoginInput,
+  OAuthLoginQuery,
+  OAuthTokenJson,
+  ProviderErrorJson,
+} from './oauth.schemas';
 import { clientCredentials } from './oauth-strategies';
 
 /** Flagsmith's error message for a failed provider round trip (502). */
@@ -43,6 +47,17 @@ export const authErrorMessage = (provider: OAuthProvider): string =>
   `An error occurred authenticating with ${provider.toUpperCase()}`;
 
 const INVALID_CODE = 'Invalid, expired or already used code.';
+
+/** POST github/ answers "not configured" before it reads the body (no client credentials, no code exchange). */
+@Injectable()
+export class GithubConfigured implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(): boolean {
+    if (!clientCredentials(this.config, 'github')) throw notConfigured('github');
+    return true;
+  }
+}
 
 /**
  * OAuth sign-in. Flagsmith's token exchange: POST github/ (`access_token` = the code from GitHub's redirect) and
@@ -55,30 +70,38 @@ export class OAuthController {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly accounts: OAuthAccountsService,
-    private readonly keys: OAuthOneTimeKeysService,
+    private readonly keys: OAuthOneTimeKeysRepository,
     private readonly auth: AuthService,
   ) {}
 
   // ---- Flagsmith's token exchange
 
   @Post('github')
-  @HttpCode(200)
-  async github(@Body() body: unknown) {
-    if (!clientCredentials(this.config, 'github')) throw notConfigured('github');
-    const { token, options } = readLoginBody(body);
-    const profile = await this.fromProvider('github', () => githubProfileFromCode(this.config, token));
-    const login = await this.accounts.login(profile, options);
+  @UseGuards(GithubConfigured)
+  @Responds(200, OAuthTokenJson, 'The API token; is_new_user when the account was just created')
+  @Responds(403, DetailJson, 'The account is disabled, or sign-up needs an invite')
+  @Responds(404, DetailJson, 'The invite hash is unknown')
+  @Responds(502, ProviderErrorJson, 'GitHub could not be asked')
+  async github(@ValidBody(OAuthLogin) body: OAuthLoginInput): Promise<OAuthTokenJson> {
+    const profile = await this.fromProvider('github', () =>
+      githubProfileFromCode(this.config, body.access_token),
+    );
+    const login = await this.accounts.login(profile, signUpOptions(body));
     return { key: login.key, is_new_user: login.isNewUser };
   }
 
   @Post('google')
-  @HttpCode(200)
-  async google(@Body() body: unknown) {
-    const { token, options } = readLoginBody(body);
-    const profile = await this.fromProvider('google', () => googleProfileFromToken(this.config, token));
-    const login = await this.accounts.login(profile, options);
+  @Responds(200, OAuthTokenJson, 'The API token; is_new_user when the account was just created')
+  @Responds(403, DetailJson, 'The account is disabled, or sign-up needs an invite')
+  @Responds(404, DetailJson, 'The invite hash is unknown')
+  @Responds(502, ProviderErrorJson, 'Google could not be asked')
+  async google(@ValidBody(OAuthLogin) body: OAuthLoginInput): Promise<OAuthTokenJson> {
+    const profile = await this.fromProvider('google', () =>
+      googleProfileFromToken(this.config, body.access_token),
+    );
+    const login = await this.accounts.login(profile, signUpOptions(body));
     return { key: login.key, is_new_user: login.isNewUser };
   }
 
@@ -103,14 +126,18 @@ export class OAuthController {
   @Get('github/login')
   @OAuthFlow('github', 'login')
   @UseGuards(OAuthFlowGuard)
-  githubLogin(@Req() request: OAuthRequest): never {
+  @Responds(302, null, "To GitHub's sign-in page")
+  @Responds(502, ProviderErrorJson, 'The redirect could not be built')
+  githubLogin(@Req() request: OAuthRequest, @ValidQuery(OAuthLoginQuery) _query: object): never {
     throw this.loginFailed('github', request);
   }
 
   @Get('google/login')
   @OAuthFlow('google', 'login')
   @UseGuards(OAuthFlowGuard)
-  googleLogin(@Req() request: OAuthRequest): never {
+  @Responds(302, null, "To Google's sign-in page")
+  @Responds(502, ProviderErrorJson, 'The redirect could not be built')
+  googleLogin(@Req() request: OAuthRequest, @ValidQuery(OAuthLoginQuery) _query: object): never {
     throw this.loginFailed('google', request);
   }
 
@@ -126,14 +153,24 @@ export class OAuthController {
   @Get('github/callback')
   @OAuthFlow('github', 'callback')
   @UseGuards(OAuthFlowGuard)
-  async githubCallback(@Req() request: OAuthRequest, @Res() reply: FastifyReply): Promise<void> {
+  @Responds(302, null, 'To OAUTH_REDIRECT_URL with a one-time code, or with error and error_description')
+  async githubCallback(
+    @Req() request: OAuthRequest,
+    @Res() reply: FastifyReply,
+    @ValidQuery(OAuthCallbackQuery) _query: object,
+  ): Promise<void> {
     await this.finish('github', request, reply);
   }
 
   @Get('google/callback')
   @OAuthFlow('google', 'callback')
   @UseGuards(OAuthFlowGuard)
-  async googleCallback(@Req() request: OAuthRequest, @Res() reply: FastifyReply): Promise<void> {
+  @Responds(302, null, 'To OAUTH_REDIRECT_URL with a one-time code, or with error and error_description')
+  async googleCallback(
+    @Req() request: OAuthRequest,
+    @Res() reply: FastifyReply,
+    @ValidQuery(OAuthCallbackQuery) _query: object,
+  ): Promise<void> {
     await this.finish('google', request, reply);
   }
 
@@ -164,13 +201,7 @@ export class OAuthController {
         });
         target.searchParams.set('code', await this.keys.issueCode(login.user.id, login.isNewUser));
       } catch (err) {
-        if (!(err instanceof HttpException) || err.getStatus() >= 500) throw err;
-        const response = err.getResponse();
-        const detail =
-          typeof response === 'object' && response !== null && 'detail' in response
-            ? String(response.detail)
-            : err.message;
-        fail('login_refused', detail);
+        fail('login_refused', refusalDetail(err));
       }
     }
     await reply.header('cache-control', 'no-store').redirect(target.toString(), 302);
@@ -178,35 +209,32 @@ export class OAuthController {
 
   /** The one-time code from the redirect, for the API token. Single use, valid for a minute. */
   @Post('exchange')
-  @HttpCode(200)
-  async exchange(@Body() body: unknown) {
-    const v = new BodyReader(body);
-    const code = v.string('code', { maxLength: 200 });
-    v.assertValid();
-    const redeemed = await this.keys.redeemCode(code!);
-    if (!redeemed) throw fieldError('code', INVALID_CODE);
-    const user = await this.dataSource.getRepository(User).findOneBy({ id: redeemed.userId });
-    if (!user) throw fieldError('code', INVALID_CODE);
-    if (!user.isActive) throw forbidden(INACTIVE_ACCOUNT_DETAIL);
+  @Responds(200, OAuthTokenJson, 'The API token of the login the code stands for')
+  @Responds(403, DetailJson, 'The account is disabled')
+  async exchange(@ValidBody(OAuthExchange) body: OAuthExchangeInput): Promise<OAuthTokenJson> {
+    const redeemed = await this.keys.redeemCode(body.code);
+    if (!redeemed) throw ValidationFailed.field('code', INVALID_CODE);
+    const user = await this.users.byId(redeemed.userId);
+    if (!user) throw ValidationFailed.field('code', INVALID_CODE);
+    if (!user.isActive) throw new PermissionDenied(INACTIVE_ACCOUNT_DETAIL);
     return { key: await this.auth.tokenFor(user), is_new_user: redeemed.isNewUser };
   }
 }
 
-function readLoginBody(body: unknown): { token: string; options: OAuthSignUpOptions } {
-  const v = new BodyReader(body);
-  const token = v.string('access_token', { maxLength: 4096 });
-  const signUpType = v.choice('sign_up_type', SIGN_UP_TYPES, { optional: true, nullable: true });
-  const inviteHash = v.string('invite_hash', {
-    optional: true,
-    nullable: true,
-    allowBlank: true,
-    maxLength: 100,
-  });
-  v.assertValid();
-  return {
-    token: token!,
-    options: { signUpType: signUpType ?? undefined, inviteHash: inviteHash || undefined },
-  };
+/** What a refused login tells the frontend: the refusal's detail (a fault of this server is rethrown). */
+function refusalDetail(err: unknown): string {
+  // Domain errors carry their detail as message (PermissionDenied: "User account is disabled.", …).
+  if (err instanceof DomainError) return err.message;
+  // Anything else answered as an HTTP exception by a guard or pipe.
+  if (!(err instanceof HttpException) || err.getStatus() >= 500) throw err;
+  const response = err.getResponse();
+  return typeof response === 'object' && response !== null && 'detail' in response
+    ? String(response.detail)
+    : err.message;
+}
+
+function signUpOptions(body: OAuthLoginInput): OAuthSignUpOptions {
+  return { signUpType: body.sign_up_type ?? undefined, inviteHash: body.invite_hash || undefined };
 }
 
 /** A loggable one-line description of a Passport/provider error (never tokens or bodies). */

@@ -3,14 +3,20 @@ import { OrganisationsModule } from '../../organisations/organisations.module';
 import { UsersModule } from '../../users/users.module';
 import { OAuthAccountsService } from './oauth-accounts.service';
 import { OAuthFlowGuard } from './oauth-flow.guard';
-import { OAuthOneTimeKeysService } from './oauth-one-time-keys.service';
+import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';
 import { OAuthStrategies } from './oauth-strategies';
-import { OAuthController } from './oauth.controller';
+import { GithubConfigured, OAuthController } from './oauth.controller';
 
 /** GitHub and Google sign-in: Flagsmith's token-exchange endpoints and Passport redirect flows. */
 @Module({
   imports: [UsersModule, OrganisationsModule],
   controllers: [OAuthController],
-  providers: [OAuthAccountsService, OAuthOneTimeKeysService, OAuthStrategies, OAuthFlowGuard],
+  providers: [
+    OAuthAccountsService,
+    OAuthOneTimeKeysRepository,
+    OAuthStrategies,
+    OAuthFlowGuard,
+    GithubConfigured,
+  ],
 })
 export class OAuthModule {}

@@ -11,9 +11,12 @@ export const CODE_TTL_SECONDS = 60;
 const hashOf = (purpose: string, value: string): string =>
   createHash('sha256').update(`${purpose}:${value}`).digest('hex');
 
-/** State nonces and one-time codes (see OAuthOneTimeKey); every check-and-use is a single atomic statement. */
+/**
+ * Every SQL statement about OAuth state nonces and one-time codes (see OAuthOneTimeKey). Each check-and-use is one
+ * atomic statement of its own, outside any unit of work: these are short-lived keys, not audited domain objects.
+ */
 @Injectable()
-export class OAuthOneTimeKeysService {
+export class OAuthOneTimeKeysRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Records a state nonce as used; false when it already was (a replayed callback). */
