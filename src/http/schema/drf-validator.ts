@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { EMAIL, FALSE_WORDS, isPlainObject, MESSAGES, toInteger, TRUE_WORDS } from '../../common/validation';
-import { FIELD_CHECK, type FieldCheck, PRIMARY_KEY, UNCHECKED } from './schema';
+import { BODY_CHECK, type BodyCheck, FIELD_CHECK, type FieldCheck, PRIMARY_KEY, UNCHECKED } from './schema';
 
 /**
  * Validates a request value against a schema of schema.ts with Django REST framework's semantics, and returns
@@ -41,6 +41,8 @@ export function validate<T extends TSchema>(
   else if (input !== undefined && input !== null && input !== '')
     errors.non_field_errors = [MESSAGES.object(input)];
   const value = readObject(schema as Schema, body, options, errors);
+  const check = (schema as Schema)[BODY_CHECK] as BodyCheck<unknown> | undefined;
+  Object.assign(errors, check?.(value as Partial<unknown>));
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: value };
 }
 
