@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentFeatureStatesController, FeatureStatesController } from './feature-states.controller';
 import { FeatureStateValuesService } from './feature-state-values.service';
+import { FeatureStatesRepository } from './feature-states.repository';
 import { FeatureStatesService } from './feature-states.service';
 import { FeaturesController } from './features.controller';
 import { FeaturesService } from './features.service';
@@ -26,9 +27,10 @@ import { TagsService } from './tags.service';
     FeaturesService,
     MvOptionsService,
     FeatureStatesService,
+    FeatureStatesRepository,
     TagsService,
     TagsRepository,
   ],
-  exports: [FeatureStateValuesService, MvOptionsService, FeaturesService],
+  exports: [FeatureStateValuesService, MvOptionsService, FeaturesService, FeatureStatesService],
 })
 export class FeaturesModule {}

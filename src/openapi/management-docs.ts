@@ -288,12 +288,6 @@ const SEGMENT_INPUT = obj(
   { name: str, description: nullable(str), feature: nullable(int), rules: list(ref('SegmentRule')) },
   ['name', 'rules'],
 );
-const ENV_STATE_INPUT = obj({
-  enabled: bool,
-  feature_state_value: rawValue,
-  multivariate_feature_state_values: MV_VALUES_INPUT,
-  feature: int,
-});
 const IDENTITY_OVERRIDE_INPUT = obj(
   {
     feature: int,
@@ -548,28 +542,6 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
     response: created(ref('MultivariateOption'), 'The option'),
   },
   ...detail(`${PROJECT}/features/{}/mv-options/{}/`, 'MultivariateOption', MV_OPTION_INPUT, 'an option'),
-
-  // §7 feature states
-  [`GET ${ENV}/featurestates/`]: {
-    summary: 'Environment default states',
-    query: {
-      feature: { schema: int },
-      feature_name: { schema: str },
-      anyIdentity: { schema: str },
-      ...pageQuery,
-    },
-    response: ok(page(ref('FeatureState')), 'A page of states'),
-  },
-  [`GET ${ENV}/featurestates/{}/`]: { response: ok(ref('FeatureState'), 'The state') },
-  [`PUT ${ENV}/featurestates/{}/`]: {
-    summary: 'Edit an environment default state (partial, as upstream)',
-    requestBody: ENV_STATE_INPUT,
-    response: ok(ref('FeatureState'), 'The state'),
-  },
-  [`PATCH ${ENV}/featurestates/{}/`]: {
-    requestBody: ENV_STATE_INPUT,
-    response: ok(ref('FeatureState'), 'The state'),
-  },
 
   // §8 segments and segment overrides
   [`GET ${PROJECT}/segments/`]: {
