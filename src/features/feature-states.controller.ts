@@ -110,6 +110,7 @@ export class FeatureStatesController {
   @Authenticated()
   @Responds(201, TypedFeatureStateJson, 'The state')
   @Responds(403, DetailJson, 'No UPDATE_FEATURE_STATE (MANAGE_SEGMENT_OVERRIDES for a segment override)')
+  @Responds(404, DetailJson, 'The environment is not visible to the caller')
   create(
     @CurrentPrincipal() p: Principal,
     @ValidBody(CreateFeatureState) body: CreateFeatureStateInput,
