@@ -36,20 +36,19 @@ export function assertNoErrors(v: BodyReader, nested: NestedErrors = {}): void {
 
 /**
  * The feature-state value and multivariate logic shared by every feature-state writer (environment defaults here,
- * segment overrides in src/segments, identity overrides in src/identities). Typical use inside the caller's
- * transaction:
+ * segment overrides in src/segments, identity overrides in src/identities). With a schema (feature-state.schemas.ts
+ * reads the value fields with readStateValues in its body check, so the 400 comes before any write):
  *
- *   const v = new BodyReader(body, { partial: true });
- *   const { changes, errors } = values.readChanges(v, 'raw');        // or 'typed'
- *   assertNoErrors(v, errors);                                          // 400 before any write
- *   await dataSource.transaction(async (manager) => {
- *     const saved = await values.apply(manager, state, changes);       // 400 on foreign options / sum > 100
- *     await environmentChanges.environmentsChanged(manager, [state.environmentId]);
- *     await audit.record(manager, { ... });
- *     const mv = await values.mvValuesByState(manager, [saved.id]);
+ *   const { changes } = readStateValues(input, 'raw');                 // or 'typed'
+ *   return this.uow.run(async (tx) => {
+ *     const saved = await values.apply(tx.manager, state, changes);    // ValidationFailed: foreign options
+ *     tx.environmentsChanged([state.environmentId]);
+ *     tx.audit({ ... });
+ *     const mv = await values.mvValuesByState(tx.manager, [saved.id]);
  *     return values.stateJson(saved, mv.get(saved.id) ?? [], 'raw');
  *   });
  *
+ * Callers still on BodyReader use readChanges(v, form) + assertNoErrors(v, errors) (same messages).
  * New states: `initialValue(project, feature)` gives the value a state gets when none is sent.
  */
 @Injectable()
