@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { EnvironmentsModule } from '../environments/environments.module';
-import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesModule } from '../features/features.module';
 import { OrganisationsModule } from '../organisations/organisations.module';
 import { ProjectsModule } from '../projects/projects.module';
@@ -29,9 +28,6 @@ export class AdminPanelModule {
       controllers: google ? [GoogleSsoController] : [],
       providers: [
         AdminWriter,
-        // FeaturesModule exports FeaturesService and MvOptionsService but not this one; it holds no state, so the
-        // panel's own instance writes feature states exactly as /api/v1/features/featurestates/{id}/ does.
-        FeatureStatesService,
         AdminAuthService,
         AdminPanelService,
         ...(google ? [AdminGoogleStrategy, GoogleStartGuard, GoogleCallbackGuard] : []),

@@ -8,6 +8,7 @@ import {
   MultivariateFeatureStateValue,
 } from '../features/feature.entity';
 import { CreateFeature, CreateMvOption, UpdateFeature, UpdateMvOption } from '../features/feature.schemas';
+import { CreateFeatureState, UpdateFeatureState } from '../features/feature-state.schemas';
 import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesService } from '../features/features.service';
 import { MvOptionsService } from '../features/mv-options.service';
@@ -91,7 +92,7 @@ async function projectScope(dataSource: DataSource, projectId: number): Promise<
 
 /**
  * Features, multivariate options, feature states and their multivariate values are written by the API's own
- * services (FeaturesService, MvOptionsService, FeatureStatesService → FeatureStateValuesService.readChanges/apply),
+ * services (FeaturesService, MvOptionsService, FeatureStatesService with its schemas via readInput),
  * called exactly as the API's controllers call them: same validation and 400 messages, same audit entry, same
  * EnvironmentChangesService call in the same transaction. Only the body is translated from the panel's columns.
  */
@@ -212,13 +213,14 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
           feature_segment: values.featureSegmentId ?? null,
           identity: values.identityId ?? null,
         };
-        const json = await api.featureStates.create(principal, body);
+        const json = await api.featureStates.create(principal, readInput(CreateFeatureState, body));
         return dataSource.getRepository(FeatureState).findOneByOrFail({ id: json.id });
       },
       async update(principal, row, values) {
         unchanged(values, row, FIXED_PARENT, 'featureId', 'environmentId', 'identityId', 'featureSegmentId');
         const env = await environmentOf(dataSource, row);
-        await api.featureStates.update(principal, env, row, stateBody(values, row), true);
+        const input = readInput(UpdateFeatureState, stateBody(values, row), { partial: true });
+        await api.featureStates.update(principal, env, row, input);
         return dataSource.getRepository(FeatureState).findOneByOrFail({ id: row.id });
       },
       remove() {
@@ -253,7 +255,12 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
     }));
     edit(list);
     const env = await environmentOf(dataSource, state);
-    await api.featureStates.update(principal, env, state, { multivariate_feature_state_values: list }, true);
+    const input = readInput(
+      UpdateFeatureState,
+      { multivariate_feature_state_values: list },
+      { partial: true },
+    );
+    await api.featureStates.update(principal, env, state, input);
     return state;
   };
   const shareOf = async (stateId: number, optionId: unknown) =>

@@ -1,7 +1,7 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
-import { BodyReader, isPlainObject, MESSAGES, toInteger } from '../common/validation';
-import { Environment } from '../environments/environment.entity';
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { type FieldErrors, ValidationFailed } from '../common/domain-errors';
+import { BodyReader } from '../common/validation';
 import { Project } from '../projects/project.entity';
 import {
   Feature,
@@ -9,216 +9,111 @@ import {
   MultivariateFeatureOption,
   MultivariateFeatureStateValue,
 } from './feature.entity';
+import { FeatureStateColumns, FeatureStatesRepository } from './feature-states.repository';
 import {
+  type MvValueInput,
+  parseMvValues,
   rawValue,
+  readStateValues,
+  type StateChanges,
   TypedValue,
-  typedValueFromForm,
   typedValueFromInitial,
-  typedValueFromRaw,
+  type ValueForm,
   valueFormJson,
 } from './feature-values';
 
-/** One `multivariate_feature_state_values` item: an option's share of a state. */
-export interface MvValueInput {
-  readonly optionId: number;
-  readonly percentageAllocation: number;
-}
-
-/** What a feature-state write may change; absent members are left as they are. */
-export interface StateChanges {
-  enabled?: boolean;
-  value?: TypedValue;
-  /** The complete list: options not listed lose their value row (Flagsmith's nested-serializer semantics). */
-  mvValues?: MvValueInput[];
-}
+export type { MvValueInput, StateChanges, ValueForm } from './feature-values';
+export { MV_SUM_MESSAGE } from './feature-values';
 
 /** DRF-shaped errors that may nest (`{"feature_state_value": {"type": [...]}}`, per-item lists). */
 export type NestedErrors = Record<string, unknown>;
 
-/** `raw`: `feature_state_value` is a bare JSON value; `typed`: `{type, string_value, integer_value, boolean_value}`. */
-export type ValueForm = 'raw' | 'typed';
-
 /** Throws 400 with the reader's field errors merged with nested ones, if there are any. */
 export function assertNoErrors(v: BodyReader, nested: NestedErrors = {}): void {
-  const all: NestedErrors = { ...v.errors, ...nested };
-  if (Object.keys(all).length) throw new BadRequestException(all);
-}
-
-export const MV_SUM_MESSAGE = 'Multivariate percentage values exceed 100%.';
-
-/** Python's name for a JSON value's type, as DRF puts it in "received …" messages. */
-function pythonTypeName(value: unknown): string {
-  if (value === null) return 'NoneType';
-  if (Array.isArray(value)) return 'list';
-  if (typeof value === 'string') return 'str';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
-  return 'dict';
+  const all = { ...v.errors, ...nested } as FieldErrors;
+  if (Object.keys(all).length) throw new ValidationFailed(all);
 }
 
 /**
  * The feature-state value and multivariate logic shared by every feature-state writer (environment defaults here,
- * segment overrides in src/segments, identity overrides in src/identities). Typical use inside the caller's
- * transaction:
+ * segment overrides in src/segments, identity overrides in src/identities). With a schema (feature-state.schemas.ts
+ * reads the value fields with readStateValues in its body check, so the 400 comes before any write):
  *
- *   const v = new BodyReader(body, { partial: true });
- *   const { changes, errors } = values.readChanges(v, 'raw');        // or 'typed'
- *   assertNoErrors(v, errors);                                          // 400 before any write
- *   await dataSource.transaction(async (manager) => {
- *     const saved = await values.apply(manager, state, changes);       // 400 on foreign options / sum > 100
- *     await environmentChanges.environmentsChanged(manager, [state.environmentId]);
- *     await audit.record(manager, { ... });
- *     const mv = await values.mvValuesByState(manager, [saved.id]);
+ *   const { changes } = readStateValues(input, 'raw');                 // or 'typed'
+ *   return this.uow.run(async (tx) => {
+ *     const saved = await values.apply(tx.manager, state, changes);    // ValidationFailed: foreign options
+ *     tx.environmentsChanged([state.environmentId]);
+ *     tx.audit({ ... });
+ *     const mv = await values.mvValuesByState(tx.manager, [saved.id]);
  *     return values.stateJson(saved, mv.get(saved.id) ?? [], 'raw');
  *   });
  *
+ * Callers still on BodyReader use readChanges(v, form) + assertNoErrors(v, errors) (same messages).
  * New states: `initialValue(project, feature)` gives the value a state gets when none is sent.
  */
 @Injectable()
 export class FeatureStateValuesService {
+  constructor(private readonly repository: FeatureStatesRepository) {}
+
   /** Reads `enabled`, `feature_state_value` and `multivariate_feature_state_values` (each optional). */
   readChanges(v: BodyReader, form: ValueForm): { changes: StateChanges; errors: NestedErrors } {
-    const errors: NestedErrors = {};
-    const changes: StateChanges = {};
     const enabled = v.boolean('enabled', { optional: true });
-    if (enabled !== undefined) changes.enabled = enabled;
-    const raw = v.raw('feature_state_value');
-    if (raw !== undefined) {
-      if (form === 'raw') {
-        const result = typedValueFromRaw(raw);
-        // Flagsmith answers raw-value errors with the value serializer's own (top-level) errors.
-        if (result.ok) changes.value = result.value;
-        else Object.assign(errors, result.errors);
-      } else if (raw !== null) {
-        const result = typedValueFromForm(raw);
-        if (result.ok) changes.value = result.value;
-        else errors.feature_state_value = result.errors;
-      } else {
-        changes.value = { valueType: 'unicode', stringValue: null, integerValue: null, booleanValue: null };
-      }
-    }
-    const mv = this.parseMvValues(v.raw('multivariate_feature_state_values'));
-    if (mv.errors !== undefined) errors.multivariate_feature_state_values = mv.errors;
-    // Flagsmith checks the sum in the state serializer's validate(): a top-level non-field error.
-    else if (mv.nonFieldErrors !== undefined) errors.non_field_errors = mv.nonFieldErrors;
-    else if (mv.values !== undefined) changes.mvValues = mv.values;
-    return { changes, errors };
+    const { changes, errors } = readStateValues(
+      {
+        feature_state_value: v.raw('feature_state_value'),
+        multivariate_feature_state_values: v.raw('multivariate_feature_state_values'),
+      },
+      form,
+    );
+    return { changes: enabled === undefined ? changes : { enabled, ...changes }, errors };
   }
 
-  /**
-   * Structural checks of a `multivariate_feature_state_values` list (absent/null → `values` undefined): `errors`
-   * belong under the list's field, `nonFieldErrors` (allocations over 100 %) at the top level.
-   */
-  parseMvValues(raw: unknown): { values?: MvValueInput[]; errors?: unknown; nonFieldErrors?: string[] } {
-    if (raw === undefined || raw === null) return {};
-    if (!Array.isArray(raw)) {
-      return { errors: { non_field_errors: [MESSAGES.list(raw)] } };
-    }
-    const values: MvValueInput[] = [];
-    const itemErrors: Record<string, string[]>[] = [];
-    let failed = false;
-    for (const item of raw) {
-      const e: Record<string, string[]> = {};
-      if (!isPlainObject(item)) {
-        e.non_field_errors = [MESSAGES.object(item)];
-      } else {
-        const option = toInteger(item.multivariate_feature_option);
-        if (item.multivariate_feature_option === undefined || item.multivariate_feature_option === null)
-          e.multivariate_feature_option = ['This field is required.'];
-        else if (option === undefined || option < 1)
-          e.multivariate_feature_option = [
-            `Incorrect type. Expected pk value, received ${pythonTypeName(item.multivariate_feature_option)}.`,
-          ];
-        const pct = item.percentage_allocation;
-        let n: number | undefined;
-        if (pct === undefined || pct === null) e.percentage_allocation = ['This field is required.'];
-        else {
-          n =
-            typeof pct === 'number' ? pct : typeof pct === 'string' && pct.trim() !== '' ? Number(pct) : NaN;
-          if (!Number.isFinite(n)) e.percentage_allocation = ['A valid number is required.'];
-          else if (n < 0) e.percentage_allocation = ['Ensure this value is greater than or equal to 0.'];
-          else if (n > 100) e.percentage_allocation = ['Ensure this value is less than or equal to 100.'];
-        }
-        if (!Object.keys(e).length) values.push({ optionId: option!, percentageAllocation: n! });
-      }
-      if (Object.keys(e).length) failed = true;
-      itemErrors.push(e);
-    }
-    if (failed) return { errors: itemErrors };
-    const total = values.reduce((sum, mv) => sum + mv.percentageAllocation, 0);
-    if (total > 100 + 1e-9) return { nonFieldErrors: [MV_SUM_MESSAGE] };
-    return { values };
+  /** See parseMvValues in feature-values.ts. */
+  parseMvValues(raw: unknown): ReturnType<typeof parseMvValues> {
+    return parseMvValues(raw);
   }
 
   /**
    * Writes `changes` to `state` (which must be a loaded entity) with the caller's manager. The multivariate list
    * replaces the state's values: every option must belong to the state's feature, each at most once, sum ≤ 100.
-   * Throws 400 (nothing written) when it does not hold. Does not audit or bump environments: the caller does.
+   * Throws ValidationFailed (nothing written) when it does not hold. Does not audit or announce: the caller does.
    */
   async apply(manager: EntityManager, state: FeatureState, changes: StateChanges): Promise<FeatureState> {
     if (changes.mvValues) await this.checkMvValues(manager, state.featureId, changes.mvValues);
-    const repo = manager.getRepository(FeatureState);
     let saved: FeatureState;
     if (state.id) {
       // Only the columns given (no lost update of a concurrent change to another column), then the stored row.
-      const columns: Partial<FeatureState> = { ...(changes.value ?? {}) };
+      const columns: FeatureStateColumns = { ...(changes.value ?? {}) };
       if (changes.enabled !== undefined) columns.enabled = changes.enabled;
-      if (Object.keys(columns).length) await repo.update({ id: state.id }, columns);
-      saved = await repo.findOneByOrFail({ id: state.id });
+      saved = await this.repository.update(manager, state.id, columns);
     } else {
       if (changes.enabled !== undefined) state.enabled = changes.enabled;
       if (changes.value) Object.assign(state, changes.value);
       const { feature: _f, environment: _e, identity: _i, featureSegment: _s, ...columns } = state;
-      saved = await repo.save(repo.create(columns));
+      saved = await this.repository.insert(manager, columns);
     }
-    if (changes.mvValues) await this.replaceMvValues(manager, saved.id, changes.mvValues);
+    if (changes.mvValues) await this.repository.replaceMvValues(manager, saved.id, changes.mvValues);
     return saved;
   }
 
   private async checkMvValues(manager: EntityManager, featureId: number, values: MvValueInput[]) {
-    const ids = new Set(
-      (
-        await manager.getRepository(MultivariateFeatureOption).find({
-          where: { featureId, id: In(values.map((mv) => mv.optionId)) },
-          select: { id: true },
-        })
-      ).map((o) => o.id),
+    const ids = await this.repository.optionIdsOf(
+      manager,
+      featureId,
+      values.map((mv) => mv.optionId),
     );
-    const itemErrors = values.map((mv) =>
+    const itemErrors = values.map((mv): FieldErrors =>
       ids.has(mv.optionId)
         ? {}
         : { multivariate_feature_option: [`Invalid pk "${mv.optionId}" - object does not exist.`] },
     );
     if (itemErrors.some((e) => Object.keys(e).length))
-      throw new BadRequestException({ multivariate_feature_state_values: itemErrors });
+      throw new ValidationFailed({ multivariate_feature_state_values: itemErrors });
     if (new Set(values.map((mv) => mv.optionId)).size !== values.length)
-      throw new BadRequestException({
-        non_field_errors: ['The fields feature_state, multivariate_feature_option must make a unique set.'],
-      });
-  }
-
-  private async replaceMvValues(manager: EntityManager, stateId: number, values: MvValueInput[]) {
-    const repo = manager.getRepository(MultivariateFeatureStateValue);
-    const existing = await repo.findBy({ featureStateId: stateId });
-    const wanted = new Map(values.map((mv) => [mv.optionId, mv.percentageAllocation]));
-    const stale = existing.filter((e) => !wanted.has(e.multivariateFeatureOptionId)).map((e) => e.id);
-    if (stale.length) await repo.delete({ id: In(stale) });
-    const byOption = new Map(existing.map((e) => [e.multivariateFeatureOptionId, e]));
-    const upserts: MultivariateFeatureStateValue[] = [];
-    for (const [optionId, pct] of wanted) {
-      const row = byOption.get(optionId);
-      if (row && row.percentageAllocation === pct) continue;
-      upserts.push(
-        row
-          ? Object.assign(row, { percentageAllocation: pct })
-          : repo.create({
-              featureStateId: stateId,
-              multivariateFeatureOptionId: optionId,
-              percentageAllocation: pct,
-            }),
+      throw ValidationFailed.field(
+        'non_field_errors',
+        'The fields feature_state, multivariate_feature_option must make a unique set.',
       );
-    }
-    if (upserts.length) await repo.save(upserts);
   }
 
   /**
@@ -227,21 +122,15 @@ export class FeatureStateValuesService {
    */
   async copyMvValues(manager: EntityManager, copies: ReadonlyMap<number, number>): Promise<void> {
     if (!copies.size) return;
-    const repo = manager.getRepository(MultivariateFeatureStateValue);
-    const rows = await repo.find({
-      where: { featureStateId: In([...copies.keys()]) },
-      order: { id: 'ASC' },
-    });
-    if (rows.length)
-      await repo.save(
-        rows.map((mv) =>
-          repo.create({
-            featureStateId: copies.get(mv.featureStateId)!,
-            multivariateFeatureOptionId: mv.multivariateFeatureOptionId,
-            percentageAllocation: mv.percentageAllocation,
-          }),
-        ),
-      );
+    const rows = await this.repository.mvValues([...copies.keys()], manager);
+    await this.repository.insertMvValues(
+      manager,
+      rows.map((mv) => ({
+        featureStateId: copies.get(mv.featureStateId)!,
+        multivariateFeatureOptionId: mv.multivariateFeatureOptionId,
+        percentageAllocation: mv.percentageAllocation,
+      })),
+    );
   }
 
   /** The value a new state of `feature` gets when none is given (null when the project prevents flag defaults). */
@@ -264,7 +153,7 @@ export class FeatureStateValuesService {
     feature: Pick<Feature, 'id' | 'defaultEnabled' | 'initialValue'>,
     environmentId: number,
   ): FeatureState {
-    return manager.getRepository(FeatureState).create({
+    return Object.assign(new FeatureState(), {
       featureId: feature.id,
       environmentId,
       identityId: null,
@@ -284,12 +173,10 @@ export class FeatureStateValuesService {
     feature: Feature,
     options: readonly MultivariateFeatureOption[],
   ): Promise<FeatureState[]> {
-    const environments = await manager
-      .getRepository(Environment)
-      .find({ where: { projectId: project.id }, select: { id: true }, order: { id: 'ASC' } });
+    const environmentIds = await this.repository.environmentIds(manager, project.id);
     return this.saveDefaultStates(
       manager,
-      environments.map((env) => this.newDefaultState(manager, project, feature, env.id)),
+      environmentIds.map((id) => this.newDefaultState(manager, project, feature, id)),
       options,
     );
   }
@@ -305,9 +192,10 @@ export class FeatureStateValuesService {
     features: readonly Feature[],
   ): Promise<FeatureState[]> {
     if (!features.length) return [];
-    const options = await manager
-      .getRepository(MultivariateFeatureOption)
-      .find({ where: { featureId: In(features.map((f) => f.id)) }, order: { id: 'ASC' } });
+    const options = await this.repository.options(
+      manager,
+      features.map((f) => f.id),
+    );
     return this.saveDefaultStates(
       manager,
       features.map((feature) => this.newDefaultState(manager, project, feature, environmentId)),
@@ -322,22 +210,19 @@ export class FeatureStateValuesService {
     options: readonly MultivariateFeatureOption[],
   ): Promise<FeatureState[]> {
     if (!states.length) return [];
-    const saved = await manager.getRepository(FeatureState).save(states);
-    if (options.length) {
-      const values = manager.getRepository(MultivariateFeatureStateValue);
-      const rows = saved.flatMap((state) =>
+    const saved = await this.repository.insertMany(manager, states);
+    await this.repository.insertMvValues(
+      manager,
+      saved.flatMap((state) =>
         options
           .filter((o) => o.featureId === state.featureId)
-          .map((o) =>
-            values.create({
-              featureStateId: state.id,
-              multivariateFeatureOptionId: o.id,
-              percentageAllocation: o.defaultPercentageAllocation,
-            }),
-          ),
-      );
-      if (rows.length) await values.save(rows);
-    }
+          .map((o) => ({
+            featureStateId: state.id,
+            multivariateFeatureOptionId: o.id,
+            percentageAllocation: o.defaultPercentageAllocation,
+          })),
+      ),
+    );
     return saved;
   }
 
@@ -347,11 +232,7 @@ export class FeatureStateValuesService {
     stateIds: readonly number[],
   ): Promise<Map<number, MultivariateFeatureStateValue[]>> {
     const out = new Map<number, MultivariateFeatureStateValue[]>();
-    if (!stateIds.length) return out;
-    const rows = await manager
-      .getRepository(MultivariateFeatureStateValue)
-      .find({ where: { featureStateId: In([...new Set(stateIds)]) }, order: { id: 'ASC' } });
-    for (const row of rows) {
+    for (const row of await this.repository.mvValues(stateIds, manager)) {
       const list = out.get(row.featureStateId) ?? [];
       list.push(row);
       out.set(row.featureStateId, list);

@@ -1,5 +1,6 @@
 import { BodyReader } from '../common/validation';
 import { FeatureStateValuesService } from './feature-state-values.service';
+import type { FeatureStatesRepository } from './feature-states.repository';
 import {
   rawValue,
   typedValueFromForm,
@@ -86,7 +87,7 @@ describe('typedValueFromInitial', () => {
 });
 
 describe('FeatureStateValuesService.readChanges', () => {
-  const service = new FeatureStateValuesService();
+  const service = new FeatureStateValuesService({} as FeatureStatesRepository);
 
   it('reads enabled, a raw value and MV allocations; absent members stay absent', () => {
     const v = new BodyReader(

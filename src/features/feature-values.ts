@@ -1,3 +1,5 @@
+import type { FieldErrors } from '../common/domain-errors';
+import { isPlainObject, MESSAGES, toInteger } from '../common/validation';
 import type { FeatureValueType } from './feature.entity';
 
 /** The typed value columns shared by feature states and multivariate options. */
@@ -189,4 +191,114 @@ export function valueFormJson(v: TypedValue) {
     integer_value: v.integerValue,
     boolean_value: v.booleanValue,
   };
+}
+
+/** One `multivariate_feature_state_values` item: an option's share of a state. */
+export interface MvValueInput {
+  readonly optionId: number;
+  readonly percentageAllocation: number;
+}
+
+/** What a feature-state write may change; absent members are left as they are. */
+export interface StateChanges {
+  enabled?: boolean;
+  value?: TypedValue;
+  /** The complete list: options not listed lose their value row (Flagsmith's nested-serializer semantics). */
+  mvValues?: MvValueInput[];
+}
+
+/** `raw`: `feature_state_value` is a bare JSON value; `typed`: `{type, string_value, integer_value, boolean_value}`. */
+export type ValueForm = 'raw' | 'typed';
+
+export const MV_SUM_MESSAGE = 'Multivariate percentage values exceed 100%.';
+
+/** Python's name for a JSON value's type, as DRF puts it in "received …" messages. */
+function pythonTypeName(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return 'dict';
+}
+
+/**
+ * The value fields of a feature-state body, as sent, → the changes they ask for, or Flagsmith's errors: raw-value
+ * errors at the top level (the value serializer's own), typed-form errors under `feature_state_value`, MV item
+ * errors under `multivariate_feature_state_values`, an MV sum over 100 % as `non_field_errors`.
+ */
+export function readStateValues(
+  body: { feature_state_value?: unknown; multivariate_feature_state_values?: unknown },
+  form: ValueForm,
+): { changes: Omit<StateChanges, 'enabled'>; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const changes: StateChanges = {};
+  const raw = body.feature_state_value;
+  if (raw !== undefined) {
+    if (form === 'raw') {
+      const result = typedValueFromRaw(raw);
+      if (result.ok) changes.value = result.value;
+      else Object.assign(errors, result.errors);
+    } else if (raw !== null) {
+      const result = typedValueFromForm(raw);
+      if (result.ok) changes.value = result.value;
+      else errors.feature_state_value = result.errors;
+    } else {
+      changes.value = unicode(null);
+    }
+  }
+  const mv = parseMvValues(body.multivariate_feature_state_values);
+  if (mv.errors !== undefined) errors.multivariate_feature_state_values = mv.errors;
+  // Flagsmith checks the sum in the state serializer's validate(): a top-level non-field error.
+  else if (mv.nonFieldErrors !== undefined) errors.non_field_errors = mv.nonFieldErrors;
+  else if (mv.values !== undefined) changes.mvValues = mv.values;
+  return { changes, errors };
+}
+
+/**
+ * Structural checks of a `multivariate_feature_state_values` list (absent/null → `values` undefined): `errors`
+ * belong under the list's field, `nonFieldErrors` (allocations over 100 %) at the top level.
+ */
+export function parseMvValues(raw: unknown): {
+  values?: MvValueInput[];
+  errors?: FieldErrors | FieldErrors[];
+  nonFieldErrors?: string[];
+} {
+  if (raw === undefined || raw === null) return {};
+  if (!Array.isArray(raw)) {
+    return { errors: { non_field_errors: [MESSAGES.list(raw)] } };
+  }
+  const values: MvValueInput[] = [];
+  const itemErrors: Record<string, string[]>[] = [];
+  let failed = false;
+  for (const item of raw) {
+    const e: Record<string, string[]> = {};
+    if (!isPlainObject(item)) {
+      e.non_field_errors = [MESSAGES.object(item)];
+    } else {
+      const option = toInteger(item.multivariate_feature_option);
+      if (item.multivariate_feature_option === undefined || item.multivariate_feature_option === null)
+        e.multivariate_feature_option = ['This field is required.'];
+      else if (option === undefined || option < 1)
+        e.multivariate_feature_option = [
+          `Incorrect type. Expected pk value, received ${pythonTypeName(item.multivariate_feature_option)}.`,
+        ];
+      const pct = item.percentage_allocation;
+      let n: number | undefined;
+      if (pct === undefined || pct === null) e.percentage_allocation = ['This field is required.'];
+      else {
+        n = typeof pct === 'number' ? pct : typeof pct === 'string' && pct.trim() !== '' ? Number(pct) : NaN;
+        if (!Number.isFinite(n)) e.percentage_allocation = ['A valid number is required.'];
+        else if (n < 0) e.percentage_allocation = ['Ensure this value is greater than or equal to 0.'];
+        else if (n > 100) e.percentage_allocation = ['Ensure this value is less than or equal to 100.'];
+      }
+      if (!Object.keys(e).length) values.push({ optionId: option!, percentageAllocation: n! });
+    }
+    if (Object.keys(e).length) failed = true;
+    itemErrors.push(e);
+  }
+  if (failed) return { errors: itemErrors };
+  const total = values.reduce((sum, mv) => sum + mv.percentageAllocation, 0);
+  if (total > 100 + 1e-9) return { nonFieldErrors: [MV_SUM_MESSAGE] };
+  return { values };
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentFeatureStatesController, FeatureStatesController } from './feature-states.controller';
 import { FeatureStateValuesService } from './feature-state-values.service';
+import { FeatureStatesRepository } from './feature-states.repository';
 import { FeatureStatesService } from './feature-states.service';
 import { FeaturesController } from './features.controller';
 import { FeaturesRepository } from './features.repository';
@@ -30,9 +31,10 @@ import { TagsService } from './tags.service';
     MvOptionsService,
     MvOptionsRepository,
     FeatureStatesService,
+    FeatureStatesRepository,
     TagsService,
     TagsRepository,
   ],
-  exports: [FeatureStateValuesService, MvOptionsService, FeaturesService],
+  exports: [FeatureStateValuesService, MvOptionsService, FeaturesService, FeatureStatesService],
 })
 export class FeaturesModule {}

@@ -4,6 +4,7 @@ import { BadRequest, ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
 import { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, StateChanges } from '../features/feature-state-values.service';
+import type { FeatureStatesRepository } from '../features/feature-states.repository';
 import { Feature, FeatureState } from '../features/feature.entity';
 import type { IdentityOverridesRepository } from './identity-overrides.repository';
 import { IdentityOverridesService } from './identity-overrides.service';
@@ -13,6 +14,10 @@ import { Identity } from './identity.entity';
 class InMemoryValues extends FeatureStateValuesService {
   readonly states = new Map<number, FeatureState>();
   private nextId = 100;
+  constructor() {
+    // The overridden write and the pure parts need no repository.
+    super(undefined as unknown as FeatureStatesRepository);
+  }
   override apply(_m: EntityManager, state: FeatureState, changes: StateChanges): Promise<FeatureState> {
     const row = state.id ? this.states.get(state.id)! : Object.assign(state, { id: this.nextId++ });
     if (changes.enabled !== undefined) row.enabled = changes.enabled;

@@ -40,26 +40,12 @@ const obj = (properties: Record<string, SchemaObject>, required: string[] = []):
   ...(required.length ? { required } : {}),
 });
 const list = (items: SchemaObject): SchemaObject => ({ type: 'array', items });
-const page = (items: SchemaObject): SchemaObject =>
-  obj(
-    {
-      count: int,
-      next: nullable({ type: 'string', format: 'uri' }),
-      previous: nullable({ type: 'string', format: 'uri' }),
-      results: list(items),
-    },
-    ['count', 'next', 'previous', 'results'],
-  );
 const datetime: SchemaObject = { type: 'string', format: 'date-time' };
 const rawValue: SchemaObject = {
   nullable: true,
   oneOf: [str, int, bool],
   description:
     'Typed by its JSON type: string ⇒ unicode, integer ⇒ int, boolean ⇒ bool, others stored as text',
-};
-const pageQuery = {
-  page: { schema: int },
-  page_size: { schema: int, description: 'Default 10' },
 };
 
 const MV_STATE_VALUE = obj(
@@ -113,17 +99,6 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
 };
 
 const MV_VALUES_INPUT = list(MV_STATE_VALUE);
-const ENV_STATE_INPUT = obj({
-  enabled: bool,
-  feature_state_value: rawValue,
-  multivariate_feature_state_values: MV_VALUES_INPUT,
-  feature: int,
-});
-const ok = (schema: SchemaObject | null, description: string): OperationDocs['response'] => [
-  '200',
-  schema,
-  description,
-];
 const created = (schema: SchemaObject, description: string): OperationDocs['response'] => [
   '201',
   schema,
@@ -150,28 +125,6 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   // §5 environments: schema-first (src/environments/environment.schemas.ts)
 
   // §6 features: schema-first (src/features/feature.schemas.ts)
-
-  // §7 feature states
-  [`GET ${ENV}/featurestates/`]: {
-    summary: 'Environment default states',
-    query: {
-      feature: { schema: int },
-      feature_name: { schema: str },
-      anyIdentity: { schema: str },
-      ...pageQuery,
-    },
-    response: ok(page(ref('FeatureState')), 'A page of states'),
-  },
-  [`GET ${ENV}/featurestates/{}/`]: { response: ok(ref('FeatureState'), 'The state') },
-  [`PUT ${ENV}/featurestates/{}/`]: {
-    summary: 'Edit an environment default state (partial, as upstream)',
-    requestBody: ENV_STATE_INPUT,
-    response: ok(ref('FeatureState'), 'The state'),
-  },
-  [`PATCH ${ENV}/featurestates/{}/`]: {
-    requestBody: ENV_STATE_INPUT,
-    response: ok(ref('FeatureState'), 'The state'),
-  },
 
   // §8 segments and segment overrides
   [`POST ${ENV}/features/{}/create-segment-override/`]: {

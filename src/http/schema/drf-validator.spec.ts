@@ -243,4 +243,24 @@ describe('S.choiceList (a MultipleChoiceField)', () => {
     expect(validate(Pairs, [1, 2])).toEqual({ ok: true, value: [1, 2] });
     expect(validate(Pairs, { a: 1 })).toEqual({ ok: false, errors: { non_field_errors: ['not a list'] } });
   });
+
+  it('merges a body-level check over the field errors, seeing the fields read and unchecked ones as sent', () => {
+    const seen: unknown[] = [];
+    const Body = S.checkBody(
+      S.object({ enabled: S.optional(S.boolean()), value: S.optional(S.unchecked(S.integer())) }),
+      (body) => {
+        seen.push(body);
+        return body.value === 'bad' ? { value_errors: ['Bad value.'] } : undefined;
+      },
+    );
+    expect(validate(Body, { enabled: 'maybe', value: 'bad' })).toEqual({
+      ok: false,
+      errors: { enabled: ['Must be a valid boolean.'], value_errors: ['Bad value.'] },
+    });
+    expect(validate(Body, { enabled: 'yes', value: 3 })).toEqual({
+      ok: true,
+      value: { enabled: true, value: 3 },
+    });
+    expect(seen).toEqual([{ value: 'bad' }, { enabled: true, value: 3 }]);
+  });
 });

@@ -9,6 +9,8 @@ import {
   TRUE_WORDS,
 } from '../../common/validation';
 import {
+  BODY_CHECK,
+  type BodyCheck,
   FIELD_CHECK,
   FIELD_READER,
   type FieldCheck,
@@ -65,6 +67,8 @@ export function validate<T extends TSchema>(
   else if (input !== undefined && input !== null && input !== '')
     errors.non_field_errors = [MESSAGES.object(input)];
   const value = readObject(schema as Schema, body, options, errors);
+  const check = (schema as Schema)[BODY_CHECK] as BodyCheck<unknown> | undefined;
+  Object.assign(errors, check?.(value as Partial<unknown>));
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: value };
 }
 

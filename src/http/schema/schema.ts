@@ -41,6 +41,14 @@ export const FIELD_READER = Symbol('flagport:field-reader');
 export type FieldReading<T> =
   { value: T; error?: undefined } | { value?: undefined; error: string[] | FieldErrors | FieldErrors[] };
 
+/** A body-level rule (DRF's Serializer.validate() and nested serializers that answer at the top level). */
+export const BODY_CHECK = Symbol('flagport:body-check');
+/**
+ * Errors of a body-level rule, merged over the field errors. It is given the fields as read so far (fields that
+ * failed are absent; unchecked fields are as sent), so one answer names every bad field, as BodyReader did.
+ */
+export type BodyCheck<T> = (value: Partial<T>) => FieldErrors | undefined;
+
 export const S = {
   /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
   string: (o: DrfStringOptions = {}) =>
@@ -107,6 +115,9 @@ export const S = {
   /** Adds a DRF field validator (kept out of the JSON output). */
   check: <T extends TSchema>(schema: T, check: FieldCheck<Static<T>>): T =>
     Object.assign(Type.Unsafe<Static<T>>(stripKind(schema)), { [FIELD_CHECK]: check }) as unknown as T,
+  /** Adds a body-level rule to a request object built for it (kept out of the JSON output). */
+  checkBody: <T extends TObject>(schema: T, check: BodyCheck<Static<T>>): T =>
+    Object.assign(schema, { [BODY_CHECK]: check }),
   /** Documented as `schema`, but given to the service unvalidated (typed unknown). */
   unchecked: (schema: TSchema) =>
     Object.assign(Type.Unsafe<unknown>(stripKind(schema)), { [UNCHECKED]: true }),
