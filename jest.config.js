@@ -26,4 +26,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,
   maxWorkers: 2,
+  // A worker that ran heavy suites is replaced rather than growing into the heap limit.
+  workerIdleMemoryLimit: '1GB',
 };

@@ -274,17 +274,18 @@ export class FeaturesService {
     action: 'add' | 'remove',
   ): Promise<ProjectFeatureJson> {
     const unique = [...new Set(ids)];
-    if (kind === 'users') {
-      const count = unique.length ? (await this.features.users(unique)).length : 0;
-      if (count !== unique.length) throw ValidationFailed.field('non_field_errors', 'Some users not found');
-      if (action === 'add') await this.checkOwners(project, unique, null);
-    } else if (action === 'add') {
-      await this.checkGroups(project, unique, null);
-    }
     const relation: OwnerRelation = kind === 'users' ? 'owners' : 'groupOwners';
     return this.uow.run(async (tx) => {
+      // The feature first: a feature of another project is 404 whatever the ids (no hint about other tenants).
       const feature = await this.features.lock(tx.manager, featureId);
       if (!feature || feature.projectId !== project.id) throw new NotFound();
+      if (kind === 'users') {
+        const count = unique.length ? (await this.features.users(unique)).length : 0;
+        if (count !== unique.length) throw ValidationFailed.field('non_field_errors', 'Some users not found');
+        if (action === 'add') await this.checkOwners(project, unique, null);
+      } else if (action === 'add') {
+        await this.checkGroups(project, unique, null);
+      }
       const rel = await this.features.relations([feature.id], tx.manager);
       const owners = rel.owners.get(feature.id) ?? [];
       const groupOwners = rel.groupOwners.get(feature.id) ?? [];

@@ -73,14 +73,15 @@ export class ContractDocument {
   /** What is wrong with one exchange of a strict route (empty: it keeps the contract). */
   violations(exchange: Exchange): string[] {
     const operation = this.operations.get(exchange.key);
-    const where = `${exchange.method} ${exchange.url} → ${exchange.status}`;
+    const where = `${exchange.method} ${exchange.url.slice(0, 200)} → ${exchange.status}`;
     const response = operation.responses?.[String(exchange.status)];
     if (!response) return [`${where}: status not documented for ${exchange.key}`];
     const out: string[] = [];
     const requestSchema = operation.requestBody?.content?.['application/json']?.schema;
     if (requestSchema && exchange.status < 300) {
       const error = this.errorsOf(requestSchema, exchange.requestBody ?? {});
-      if (error) out.push(`${where}: request body ${JSON.stringify(exchange.requestBody)}: ${error}`);
+      if (error)
+        out.push(`${where}: request body ${JSON.stringify(exchange.requestBody)?.slice(0, 300)}: ${error}`);
     }
     const responseSchema = response.content?.['application/json']?.schema;
     if (!responseSchema) {

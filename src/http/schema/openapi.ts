@@ -27,8 +27,11 @@ const DETAIL: SchemaObject = {
   required: ['detail'],
   additionalProperties: false,
 };
-/** DRF's field errors: `{"field": ["message"]}`, nested for nested serializers. */
-const FIELD_ERRORS: SchemaObject = { type: 'object', description: 'Field errors: {"field": ["message", …]}' };
+/** DRF's field errors: `{"field": ["message"]}`, nested for nested serializers; a list body's errors are a list. */
+const FIELD_ERRORS: SchemaObject = {
+  anyOf: [{ type: 'object' }, { type: 'array' }],
+  description: 'Field errors: {"field": ["message", …]}, or one such object per item of a list body',
+};
 
 const json = (schema: SchemaObject, description: string): ResponseObject => ({
   description,
@@ -65,12 +68,19 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   // Any request may carry a body the parser refuses (malformed JSON, too large, another media type).
   if (!declared('400'))
     out.responses['400'] = json(FIELD_ERRORS, 'Invalid input, or a body that is not JSON');
+  else {
+    // A route's own 400 (e.g. a list of errors for a list body) still meets the parser's field-errors object.
+    const media = (out.responses['400'] as ResponseObject).content?.['application/json'];
+    if (media?.schema) media.schema = { anyOf: [media.schema, FIELD_ERRORS] };
+  }
   out.responses['413'] = json(DETAIL, 'Request body is too large');
   out.responses['415'] = json(DETAIL, 'Unsupported media type');
   if (hasPathIds || schemas.query)
     out.responses['404'] = json(DETAIL, 'Not found (or not visible to the caller)');
   out.responses['429'] = json(DETAIL, 'Throttled');
   out.responses['503'] = json(DETAIL, 'The database is unavailable');
+  // A fault of this server: the body never says more than a generic detail.
+  out.responses['500'] = json(DETAIL, 'Internal error');
   return out;
 }
 
