@@ -15,6 +15,7 @@ import type { BaseRecord, Filter, FilterElement, ParamsType, PropertyType } from
   'resolution-mode': 'import',
 };
 import { Principal } from '../auth/principal';
+import { escapeLike } from '../common/pagination';
 import { ActionContext, AdminJSModule, flatHelpers } from './adminjs';
 import { AdminWriteError, AdminWriter, Values, WritePolicy } from './admin-writer';
 
@@ -360,8 +361,7 @@ export function entityResourceClass(adminjs: AdminJSModule) {
               if (!UUID.test(text)) return null;
               where[element.path] = text;
             } else if (property.availableValues()) where[element.path] = text;
-            else if (!this.masked.has(element.path))
-              where[element.path] = ILike(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+            else if (!this.masked.has(element.path)) where[element.path] = ILike(`%${escapeLike(text)}%`);
         }
       }
       return where as FindOptionsWhere<E>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
 import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
 import { AuditLog } from './audit-log.entity';
 
@@ -34,13 +34,7 @@ export class AuditRepository {
     page: PageRequest,
   ): Promise<{ count: number; rows: AuditLog[] }> {
     const qb = this.query(manager, scope, filters);
-    const count = await qb.clone().orderBy().getCount();
-    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-    const rows = await qb
-      .skip((page.page - 1) * page.pageSize)
-      .take(page.pageSize)
-      .getMany();
-    return { count, rows };
+    return pageOfQuery(qb, page);
   }
 
   one(manager: EntityManager, scope: AuditScope, id: number): Promise<AuditLog | null> {
@@ -97,7 +91,7 @@ export class AuditRepository {
       qb.andWhere('a.is_system_event = :system', { system: filters.isSystemEvent });
     if (filters.search !== undefined)
       qb.andWhere(`a.log ILIKE :search ESCAPE '\\'`, {
-        search: `%${filters.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+        search: `%${escapeLike(filters.search)}%`,
       });
     return qb;
   }

@@ -71,6 +71,28 @@ function build<T>(request: FastifyRequest, req: PageRequest, count: number, resu
   };
 }
 
+/**
+ * One page of a query (which must already have its deterministic ORDER BY) and the count of all its rows: two
+ * queries; past the last page, no rows (the caller's pageOf answers 404).
+ */
+export async function pageOfQuery<E extends ObjectLiteral>(
+  query: SelectQueryBuilder<E>,
+  page: PageRequest,
+): Promise<{ count: number; rows: E[] }> {
+  const count = await query.clone().orderBy().getCount();
+  if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
+  const rows = await query
+    .skip((page.page - 1) * page.pageSize)
+    .take(page.pageSize)
+    .getMany();
+  return { count, rows };
+}
+
+/** `text` for a LIKE/ILIKE pattern with `ESCAPE '\'`: its `%`, `_` and `\` match themselves. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 export async function paginate<E extends ObjectLiteral, T>(
   request: FastifyRequest,
   builder: SelectQueryBuilder<E>,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { pageOfQuery, type PageRequest } from '../common/pagination';
 import { Environment } from '../environments/environment.entity';
 import { Identity } from '../identities/identity.entity';
 import { Segment } from '../segments/segment.entity';
@@ -55,14 +55,7 @@ export class FeatureStatesRepository {
     query: SelectQueryBuilder<FeatureState>,
     page: PageRequest,
   ): Promise<{ count: number; rows: FeatureState[] }> {
-    const count = await query.clone().getCount();
-    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-    const rows = await query
-      .orderBy('s.id', 'ASC')
-      .skip((page.page - 1) * page.pageSize)
-      .take(page.pageSize)
-      .getMany();
-    return { count, rows };
+    return pageOfQuery(query.orderBy('s.id', 'ASC'), page);
   }
 
   /** A page of the environment's default states (or, `anyIdentity`, its identity overrides), in id order. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
 import { Environment } from '../environments/environment.entity';
 import { UserGroup } from '../organisations/organisation.entity';
 import { Tag } from '../projects/project.entity';
@@ -32,10 +32,6 @@ export interface FeatureFilter {
 }
 
 export type OwnerRelation = 'owners' | 'groupOwners';
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 function push<T>(map: Map<number, T[]>, key: number, value: T): void {
   const list = map.get(key) ?? [];
@@ -98,15 +94,12 @@ export class FeaturesRepository {
         'EXISTS (SELECT 1 FROM feature_group_owners o WHERE o.feature_id = f.id AND o.group_id = ANY(:groupOwners))',
         { groupOwners: filter.groupOwners },
       );
-    const count = await qb.clone().getCount();
-    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-    const rows = await qb
-      .orderBy(filter.sortField === 'name' ? 'f.name' : 'f.created_date', filter.sortDirection)
-      .addOrderBy('f.id', filter.sortDirection)
-      .skip((page.page - 1) * page.pageSize)
-      .take(page.pageSize)
-      .getMany();
-    return { count, rows };
+    return pageOfQuery(
+      qb
+        .orderBy(filter.sortField === 'name' ? 'f.name' : 'f.created_date', filter.sortDirection)
+        .addOrderBy('f.id', filter.sortDirection),
+      page,
+    );
   }
 
   /** Tags, MV options, owners and group owners of many features: four queries whatever their number. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { pageOfQuery, type PageRequest } from '../common/pagination';
 import {
   Feature,
   FeatureState,
@@ -30,14 +30,7 @@ export class MvOptionsRepository {
       .getRepository(MultivariateFeatureOption)
       .createQueryBuilder('o')
       .where('o.feature_id = :featureId', { featureId });
-    const count = await query.clone().getCount();
-    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-    const rows = await query
-      .orderBy('o.id', 'ASC')
-      .skip((page.page - 1) * page.pageSize)
-      .take(page.pageSize)
-      .getMany();
-    return { count, rows };
+    return pageOfQuery(query.orderBy('o.id', 'ASC'), page);
   }
 
   find(featureId: number, id: number, manager: EntityManager = this.dataSource.manager) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { pageOfQuery, type PageRequest } from '../common/pagination';
 import { Tag } from '../projects/project.entity';
 
 export type TagColumns = Partial<Pick<Tag, 'label' | 'color' | 'description' | 'isPermanent'>>;
@@ -17,14 +17,7 @@ export class TagsRepository {
       .getRepository(Tag)
       .createQueryBuilder('t')
       .where('t.project_id = :projectId', { projectId });
-    const count = await query.clone().getCount();
-    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-    const rows = await query
-      .orderBy('t.id', 'ASC')
-      .skip((page.page - 1) * page.pageSize)
-      .take(page.pageSize)
-      .getMany();
-    return { count, rows };
+    return pageOfQuery(query.orderBy('t.id', 'ASC'), page);
   }
 
   find(projectId: number, id: number): Promise<Tag | null> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { DataSource, EntityManager } from 'typeorm';
+import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
 import { Identity, Trait } from './identity.entity';
 
 /** The columns a trait write may set (entity property names). */
@@ -11,24 +11,6 @@ export type TraitColumns = Partial<
 
 /** How `?q=` filters the identity list: an exact identifier, or a substring (case-insensitive). */
 export type IdentifierFilter = { readonly exact: string } | { readonly contains: string } | null;
-
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** One page of a query in its ORDER BY, and how many rows it has (no rows past the end). */
-async function pageOf<E extends ObjectLiteral>(
-  query: SelectQueryBuilder<E>,
-  page: PageRequest,
-): Promise<{ count: number; rows: E[] }> {
-  const count = await query.clone().orderBy().getCount();
-  if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-  const rows = await query
-    .skip((page.page - 1) * page.pageSize)
-    .take(page.pageSize)
-    .getMany();
-  return { count, rows };
-}
 
 /**
  * Every SQL statement about identities and their traits. Writes take the unit of work's manager (`tx.manager`);
@@ -52,7 +34,7 @@ export class IdentitiesRepository {
     if (filter && 'exact' in filter) query.andWhere('i.identifier = :exact', { exact: filter.exact });
     else if (filter)
       query.andWhere(`i.identifier ILIKE :q ESCAPE '\\'`, { q: `%${escapeLike(filter.contains)}%` });
-    return pageOf(query, page);
+    return pageOfQuery(query, page);
   }
 
   find(environmentId: number, id: number): Promise<Identity | null> {
@@ -113,7 +95,7 @@ export class IdentitiesRepository {
       .createQueryBuilder('t')
       .where('t.identity_id = :identity', { identity: identityId })
       .orderBy('t.id');
-    return pageOf(query, page);
+    return pageOfQuery(query, page);
   }
 
   findTrait(identityId: number, id: number): Promise<Trait | null> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { pageOfQuery, type PageRequest } from '../common/pagination';
 import { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { valueColumns } from '../features/feature-values';
@@ -35,13 +35,7 @@ export class IdentityOverridesRepository {
       .andWhere('f.deleted_at IS NULL')
       .orderBy('fs.id');
     if (featureId !== undefined) query.andWhere('fs.feature_id = :feature', { feature: featureId });
-    const count = await query.clone().orderBy().getCount();
-    if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-    const rows = await query
-      .skip((page.page - 1) * page.pageSize)
-      .take(page.pageSize)
-      .getMany();
-    return { count, rows };
+    return pageOfQuery(query, page);
   }
 
   /** The override with its feature (null: none, or its feature is gone). */

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { pageOfQuery, type PageRequest } from '../common/pagination';
 import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
 import { Segment } from './segment.entity';
-import { pageOfQuery } from './segments.repository';
 
 export interface SlotKey {
   readonly featureId: number;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { PageRequest } from '../common/pagination';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
 import { Environment } from '../environments/environment.entity';
 import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
 import { matchingSegmentIds } from '../identities/identity-evaluation';
@@ -19,24 +19,6 @@ export interface SegmentFilter {
   readonly includeFeatureSpecific: boolean;
   /** Only these segments. */
   readonly ids?: readonly number[];
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** One page of a query with a deterministic order, and the count of all its rows (no rows past the end). */
-export async function pageOfQuery<T extends ObjectLiteral>(
-  query: SelectQueryBuilder<T>,
-  page: PageRequest,
-): Promise<{ count: number; rows: T[] }> {
-  const count = await query.clone().orderBy().getCount();
-  if ((page.page - 1) * page.pageSize >= Math.max(count, 1)) return { count, rows: [] };
-  const rows = await query
-    .skip((page.page - 1) * page.pageSize)
-    .take(page.pageSize)
-    .getMany();
-  return { count, rows };
 }
 
 /**
