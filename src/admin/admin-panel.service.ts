@@ -14,6 +14,12 @@ import { mapError } from '../http/errors';
 import { COMPRESSION_OPTIONS, jsonContentParser } from '../http/http-pipeline';
 import { OrganisationsService } from '../organisations/organisations.service';
 import { ProjectsService } from '../projects/projects.service';
+import { IdentitiesService } from '../identities/identities.service';
+import { MembersService } from '../organisations/members.service';
+import { GrantsService } from '../permissions/grants.service';
+import { FeatureSegmentsService } from '../segments/feature-segments.service';
+import { SegmentsService } from '../segments/segments.service';
+import { AccountsService } from '../users/accounts.service';
 import {
   ADMIN_LOGIN_PATH,
   AdminAuthService,
@@ -63,6 +69,12 @@ export class AdminPanelService implements OnModuleInit {
     private readonly features: FeaturesService,
     private readonly mvOptions: MvOptionsService,
     private readonly featureStates: FeatureStatesService,
+    private readonly segments: SegmentsService,
+    private readonly featureSegments: FeatureSegmentsService,
+    private readonly identities: IdentitiesService,
+    private readonly grants: GrantsService,
+    private readonly members: MembersService,
+    private readonly accounts: AccountsService,
   ) {
     this.plan = planBundle(config.ADMIN_JS_TMP_DIR);
     this.mount = new LazyMount({
@@ -130,6 +142,12 @@ export class AdminPanelService implements OnModuleInit {
           features: this.features,
           mvOptions: this.mvOptions,
           featureStates: this.featureStates,
+          segments: this.segments,
+          featureSegments: this.featureSegments,
+          identities: this.identities,
+          grants: this.grants,
+          members: this.members,
+          accounts: this.accounts,
         },
         (context) => auth.principal(sessionUserId(context?.currentAdmin)),
         this.lockout,

@@ -37,6 +37,6 @@ import { OrganisationsService } from './organisations.service';
     GroupsService,
     MasterApiKeysService,
   ],
-  exports: [OrganisationsService, InvitesService],
+  exports: [OrganisationsService, InvitesService, MembersService],
 })
 export class OrganisationsModule {}

@@ -6,5 +6,6 @@ import { PermissionsController } from './permissions.controller';
 @Module({
   controllers: [PermissionsController],
   providers: [GrantsService, GrantsRepository],
+  exports: [GrantsService],
 })
 export class PermissionsModule {}

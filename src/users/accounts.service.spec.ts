@@ -3,6 +3,7 @@ import type { AuthService } from '../auth/auth.service';
 import { InMemoryLoginFailures } from '../auth/login-failures.memory';
 import { LOCKED_OUT_DETAIL, LoginLockoutService } from '../auth/login-lockout.service';
 import { hashPassword, makeResetToken, encodeUid, unusablePassword, verifyPassword } from '../auth/passwords';
+import type { Principal } from '../auth/principal';
 import { PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
 import type { AppConfig } from '../config';
@@ -320,5 +321,61 @@ describe('AccountsService passwords and deletion', () => {
     const { service, users, user } = await withUser(null);
     await service.deleteMe(user, { delete_orphan_organisations: false });
     expect(users.deleted).toEqual([{ id: user.id, orphans: false }]);
+  });
+});
+
+describe('AccountsService: the admin panel', () => {
+  const admin = (): Principal => ({
+    kind: 'user',
+    user: Object.assign(new User(), { id: 99, email: 'root@example.com' }),
+    tokenKey: '',
+  });
+
+  it('createByAdmin → an account with an unusable password, audited; a taken email (any case) is refused', async () => {
+    const { service, users, uow } = setup();
+    const user = await service.createByAdmin(admin(), { email: 'ada@example.com', is_staff: true });
+    expect(users.rows.get(user.id)).toMatchObject({ email: 'ada@example.com', isStaff: true });
+    expect(await verifyPassword('', users.rows.get(user.id)!.password)).toBe(false);
+    expect(uow.committed.map((r) => r.auditEntries.map((e) => e.log))).toEqual([
+      ['User created (admin panel): ada@example.com'],
+    ]);
+    await expect(service.createByAdmin(admin(), { email: 'ADA@example.com' })).rejects.toBeInstanceOf(
+      EmailTaken,
+    );
+    expect(users.rows.size).toBe(1);
+  });
+
+  it("updateByAdmin writes only the fields sent on the locked row, audited before/after; another's email is refused", async () => {
+    const { service, users, uow } = setup();
+    const ada = users.add({ email: 'ada@example.com', password: 'x', firstName: 'Ada' });
+    users.add({ email: 'bob@example.com', password: 'x' });
+    const saved = await service.updateByAdmin(admin(), ada.id, { is_superuser: true });
+    expect(saved).toMatchObject({ firstName: 'Ada', isSuperuser: true });
+    expect(users.locked).toEqual([ada.id]);
+    expect(uow.committed[0].auditEntries[0]).toMatchObject({
+      log: 'User updated (admin panel): ada@example.com',
+      before: { is_superuser: false },
+      after: { is_superuser: true },
+    });
+    expect(JSON.stringify(uow.committed[0].auditEntries)).not.toContain('password');
+    await expect(service.updateByAdmin(admin(), ada.id, { email: 'BOB@example.com' })).rejects.toBeInstanceOf(
+      EmailTaken,
+    );
+    expect(users.rows.get(ada.id)!.email).toBe('ada@example.com');
+  });
+
+  it('unlockLogin clears the failures counting against the account in one audited run', async () => {
+    const { service, users, uow, lockout } = setup();
+    const ada = users.add({ email: 'ada@example.com', password: await hashPassword(PASSWORD) });
+    for (let i = 0; i < 2; i++)
+      await lockout.attempt('ada@example.com', '10.0.0.1', () => Promise.resolve(null));
+    expect(await lockout.isLocked('ada@example.com', '10.0.0.1')).toBe(true);
+
+    expect(await service.unlockLogin(admin(), ada)).toBe(1);
+
+    expect(await lockout.isLocked('ada@example.com', '10.0.0.1')).toBe(false);
+    expect(uow.committed.map((r) => r.auditEntries.map((e) => e.log))).toEqual([
+      ['User login unlocked (admin panel): ada@example.com'],
+    ]);
   });
 });

@@ -29,6 +29,26 @@ export const Register = S.object({
 });
 export type RegisterInput = Static<typeof Register>;
 
+export const AUTH_TYPES = ['EMAIL', 'GITHUB', 'GOOGLE'] as const;
+
+/**
+ * An account as the admin panel writes it (no API route: Flagsmith's Django admin). No password: a new account
+ * gets an unusable one and its owner chooses theirs through a password reset.
+ */
+export const AdminUserInput = S.object({
+  email: email(),
+  first_name: name(),
+  last_name: name(),
+  is_active: S.optional(S.boolean()),
+  is_staff: S.optional(S.boolean()),
+  is_superuser: S.optional(S.boolean()),
+  auth_type: S.optional(S.choice(AUTH_TYPES)),
+});
+export type AdminUserInput = Static<typeof AdminUserInput>;
+/** The panel's edit of an account: the same fields, each optional (read partial). */
+export const AdminUserUpdate = AdminUserInput;
+export type AdminUserUpdateInput = Partial<AdminUserInput>;
+
 export const Login = S.object({ email: S.string({ maxLength: 254 }), password: password() });
 export type LoginInput = Static<typeof Login>;
 
