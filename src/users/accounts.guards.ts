@@ -63,6 +63,21 @@ export class LoginThrottle implements CanActivate {
   }
 }
 
+/** Flagsmith's "mfa_code" scope: a rate of its settings file, not an environment variable. */
+export const MFA_CODE_THROTTLE_RATE: ThrottleRate = { requests: 5, seconds: 60, text: '5/min' };
+
+/** POST /auth/login/code/: the "mfa_code" throttle per client IP. */
+@Injectable()
+export class MfaCodeThrottle implements CanActivate {
+  constructor(private readonly throttles: RequestThrottleService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthedRequest>();
+    await throttle(this.throttles, 'mfa_code', request.ip, MFA_CODE_THROTTLE_RATE);
+    return true;
+  }
+}
+
 /** POST /auth/users/resend_activation/: refused outright when email activation is off. */
 @Injectable()
 export class ActivationEnabled implements CanActivate {
