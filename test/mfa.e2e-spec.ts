@@ -56,8 +56,17 @@ describe('two-factor authentication (app / TOTP)', () => {
     post('/api/v1/auth/login/', { email, password: PASSWORD }, { ip });
   const loginCode = (ephemeral_token: string, code: string, ip = freshIp()) =>
     post('/api/v1/auth/login/code/', { ephemeral_token, code }, { ip });
-  const methodRow = async (userId: number) =>
-    (await queryDatabase(t.databaseUrl, `SELECT * FROM mfa_methods WHERE user_id = $1`, [userId]))[0];
+  interface MethodRow {
+    name: string;
+    secret: string;
+    is_active: boolean;
+    is_primary: boolean;
+    backup_codes: string;
+  }
+  const methodRow = async (userId: number): Promise<MethodRow | undefined> =>
+    (
+      await queryDatabase<MethodRow>(t.databaseUrl, `SELECT * FROM mfa_methods WHERE user_id = $1`, [userId])
+    )[0];
 
   /** A user with the app method active: its secret and backup codes. */
   async function enrolled() {
@@ -94,7 +103,7 @@ describe('two-factor authentication (app / TOTP)', () => {
     expect((await activeMethods(user.token)).body).toEqual([]);
     expect((await post('/api/v1/auth/app/activate/', {}, { auth: user.token })).body).toEqual(res.body);
     expect((await post('/api/v1/auth/sms/activate/', {}, { auth: user.token })).status).toBe(404);
-    const row = await methodRow(user.id);
+    const row = (await methodRow(user.id))!;
     expect(row).toMatchObject({ name: 'app', is_active: false, is_primary: false });
     expect(row.secret).toMatch(/^aes256gcm:/);
     expect(row.secret).not.toContain(res.body.secret);
@@ -137,7 +146,7 @@ describe('two-factor authentication (app / TOTP)', () => {
     expect(
       await post('/api/v1/auth/app/activate/confirm/', { code: codeAt(user.secret) }, { auth: user.token }),
     ).toEqual({ status: 400, body: { code: ['MFA method already active.'] } });
-    const row = await methodRow(user.id);
+    const row = (await methodRow(user.id))!;
     for (const code of user.backupCodes) expect(row.backup_codes).not.toContain(code);
     expect(row.backup_codes.split(',')).toHaveLength(5);
     const audit = await queryDatabase(
@@ -202,7 +211,7 @@ describe('two-factor authentication (app / TOTP)', () => {
     const user = await enrolled();
     const first = await login(user.email);
     expect((await loginCode(first.body.ephemeral_token, user.backupCodes[0])).status).toBe(200);
-    expect((await methodRow(user.id)).backup_codes.split(',')).toHaveLength(4);
+    expect((await methodRow(user.id))!.backup_codes.split(',')).toHaveLength(4);
     const second = await login(user.email);
     expect(await loginCode(second.body.ephemeral_token, user.backupCodes[0])).toEqual({
       status: 401,
