@@ -63,17 +63,17 @@ export class LoginThrottle implements CanActivate {
   }
 }
 
-/** Flagsmith's "mfa_code" scope: a rate of its settings file, not an environment variable. */
-export const MFA_CODE_THROTTLE_RATE: ThrottleRate = { requests: 5, seconds: 60, text: '5/min' };
-
-/** POST /auth/login/code/: the "mfa_code" throttle per client IP. */
+/** POST /auth/login/code/: the "mfa_code" throttle per client IP (MFA_CODE_THROTTLE_RATE). */
 @Injectable()
 export class MfaCodeThrottle implements CanActivate {
-  constructor(private readonly throttles: RequestThrottleService) {}
+  constructor(
+    private readonly throttles: RequestThrottleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthedRequest>();
-    await throttle(this.throttles, 'mfa_code', request.ip, MFA_CODE_THROTTLE_RATE);
+    await throttle(this.throttles, 'mfa_code', request.ip, this.config.MFA_CODE_THROTTLE_RATE);
     return true;
   }
 }
