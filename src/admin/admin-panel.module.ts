@@ -8,6 +8,7 @@ import { IdentitiesModule } from '../identities/identities.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { SegmentsModule } from '../segments/segments.module';
 import { UsersModule } from '../users/users.module';
+import { MfaModule } from '../users/mfa/mfa.module';
 import { AdminAuthService, googleSignInEnabled } from './admin-auth.service';
 import { AdminPanelService } from './admin-panel.service';
 import { planBundle, prepareAdminJsEnvironment } from './admin-bundle';
@@ -37,6 +38,7 @@ export class AdminPanelModule {
         IdentitiesModule,
         PermissionsModule,
         UsersModule,
+        MfaModule,
       ],
       controllers: google ? [GoogleSsoController] : [],
       providers: [

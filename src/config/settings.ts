@@ -247,6 +247,10 @@ export const SETTINGS = {
     doc: 'Login attempts (POST /api/v1/auth/login/) allowed per client IP, DRF rate syntax <count>/<s|min|hour|day>; beyond it 429 with Retry-After',
     group: 'Security',
   }),
+  MFA_CODE_THROTTLE_RATE: throttleRate('5/min', {
+    doc: '(flagport) Second-factor codes (POST /api/v1/auth/login/code/) allowed per client IP, DRF rate syntax; Flagsmith fixes its mfa_code rate at 5/min in its settings file',
+    group: 'Security',
+  }),
   SIGNUP_THROTTLE_RATE: throttleRate('10000/min', {
     doc: 'Registrations (POST /api/v1/auth/users/) allowed per client IP, DRF rate syntax',
     group: 'Security',

@@ -32,6 +32,7 @@ import { ApiUsageDaily, FeatureEvaluationDaily } from '../usage/usage.entity';
 import { TelemetryReport } from '../telemetry/telemetry-report.entity';
 import { Site } from '../users/site.entity';
 import { PasswordResetRequest, RequestThrottle } from '../throttling/throttle.entity';
+import { MfaEphemeralToken, MfaMethod } from '../users/mfa/mfa.entity';
 import { AuthToken, LoginFailure, User } from '../users/user.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
@@ -43,6 +44,8 @@ export const ENTITIES = [
   RequestThrottle,
   PasswordResetRequest,
   OAuthOneTimeKey,
+  MfaMethod,
+  MfaEphemeralToken,
   Organisation,
   OrganisationMembership,
   UserGroup,

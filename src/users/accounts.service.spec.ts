@@ -2,6 +2,11 @@ import type { EntityManager } from 'typeorm';
 import type { AuthService } from '../auth/auth.service';
 import { InMemoryLoginFailures } from '../auth/login-failures.memory';
 import { LOCKED_OUT_DETAIL, LoginLockoutService } from '../auth/login-lockout.service';
+import type { Principal } from '../auth/principal';
+import { systemClock } from '../common/clock';
+import { InMemoryMfa } from './mfa/mfa.memory';
+import { MfaRefused, MfaService } from './mfa/mfa.service';
+import { codeAt } from './mfa/totp';
 import { hashPassword, makeResetToken, encodeUid, unusablePassword, verifyPassword } from '../auth/passwords';
 import type { Principal } from '../auth/principal';
 import { PermissionDenied, ValidationFailed } from '../common/domain-errors';
@@ -99,6 +104,8 @@ function setup(overrides: Partial<typeof CONFIG> = {}) {
   const sent: { to: string; subject?: string }[] = [];
   const lockout = new LoginLockoutService(new InMemoryLoginFailures(), config);
   const auth = { tokenFor: (user: User) => Promise.resolve(`token-${user.id}`) } as unknown as AuthService;
+  const mfaRows = new InMemoryMfa();
+  const mfa = new MfaService(mfaRows.asRepository(), uow.asUnitOfWork(), config, systemClock(), lockout);
   const service = new AccountsService(
     users as unknown as UsersRepository,
     uow.asUnitOfWork(),
@@ -109,8 +116,9 @@ function setup(overrides: Partial<typeof CONFIG> = {}) {
     { send: (mail: { to: string }) => void sent.push(mail) } as unknown as EmailService,
     {} as InvitesService,
     { link: (path: string) => Promise.resolve(`https://app/${path}`) } as unknown as SiteLinks,
+    mfa,
   );
-  return { users, uow, sent, lockout, service };
+  return { users, uow, sent, lockout, service, mfa, mfaRows };
 }
 
 const signUp = (fields: Partial<RegisterInput> = {}): RegisterInput => ({
@@ -188,9 +196,9 @@ describe('AccountsService.login', () => {
 
   it('right password → the token, and last_login set in an unaudited run', async () => {
     const { service, users, uow, user } = await withUser();
-    await expect(service.login({ email: 'ADA@example.com', password: PASSWORD }, '10.0.0.1')).resolves.toBe(
-      `token-${user.id}`,
-    );
+    await expect(
+      service.login({ email: 'ADA@example.com', password: PASSWORD }, '10.0.0.1'),
+    ).resolves.toEqual({ key: `token-${user.id}` });
     expect(users.rows.get(user.id)!.lastLogin).toBeInstanceOf(Date);
     expect(uow.committed).toHaveLength(1);
   });
@@ -220,6 +228,53 @@ describe('AccountsService.login', () => {
     users.rows.get(user.id)!.isActive = false;
     await expect(service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1')).rejects.toEqual(
       ValidationFailed.field('non_field_errors', 'Unable to log in with provided credentials.'),
+    );
+  });
+});
+
+describe('AccountsService.login with two-factor authentication', () => {
+  async function enrolled() {
+    const s = setup();
+    const user = s.users.add({ email: 'ada@example.com', password: await hashPassword(PASSWORD) });
+    s.mfaRows.users.set(user.id, user);
+    const { secret } = await s.mfa.activate(user, 'app');
+    const principal = { kind: 'user', user, tokenKey: 'k' } as Principal;
+    const backupCodes = await s.mfa.confirm(principal, user, 'app', codeAt(secret, Date.now()));
+    return { ...s, user, backupCodes };
+  }
+
+  it('right password → {ephemeral_token, method} instead of a token, and last_login untouched', async () => {
+    const { service, users, user } = await enrolled();
+    const answer = await service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1');
+    expect(answer).toEqual({ ephemeral_token: expect.any(String), method: 'app' });
+    expect(users.rows.get(user.id)!.lastLogin).toBeNull();
+  });
+
+  it('login/code with a backup code → the token and last_login set; a bad token → 401 "Invalid or expired token."', async () => {
+    const { service, users, user, backupCodes } = await enrolled();
+    const answer = await service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1');
+    const token = (answer as { ephemeral_token: string }).ephemeral_token;
+    await expect(
+      service.loginWithCode({ ephemeral_token: 'nope', code: backupCodes[0] }, 'ip'),
+    ).rejects.toEqual(new MfaRefused(401, 'Invalid or expired token.'));
+    await expect(service.loginWithCode({ ephemeral_token: token, code: backupCodes[0] }, 'ip')).resolves.toBe(
+      `token-${user.id}`,
+    );
+    expect(users.rows.get(user.id)!.lastLogin).toBeInstanceOf(Date);
+  });
+
+  it('login/code with wrong codes → 401 "Invalid or expired code.", then 403 locked at AXES_FAILURE_LIMIT', async () => {
+    const { service } = await enrolled();
+    const answer = await service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1');
+    const token = (answer as { ephemeral_token: string }).ephemeral_token;
+    await expect(service.loginWithCode({ ephemeral_token: token, code: '000000' }, 'ip')).rejects.toEqual(
+      new MfaRefused(401, 'Invalid or expired code.'),
+    );
+    await expect(service.loginWithCode({ ephemeral_token: token, code: '000000' }, 'ip')).rejects.toEqual(
+      new PermissionDenied(LOCKED_OUT_DETAIL),
+    );
+    await expect(service.login({ email: 'ada@example.com', password: PASSWORD }, 'ip')).rejects.toEqual(
+      new PermissionDenied(LOCKED_OUT_DETAIL),
     );
   });
 });

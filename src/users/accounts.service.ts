@@ -43,6 +43,8 @@ import type {
   UpdateMeInput,
 } from './user.schemas';
 import { UserColumns, UsersRepository } from './users.repository';
+import { MfaChallenge, MFA_MESSAGES, MfaRefused, MfaService } from './mfa/mfa.service';
+import type { CodeLoginInput } from './mfa/mfa.schemas';
 
 const ALLOW_ANY = 'rest_framework.permissions.AllowAny';
 export const REGISTRATION_WITHOUT_INVITE_DETAIL =
@@ -101,6 +103,7 @@ export class AccountsService {
     private readonly email: EmailService,
     private readonly invites: InvitesService,
     private readonly links: SiteLinks,
+    private readonly mfa: MfaService,
   ) {}
 
   /** Who may call POST /auth/users/ (USER_CREATE_PERMISSIONS). */
@@ -177,7 +180,8 @@ export class AccountsService {
     if (!this.config.ENABLE_EMAIL_ACTIVATION) throw new BadRequest('Email activation is not enabled.');
   }
 
-  async login(input: LoginInput, ip: string): Promise<string> {
+  /** The token, or (the user has two-factor authentication) the challenge POST /auth/login/code/ completes. */
+  async login(input: LoginInput, ip: string): Promise<{ key: string } | MfaChallenge> {
     const attempt = await this.lockout.attempt(input.email, ip, async () => {
       const user = await this.users.byEmail(input.email);
       // The same hash work whether or not the account exists (no enumeration by timing).
@@ -188,7 +192,22 @@ export class AccountsService {
       throw new PermissionDenied(LOCKED_OUT_DETAIL);
     if (attempt.outcome === 'rejected')
       throw ValidationFailed.field('non_field_errors', 'Unable to log in with provided credentials.');
-    const user = attempt.value;
+    const challenge = await this.mfa.challenge(attempt.value);
+    return challenge ?? { key: await this.signIn(attempt.value) };
+  }
+
+  /** POST /auth/login/code/: the ephemeral token of a password login and a TOTP or backup code. */
+  async loginWithCode(input: CodeLoginInput, ip: string): Promise<string> {
+    const result = await this.mfa.secondFactor(input.ephemeral_token, input.code, ip);
+    if (result.outcome === 'invalid_token') throw new MfaRefused(401, MFA_MESSAGES.invalidToken);
+    if (result.outcome === 'locked' || (result.outcome === 'rejected' && result.locked))
+      throw new PermissionDenied(LOCKED_OUT_DETAIL);
+    if (result.outcome === 'rejected') throw new MfaRefused(401, MFA_MESSAGES.invalidCode);
+    return this.signIn(result.user);
+  }
+
+  /** The user's token, with last_login set. */
+  private signIn(user: User): Promise<string> {
     return this.uow.run(
       async (tx) => {
         await this.users.update(tx.manager, user.id, { lastLogin: new Date() });

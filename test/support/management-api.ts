@@ -98,7 +98,9 @@ export type GraphKey =
   | 'projectUserPerm'
   | 'projectGroupPerm'
   | 'envUserPerm'
-  | 'envGroupPerm';
+  | 'envGroupPerm'
+  /** A two-factor method name (`app`, the one Flagsmith has): not an object of the graph. */
+  | 'mfaMethod';
 
 /** A value of the same kind that names nothing. */
 export const UNKNOWN: Record<GraphKey, string> = new Proxy({} as Record<GraphKey, string>, {
@@ -259,6 +261,7 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     projectGroupPerm,
     envUserPerm,
     envGroupPerm,
+    mfaMethod: 'app',
   };
   for (const [key, value] of Object.entries(ids))
     if (value === undefined || value === null) throw new Error(`graph: no ${key}`);
@@ -361,5 +364,7 @@ export function isFlagsmithErrorBody(body: unknown): boolean {
     );
   const keys = Object.keys(body);
   if (keys.length === 1 && keys[0] === 'detail') return typeof (body as Json).detail === 'string';
+  // django-trench's ErrorResponse (Flagsmith's two-factor routes): {"error": "…"}.
+  if (keys.length === 1 && keys[0] === 'error') return typeof (body as Json).error === 'string';
   return isFieldErrors(body);
 }

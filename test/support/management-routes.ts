@@ -64,6 +64,8 @@ export interface WriteSpec {
   /** Body fields naming objects by id: an unknown one must be refused. */
   unknownIds?: (ids: Ids) => [string, Json][];
   caller?: Caller;
+  /** What an unknown path value answers where Flagsmith does not answer 404 (trench: 400 for a method name). */
+  unknownPathStatus?: number;
 }
 
 export interface RouteSpec {
@@ -253,6 +255,48 @@ export const ROUTES: RouteSpec[] = [
         body: () => ({ email: 'nobody@example.com', password: 'x' }),
         fields: { email: 'string', password: 'string' },
         required: ['email', 'password'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/login/code',
+    url: '/api/v1/auth/login/code/',
+    write: {
+      POST: {
+        caller: 'anonymous',
+        body: () => ({ ephemeral_token: 'no-such-token', code: '123456' }),
+        fields: { ephemeral_token: 'string', code: 'string' },
+        required: ['ephemeral_token', 'code'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/:method/activate',
+    url: '/api/v1/auth/{mfaMethod}/activate/',
+    write: { POST: { caller: 'account', noInput: true } },
+  },
+  {
+    path: '/api/v1/auth/:method/activate/confirm',
+    url: '/api/v1/auth/{mfaMethod}/activate/confirm/',
+    write: {
+      POST: {
+        caller: 'account',
+        body: () => ({ code: '123456' }),
+        fields: { code: 'string' },
+        required: ['code'],
+        unknownPathStatus: 400,
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/:method/deactivate',
+    url: '/api/v1/auth/{mfaMethod}/deactivate/',
+    write: {
+      POST: {
+        caller: 'account',
+        body: () => ({ code: '000000' }),
+        fields: { code: 'string' },
+        unknownPathStatus: 400,
       },
     },
   },
