@@ -52,7 +52,8 @@ export class User {
   @Column({ name: 'sign_up_type', type: 'varchar', length: 100, nullable: true })
   signUpType!: SignUpType | null;
 
-  @Column({ name: 'marketing_consent_given', type: 'boolean', default: false })
+  /** Flagsmith's default (consent is part of its terms of service). */
+  @Column({ name: 'marketing_consent_given', type: 'boolean', default: true })
   marketingConsentGiven!: boolean;
 
   @Column({ name: 'github_user_id', type: 'varchar', length: 100, nullable: true })
