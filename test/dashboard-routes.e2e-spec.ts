@@ -122,6 +122,32 @@ describe('dashboard routes', () => {
       expect(bad).toEqual({ status: 400, body: { non_field_errors: ['Invalid identifier'] } });
     });
 
+    it('POST /features/featurestates/ also takes an identifier instead of identity (write-only)', async () => {
+      const feature = (
+        await call('POST', `/api/v1/projects/${project}/features/`, {
+          auth: owner.token,
+          body: { name: 'typed_id' },
+        })
+      ).body.id as number;
+      const identity = await call('POST', `/api/v1/environments/${env.api_key}/identities/`, {
+        auth: owner.token,
+        body: { identifier: 'cat' },
+      });
+      const res = await call('POST', '/api/v1/features/featurestates/', {
+        auth: owner.token,
+        body: {
+          feature,
+          environment: env.id,
+          identifier: 'cat',
+          enabled: true,
+          feature_state_value: { type: 'unicode', string_value: 'meow' },
+        },
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ identity: identity.body.id, enabled: true });
+      expect(res.body).not.toHaveProperty('identifier');
+    });
+
     it('a missing feature, or one of another project, is 403 as Flagsmith; nothing is written', async () => {
       const otherProject = await createProject(call, owner.token, org, 'Other');
       const theirs = await call('POST', `/api/v1/projects/${otherProject.id}/features/`, {
