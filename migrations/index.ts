@@ -5,6 +5,8 @@ import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports'
 import { OAuthOneTimeKeys1764600000000 } from './1764600000000-OAuthOneTimeKeys';
 import { RequestThrottles1764700000000 } from './1764700000000-RequestThrottles';
 import { Mfa1765400000000 } from './1765400000000-Mfa';
+import { FlagsmithDefaults1765800000000 } from './1765800000000-FlagsmithDefaults';
+import { OnboardingAndTargeting1765800000001 } from './1765800000001-OnboardingAndTargeting';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -15,4 +17,6 @@ export const MIGRATIONS = [
   OAuthOneTimeKeys1764600000000,
   RequestThrottles1764700000000,
   Mfa1765400000000,
+  FlagsmithDefaults1765800000000,
+  OnboardingAndTargeting1765800000001,
 ];

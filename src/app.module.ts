@@ -24,6 +24,7 @@ import { TelemetryModule } from './telemetry/telemetry.module';
 import { SegmentsModule } from './segments/segments.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { AuditModule } from './audit/audit.module';
+import { E2eTestsModule } from './e2etests/e2e-tests.module';
 
 @Module({})
 export class AppModule {
@@ -56,6 +57,8 @@ export class AppModule {
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),
+        // Flagsmith's e2e hooks: without ENABLE_FE_E2E the teardown route does not exist.
+        ...(config.ENABLE_FE_E2E ? [E2eTestsModule] : []),
       ],
     };
   }

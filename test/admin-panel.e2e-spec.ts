@@ -369,6 +369,8 @@ describe('admin panel (browser)', () => {
       const project = await api(base, 'POST', '/api/v1/projects/', token, {
         name: 'Web',
         organisation: org.id,
+        // Not the default (false): these tests expect new features disabled and without a value.
+        prevent_flag_defaults: true,
       });
       projectId = project.id;
       const environment = await api(base, 'POST', '/api/v1/environments/', token, {
@@ -557,7 +559,7 @@ describe('admin panel (browser)', () => {
         'SELECT enabled, value_type, integer_value FROM feature_states WHERE feature_id = $1',
         [featureId],
       );
-      // One default state per environment; the project prevents flag defaults (the API's default for new projects).
+      // One default state per environment; the project prevents flag defaults (set when it was made).
       expect(states).toEqual([{ enabled: false, value_type: 'unicode', integer_value: null }]);
       const [owner] = await queryDatabase<{ email: string }>(
         databaseUrl,

@@ -39,6 +39,10 @@ const NOT_ISOLATED: Record<string, string> = {
       "the caller's own two-factor method, named not by id but by kind ('app'): no organisation",
     ]),
   ),
+  '/api/v1/auth/users/:id':
+    'refused (403) to every caller for every id, as Flagsmith (dashboard-routes.e2e-spec)',
+  '/api/v1/environments/:environment_api_key/onboarding-status':
+    'keyed by the public client key with no credentials, as Flagsmith (dashboard-routes.e2e-spec)',
 };
 
 const TABLE: RouteSpec[] = ROUTES.filter((r) => hasPathParam(r.path) && !(r.path in NOT_ISOLATED));

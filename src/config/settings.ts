@@ -526,6 +526,16 @@ export const SETTINGS = {
     max: 86400,
   }),
 
+  // ---- Flagsmith's e2e hooks (its frontend Playwright suite): both needed for POST /api/v1/e2etests/teardown/
+  ENABLE_FE_E2E: bool(false, {
+    doc: 'Let POST /api/v1/e2etests/teardown/ delete and re-seed the e2e test users (never in production)',
+    group: 'E2E tests',
+  }),
+  E2E_TEST_AUTH_TOKEN: optionalStr({
+    doc: 'Token the teardown request must send in X-E2E-Test-Auth-Token (unset: the route refuses every request)',
+    group: 'E2E tests',
+  }),
+
   // ---- Accepted but ignored: Django/gunicorn/frontend-only settings of a Flagsmith deployment
   DJANGO_SETTINGS_MODULE: ignored({ doc: 'Django settings module; no meaning here' }),
   DEBUG: ignored({ doc: 'Django debug mode; errors never show details to clients here' }),

@@ -212,6 +212,9 @@ export class EnvironmentsService {
         ...settings,
         name: input.name,
         apiKey: newEnvironmentKey(),
+        // A clone has not been evaluated by any SDK yet (Flagsmith's clone resets these).
+        firstEvaluatedAt: null,
+        firstEvaluatedSdkLabel: null,
       });
       const stateCopies = await this.environments.copyStates(tx.manager, source.id, clone.id);
       await this.values.copyMvValues(tx.manager, stateCopies);

@@ -134,6 +134,17 @@ const ID_LIST = (message: string, allowBlank = false) =>
     ),
   );
 
+/** Flagsmith's LifecycleStage. Without code references or stale tags here, a feature is `new` or `permanent`. */
+export const LIFECYCLE_STAGES = [
+  'new',
+  'live',
+  'stale',
+  'permanent',
+  'needs_monitoring',
+  'to_remove',
+] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
 export const FeatureListQuery = S.object({
   ...PageQuery.properties,
   environment: S.optional(S.id({ description: 'Adds environment_feature_state and override counts' })),
@@ -145,6 +156,9 @@ export const FeatureListQuery = S.object({
   type: S.optional(S.choice(['STANDARD', 'MULTIVARIATE'])),
   owners: ID_LIST('Owner IDs must be integers.'),
   group_owners: ID_LIST('Group owner IDs must be integers.'),
+  lifecycle_stage: S.optional(
+    S.choice(LIFECYCLE_STAGES, { description: 'Needs `environment` (ignored without)' }),
+  ),
   sort_field: S.optional(S.choice(['created_date', 'name'], { description: 'Default created_date' })),
   sort_direction: S.optional(S.choice(['ASC', 'DESC'], { description: 'Default ASC' })),
 });
@@ -223,6 +237,9 @@ export const FeatureJson = S.response(
     last_modified_in_current_environment: anyJson<null>('Always null here'),
     metadata: S.list(anyJson<unknown>('Metadata (none here)')),
     code_references_counts: S.list(anyJson<unknown>('Code references (none here)')),
+    lifecycle_stage: S.optional(
+      S.choice(LIFECYCLE_STAGES, { description: 'In a list with `environment` only' }),
+    ),
   },
   { title: 'Feature' },
 );

@@ -71,6 +71,9 @@ export function featureFilter(query: FeatureListQueryInput): FeatureFilter {
   if (query.type) filter.type = query.type;
   if (query.owners) filter.owners = idList(query.owners);
   if (query.group_owners) filter.groupOwners = idList(query.group_owners);
+  // Flagsmith filters by stage only in an environment's context.
+  if (query.lifecycle_stage && query.environment !== undefined)
+    filter.permanent = { new: false, permanent: true }[query.lifecycle_stage as string] ?? null;
   return filter;
 }
 
@@ -107,8 +110,17 @@ export class FeaturesService {
     const { count, rows } = await this.features.page(project.id, featureFilter(query), page);
     const ids = rows.map((f) => f.id);
     const rel = await this.features.relations(ids);
-    const env = environment ? await this.features.environmentContext(environment.id, ids) : undefined;
-    return { count, rows: rows.map((f) => featureJson(f, rel, env)) };
+    if (!environment) return { count, rows: rows.map((f) => featureJson(f, rel)) };
+    const env = await this.features.environmentContext(environment.id, ids);
+    // Flagsmith's lifecycle stage with no code references and no stale tags: permanent, or new.
+    const permanent = await this.features.permanentFeatureIds(ids);
+    return {
+      count,
+      rows: rows.map((f) => ({
+        ...featureJson(f, rel, env),
+        lifecycle_stage: permanent.has(f.id) ? ('permanent' as const) : ('new' as const),
+      })),
+    };
   }
 
   async json(feature: Feature, manager?: EntityManager): Promise<FeatureJson> {

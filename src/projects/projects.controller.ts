@@ -15,6 +15,7 @@ import { Project } from './project.entity';
 import {
   CreateProject,
   type CreateProjectInput,
+  ProjectDetailJson,
   ProjectJson,
   ProjectListQuery,
   type ProjectListQueryInput,
@@ -61,9 +62,9 @@ export class ProjectsController {
 
   @Get(':id')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
-  @Responds(200, ProjectJson, 'The project')
-  retrieve(@Permitted('project') project: Project): ProjectJson {
-    return projectJson(project);
+  @Responds(200, ProjectDetailJson, 'The project, with its feature and segment counts')
+  retrieve(@Permitted('project') project: Project): Promise<ProjectDetailJson> {
+    return this.projects.detail(project);
   }
 
   @Put(':id')

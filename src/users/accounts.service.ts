@@ -136,7 +136,7 @@ export class AccountsService {
           firstName: input.first_name ?? '',
           lastName: input.last_name ?? '',
           signUpType: input.sign_up_type ?? (inviteHash ? 'INVITE_LINK' : 'NO_INVITE'),
-          marketingConsentGiven: input.marketing_consent_given ?? false,
+          marketingConsentGiven: input.marketing_consent_given ?? true,
           isSuperuser: superuser,
           isStaff: superuser,
           // ENABLE_EMAIL_ACTIVATION: inactive until the emailed link is followed (not the first superuser).

@@ -1,3 +1,4 @@
+import { OnboardingJson } from './user-profile.schemas';
 import { Type } from '@sinclair/typebox';
 import { EMAIL, MESSAGES } from '../common/validation';
 import { S, type Static } from '../http/schema';
@@ -121,6 +122,7 @@ export const CurrentUserJson = S.response(
     sign_up_type: SignUpTypeJson,
     marketing_consent_given: S.boolean(),
     is_active: S.boolean(),
+    onboarding: S.nullable(OnboardingJson),
   },
   { title: 'CurrentUser' },
 );

@@ -5,13 +5,16 @@ import { ActivationEnabled, LoginThrottle, MfaCodeThrottle, SignUpGate } from '.
 import { MfaController } from './mfa/mfa.controller';
 import { MfaModule } from './mfa/mfa.module';
 import { AccountsService } from './accounts.service';
+import { UserProfileController } from './user-profile.controller';
+import { UserProfileService } from './user-profile.service';
 import { UsersRepository } from './users.repository';
 
 @Module({
   imports: [OrganisationsModule, MfaModule],
-  controllers: [AccountsController, MfaController],
+  controllers: [AccountsController, MfaController, UserProfileController],
   providers: [
     AccountsService,
+    UserProfileService,
     UsersRepository,
     SignUpGate,
     LoginThrottle,

@@ -339,6 +339,34 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    path: '/api/v1/auth/users/set_email',
+    url: '/api/v1/auth/users/set_email/',
+    write: {
+      POST: {
+        caller: 'account',
+        body: () => ({ current_password: 'x', new_email: 'moved@example.com' }),
+        fields: { current_password: 'string', new_email: 'string' },
+        required: ['current_password', 'new_email'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/users/me/onboarding',
+    url: '/api/v1/auth/users/me/onboarding/',
+    write: {
+      PATCH: {
+        caller: 'account',
+        body: () => ({ tasks: [{ name: 'create_flag' }], tools: { integrations: ['slack'] } }),
+        fields: { tasks: 'list', tools: 'object', hosting_preferences: 'list' },
+        extraCases: () => [
+          ['a task without a name', { tasks: [{}] }],
+          ['tools without integrations', { tools: { completed: true } }],
+          ['a task time that is not a date', { tasks: [{ name: 'a', completed_at: 'soon' }] }],
+        ],
+      },
+    },
+  },
+  {
     path: '/api/v1/auth/users/reset_password',
     url: '/api/v1/auth/users/reset_password/',
     write: {
@@ -497,6 +525,7 @@ export const ROUTES: RouteSpec[] = [
   },
   { path: `${O}/projects`, url: `${OU}/projects/` },
   { path: `${O}/my-permissions`, url: `${OU}/my-permissions/` },
+  { path: `${O}/get-subscription-metadata`, url: `${OU}/get-subscription-metadata/` },
   { path: `${O}/users`, url: `${OU}/users/` },
   {
     path: `${O}/users/:userId/update-role`,
@@ -951,7 +980,44 @@ export const ROUTES: RouteSpec[] = [
       DELETE: NO_INPUT,
     },
   },
-  { path: `${E}/featurestates`, url: `${EU}/featurestates/` },
+  {
+    path: `${E}/featurestates`,
+    url: `${EU}/featurestates/`,
+    write: {
+      // A missing or unknown feature is Flagsmith's 403 (its permission class cannot find it), not a 400.
+      POST: {
+        body: (ids) => ({ feature: Number(ids.feature), enabled: true, feature_state_value: 'x' }),
+        fields: {
+          feature: 'id',
+          identity: 'id',
+          feature_segment: 'id',
+          identifier: 'string',
+          enabled: 'boolean',
+          multivariate_feature_state_values: 'list',
+        },
+        nullable: ['identity', 'feature_segment'],
+        extraCases: MV_VALUES,
+        unknownIds: (ids) => [
+          ['feature', { feature: 999999999, enabled: true }],
+          ['identity', { feature: Number(ids.feature), identity: 999999999 }],
+          ['identifier', { feature: Number(ids.feature), identifier: 'nobody-has-this' }],
+          ['feature_segment', { feature: Number(ids.feature), feature_segment: 999999999 }],
+        ],
+      },
+    },
+  },
+  {
+    path: `${E}/onboarding-status`,
+    url: `${EU}/onboarding-status/`,
+    write: {
+      PUT: {
+        caller: 'anonymous',
+        body: () => ({ first_evaluated_sdk_label: 'flagsmith-js-sdk' }),
+        fields: { first_evaluated_sdk_label: 'choice' },
+        required: ['first_evaluated_sdk_label'],
+      },
+    },
+  },
   {
     path: `${E}/featurestates/:id`,
     url: `${EU}/featurestates/{featureState}/`,
