@@ -76,6 +76,7 @@ export class MetadataFieldsController {
   @Authenticated()
   @Responds(201, MetadataFieldJson, 'The field')
   @Responds(403, DetailJson, NOT_MANAGER)
+  @Responds(404, DetailJson, 'The organisation is not visible to the caller')
   async create(
     @CurrentPrincipal() principal: Principal,
     @ValidBody(MetadataFieldInput) body: MetadataFieldInput,
@@ -157,7 +158,11 @@ export class MetadataModelFieldsController {
   @Get('supported-required-for-models')
   @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
   @Responds(200, ContentTypeList, 'What a field on that model may be required for')
-  @Responds(404, Type.Union([MessageJson, DetailJson]), 'No supported models for that model name')
+  @Responds(
+    404,
+    Type.Union([MessageJson, DetailJson]),
+    'No supported models for that model name, or not a member',
+  )
   supportedRequiredForModels(
     @ValidQuery(RequiredForModelsQuery) query: RequiredForModelsQueryInput,
   ): object[] {
