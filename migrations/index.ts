@@ -7,6 +7,7 @@ import { RequestThrottles1764700000000 } from './1764700000000-RequestThrottles'
 import { Mfa1765400000000 } from './1765400000000-Mfa';
 import { FlagsmithDefaults1765800000000 } from './1765800000000-FlagsmithDefaults';
 import { OnboardingAndTargeting1765800000001 } from './1765800000001-OnboardingAndTargeting';
+import { Metadata1765500000000 } from './1765500000000-Metadata';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   OAuthOneTimeKeys1764600000000,
   RequestThrottles1764700000000,
   Mfa1765400000000,
+  Metadata1765500000000,
   FlagsmithDefaults1765800000000,
   OnboardingAndTargeting1765800000001,
 ];

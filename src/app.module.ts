@@ -25,6 +25,7 @@ import { SegmentsModule } from './segments/segments.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { AuditModule } from './audit/audit.module';
 import { E2eTestsModule } from './e2etests/e2e-tests.module';
+import { MetadataModule } from './metadata/metadata.module';
 
 @Module({})
 export class AppModule {
@@ -54,6 +55,7 @@ export class AppModule {
         SegmentsModule,
         IdentitiesModule,
         AuditModule,
+        MetadataModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),

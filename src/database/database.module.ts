@@ -38,7 +38,14 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...dataSourceOptions(db, pools), retryAttempts: 5, retryDelay: 2000 }),
+          // autoLoadEntities: a module may register its own entities (TypeOrmModule.forFeature) when no folder of the
+          // import knot may import it (src/metadata).
+          useFactory: () => ({
+            ...dataSourceOptions(db, pools),
+            autoLoadEntities: true,
+            retryAttempts: 5,
+            retryDelay: 2000,
+          }),
           dataSourceFactory: async (options) => {
             const dataSource = new DataSource(options!);
             router.install(dataSource);

@@ -1,4 +1,5 @@
 import { PageQuery, S, type Static } from '../http/schema';
+import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
 
 /** Request and response schemas of /api/v1/environments/ (docs/contracts/admin-api.md §5). */
 
@@ -14,6 +15,7 @@ const SETTINGS = {
   use_identity_overrides_in_local_eval: S.optional(S.boolean()),
   use_mv_v2_evaluation: S.optional(S.boolean()),
   minimum_change_request_approvals: S.optional(S.nullable(S.integer({ minimum: 0 }))),
+  metadata: S.optional(MetadataValueList),
 };
 
 export const CreateEnvironment = S.object({
@@ -30,7 +32,7 @@ export const UpdateEnvironment = S.object({
   ...SETTINGS,
 });
 export type UpdateEnvironmentInput = Static<typeof UpdateEnvironment>;
-export type EnvironmentSettings = Omit<UpdateEnvironmentInput, 'name' | 'project'>;
+export type EnvironmentSettings = Omit<UpdateEnvironmentInput, 'name' | 'project' | 'metadata'>;
 
 /**
  * `?project=` is required, but a missing or bad value answers Flagsmith's list body (the service checks it), not a
@@ -74,7 +76,7 @@ export const EnvironmentJson = S.response(
     is_creating: S.boolean(),
     created_date: S.dateTime(),
     updated_at: S.dateTime(),
-    metadata: S.list(S.unchecked(S.object({}))),
+    metadata: S.list(MetadataValueJson),
   },
   { title: 'Environment' },
 );

@@ -29,7 +29,7 @@ import {
   UpdateEnvironment,
   type UpdateEnvironmentInput,
 } from './environment.schemas';
-import { clonedEnvironmentJson, environmentApiKeyJson, environmentJson } from './environment.serializers';
+import { clonedEnvironmentJson, environmentApiKeyJson } from './environment.serializers';
 import { EnvironmentsService } from './environments.service';
 
 /** Answered by a component still kept by hand in src/openapi/management-docs.ts. */
@@ -63,7 +63,7 @@ export class EnvironmentsController {
       request,
       page,
       environments.length,
-      environments.slice(start, start + page.pageSize).map(environmentJson),
+      await this.environments.json(environments.slice(start, start + page.pageSize)),
     );
   }
 
@@ -76,15 +76,15 @@ export class EnvironmentsController {
     @CurrentPrincipal() principal: Principal,
     @ValidBody(CreateEnvironment) body: CreateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    return environmentJson(await this.environments.create(principal, body));
+    return (await this.environments.json([await this.environments.create(principal, body)]))[0];
   }
 
   @Get(':apiKey')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'apiKey' })
   @Responds(404, DetailJson, NO_ENVIRONMENT)
   @Responds(200, EnvironmentJson, 'The environment')
-  retrieve(@Permitted('environment') environment: Environment): EnvironmentJson {
-    return environmentJson(environment);
+  async retrieve(@Permitted('environment') environment: Environment): Promise<EnvironmentJson> {
+    return (await this.environments.json([environment]))[0];
   }
 
   @Put(':apiKey')
@@ -96,7 +96,7 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment) body: UpdateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    return environmentJson(await this.environments.update(principal, environment, body));
+    return (await this.environments.json([await this.environments.update(principal, environment, body)]))[0];
   }
 
   @Patch(':apiKey')
@@ -108,7 +108,7 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment, { partial: true }) body: Partial<UpdateEnvironmentInput>,
   ): Promise<EnvironmentJson> {
-    return environmentJson(await this.environments.update(principal, environment, body));
+    return (await this.environments.json([await this.environments.update(principal, environment, body)]))[0];
   }
 
   @Delete(':apiKey')

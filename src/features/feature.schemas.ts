@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { PageQuery, S, type Static } from '../http/schema';
+import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
 import { FEATURE_VALUE_LIMIT } from './feature-values';
 
 /**
@@ -95,6 +96,7 @@ const FEATURE_SETTINGS = {
   is_server_key_only: S.optional(S.boolean()),
   is_archived: S.optional(S.boolean()),
   multivariate_options: S.optional(NESTED_OPTIONS),
+  metadata: S.optional(MetadataValueList),
 };
 
 export const CreateFeature = S.object({
@@ -235,7 +237,7 @@ export const FeatureJson = S.response(
     is_num_identity_overrides_complete: S.boolean(),
     last_modified_in_any_environment: anyJson<null>('Always null here'),
     last_modified_in_current_environment: anyJson<null>('Always null here'),
-    metadata: S.list(anyJson<unknown>('Metadata (none here)')),
+    metadata: S.list(MetadataValueJson),
     code_references_counts: S.list(anyJson<unknown>('Code references (none here)')),
     lifecycle_stage: S.optional(
       S.choice(LIFECYCLE_STAGES, { description: 'In a list with `environment` only' }),

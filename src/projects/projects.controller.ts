@@ -103,8 +103,8 @@ export class ProjectsController {
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
   @Responds(200, EnvironmentList, "The project's environments")
   async environments(@CurrentPrincipal() principal: Principal, @Permitted('project') project: Project) {
-    return (await this.permissions.permittedEnvironments(principal, project, 'VIEW_ENVIRONMENT')).map(
-      environmentJson,
+    return (await this.permissions.permittedEnvironments(principal, project, 'VIEW_ENVIRONMENT')).map((e) =>
+      environmentJson(e),
     );
   }
 

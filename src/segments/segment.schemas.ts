@@ -1,6 +1,7 @@
 import { ValidationFailed } from '../common/domain-errors';
 import { isPlainObject, MESSAGES, toInteger } from '../common/validation';
 import { PageQuery, S, type Static, type TSchema, validate } from '../http/schema';
+import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
 import type { FieldErrors } from '../http/schema';
 import { segmentConditionValueLimit } from './condition-value-limit';
 import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from './segment.entity';
@@ -199,6 +200,7 @@ export const SegmentInput = S.object({
   description: S.optional(S.nullable(S.string({ allowBlank: true }))),
   rules: RuleTree,
   feature: S.optional(nullablePk('Set for a feature-specific segment')),
+  metadata: S.optional(MetadataValueList),
 });
 export type SegmentInput = Static<typeof SegmentInput>;
 
@@ -259,7 +261,7 @@ export const SegmentJson = S.response(
     feature: S.nullable(S.integer({ description: 'Set for a feature-specific segment' })),
     version_of: S.integer(),
     rules: S.list(S.ref<SegmentRuleJson>('SegmentRule')),
-    metadata: S.list(S.object({})),
+    metadata: S.list(MetadataValueJson),
     membership_counts: S.list(S.object({})),
     managed_by: S.nullable(S.string()),
     created_at: S.dateTime(),

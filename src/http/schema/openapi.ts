@@ -75,7 +75,7 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   }
   out.responses['413'] = json(DETAIL, 'Request body is too large');
   out.responses['415'] = json(DETAIL, 'Unsupported media type');
-  if (hasPathIds || schemas.query)
+  if ((hasPathIds || schemas.query) && !declared('404'))
     out.responses['404'] = json(DETAIL, 'Not found (or not visible to the caller)');
   out.responses['429'] = json(DETAIL, 'Throttled');
   out.responses['503'] = json(DETAIL, 'The database is unavailable');
