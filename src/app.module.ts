@@ -24,6 +24,7 @@ import { TelemetryModule } from './telemetry/telemetry.module';
 import { SegmentsModule } from './segments/segments.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { AuditModule } from './audit/audit.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 
 @Module({})
 export class AppModule {
@@ -53,6 +54,7 @@ export class AppModule {
         SegmentsModule,
         IdentitiesModule,
         AuditModule,
+        AnalyticsModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),
