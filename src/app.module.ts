@@ -25,6 +25,7 @@ import { SegmentsModule } from './segments/segments.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { AuditModule } from './audit/audit.module';
 import { AnalyticsModule } from './analytics/analytics.module';
+import { FeatureHealthModule } from './feature-health/feature-health.module';
 
 @Module({})
 export class AppModule {
@@ -55,6 +56,7 @@ export class AppModule {
         IdentitiesModule,
         AuditModule,
         AnalyticsModule,
+        FeatureHealthModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),
