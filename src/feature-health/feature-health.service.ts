@@ -104,7 +104,7 @@ export class FeatureHealthService {
    * payload not in the provider's format is a 400 (field errors), one naming no feature of the project a 400 too:
    * nothing is written either way.
    */
-  receive(provider: FeatureHealthProvider, payload: unknown): Promise<FeatureHealthEvent[]> {
+  async receive(provider: FeatureHealthProvider, payload: unknown): Promise<FeatureHealthEvent[]> {
     const reported = reportedEvents(provider.name, payload);
     return this.uow.run(async (tx) => {
       const features = await this.health.featureIdsByName(
