@@ -1268,6 +1268,35 @@ export const ROUTES: RouteSpec[] = [
     },
   },
 
+  // ---------------------------------------------------------------- usage, metrics and feature health
+  { path: `${O}/usage-data`, url: `${OU}/usage-data/` },
+  { path: `${O}/usage-data/total-count`, url: `${OU}/usage-data/total-count/` },
+  {
+    path: `${P}/features/:id/evaluation-data`,
+    url: `${PU}/features/{feature}/evaluation-data/?environment_id={envId}`,
+  },
+  { path: `${E}/metrics`, url: `${EU}/metrics/` },
+  {
+    path: '/api/v1/environments/:id/feature-lifecycle-counts',
+    url: '/api/v1/environments/{envId}/feature-lifecycle-counts/',
+  },
+  {
+    path: `${P}/feature-health/providers`,
+    url: `${PU}/feature-health/providers/`,
+    write: { POST: { body: () => ({ name: 'Webhook' }), fields: { name: 'choice' }, required: ['name'] } },
+  },
+  {
+    path: `${P}/feature-health/providers/:name`,
+    url: `${PU}/feature-health/providers/Webhook/`,
+    write: { DELETE: NO_INPUT },
+  },
+  { path: `${P}/feature-health/events`, url: `${PU}/feature-health/events/` },
+  {
+    path: `${P}/feature-health/events/:id/dismiss`,
+    url: `${PU}/feature-health/events/1/dismiss/`,
+    write: { POST: NO_INPUT },
+  },
+
   // ---------------------------------------------------------------- no input, no state: last, so a broken one hurts least
   {
     path: '/api/v1/auth/logout',
@@ -1294,6 +1323,8 @@ export const NOT_MANAGEMENT: Record<string, string> = {
     'realtime internal notification (own token), tested by the realtime suites',
   '/ofrep/v1/evaluate/flags': 'OFREP evaluation (POST but no write), tested by the OFREP suites',
   '/ofrep/v1/evaluate/flags/:key': 'OFREP evaluation (POST but no write), tested by the OFREP suites',
+  '/api/v1/feature-health/:token':
+    "a health provider's webhook: no credentials, the path token names the provider (test/feature-health.e2e-spec.ts)",
 };
 
 export const routeSpec = (path: string) => ROUTES.find((r) => r.path === path);
