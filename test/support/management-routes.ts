@@ -1292,9 +1292,24 @@ export const ROUTES: RouteSpec[] = [
   },
   { path: `${P}/feature-health/events`, url: `${PU}/feature-health/events/` },
   {
+    // The graph has no health event: any id (here the feature's) is unknown, so every case is refused.
     path: `${P}/feature-health/events/:id/dismiss`,
-    url: `${PU}/feature-health/events/1/dismiss/`,
+    url: `${PU}/feature-health/events/{feature}/dismiss/`,
     write: { POST: NO_INPUT },
+  },
+  {
+    // The provider webhook (no credentials). The graph has no provider, so the token is unknown (404); text and
+    // JSON refusals come first, from the body parser, as on every route. Accepted payloads:
+    // test/feature-health.e2e-spec.ts.
+    path: '/api/v1/feature-health/:token',
+    url: '/api/v1/feature-health/{serverKey}/',
+    write: {
+      POST: {
+        caller: 'anonymous',
+        body: () => ({ feature: 'plain', status: 'unhealthy', environment: 'x' }),
+        fields: { feature: 'string', status: 'choice', environment: 'string' },
+      },
+    },
   },
 
   // ---------------------------------------------------------------- no input, no state: last, so a broken one hurts least
@@ -1323,8 +1338,6 @@ export const NOT_MANAGEMENT: Record<string, string> = {
     'realtime internal notification (own token), tested by the realtime suites',
   '/ofrep/v1/evaluate/flags': 'OFREP evaluation (POST but no write), tested by the OFREP suites',
   '/ofrep/v1/evaluate/flags/:key': 'OFREP evaluation (POST but no write), tested by the OFREP suites',
-  '/api/v1/feature-health/:token':
-    "a health provider's webhook: no credentials, the path token names the provider (test/feature-health.e2e-spec.ts)",
 };
 
 export const routeSpec = (path: string) => ROUTES.find((r) => r.path === path);
