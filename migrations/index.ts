@@ -8,6 +8,7 @@ import { Mfa1765400000000 } from './1765400000000-Mfa';
 import { FlagsmithDefaults1765800000000 } from './1765800000000-FlagsmithDefaults';
 import { OnboardingAndTargeting1765800000001 } from './1765800000001-OnboardingAndTargeting';
 import { Metadata1765500000000 } from './1765500000000-Metadata';
+import { FeatureHealth1765600000000 } from './1765600000000-FeatureHealth';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   RequestThrottles1764700000000,
   Mfa1765400000000,
   Metadata1765500000000,
+  FeatureHealth1765600000000,
   FlagsmithDefaults1765800000000,
   OnboardingAndTargeting1765800000001,
 ];

@@ -26,6 +26,8 @@ import { IdentitiesModule } from './identities/identities.module';
 import { AuditModule } from './audit/audit.module';
 import { E2eTestsModule } from './e2etests/e2e-tests.module';
 import { MetadataModule } from './metadata/metadata.module';
+import { AnalyticsModule } from './analytics/analytics.module';
+import { FeatureHealthModule } from './feature-health/feature-health.module';
 
 @Module({})
 export class AppModule {
@@ -56,6 +58,8 @@ export class AppModule {
         IdentitiesModule,
         AuditModule,
         MetadataModule,
+        AnalyticsModule,
+        FeatureHealthModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),

@@ -8,6 +8,7 @@ import {
   MultivariateFeatureOption,
   MultivariateFeatureStateValue,
 } from '../features/feature.entity';
+import { FeatureHealthEvent, FeatureHealthProvider } from '../features/feature-health.entity';
 import { Identity, Trait } from '../identities/identity.entity';
 import {
   Invite,
@@ -62,6 +63,8 @@ export const ENTITIES = [
   FeatureSegment,
   FeatureState,
   MultivariateFeatureStateValue,
+  FeatureHealthProvider,
+  FeatureHealthEvent,
   Segment,
   SegmentRule,
   SegmentCondition,

@@ -1378,6 +1378,50 @@ export const ROUTES: RouteSpec[] = [
     },
   },
 
+  // ---------------------------------------------------------------- usage, metrics and feature health
+  { path: `${O}/usage-data`, url: `${OU}/usage-data/` },
+  { path: `${O}/usage-data/total-count`, url: `${OU}/usage-data/total-count/` },
+  {
+    path: `${P}/features/:id/evaluation-data`,
+    url: `${PU}/features/{feature}/evaluation-data/?environment_id={envId}`,
+  },
+  { path: `${E}/metrics`, url: `${EU}/metrics/` },
+  {
+    path: '/api/v1/environments/:id/feature-lifecycle-counts',
+    url: '/api/v1/environments/{envId}/feature-lifecycle-counts/',
+  },
+  {
+    path: `${P}/feature-health/providers`,
+    url: `${PU}/feature-health/providers/`,
+    write: { POST: { body: () => ({ name: 'Webhook' }), fields: { name: 'choice' }, required: ['name'] } },
+  },
+  {
+    path: `${P}/feature-health/providers/:name`,
+    url: `${PU}/feature-health/providers/Webhook/`,
+    write: { DELETE: NO_INPUT },
+  },
+  { path: `${P}/feature-health/events`, url: `${PU}/feature-health/events/` },
+  {
+    // The graph has no health event: any id (here the feature's) is unknown, so every case is refused.
+    path: `${P}/feature-health/events/:id/dismiss`,
+    url: `${PU}/feature-health/events/{feature}/dismiss/`,
+    write: { POST: NO_INPUT },
+  },
+  {
+    // The provider webhook (no credentials). The graph has no provider, so the token is unknown (404); text and
+    // JSON refusals come first, from the body parser, as on every route. Accepted payloads:
+    // test/feature-health.e2e-spec.ts.
+    path: '/api/v1/feature-health/:token',
+    url: '/api/v1/feature-health/{serverKey}/',
+    write: {
+      POST: {
+        caller: 'anonymous',
+        body: () => ({ feature: 'plain', status: 'unhealthy', environment: 'x' }),
+        fields: { feature: 'string', status: 'choice', environment: 'string' },
+      },
+    },
+  },
+
   // ---------------------------------------------------------------- no input, no state: last, so a broken one hurts least
   {
     path: '/api/v1/auth/logout',
