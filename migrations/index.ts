@@ -4,6 +4,7 @@ import { SdkUsage1764300000000 } from './1764300000000-SdkUsage';
 import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports';
 import { OAuthOneTimeKeys1764600000000 } from './1764600000000-OAuthOneTimeKeys';
 import { RequestThrottles1764700000000 } from './1764700000000-RequestThrottles';
+import { FeatureImportExport1765700000000 } from './1765700000000-FeatureImportExport';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   TelemetryReports1764400000000,
   OAuthOneTimeKeys1764600000000,
   RequestThrottles1764700000000,
+  FeatureImportExport1765700000000,
 ];

@@ -10,6 +10,11 @@ import {
 } from '../features/feature.entity';
 import { Identity, Trait } from '../identities/identity.entity';
 import {
+  FeatureExport,
+  FeatureImport,
+  FlagsmithOnFlagsmithFeatureExport,
+} from '../features/import-export/feature-transfer.entity';
+import {
   Invite,
   InviteLink,
   MasterApiKey,
@@ -74,4 +79,7 @@ export const ENTITIES = [
   ApiUsageDaily,
   FeatureEvaluationDaily,
   TelemetryReport,
+  FeatureExport,
+  FeatureImport,
+  FlagsmithOnFlagsmithFeatureExport,
 ];
