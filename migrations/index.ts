@@ -9,6 +9,7 @@ import { FlagsmithDefaults1765800000000 } from './1765800000000-FlagsmithDefault
 import { OnboardingAndTargeting1765800000001 } from './1765800000001-OnboardingAndTargeting';
 import { Metadata1765500000000 } from './1765500000000-Metadata';
 import { FeatureHealth1765600000000 } from './1765600000000-FeatureHealth';
+import { FeatureImportExport1765700000000 } from './1765700000000-FeatureImportExport';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   Mfa1765400000000,
   Metadata1765500000000,
   FeatureHealth1765600000000,
+  FeatureImportExport1765700000000,
   FlagsmithDefaults1765800000000,
   OnboardingAndTargeting1765800000001,
 ];

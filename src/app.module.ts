@@ -3,6 +3,7 @@ import { AdminPanelModule } from './admin/admin-panel.module';
 import { PermissionsModule } from './permissions/permissions.module';
 import { EnvironmentsModule } from './environments/environments.module';
 import { FeaturesModule } from './features/features.module';
+import { ImportExportModule } from './features/import-export/import-export.module';
 import { ProjectsModule } from './projects/projects.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
@@ -50,6 +51,7 @@ export class AppModule {
         ProjectsModule,
         EnvironmentsModule,
         FeaturesModule,
+        ImportExportModule,
         PermissionsModule,
         MetricsModule.forRoot(config),
         TelemetryModule,

@@ -304,6 +304,18 @@ export const SETTINGS = {
     min: 0,
     max: 2000000,
   }),
+  FLAGSMITH_ON_FLAGSMITH_FEATURE_EXPORT_ENVIRONMENT_ID: optionalInt({
+    doc: 'Environment whose flags /features/download-flagsmith-on-flagsmith/ serves (with the tag below; unset: 404)',
+    group: 'Accounts',
+    min: 1,
+    max: 2147483647,
+  }),
+  FLAGSMITH_ON_FLAGSMITH_FEATURE_EXPORT_TAG_ID: optionalInt({
+    doc: 'Tag of the features /features/download-flagsmith-on-flagsmith/ serves (with the environment above)',
+    group: 'Accounts',
+    min: 1,
+    max: 2147483647,
+  }),
   FLAGSMITH_DOMAIN: optionalStr({
     doc: 'Domain of the dashboard used in email links; overrides the site domain set at first run',
     group: 'Accounts',

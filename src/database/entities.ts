@@ -11,6 +11,11 @@ import {
 import { FeatureHealthEvent, FeatureHealthProvider } from '../features/feature-health.entity';
 import { Identity, Trait } from '../identities/identity.entity';
 import {
+  FeatureExport,
+  FeatureImport,
+  FlagsmithOnFlagsmithFeatureExport,
+} from '../features/import-export/feature-transfer.entity';
+import {
   Invite,
   InviteLink,
   MasterApiKey,
@@ -80,4 +85,7 @@ export const ENTITIES = [
   ApiUsageDaily,
   FeatureEvaluationDaily,
   TelemetryReport,
+  FeatureExport,
+  FeatureImport,
+  FlagsmithOnFlagsmithFeatureExport,
 ];

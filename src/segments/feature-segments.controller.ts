@@ -71,6 +71,30 @@ export class FeatureSegmentsController {
     return (await this.featureSegments.updatePriorities(p, body)).map(featureSegmentListJson);
   }
 
+  @Get('features/feature-segments/get-by-uuid/:uuid')
+  @Authenticated()
+  @Responds(200, FeatureSegmentListJson, 'The slot')
+  @Responds(403, DetailJson, 'No MANAGE_SEGMENT_OVERRIDES on the environment')
+  @Responds(404, DetailJson, 'No slot of that uuid is visible to the caller')
+  async retrieveByUuid(
+    @CurrentPrincipal() p: Principal,
+    @Param('uuid') uuid: string,
+  ): Promise<FeatureSegmentListJson> {
+    return featureSegmentListJson((await this.featureSegments.getForWrite(p, { uuid })).slot);
+  }
+
+  @Get('features/feature-segments/:id')
+  @Authenticated()
+  @Responds(200, FeatureSegmentListJson, 'The slot')
+  @Responds(403, DetailJson, 'No MANAGE_SEGMENT_OVERRIDES on the environment')
+  @Responds(404, DetailJson, 'The slot is not visible to the caller')
+  async retrieve(
+    @CurrentPrincipal() p: Principal,
+    @IdParam('id') id: number,
+  ): Promise<FeatureSegmentListJson> {
+    return featureSegmentListJson((await this.featureSegments.getForWrite(p, id)).slot);
+  }
+
   @Delete('features/feature-segments/:id')
   @Authenticated()
   @Responds(204, null, 'Deleted (the others move up)')

@@ -135,9 +135,9 @@ export class FeatureSegmentsService {
   /** A slot visible to the principal with `MANAGE_SEGMENT_OVERRIDES` on its environment (404 / 403 otherwise). */
   async getForWrite(
     principal: Principal,
-    id: number,
+    ref: number | { uuid: string },
   ): Promise<{ slot: FeatureSegment; environment: Environment }> {
-    const slot = await this.slots.find(id);
+    const slot = typeof ref === 'number' ? await this.slots.find(ref) : await this.slots.findByUuid(ref.uuid);
     if (!slot || !slot.feature || slot.feature.deletedAt) throw new NotFound();
     const environment = await this.permissions.requireEnvironment(
       principal,

@@ -1264,6 +1264,34 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    path: '/api/v1/features/create-feature-export',
+    url: '/api/v1/features/create-feature-export/',
+    write: {
+      POST: {
+        body: (ids) => ({ environment_id: Number(ids.envId), tag_ids: [] }),
+        fields: { environment_id: 'id', tag_ids: 'list' },
+        required: ['environment_id', 'tag_ids'],
+        unknownIds: () => [['environment_id', { environment_id: 999999999, tag_ids: [] }]],
+        extraCases: (ids) => [
+          ['a tag id that is not a number', { environment_id: Number(ids.envId), tag_ids: ['x'] }],
+        ],
+      },
+    },
+  },
+  {
+    // multipart in Flagsmith's dashboard; a JSON body has no file: every case is refused
+    path: '/api/v1/features/feature-import/:environment_id',
+    url: '/api/v1/features/feature-import/{envId}',
+    write: {
+      POST: {
+        body: () => ({ strategy: 'SKIP', file: '[]' }),
+        fields: { strategy: 'choice' },
+        required: ['file', 'strategy'],
+        extraCases: () => [['a file as text', { strategy: 'SKIP', file: '[]' }]],
+      },
+    },
+  },
+  {
     path: '/api/v1/features/feature-segments/update-priorities',
     url: '/api/v1/features/feature-segments/update-priorities/',
     write: {

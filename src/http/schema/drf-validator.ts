@@ -17,6 +17,7 @@ import {
   type FieldReading,
   PRIMARY_KEY,
   PRIMARY_KEY_LIST,
+  REQUIRED_MESSAGE,
   UNCHECKED,
 } from './schema';
 
@@ -86,7 +87,8 @@ function readObject(
     // DRF reads an empty query value as absent, unless the field allows blank text ("?tags=" is a filter).
     if (options.query && raw === '' && field['x-allow-blank'] !== true) raw = undefined;
     if (raw === undefined) {
-      if (required.has(name)) errors[name] = [MESSAGES.required];
+      if (required.has(name))
+        errors[name] = [(field[REQUIRED_MESSAGE] as string | undefined) ?? MESSAGES.required];
       continue;
     }
     const result = readField(field, raw, options);

@@ -49,7 +49,10 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   if (schemas.body) {
     const schema = jsonSchema(schemas.body.schema);
     if (schemas.body.partial) delete schema.required;
-    out.requestBody = { required: true, content: { 'application/json': { schema } } };
+    out.requestBody = {
+      required: true,
+      content: { [schemas.body.mediaType ?? 'application/json']: { schema } },
+    };
   }
   if (schemas.query) {
     const query = jsonSchema(schemas.query);

@@ -19,6 +19,8 @@ import { validate } from './drf-validator';
 export interface BodyDeclaration {
   readonly schema: TSchema;
   readonly partial: boolean;
+  /** The media type the document gives the body (default application/json; a file upload: multipart/form-data). */
+  readonly mediaType?: string;
 }
 export interface ResponseDeclaration {
   readonly status: number;
@@ -61,8 +63,15 @@ const readQuery = createParamDecorator((schema: TSchema, ctx: ExecutionContext) 
 });
 
 /** The request body, validated against `schema` (`partial`: PATCH, every field optional). */
-export function ValidBody(schema: TSchema, options: { partial?: boolean } = {}): ParameterDecorator {
-  const declaration: BodyDeclaration = { schema, partial: options.partial ?? false };
+export function ValidBody(
+  schema: TSchema,
+  options: { partial?: boolean; mediaType?: 'multipart/form-data' } = {},
+): ParameterDecorator {
+  const declaration: BodyDeclaration = {
+    schema,
+    partial: options.partial ?? false,
+    ...(options.mediaType ? { mediaType: options.mediaType } : {}),
+  };
   const parameter = readBody(declaration);
   return (target, key, index) => {
     parameter(target, key, index);

@@ -1,6 +1,7 @@
 import type { FieldErrors } from '../../common/domain-errors';
 import { Kind, type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { MESSAGES } from '../../common/validation';
+import { FILE_MESSAGES, readUploadedFile, type UploadedFile } from '../multipart';
 
 /**
  * The schema builder of the management API. Every request body, query and response body is declared once with
@@ -33,6 +34,9 @@ export const UNCHECKED = Symbol('flagport:unchecked');
 export const PRIMARY_KEY = Symbol('flagport:primary-key');
 /** A list of primary keys (DRF PrimaryKeyRelatedField many=True): ids or `{"id": …}` objects, one message. */
 export const PRIMARY_KEY_LIST = Symbol('flagport:primary-key-list');
+
+/** The message of a required field that is absent, when not DRF's default ("This field is required."). */
+export const REQUIRED_MESSAGE = Symbol('flagport:required-message');
 
 /** A field read by its own function (DRF's to_internal_value) instead of by the schema's keywords. */
 export const FIELD_READER = Symbol('flagport:field-reader');
@@ -129,6 +133,11 @@ export const S = {
    */
   reader: <T>(schema: TSchema, read: (raw: unknown) => FieldReading<T>) =>
     Object.assign(Type.Unsafe<T>(stripKind(schema)), { [FIELD_READER]: read }),
+  /** A FileField of a multipart/form-data body (src/http/multipart.ts), with DRF's messages. */
+  file: (o: { description?: string } = {}) =>
+    Object.assign(S.reader<UploadedFile>(Type.String({ format: 'binary', ...o }), readUploadedFile), {
+      [REQUIRED_MESSAGE]: FILE_MESSAGES.required,
+    }),
   /** A component still kept by hand in src/openapi/management-docs.ts (until its domain is migrated). */
   ref: <T>(component: string) => Type.Unsafe<T>({ $ref: `#/components/schemas/${component}` }),
   /** A DRF page of `items` (PageNumberPagination). */
