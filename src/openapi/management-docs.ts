@@ -125,34 +125,4 @@ export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
   // §5 environments: schema-first (src/environments/environment.schemas.ts)
 
   // §6 features: schema-first (src/features/feature.schemas.ts)
-
-  // §8 segments and segment overrides
-  [`POST ${ENV}/features/{}/create-segment-override/`]: {
-    summary: 'Create a segment override (slot, state and MV values) in one call',
-    requestBody: obj(
-      {
-        enabled: bool,
-        feature_state_value: ref('TypedValue'),
-        feature_segment: obj({ segment: int, priority: nullable({ type: 'integer', minimum: 0 }) }, [
-          'segment',
-        ]),
-        multivariate_feature_state_values: MV_VALUES_INPUT,
-      },
-      ['feature_state_value', 'feature_segment'],
-    ),
-    response: created(
-      obj({
-        id: int,
-        uuid: str,
-        feature: int,
-        enabled: bool,
-        feature_state_value: ref('TypedValue'),
-        feature_segment: obj({ id: int, uuid: str, segment: int, priority: int }),
-        environment: int,
-        identity: nullable(int),
-        multivariate_feature_state_values: list(MV_STATE_VALUE),
-      }),
-      'The override state with its slot',
-    ),
-  },
 };

@@ -23,7 +23,6 @@ export const NOT_YET_SCHEMA_FIRST: ReadonlySet<string> = new Set([
   'GET /sse/health/',
   'GET /version/',
   'POST /api/v1/analytics/flags/',
-  'POST /api/v1/environments/{}/features/{}/create-segment-override/',
   'POST /api/v1/identities/',
   'POST /api/v1/traits/',
   'POST /api/v1/traits/increment-value/',
