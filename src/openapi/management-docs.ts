@@ -29,7 +29,6 @@ export function normalisePath(path: string): string {
   return path.replace(/\{[^}]+\}/g, '{}');
 }
 
-const ref = (name: string): SchemaObject => ({ $ref: `#/components/schemas/${name}` }) as SchemaObject;
 const str: SchemaObject = { type: 'string' };
 const int: SchemaObject = { type: 'integer' };
 const bool: SchemaObject = { type: 'boolean' };
@@ -98,26 +97,7 @@ export const MANAGEMENT_SCHEMAS: Record<string, SchemaObject> = {
   ]),
 };
 
-const MV_VALUES_INPUT = list(MV_STATE_VALUE);
-const created = (schema: SchemaObject, description: string): OperationDocs['response'] => [
-  '201',
-  schema,
-  description,
-];
-
-const ENV = '/api/v1/environments/{}';
-
 export const MANAGEMENT_OPERATIONS: Record<string, OperationDocs> = {
-  // §1 auth & users
-  'POST /api/v1/users/config/init/': {
-    summary: 'First-run configuration (only while no user exists)',
-    requestBody: obj({ email: str, site_name: { type: 'string', maxLength: 50 }, site_domain: str }, [
-      'email',
-      'site_name',
-      'site_domain',
-    ]),
-  },
-
   // §3 organisations: schema-first (src/organisations/*.schemas.ts)
 
   // §4 projects: schema-first (src/projects/project.schemas.ts)

@@ -33,6 +33,9 @@ const FIELD_ERRORS: SchemaObject = {
   description: 'Field errors: {"field": ["message", …]}, or one such object per item of a list body',
 };
 
+/** The page a browser is answered with (routes declared `{ html: true }`). */
+const HTML_PAGE: SchemaObject = { type: 'string', description: 'An HTML page' };
+
 const json = (schema: SchemaObject, description: string): ResponseObject => ({
   description,
   content: { 'application/json': { schema } },
@@ -49,7 +52,13 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   if (schemas.body) {
     const schema = jsonSchema(schemas.body.schema);
     if (schemas.body.partial) delete schema.required;
-    out.requestBody = { required: true, content: { 'application/json': { schema } } };
+    out.requestBody = {
+      required: true,
+      content: {
+        'application/json': { schema },
+        ...(schemas.body.form ? { 'application/x-www-form-urlencoded': { schema } } : {}),
+      },
+    };
   }
   if (schemas.query) {
     const query = jsonSchema(schemas.query);
@@ -59,10 +68,13 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
       out.parameters.push({ name, in: 'query', required: required.has(name), description, schema: rest });
     }
   }
-  for (const r of schemas.responses)
-    out.responses[String(r.status)] = r.schema
+  for (const r of schemas.responses) {
+    const answer: ResponseObject = r.schema
       ? json(jsonSchema(r.schema), r.description || 'Success')
       : { description: r.description || 'No content' };
+    if (r.html) answer.content = { ...answer.content, 'text/html': { schema: HTML_PAGE } };
+    out.responses[String(r.status)] = answer;
+  }
   // Refusals the pipeline gives any schema-first route (a route's own @Responds of the same status wins).
   const declared = (status: string) => out.responses[status] !== undefined;
   // Any request may carry a body the parser refuses (malformed JSON, too large, another media type).
@@ -75,7 +87,7 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   }
   out.responses['413'] = json(DETAIL, 'Request body is too large');
   out.responses['415'] = json(DETAIL, 'Unsupported media type');
-  if (hasPathIds || schemas.query)
+  if ((hasPathIds || schemas.query) && !declared('404'))
     out.responses['404'] = json(DETAIL, 'Not found (or not visible to the caller)');
   out.responses['429'] = json(DETAIL, 'Throttled');
   out.responses['503'] = json(DETAIL, 'The database is unavailable');
