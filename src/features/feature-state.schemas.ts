@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { type FieldErrors } from '../common/domain-errors';
-import { toInteger } from '../common/validation';
+import { toInteger } from '../common/drf-values';
 import { S, type Static } from '../http/schema';
 import { readStateValues, type ValueForm } from './feature-values';
 

@@ -1,4 +1,4 @@
-import { isPlainObject, MESSAGES, toInteger } from '../common/validation';
+import { isPlainObject, MESSAGES, toInteger } from '../common/drf-values';
 import { MvStateValueJson, MvValuesIn, TypedValueJson, valueErrors } from '../features/feature-state.schemas';
 import { type FieldErrors, PageQuery, S, type Static, validate } from '../http/schema';
 import { requiredPk } from './segment.schemas';

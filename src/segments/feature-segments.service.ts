@@ -4,7 +4,7 @@ import { Principal } from '../auth/principal';
 import { BadRequest, NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
-import { parseId } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, mvValueJson } from '../features/feature-state-values.service';
 import { readStateValues, type StateChanges, valueFormJson } from '../features/feature-values';

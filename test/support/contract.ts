@@ -3,8 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { SCHEMA_FIRST } from '../../src/http/schema';
-import { buildOpenApiDocument } from '../../src/openapi/openapi';
-import { normalisePath } from '../../src/openapi/management-docs';
+import { buildOpenApiDocument, normalisePath } from '../../src/openapi/openapi';
 import { NOT_YET_SCHEMA_FIRST } from './contract-allowlist';
 
 /**

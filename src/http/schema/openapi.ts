@@ -7,6 +7,7 @@ import type {
 } from '@nestjs/swagger';
 import type { TSchema } from '@sinclair/typebox';
 import type { RouteSchemas } from './route';
+import { declaredComponents } from './schema';
 
 /**
  * The OpenAPI fragment of a schema-first route (src/openapi/openapi.ts applies it to Nest's scan). Besides the
@@ -19,6 +20,11 @@ export const SCHEMA_FIRST = 'x-schema-first';
 /** The schema as plain JSON (TypeBox's and our symbol markers dropped). */
 export function jsonSchema(schema: TSchema): SchemaObject {
   return JSON.parse(JSON.stringify(schema)) as SchemaObject;
+}
+
+/** The components of the document, as JSON (every S.component of the loaded modules). */
+export function componentSchemas(): Record<string, SchemaObject> {
+  return Object.fromEntries([...declaredComponents()].map(([name, schema]) => [name, jsonSchema(schema)]));
 }
 
 const DETAIL: SchemaObject = {

@@ -2,7 +2,7 @@ import { createParamDecorator, ExecutionContext, HttpCode } from '@nestjs/common
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { NotFound, ValidationFailed } from '../../common/domain-errors';
-import { parseId } from '../../common/validation';
+import { parseId } from '../../common/drf-values';
 import { validate } from './drf-validator';
 
 /**

@@ -1,6 +1,6 @@
 import type { FieldErrors } from '../../common/domain-errors';
 import { Kind, type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
-import { MESSAGES } from '../../common/validation';
+import { MESSAGES } from '../../common/drf-values';
 
 /**
  * The schema builder of the management API. Every request body, query and response body is declared once with
@@ -45,9 +45,15 @@ export type FieldReading<T> =
 export const BODY_CHECK = Symbol('flagport:body-check');
 /**
  * Errors of a body-level rule, merged over the field errors. It is given the fields as read so far (fields that
- * failed are absent; unchecked fields are as sent), so one answer names every bad field, as BodyReader did.
+ * failed are absent; unchecked fields are as sent), so one answer names every bad field.
  */
 export type BodyCheck<T> = (value: Partial<T>) => FieldErrors | undefined;
+
+/** The components declared with S.component, by name (read by the document: componentSchemas()). */
+const COMPONENTS = new Map<string, TSchema>();
+export function declaredComponents(): ReadonlyMap<string, TSchema> {
+  return COMPONENTS;
+}
 
 export const S = {
   /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
@@ -129,7 +135,16 @@ export const S = {
    */
   reader: <T>(schema: TSchema, read: (raw: unknown) => FieldReading<T>) =>
     Object.assign(Type.Unsafe<T>(stripKind(schema)), { [FIELD_READER]: read }),
-  /** A component still kept by hand in src/openapi/management-docs.ts (until its domain is migrated). */
+  /**
+   * Names `schema` as a component of the document (`#/components/schemas/<name>`), declared next to its domain;
+   * S.ref(name) then refers to it (a recursive schema such as a rule tree refers to itself).
+   */
+  component: <T extends TSchema>(name: string, schema: T): T => {
+    if (COMPONENTS.has(name) && COMPONENTS.get(name) !== schema) throw new Error(`component ${name} twice`);
+    COMPONENTS.set(name, schema);
+    return schema;
+  },
+  /** A reference to a component declared with S.component. */
   ref: <T>(component: string) => Type.Unsafe<T>({ $ref: `#/components/schemas/${component}` }),
   /** A DRF page of `items` (PageNumberPagination). */
   page: <T extends TSchema>(items: T) =>
