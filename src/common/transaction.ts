@@ -15,11 +15,12 @@ export function isRetryableTransactionError(err: unknown): boolean {
 }
 
 /**
- * THE write transaction of the management services: runs `work` in a transaction on the primary and runs it
- * again (up to TRANSACTION_ATTEMPTS in all, after a short random pause) when PostgreSQL aborted it with a
- * deadlock or serialization failure; `work` must therefore keep its effects inside the transaction.
+ * The one place a transaction is opened: runs `work` in a transaction on the primary and runs it again (up to
+ * TRANSACTION_ATTEMPTS in all, after a short random pause) when PostgreSQL aborted it with a deadlock or
+ * serialization failure; `work` must therefore keep its effects inside the transaction. Reached only through
+ * the two functions below.
  */
-export async function writeTransaction<T>(
+async function retryingTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
@@ -31,4 +32,25 @@ export async function writeTransaction<T>(
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
     }
   }
+}
+
+/** The transaction of UnitOfWork.run (src/common/unit-of-work.ts), which adds change events and the audit. */
+export function writeTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  return retryingTransaction(dataSource, work);
+}
+
+/**
+ * Bookkeeping that is not a user's write: SDK usage counter flushes (src/usage) and throttle records
+ * (src/throttling). They change nothing a user edited or the SDK serves, and Flagsmith audits neither, so they
+ * record no audit line and announce no change event; they are exempt from UnitOfWork for that reason only.
+ * Every other write goes through UnitOfWork.run.
+ */
+export function bookkeepingTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  return retryingTransaction(dataSource, work);
 }
