@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { bookkeepingTransaction } from '../common/transaction';
+import { bookkeepingTransaction } from '../transaction/transaction';
 import { ResetEmailPolicy } from './reset-email-quota';
 import { PasswordResetRequest } from './throttle.entity';
 

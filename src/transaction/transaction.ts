@@ -1,5 +1,7 @@
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 
+// A folder of its own that imports nothing of the app: src/usage reaches it without joining src/common's imports.
+
 /** PostgreSQL codes of a transaction that lost a race and may simply be run again. */
 const RETRYABLE_CODES = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 
