@@ -351,3 +351,23 @@ describe('S.choiceList (a MultipleChoiceField)', () => {
     expect(seen).toEqual([{ value: 'bad' }, { enabled: true, value: 3 }]);
   });
 });
+
+describe('S.nullable(S.choice(...))', () => {
+  const Body = S.object({ kind: S.optional(S.nullable(S.choice(['A', 'B']))) });
+
+  it('reads null as a value and still refuses an unknown choice', () => {
+    expect(validate(Body, { kind: null })).toEqual({ ok: true, value: { kind: null } });
+    expect(validate(Body, { kind: 'C' })).toEqual({
+      ok: false,
+      errors: { kind: ['"C" is not a valid choice.'] },
+    });
+  });
+
+  it('documents null among the choices, so an OpenAPI 3.0 validator accepts it', () => {
+    expect(JSON.parse(JSON.stringify(S.nullable(S.choice(['A', 'B']))))).toEqual({
+      type: 'string',
+      enum: ['A', 'B', null],
+      nullable: true,
+    });
+  });
+});

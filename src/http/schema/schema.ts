@@ -107,7 +107,10 @@ export const S = {
   nullable: <T extends TSchema>(schema: T) => {
     const { minLength: _blank, ...rest } = stripKind(schema);
     const keep = schema.type === 'string' && schema['x-allow-blank'] !== true ? rest : stripKind(schema);
-    return Type.Unsafe<Static<T> | null>({ ...keep, nullable: true });
+    // A choice lists null among its values: OpenAPI 3.0 validators check `enum` before `nullable`.
+    const values = keep.enum as unknown[] | undefined;
+    const choices = Array.isArray(values) && !values.includes(null) ? { enum: [...values, null] } : {};
+    return Type.Unsafe<Static<T> | null>({ ...keep, ...choices, nullable: true });
   },
   optional: <T extends TSchema>(schema: T) => Type.Optional(schema),
   list: <T extends TSchema>(items: T) => Type.Array(items),
