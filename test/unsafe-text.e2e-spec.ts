@@ -1,4 +1,4 @@
-import { normalisePath } from '../src/openapi/management-docs';
+import { normalisePath } from '../src/openapi/openapi';
 import { client, signUp, uniqueEmail } from './api-helpers';
 import { startTestApp, TestApp } from './support/app';
 import {

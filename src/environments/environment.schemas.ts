@@ -55,30 +55,34 @@ export const CloneEnvironment = S.object({
 });
 export type CloneEnvironmentInput = Static<typeof CloneEnvironment>;
 
-export const EnvironmentJson = S.response(
-  {
-    id: S.integer(),
-    uuid: S.string(),
-    name: S.string(),
-    api_key: S.string({ description: 'The client-side SDK key' }),
-    description: S.nullable(S.string({ allowBlank: true })),
-    project: S.integer(),
-    minimum_change_request_approvals: S.nullable(S.integer()),
-    allow_client_traits: S.boolean(),
-    banner_text: S.nullable(S.string({ allowBlank: true })),
-    banner_colour: S.nullable(S.string({ allowBlank: true })),
-    hide_disabled_flags: S.nullable(S.boolean()),
-    use_mv_v2_evaluation: S.boolean(),
-    use_identity_composite_key_for_hashing: S.boolean(),
-    hide_sensitive_data: S.boolean(),
-    use_v2_feature_versioning: S.boolean(),
-    use_identity_overrides_in_local_eval: S.boolean(),
-    is_creating: S.boolean(),
-    created_date: S.dateTime(),
-    updated_at: S.dateTime(),
-    metadata: S.list(MetadataValueJson),
-  },
-  { title: 'Environment' },
+/** Also the `Environment` component (the audit log's `environment` refers to it). */
+export const EnvironmentJson = S.component(
+  'Environment',
+  S.response(
+    {
+      id: S.integer(),
+      uuid: S.string(),
+      name: S.string(),
+      api_key: S.string({ description: 'The client-side SDK key' }),
+      description: S.nullable(S.string({ allowBlank: true })),
+      project: S.integer(),
+      minimum_change_request_approvals: S.nullable(S.integer()),
+      allow_client_traits: S.boolean(),
+      banner_text: S.nullable(S.string({ allowBlank: true })),
+      banner_colour: S.nullable(S.string({ allowBlank: true })),
+      hide_disabled_flags: S.nullable(S.boolean()),
+      use_mv_v2_evaluation: S.boolean(),
+      use_identity_composite_key_for_hashing: S.boolean(),
+      hide_sensitive_data: S.boolean(),
+      use_v2_feature_versioning: S.boolean(),
+      use_identity_overrides_in_local_eval: S.boolean(),
+      is_creating: S.boolean(),
+      created_date: S.dateTime(),
+      updated_at: S.dateTime(),
+      metadata: S.list(MetadataValueJson),
+    },
+    { title: 'Environment' },
+  ),
 );
 export type EnvironmentJson = Static<typeof EnvironmentJson>;
 

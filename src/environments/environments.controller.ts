@@ -4,7 +4,7 @@ import { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
-import { myPermissionsJson } from '../permissions/my-permissions';
+import { myPermissionsJson, MyPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
   CurrentPrincipal,
@@ -31,9 +31,6 @@ import {
 } from './environment.schemas';
 import { clonedEnvironmentJson, environmentApiKeyJson } from './environment.serializers';
 import { EnvironmentsService } from './environments.service';
-
-/** Answered by a component still kept by hand in src/openapi/management-docs.ts. */
-const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
 
 /** The guard's answer for an unknown key (a path key is not an id, so the document does not add it). */
 const NO_ENVIRONMENT = 'No such environment (or not visible to the caller)';
@@ -138,7 +135,7 @@ export class EnvironmentsController {
   @Get(':apiKey/my-permissions')
   @RequirePermission('environment', 'MEMBER', { param: 'apiKey' })
   @Responds(404, DetailJson, NO_ENVIRONMENT)
-  @Responds(200, Permissions, 'The caller’s grants')
+  @Responds(200, MyPermissionsJson, 'The caller’s grants')
   async myPermissions(
     @CurrentPrincipal() principal: Principal,
     @Permitted('environment') environment: Environment,

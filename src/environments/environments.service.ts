@@ -3,7 +3,7 @@ import { Principal } from '../auth/principal';
 import { DomainError, NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { newEnvironmentKey, newServerKey } from '../common/keys';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
-import { parseId } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { PermissionsService } from '../permissions/permissions.service';
 import { EntityMetadata } from '../projects/entity-metadata';

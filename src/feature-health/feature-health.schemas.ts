@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { isPlainObject } from '../common/validation';
+import { isPlainObject } from '../common/drf-values';
 import { FEATURE_HEALTH_EVENT_TYPES, FEATURE_HEALTH_PROVIDER_NAMES } from '../features/feature-health.entity';
 import { S, type Static } from '../http/schema';
 import type { FieldReading } from '../http/schema/schema';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { type FieldErrors } from '../common/domain-errors';
-import { toInteger } from '../common/validation';
+import { toInteger } from '../common/drf-values';
 import { S, type Static } from '../http/schema';
 import { readStateValues, type ValueForm } from './feature-values';
 
@@ -33,7 +33,7 @@ const MvValueIn = S.object({
   percentage_allocation: Type.Number({ minimum: 0, maximum: 100 }),
 });
 /** The complete list: options not listed lose their value (null: leave them as they are). */
-const MvValuesIn = S.nullable(S.list(MvValueIn));
+export const MvValuesIn = S.nullable(S.list(MvValueIn));
 
 export const MvStateValueJson = S.response({
   id: S.integer(),
@@ -57,7 +57,8 @@ function parentErrors(body: { feature?: unknown; environment?: unknown }): Field
   return errors;
 }
 
-const valueErrors =
+/** The value fields' errors (readStateValues), for a body-level check. */
+export const valueErrors =
   (form: ValueForm) =>
   (body: { feature_state_value?: unknown; multivariate_feature_state_values?: unknown }) =>
     readStateValues(body, form).errors;

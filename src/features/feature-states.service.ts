@@ -10,7 +10,7 @@ import {
 } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
-import { MESSAGES, toInteger } from '../common/validation';
+import { MESSAGES, toInteger } from '../common/drf-values';
 import { Environment } from '../environments/environment.entity';
 import { EnvironmentPermission } from '../permissions/permission-keys';
 import { PermissionsService } from '../permissions/permissions.service';

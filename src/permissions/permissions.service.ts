@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied } from '../common/domain-errors';
-import { parseId } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import { Environment } from '../environments/environment.entity';
 import { Organisation, OrganisationRole } from '../organisations/organisation.entity';
 import { Project } from '../projects/project.entity';

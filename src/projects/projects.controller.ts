@@ -1,9 +1,10 @@
 import { Controller, Delete, Get, Patch, Post, Put } from '@nestjs/common';
 import { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
+import { EnvironmentJson } from '../environments/environment.schemas';
 import { environmentJson } from '../environments/environment.serializers';
 import { DetailJson, Responds, S, ValidBody, ValidQuery } from '../http/schema';
-import { myPermissionsJson } from '../permissions/my-permissions';
+import { myPermissionsJson, MyPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
   CurrentPrincipal,
@@ -25,9 +26,7 @@ import {
 import { projectJson } from './project.serializers';
 import { ProjectsService } from './projects.service';
 
-/** Answers documented by components still kept by hand in src/openapi/management-docs.ts. */
-const EnvironmentList = S.list(S.ref<ReturnType<typeof environmentJson>>('Environment'));
-const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
+const EnvironmentList = S.list(EnvironmentJson);
 
 /** docs/contracts/admin-api.md §4. */
 @Controller('api/v1/projects')
@@ -110,7 +109,7 @@ export class ProjectsController {
 
   @Get(':id/my-permissions')
   @RequirePermission('project', 'MEMBER', { param: 'id' })
-  @Responds(200, Permissions, 'The caller’s grants')
+  @Responds(200, MyPermissionsJson, 'The caller’s grants')
   async myPermissions(@CurrentPrincipal() principal: Principal, @Permitted('project') project: Project) {
     const grant = await this.permissions.projectGrant(principal, project);
     if (!grant) throw new NotFound();

@@ -8,7 +8,6 @@ import { InMemoryMfa } from './mfa/mfa.memory';
 import { MfaRefused, MfaService } from './mfa/mfa.service';
 import { codeAt } from './mfa/totp';
 import { hashPassword, makeResetToken, encodeUid, unusablePassword, verifyPassword } from '../auth/passwords';
-import type { Principal } from '../auth/principal';
 import { PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
 import type { AppConfig } from '../config';

@@ -23,7 +23,7 @@ import {
   ValidationFailed,
 } from '../common/domain-errors';
 import { UnitOfWork } from '../common/unit-of-work';
-import { MESSAGES } from '../common/validation';
+import { MESSAGES } from '../common/drf-values';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EmailService } from '../email/email.service';
 import { SiteLinks } from '../email/site-links';

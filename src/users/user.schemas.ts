@@ -1,6 +1,6 @@
 import { OnboardingJson } from './user-profile.schemas';
 import { Type } from '@sinclair/typebox';
-import { EMAIL, MESSAGES } from '../common/validation';
+import { EMAIL, MESSAGES } from '../common/drf-values';
 import { S, type Static } from '../http/schema';
 
 /** Request and response schemas of /api/v1/auth/ (docs/contracts/admin-api.md §1): types, validation, OpenAPI. */
