@@ -99,6 +99,10 @@ export type GraphKey =
   | 'projectGroupPerm'
   | 'envUserPerm'
   | 'envGroupPerm'
+  | 'featureSegmentUuid'
+  | 'metadataField'
+  | 'metadataModelField'
+  | 'featureExport'
   /** A two-factor method name (`app`, the one Flagsmith has): not an object of the graph. */
   | 'mfaMethod';
 
@@ -111,7 +115,9 @@ export const UNKNOWN: Record<GraphKey, string> = new Proxy({} as Record<GraphKey
         ? 'zzzzzzzz'
         : key === 'linkHash'
           ? 'no-such-hash'
-          : '999999999',
+          : key === 'featureSegmentUuid'
+            ? '00000000-0000-4000-8000-000000000000'
+            : '999999999',
 });
 
 export const SEGMENT_RULES = [
@@ -225,6 +231,32 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     group: group.id,
     permissions: ['VIEW_ENVIRONMENT'],
   });
+  const slot = await ok(await as('GET', `/api/v1/features/feature-segments/${featureSegment}/`), 'slot');
+  const metadataField = await ok(
+    await as('POST', '/api/v1/metadata/fields/', {
+      name: 'owner',
+      type: 'str',
+      organisation: org.id,
+      project: project.id,
+    }),
+    'metadata field',
+  );
+  const contentTypes = await ok(
+    await as('GET', `${o}/metadata-model-fields/supported-content-types/`),
+    'content types',
+  );
+  const featureType = (contentTypes as { id: number; model: string }[]).find((t) => t.model === 'feature');
+  const metadataModelField = await ok(
+    await as('POST', `${o}/metadata-model-fields/`, {
+      field: metadataField.id,
+      content_type: featureType?.id,
+    }),
+    'metadata model field',
+  );
+  const featureExport = await ok(
+    await as('POST', '/api/v1/features/create-feature-export/', { environment_id: env.id, tag_ids: [] }),
+    'feature export',
+  );
   const audit = await ok(await as('GET', `${o}/audit/`), 'audit');
   if (!audit.results?.length) throw new Error('no audit rows');
   const ids: Record<GraphKey, number | string> = {
@@ -261,6 +293,10 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     projectGroupPerm,
     envUserPerm,
     envGroupPerm,
+    featureSegmentUuid: slot.uuid,
+    metadataField: metadataField.id,
+    metadataModelField: metadataModelField.id,
+    featureExport: featureExport.id,
     mfaMethod: 'app',
   };
   for (const [key, value] of Object.entries(ids))

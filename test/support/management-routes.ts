@@ -128,6 +128,14 @@ const MV_OPTION_FIELDS = {
   key: 'string',
 } as const;
 const MV_OPTION_NULLABLE = ['type', 'string_value', 'integer_value', 'boolean_value', 'key'];
+const METADATA_FIELD_FIELDS = {
+  name: 'string',
+  type: 'choice',
+  description: 'string',
+  organisation: 'id',
+  project: 'id',
+} as const;
+const MODEL_FIELD_FIELDS = { field: 'id', content_type: 'id', is_required_for: 'list' } as const;
 const SEGMENT_FIELDS = { name: 'string', description: 'string', rules: 'list', feature: 'id' } as const;
 const TRAIT_FIELDS = {
   trait_key: 'string',
@@ -1281,7 +1289,7 @@ export const ROUTES: RouteSpec[] = [
   {
     // multipart in Flagsmith's dashboard; a JSON body has no file: every case is refused
     path: '/api/v1/features/feature-import/:environment_id',
-    url: '/api/v1/features/feature-import/{envId}',
+    url: '/api/v1/features/feature-import/{envId}/',
     write: {
       POST: {
         body: () => ({ strategy: 'SKIP', file: '[]' }),
@@ -1404,6 +1412,114 @@ export const ROUTES: RouteSpec[] = [
         required: ['evaluations'],
       },
     },
+  },
+
+  // ---------------------------------------------------------------- metadata fields
+  {
+    path: '/api/v1/metadata/fields',
+    url: '/api/v1/metadata/fields/',
+    write: {
+      POST: {
+        body: (ids) => ({ name: 'reviewer', type: 'str', organisation: Number(ids.org) }),
+        fields: METADATA_FIELD_FIELDS,
+        nullable: ['description', 'project'],
+        required: ['name', 'organisation'],
+        unknownIds: (ids) => [
+          ['organisation', { name: 'reviewer', organisation: 999999999 }],
+          ['project', { name: 'reviewer', organisation: Number(ids.org), project: 999999999 }],
+        ],
+        extraCases: (ids) => [
+          ['an unknown type', { name: 'reviewer', type: 'colour', organisation: Number(ids.org) }],
+          ['a blank name', { name: '', organisation: Number(ids.org) }],
+        ],
+      },
+    },
+  },
+  {
+    path: '/api/v1/metadata/fields/:id',
+    url: '/api/v1/metadata/fields/{metadataField}/',
+    write: {
+      PUT: {
+        body: (ids) => ({ name: 'owner', type: 'str', organisation: Number(ids.org) }),
+        fields: METADATA_FIELD_FIELDS,
+        nullable: ['description', 'project'],
+        required: ['name', 'organisation'],
+        unknownIds: () => [['organisation', { name: 'owner', organisation: 999999999 }]],
+      },
+      PATCH: {
+        body: () => ({ description: 'who owns it' }),
+        fields: METADATA_FIELD_FIELDS,
+        nullable: ['description', 'project'],
+        unknownIds: () => [['project', { project: 999999999 }]],
+      },
+      DELETE: NO_INPUT,
+    },
+  },
+  { path: `${P}/metadata/fields`, url: `${PU}/metadata/fields/` },
+  { path: `${P}/metadata/fields/:id`, url: `${PU}/metadata/fields/{metadataField}/` },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields',
+    url: `${OU}/metadata-model-fields/`,
+    write: {
+      // content types are fixed ids here (src/metadata/content-types.ts): 5 is segment, 3 environment
+      POST: {
+        body: (ids) => ({ field: Number(ids.metadataField), content_type: 5 }),
+        fields: MODEL_FIELD_FIELDS,
+        required: ['field', 'content_type'],
+        unknownIds: () => [
+          ['field', { field: 999999999, content_type: 5 }],
+          ['content_type', { field: 999999999, content_type: 999999999 }],
+        ],
+        extraCases: (ids) => [
+          [
+            'a requirement naming an unknown content type',
+            {
+              field: Number(ids.metadataField),
+              content_type: 5,
+              is_required_for: [{ content_type: 999999999, object_id: Number(ids.org) }],
+            },
+          ],
+        ],
+      },
+    },
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields/supported-content-types',
+    url: `${OU}/metadata-model-fields/supported-content-types/`,
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields/supported-required-for-models',
+    url: `${OU}/metadata-model-fields/supported-required-for-models/?model_name=feature`,
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields/:id',
+    url: `${OU}/metadata-model-fields/{metadataModelField}/`,
+    write: {
+      PUT: {
+        body: (ids) => ({ field: Number(ids.metadataField), content_type: 3 }),
+        fields: MODEL_FIELD_FIELDS,
+        required: ['field', 'content_type'],
+        unknownIds: () => [['field', { field: 999999999, content_type: 3 }]],
+      },
+      PATCH: {
+        body: () => ({ content_type: 3 }),
+        fields: MODEL_FIELD_FIELDS,
+        extraCases: () => [['a requirement without object_id', { is_required_for: [{ content_type: 1 }] }]],
+      },
+      DELETE: NO_INPUT,
+    },
+  },
+
+  // ---------------------------------------------------------------- feature import and export reads
+  {
+    path: '/api/v1/features/download-feature-export/:id',
+    url: '/api/v1/features/download-feature-export/{featureExport}/',
+  },
+  { path: `${P}/feature-exports`, url: `${PU}/feature-exports/` },
+  { path: `${P}/feature-imports`, url: `${PU}/feature-imports/` },
+  {
+    path: '/api/v1/features/feature-segments/get-by-uuid/:uuid',
+    url: '/api/v1/features/feature-segments/get-by-uuid/{featureSegmentUuid}/',
   },
 
   // ---------------------------------------------------------------- usage, metrics and feature health
