@@ -10,6 +10,7 @@ import { OnboardingAndTargeting1765800000001 } from './1765800000001-OnboardingA
 import { Metadata1765500000000 } from './1765500000000-Metadata';
 import { FeatureHealth1765600000000 } from './1765600000000-FeatureHealth';
 import { FeatureImportExport1765700000000 } from './1765700000000-FeatureImportExport';
+import { JobQueue1766100000000 } from './1766100000000-JobQueue';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   FeatureImportExport1765700000000,
   FlagsmithDefaults1765800000000,
   OnboardingAndTargeting1765800000001,
+  JobQueue1766100000000,
 ];

@@ -29,6 +29,7 @@ import { E2eTestsModule } from './e2etests/e2e-tests.module';
 import { MetadataModule } from './metadata/metadata.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { FeatureHealthModule } from './feature-health/feature-health.module';
+import { JobsModule } from './jobs/jobs.module';
 
 @Module({})
 export class AppModule {
@@ -44,6 +45,7 @@ export class AppModule {
         RealtimeModule,
         OfrepModule,
         EmailModule,
+        JobsModule,
         AuthModule,
         UsersModule,
         OAuthModule,

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { AUDIT_LOG, ENVIRONMENT_CHANGES, UnitOfWork } from '../common/unit-of-work';
+import { AUDIT_LOG, ENVIRONMENT_CHANGES, JOB_QUEUE, UnitOfWork } from '../common/unit-of-work';
+import { JobQueueRepository } from '../jobs/job-queue.repository';
 import { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { PermissionGuard } from '../permissions/permissions.decorators';
 import { PermissionsRepository } from '../permissions/permissions.repository';
@@ -41,6 +42,7 @@ import { LoginLockoutService } from './login-lockout.service';
     UnitOfWork,
     { provide: AUDIT_LOG, useExisting: AuditService },
     { provide: ENVIRONMENT_CHANGES, useExisting: EnvironmentChangesService },
+    { provide: JOB_QUEUE, useExisting: JobQueueRepository },
   ],
   exports: [
     AuthService,

@@ -18,7 +18,7 @@ import { writeTransaction } from '../transaction/transaction';
  * and `run` owns the rest: one transaction on the primary, run again whole on a deadlock or serialization failure
  * (writeTransaction); the change events, deduplicated, handed to EnvironmentChangesService at the end of the work
  * (which bumps environments just before COMMIT, in id order, and notifies after it); the audit records, written in
- * the same transaction. A write that records no audit entry is refused (the transaction rolls back) unless run
+ * the same transaction; the jobs it enqueued, inserted in the same transaction too. A write that records no audit entry is refused (the transaction rolls back) unless run
  * with `{ unaudited: 'why' }`, so no step can be forgotten silently.
  */
 export interface WriteContext {
@@ -36,6 +36,20 @@ export interface WriteContext {
   serverKeysChanged(environmentIds: readonly number[]): void;
   /** One line of the audit log, written in this transaction. */
   audit(entry: AuditEntry): void;
+  /**
+   * A job for the durable queue (src/jobs), inserted in this transaction: a rolled-back write enqueues nothing, a
+   * committed one is never lost. `kind` names the handler; the payload is stored as JSON.
+   */
+  enqueue(kind: string, payload: JobPayload): void;
+}
+
+/** What a job carries: plain JSON (it is stored as jsonb and read back by another process). */
+export type JobPayload = { readonly [key: string]: unknown };
+
+/** One job a unit of work enqueued. */
+export interface EnqueuedJob {
+  readonly kind: string;
+  readonly payload: JobPayload;
 }
 
 export interface RunOptions {
@@ -51,6 +65,7 @@ export class WriteRecord {
   readonly deletedEnvironments = new Map<number, string>();
   readonly serverKeyEnvironmentIds = new Set<number>();
   readonly auditEntries: AuditEntry[] = [];
+  readonly jobs: EnqueuedJob[] = [];
 
   context(manager: EntityManager): WriteContext {
     return {
@@ -66,6 +81,7 @@ export class WriteRecord {
         environments.forEach((e) => this.deletedEnvironments.set(e.id, e.apiKey)),
       serverKeysChanged: (ids) => ids.forEach((id) => this.serverKeyEnvironmentIds.add(id)),
       audit: (entry) => void this.auditEntries.push(entry),
+      enqueue: (kind, payload) => void this.jobs.push({ kind, payload }),
     };
   }
 
@@ -84,6 +100,11 @@ export class WriteRecord {
  */
 export const AUDIT_LOG = Symbol('UnitOfWork.auditLog');
 export const ENVIRONMENT_CHANGES = Symbol('UnitOfWork.environmentChanges');
+export const JOB_QUEUE = Symbol('UnitOfWork.jobQueue');
+/** Inserts jobs with the given manager (so in its transaction); JobQueueRepository (src/jobs). */
+export interface JobQueue {
+  enqueue(manager: EntityManager, jobs: readonly EnqueuedJob[]): Promise<void>;
+}
 export type AuditLog = Pick<AuditService, 'record'>;
 export type EnvironmentChanges = Pick<
   EnvironmentChangesService,
@@ -96,6 +117,7 @@ export class UnitOfWork {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
     @Inject(ENVIRONMENT_CHANGES) private readonly changes: EnvironmentChanges,
+    @Inject(JOB_QUEUE) private readonly jobQueue: JobQueue,
   ) {}
 
   run<T>(work: (tx: WriteContext) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -122,5 +144,6 @@ export class UnitOfWork {
     if (record.serverKeyEnvironmentIds.size)
       await this.changes.keysChanged(manager, [...record.serverKeyEnvironmentIds]);
     for (const entry of record.auditEntries) await this.auditLog.record(manager, entry);
+    if (record.jobs.length) await this.jobQueue.enqueue(manager, record.jobs);
   }
 }

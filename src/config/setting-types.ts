@@ -39,6 +39,7 @@ export type SettingGroup =
   | 'Telemetry & monitoring'
   | 'Usage & analytics'
   | 'Realtime'
+  | 'Task processor'
   | 'E2E tests'
   | 'Compatibility (ignored)';
 

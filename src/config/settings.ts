@@ -29,6 +29,10 @@ const CACHE_BACKEND_ALIASES: Record<string, CacheBackend> = {
   'django.core.cache.backends.dummy.DummyCache': 'none',
 };
 
+/** Flagsmith's TASK_RUN_METHOD values (task_processor.task_run_method). */
+export const TASK_RUN_METHODS = ['SEPARATE_THREAD', 'SYNCHRONOUSLY', 'TASK_PROCESSOR'] as const;
+export type TaskRunMethod = (typeof TASK_RUN_METHODS)[number];
+
 export const EMAIL_BACKENDS = ['smtp', 'sendgrid', 'ses', 'console', 'none'] as const;
 export type EmailBackend = (typeof EMAIL_BACKENDS)[number];
 
@@ -536,6 +540,46 @@ export const SETTINGS = {
     group: 'Realtime',
     min: 0,
     max: 86400,
+  }),
+
+  // ---- Task processor: the durable job queue (src/jobs) that delivers webhooks
+  TASK_RUN_METHOD: oneOf(TASK_RUN_METHODS, 'SEPARATE_THREAD', {
+    doc: 'Where queued jobs run. SEPARATE_THREAD (default) and SYNCHRONOUSLY: a worker inside each server process; TASK_PROCESSOR: only in `task-processor` processes. Unlike Flagsmith, every method is durable: jobs are rows of the same PostgreSQL, enqueued in the transaction of the write, never run inline in the request',
+    group: 'Task processor',
+  }),
+  TASK_PROCESSOR_SLEEP_INTERVAL_MS: int(500, {
+    doc: 'How long an idle worker waits before looking for due jobs again',
+    group: 'Task processor',
+    min: 10,
+    max: 60000,
+  }),
+  TASK_PROCESSOR_NUM_THREADS: int(5, {
+    doc: 'Jobs one process runs at the same time',
+    group: 'Task processor',
+    min: 1,
+    max: 100,
+  }),
+  TASK_PROCESSOR_RETRY_BASE_DELAY_MS: int(10000, {
+    doc: "(flagport) Pause after a job's first failure; it doubles after each further failure (capped at one hour)",
+    group: 'Task processor',
+    min: 1,
+    max: 3600000,
+  }),
+  TASK_PROCESSOR_JOB_TIMEOUT_MS: int(60000, {
+    doc: '(flagport) A running job whose process has not finished it after this long (the process died) may be claimed by another worker',
+    group: 'Task processor',
+    min: 100,
+    max: 86400000,
+  }),
+  TASK_DELETE_RETENTION_DAYS: int(15, {
+    doc: 'Finished jobs are deleted after this many days',
+    group: 'Task processor',
+    min: 1,
+    max: 3650,
+  }),
+  TASK_DELETE_INCLUDE_FAILED_TASKS: bool(false, {
+    doc: 'Delete failed jobs after the retention period too (by default they are kept for inspection)',
+    group: 'Task processor',
   }),
 
   // ---- Flagsmith's e2e hooks (its frontend Playwright suite): both needed for POST /api/v1/e2etests/teardown/

@@ -8,7 +8,7 @@ import {
   passwordProblems,
   unusablePassword,
 } from '../auth/passwords';
-import { EnvironmentChanges, UnitOfWork, WriteContext } from '../common/unit-of-work';
+import { EnvironmentChanges, JobQueue, UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../config';
 import { FirstRunRepository } from './first-run.repository';
 import { User } from './user.entity';
@@ -56,6 +56,9 @@ const NO_ENVIRONMENT_CHANGES: EnvironmentChanges = {
   environmentsDeleted: () => Promise.reject(new Error('the first run deletes no environment')),
   keysChanged: () => Promise.reject(new Error('the first run changes no server key')),
 };
+const NO_JOBS: JobQueue = {
+  enqueue: () => Promise.reject(new Error('the first run enqueues no job')),
+};
 
 /**
  * Creating the first superuser and site settings: the first-run form (GET|POST /api/v1/users/config/init/),
@@ -73,7 +76,7 @@ export class FirstRunService {
   static standalone(dataSource: DataSource, config: AppConfig): FirstRunService {
     return new FirstRunService(
       new FirstRunRepository(dataSource),
-      new UnitOfWork(dataSource, new AuditService(), NO_ENVIRONMENT_CHANGES),
+      new UnitOfWork(dataSource, new AuditService(), NO_ENVIRONMENT_CHANGES, NO_JOBS),
       config,
     );
   }

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { JobPayload } from '../common/unit-of-work';
+import { APP_CONFIG, AppConfig } from '../config';
+import { ClaimedJob, JobQueueRepository } from './job-queue.repository';
+import { afterFailure, RetryPolicy } from './retry-policy';
+
+/** Runs one job; a thrown error is a failed attempt (retried per the kind's policy). */
+export type JobHandler = (payload: JobPayload, job: ClaimedJob) => Promise<void>;
+
+const MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
+const DEFAULT_MAX_ATTEMPTS = 5;
+const PURGE_EVERY_MS = 60 * 60 * 1000;
+const MAX_ERROR_LENGTH = 2000;
+
+/** The handler of each job kind, registered by the modules that enqueue them (in their onModuleInit). */
+@Injectable()
+export class JobHandlers {
+  private readonly handlers = new Map<string, { run: JobHandler; maxAttempts: number }>();
+
+  register(kind: string, run: JobHandler, options: { maxAttempts?: number } = {}): void {
+    this.handlers.set(kind, { run, maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS });
+  }
+
+  get(kind: string): { run: JobHandler; maxAttempts: number } | undefined {
+    return this.handlers.get(kind);
+  }
+}
+
+/**
+ * The worker: claims due jobs (any instance may; SKIP LOCKED keeps them apart), runs their handlers up to
+ * TASK_PROCESSOR_NUM_THREADS at a time, records success or the failed attempt, and purges finished jobs past
+ * retention once an hour. Started at bootstrap unless TASK_RUN_METHOD=TASK_PROCESSOR (then only `task-processor`
+ * processes run it). A job runs at least once: a process that dies mid-job leaves it `running` until its lease
+ * (TASK_PROCESSOR_JOB_TIMEOUT_MS) expires, and another worker then runs it again.
+ */
+@Injectable()
+export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('JobWorker');
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly repository: JobQueueRepository,
+    private readonly handlers: JobHandlers,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.TASK_RUN_METHOD !== 'TASK_PROCESSOR') this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming and waits for the jobs in hand to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        claimed = await this.runOnce();
+        await this.purgeWhenDue();
+      } catch (err) {
+        this.logger.error(`job queue poll failed: ${(err as Error).message}`);
+      }
+      // A full batch means more may be due: look again at once.
+      if (claimed < this.config.TASK_PROCESSOR_NUM_THREADS) await this.sleep();
+    }
+  }
+
+  /** Claims one batch of due jobs and runs it; returns how many were claimed. */
+  async runOnce(): Promise<number> {
+    const jobs = await this.repository.claim(
+      this.workerId,
+      this.config.TASK_PROCESSOR_NUM_THREADS,
+      this.config.TASK_PROCESSOR_JOB_TIMEOUT_MS,
+    );
+    await Promise.all(jobs.map((job) => this.runJob(job)));
+    return jobs.length;
+  }
+
+  private async runJob(job: ClaimedJob): Promise<void> {
+    const handler = this.handlers.get(job.kind);
+    const policy: RetryPolicy = {
+      maxAttempts: handler?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      baseDelayMs: this.config.TASK_PROCESSOR_RETRY_BASE_DELAY_MS,
+      maxDelayMs: MAX_RETRY_DELAY_MS,
+    };
+    try {
+      if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
+      await handler.run(job.payload, job);
+      await this.repository.succeed(job.id, this.workerId);
+    } catch (err) {
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
+      const outcome = afterFailure(job.attempts, policy, new Date());
+      if (outcome.state === 'failed')
+        this.logger.warn(
+          `job ${job.id} (${job.kind}) failed for good after ${job.attempts} attempts: ${message}`,
+        );
+      await this.repository.fail(job.id, this.workerId, outcome, message);
+    }
+  }
+
+  private async purgeWhenDue(): Promise<void> {
+    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = Date.now();
+    await this.repository.purgeFinished(
+      this.config.TASK_DELETE_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+      this.config.TASK_DELETE_INCLUDE_FAILED_TASKS,
+    );
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.config.TASK_PROCESSOR_SLEEP_INTERVAL_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
