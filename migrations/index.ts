@@ -11,6 +11,7 @@ import { Metadata1765500000000 } from './1765500000000-Metadata';
 import { FeatureHealth1765600000000 } from './1765600000000-FeatureHealth';
 import { FeatureImportExport1765700000000 } from './1765700000000-FeatureImportExport';
 import { JobQueue1766100000000 } from './1766100000000-JobQueue';
+import { EnvironmentWebhooks1766100000001 } from './1766100000001-EnvironmentWebhooks';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   FlagsmithDefaults1765800000000,
   OnboardingAndTargeting1765800000001,
   JobQueue1766100000000,
+  EnvironmentWebhooks1766100000001,
 ];

@@ -30,6 +30,7 @@ import { MetadataModule } from './metadata/metadata.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { FeatureHealthModule } from './feature-health/feature-health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -64,6 +65,7 @@ export class AppModule {
         MetadataModule,
         AnalyticsModule,
         FeatureHealthModule,
+        WebhooksModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),

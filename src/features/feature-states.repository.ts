@@ -123,6 +123,43 @@ export class FeatureStatesRepository {
       .find({ where: { id: In([...ids]) }, select: { id: true, identifier: true } });
   }
 
+  /** What Flagsmith's webhook payload of a state names besides the state: its segment override and identity. */
+  async webhookContext(
+    manager: EntityManager,
+    state: Pick<FeatureState, 'featureSegmentId' | 'identityId'>,
+  ): Promise<{
+    identifier: string | null;
+    segment: { id: number; name: string; description: string | null; priority: number } | null;
+  }> {
+    const identity = state.identityId === null ? null : await this.identity(state.identityId, manager);
+    let segment = null;
+    if (state.featureSegmentId !== null) {
+      const [row] = await manager
+        .getRepository(Segment)
+        .createQueryBuilder('sg')
+        .innerJoin(FeatureSegment, 'fs', 'fs.segment_id = sg.id')
+        .where('fs.id = :id', { id: state.featureSegmentId })
+        .select([
+          'sg.id AS id',
+          'sg.name AS name',
+          'sg.description AS description',
+          'fs.priority AS priority',
+        ])
+        .getRawMany<{ id: number; name: string; description: string | null; priority: number }>();
+      segment = row ?? null;
+    }
+    return { identifier: identity?.identifier ?? null, segment };
+  }
+
+  /** The feature's multivariate options by id. */
+  async optionsById(
+    manager: EntityManager,
+    featureId: number,
+  ): Promise<Map<number, MultivariateFeatureOption>> {
+    const rows = await manager.getRepository(MultivariateFeatureOption).findBy({ featureId });
+    return new Map(rows.map((o) => [o.id, o]));
+  }
+
   /** The name of the segment of a feature segment ('' when gone). */
   async segmentName(manager: EntityManager, featureSegmentId: number): Promise<string> {
     const [row] = await manager

@@ -7,6 +7,7 @@ import type { Identity } from '../identities/identity.entity';
 import type { PermissionsService } from '../permissions/permissions.service';
 import type { User } from '../users/user.entity';
 import { Feature, FeatureSegment, FeatureState, MultivariateFeatureStateValue } from './feature.entity';
+import { FEATURE_STATE_CHANGED, FeatureStateWebhookEvents } from './feature-state-webhook';
 import { FeatureStateValuesService } from './feature-state-values.service';
 import type {
   FeatureStateColumns,
@@ -102,6 +103,12 @@ class InMemoryStates {
   mvValues(stateIds: readonly number[]) {
     return Promise.resolve(this.mv.filter((v) => stateIds.includes(v.featureStateId)));
   }
+  webhookContext() {
+    return Promise.resolve({ identifier: null, segment: null });
+  }
+  optionsById() {
+    return Promise.resolve(new Map());
+  }
   replaceMvValues(_m: EntityManager, stateId: number, values: readonly MvValueInput[]) {
     this.mv = [
       ...this.mv.filter((v) => v.featureStateId !== stateId),
@@ -118,20 +125,39 @@ class InMemoryStates {
   }
 }
 
-const user = { kind: 'user', user: { id: 7 } as User, tokenKey: 'k' } as Principal;
+const user = {
+  kind: 'user',
+  user: { id: 7, email: 'editor@example.com' } as User,
+  tokenKey: 'k',
+} as Principal;
 const env = {
   id: 5,
   projectId: 2,
-  project: { id: 2, organisationId: 1, preventFlagDefaults: true },
+  project: { id: 2, name: 'p', organisationId: 1, preventFlagDefaults: true },
 } as unknown as Environment;
 
 function setup() {
   const repo = new InMemoryStates();
   repo.features.set(
     1,
-    Object.assign(new Feature(), { id: 1, name: 'flag', projectId: 2, initialValue: null }),
+    Object.assign(new Feature(), {
+      id: 1,
+      name: 'flag',
+      projectId: 2,
+      initialValue: null,
+      createdDate: new Date(0),
+    }),
   );
-  repo.features.set(3, Object.assign(new Feature(), { id: 3, name: 'mv', projectId: 2, initialValue: null }));
+  repo.features.set(
+    3,
+    Object.assign(new Feature(), {
+      id: 3,
+      name: 'mv',
+      projectId: 2,
+      initialValue: null,
+      createdDate: new Date(0),
+    }),
+  );
   repo.options.set(31, 3).set(32, 3).set(41, 4);
   const flag = repo.addState({ featureId: 1, environmentId: 5, stringValue: 'hello' });
   const mv = repo.addState({ featureId: 3, environmentId: 5, stringValue: 'control' });
@@ -149,6 +175,7 @@ function setup() {
     uow.asUnitOfWork(),
     permissions,
     new FeatureStateValuesService(states),
+    new FeatureStateWebhookEvents(states),
   );
   return { repo, uow, service, flag, mv };
 }
@@ -166,6 +193,22 @@ describe('FeatureStatesService', () => {
     expect([...record.environmentIds]).toEqual([5]);
     expect(record.auditEntries.map((e) => e.log)).toEqual(['Remote config value updated for feature: flag']);
     expect(record.auditEntries[0].before).toMatchObject({ enabled: false, feature_state_value: 'hello' });
+  });
+
+  it('an environment state update → enqueues FLAG_UPDATED with the new and previous state for the webhooks', async () => {
+    const { uow, service, flag } = setup();
+    await service.updateEnvironmentState(user, env, flag.id, { enabled: false });
+    const [job] = uow.committed[0].jobs;
+    expect(job.kind).toBe(FEATURE_STATE_CHANGED);
+    expect(job.payload).toMatchObject({
+      environment_id: 5,
+      event_type: 'FLAG_UPDATED',
+      data: {
+        new_state: { enabled: false, feature_state_value: 'hello', environment: { id: 5 } },
+        previous_state: { enabled: true, feature_state_value: 'hello' },
+        changed_by: 'editor@example.com',
+      },
+    });
   });
 
   it('an environment state update naming another feature is refused and writes nothing', async () => {
@@ -266,7 +309,13 @@ describe('FeatureStatesService', () => {
       const ctx = setup();
       ctx.repo.features.set(
         6,
-        Object.assign(new Feature(), { id: 6, name: 'fresh', projectId: 2, initialValue: null }),
+        Object.assign(new Feature(), {
+          id: 6,
+          name: 'fresh',
+          projectId: 2,
+          initialValue: null,
+          createdDate: new Date(0),
+        }),
       );
       return ctx;
     }
@@ -313,7 +362,13 @@ describe('FeatureStatesService', () => {
       const { repo, service } = withNewFeature();
       repo.features.set(
         8,
-        Object.assign(new Feature(), { id: 8, name: 'theirs', projectId: 99, initialValue: null }),
+        Object.assign(new Feature(), {
+          id: 8,
+          name: 'theirs',
+          projectId: 99,
+          initialValue: null,
+          createdDate: new Date(0),
+        }),
       );
       await expect(service.createInEnvironment(user, env, { feature: 8 })).rejects.toBeInstanceOf(
         PermissionDenied,

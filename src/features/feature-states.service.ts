@@ -25,6 +25,7 @@ import type {
   UpdateFeatureStateInput,
 } from './feature-state.schemas';
 import { FeatureStateValuesService } from './feature-state-values.service';
+import { FeatureStateWebhookEvents } from './feature-state-webhook';
 import { FeatureStatesRepository, StateFilters } from './feature-states.repository';
 import { readStateValues, type StateChanges, type ValueForm } from './feature-values';
 
@@ -84,6 +85,7 @@ export class FeatureStatesService {
     private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
     private readonly values: FeatureStateValuesService,
+    private readonly webhooks: FeatureStateWebhookEvents,
   ) {}
 
   // ---- /environments/{api_key}/featurestates/
@@ -313,8 +315,16 @@ export class FeatureStatesService {
       const feature = await this.states.feature(current.featureId, tx.manager);
       if (!feature) throw new NotFound();
       const before = created ? null : this.values.stateJson(current, await this.mvOf(current.id, tx), form);
+      const previous = created ? null : await this.webhooks.stateData(tx.manager, current, feature, env);
       const saved = await this.values.apply(tx.manager, current, changes);
       tx.environmentsChanged([env.id]);
+      this.webhooks.enqueue(
+        tx,
+        env,
+        principal,
+        await this.webhooks.stateData(tx.manager, saved, feature, env),
+        previous,
+      );
       const after = this.values.stateJson(saved, await this.mvOf(saved.id, tx), form);
       tx.audit({
         log: await this.logLine(tx, saved, feature, changes, created),

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EnvironmentFeatureStatesController, FeatureStatesController } from './feature-states.controller';
 import { FeatureStateValuesService } from './feature-state-values.service';
+import { FeatureStateWebhookEvents } from './feature-state-webhook';
 import { FeatureStatesRepository } from './feature-states.repository';
 import { FeatureStatesService } from './feature-states.service';
 import { FeaturesController } from './features.controller';
@@ -26,6 +27,7 @@ import { TagsService } from './tags.service';
   ],
   providers: [
     FeatureStateValuesService,
+    FeatureStateWebhookEvents,
     FeaturesService,
     FeaturesRepository,
     MvOptionsService,

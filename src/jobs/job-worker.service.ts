@@ -6,6 +6,9 @@ import { APP_CONFIG, AppConfig } from '../config';
 import { ClaimedJob, JobQueueRepository } from './job-queue.repository';
 import { afterFailure, RetryPolicy } from './retry-policy';
 
+/** Thrown by a handler when another attempt cannot succeed: the job is failed at once, not retried. */
+export class PermanentJobError extends Error {}
+
 /** Runs one job; a thrown error is a failed attempt (retried per the kind's policy). */
 export type JobHandler = (payload: JobPayload, job: ClaimedJob) => Promise<void>;
 
@@ -109,7 +112,10 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
       await this.repository.succeed(job.id, this.workerId);
     } catch (err) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
-      const outcome = afterFailure(job.attempts, policy, new Date());
+      const outcome =
+        err instanceof PermanentJobError
+          ? ({ state: 'failed' } as const)
+          : afterFailure(job.attempts, policy, new Date());
       if (outcome.state === 'failed')
         this.logger.warn(
           `job ${job.id} (${job.kind}) failed for good after ${job.attempts} attempts: ${message}`,

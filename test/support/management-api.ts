@@ -103,6 +103,7 @@ export type GraphKey =
   | 'metadataField'
   | 'metadataModelField'
   | 'featureExport'
+  | 'webhook'
   /** A two-factor method name (`app`, the one Flagsmith has): not an object of the graph. */
   | 'mfaMethod';
 
@@ -149,6 +150,11 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
   const env2 = await createEnvironment(call, token, project.id, 'Production');
   const e = `/api/v1/environments/${env.api_key}`;
   const serverKey = await ok(await as('POST', `${e}/api-keys/`, { name: 'server' }), 'server key');
+  // Disabled: flag changes of the suites then deliver nothing anywhere.
+  const webhook = await ok(
+    await as('POST', `${e}/webhooks/`, { url: 'https://example.com/hook', enabled: false }),
+    'webhook',
+  );
   const tag = await ok(await as('POST', `${p}/tags/`, { label: 'beta', color: '#000000' }), 'tag');
   const feature = await ok(
     await as('POST', `${p}/features/`, { name: 'plain', initial_value: 'v', tags: [tag.id] }),
@@ -297,6 +303,7 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     metadataField: metadataField.id,
     metadataModelField: metadataModelField.id,
     featureExport: featureExport.id,
+    webhook: webhook.id,
     mfaMethod: 'app',
   };
   for (const [key, value] of Object.entries(ids))

@@ -113,6 +113,7 @@ const ENV_NULLABLE = ['description', 'banner_text', 'minimum_change_request_appr
 const GROUP_FIELDS = { name: 'string', is_default: 'boolean', external_id: 'string', users: 'ids' } as const;
 const MASTER_KEY_FIELDS = { name: 'string', expiry_date: 'datetime', is_admin: 'boolean' } as const;
 const API_KEY_FIELDS = { name: 'string', active: 'boolean', expires_at: 'datetime' } as const;
+const WEBHOOK_FIELDS = { url: 'string', enabled: 'boolean', secret: 'string' } as const;
 const TAG_FIELDS = {
   label: 'string',
   color: 'string',
@@ -962,6 +963,30 @@ export const ROUTES: RouteSpec[] = [
   },
   { path: '/api/v1/environments/:apiKey/my-permissions', url: `${EU}/my-permissions/` },
   { path: '/api/v1/environments/:apiKey/document', url: `${EU}/document/` },
+  {
+    path: '/api/v1/environments/:environment_api_key/webhooks',
+    url: `${EU}/webhooks/`,
+    write: {
+      POST: {
+        body: () => ({ url: 'https://example.com/new', enabled: false }),
+        fields: WEBHOOK_FIELDS,
+        required: ['url'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/environments/:environment_api_key/webhooks/:id',
+    url: `${EU}/webhooks/{webhook}/`,
+    write: {
+      PUT: {
+        body: () => ({ url: 'https://example.com/put', enabled: false }),
+        fields: WEBHOOK_FIELDS,
+        required: ['url'],
+      },
+      PATCH: { body: () => ({ enabled: false }), fields: WEBHOOK_FIELDS },
+      DELETE: NO_INPUT,
+    },
+  },
   {
     path: '/api/v1/environments/:apiKey/api-keys',
     url: `${EU}/api-keys/`,

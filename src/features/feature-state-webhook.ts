@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { Principal } from '../auth/principal';
+import type { WriteContext } from '../common/unit-of-work';
+import type { Environment } from '../environments/environment.entity';
+import { Feature, FeatureState, MultivariateFeatureOption } from './feature.entity';
+import { FeatureStatesRepository } from './feature-states.repository';
+import { rawValue } from './feature-values';
+
+/** The job kind a feature-state change enqueues; src/webhooks delivers it to the environment's webhooks. */
+export const FEATURE_STATE_CHANGED = 'feature_state.changed';
+
+/** Flagsmith's webhook datetime form (%Y-%m-%dT%H:%M:%S.%fZ: microseconds, UTC). */
+export function webhookTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function optionValue(o: MultivariateFeatureOption): string | number | boolean | null {
+  if (o.type === 'int') return o.integerValue;
+  if (o.type === 'bool') return o.booleanValue;
+  return o.stringValue;
+}
+
+/**
+ * What a feature-state write enqueues for the webhooks (Flagsmith's features/tasks.py): the state before and after
+ * in the webhook's shape, who changed it and when. Built inside the write, so the payload is the committed change.
+ */
+@Injectable()
+export class FeatureStateWebhookEvents {
+  constructor(private readonly states: FeatureStatesRepository) {}
+
+  /** One state as Flagsmith's webhook payload has it (Webhook.generate_webhook_feature_state_data). */
+  async stateData(
+    manager: EntityManager,
+    state: FeatureState,
+    feature: Feature,
+    env: Environment,
+  ): Promise<Record<string, unknown>> {
+    const [context, options, mvValues] = await Promise.all([
+      this.states.webhookContext(manager, state),
+      this.states.optionsById(manager, feature.id),
+      this.states.mvValues([state.id], manager),
+    ]);
+    return {
+      feature: {
+        id: feature.id,
+        created_date: webhookTimestamp(feature.createdDate),
+        default_enabled: feature.defaultEnabled,
+        description: feature.description,
+        initial_value: feature.initialValue,
+        name: feature.name,
+        project: { id: feature.projectId, name: env.project.name },
+        type: feature.type,
+      },
+      environment: { id: env.id, name: env.name },
+      identity: state.identityId,
+      identity_identifier: context.identifier,
+      feature_segment: context.segment && {
+        segment: {
+          id: context.segment.id,
+          name: context.segment.name,
+          description: context.segment.description,
+        },
+        priority: context.segment.priority,
+      },
+      enabled: state.enabled,
+      feature_state_value: rawValue(state),
+      multivariate_feature_state_values: mvValues.map((mv) => {
+        const option = options.get(mv.multivariateFeatureOptionId);
+        return {
+          id: mv.id,
+          multivariate_feature_option: {
+            id: mv.multivariateFeatureOptionId,
+            value: option ? optionValue(option) : null,
+          },
+          percentage_allocation: mv.percentageAllocation,
+        };
+      }),
+    };
+  }
+
+  /** Enqueues FLAG_UPDATED (or FLAG_DELETED with no new state) in the write's transaction. */
+  enqueue(
+    tx: WriteContext,
+    env: Environment,
+    principal: Principal,
+    newState: Record<string, unknown> | null,
+    previousState: Record<string, unknown> | null,
+  ): void {
+    const data: Record<string, unknown> = {
+      new_state: newState,
+      changed_by: principal.kind === 'user' ? principal.user.email : principal.key.name,
+      timestamp: webhookTimestamp(new Date()),
+    };
+    if (previousState) data.previous_state = previousState;
+    tx.enqueue(FEATURE_STATE_CHANGED, {
+      environment_id: env.id,
+      event_type: newState === null ? 'FLAG_DELETED' : 'FLAG_UPDATED',
+      data,
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { PermanentJobError } from '../jobs/job-worker.service';
+
+/** Flagsmith's header: hex HMAC-SHA256 of the raw body, keyed with the webhook's secret. */
+export const SIGNATURE_HEADER = 'X-Flagsmith-Signature';
+
+export function signPayload(body: string, secret: string): string {
+  return createHmac('sha256', secret).update(body, 'utf8').digest('hex');
+}
+
+/** JSON with every object's keys sorted, as Flagsmith serialises a webhook body (json.dumps(sort_keys=True)). */
+export function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
+export interface PostResult {
+  readonly status: number;
+}
+
+/** The receiver did not answer (refused, reset, timed out) or answered 5xx: worth another attempt. */
+export class RetryableDeliveryError extends Error {}
+/** The receiver answered, but not with 2xx (and not 5xx): another attempt would get the same answer. */
+export class RefusedDeliveryError extends PermanentJobError {}
+
+const TIMEOUT_MS = 10_000;
+/** How much of a response is read before the connection is dropped: only the status matters. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * POSTs a JSON body signed with `secret` (unsigned when it is ''). Follows no redirect (a 3xx is a refusal), gives
+ * up after 10 s (Flagsmith's timeout), reads at most 64 KiB of the answer.
+ */
+export function postSignedJson(url: string, body: string, secret: string): Promise<PostResult> {
+  const target = new URL(url);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  if (secret) headers[SIGNATURE_HEADER] = signPayload(body, secret);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(target, { method: 'POST', headers, timeout: TIMEOUT_MS }, (res) => {
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_RESPONSE_BYTES) res.destroy();
+      });
+      const settle = () => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve({ status });
+        else if (status >= 500) reject(new RetryableDeliveryError(`receiver answered ${status}`));
+        else reject(new RefusedDeliveryError(`receiver answered ${status}`));
+      };
+      res.on('end', settle);
+      res.on('close', settle); // destroyed after the cap: the status is known
+    });
+    req.on('timeout', () => req.destroy(new RetryableDeliveryError(`no answer within ${TIMEOUT_MS} ms`)));
+    req.on('error', (err) =>
+      reject(err instanceof RetryableDeliveryError ? err : new RetryableDeliveryError(err.message)),
+    );
+    req.end(body);
+  });
+}

@@ -1,0 +1,265 @@
+import { createHmac } from 'node:crypto';
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { JobQueueRepository } from '../src/jobs/job-queue.repository';
+import { Call, client, createEnvironment, createOrganisation, createProject, signUp } from './api-helpers';
+import { startTestApp, TestApp } from './support/app';
+
+interface Received {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A webhook receiver on 127.0.0.1 that answers each POST with the next status of its script (then 200). */
+async function startReceiver(): Promise<{
+  url: string;
+  received: Received[];
+  script: number[];
+  server: Server;
+}> {
+  const received: Received[] = [];
+  const script: number[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.statusCode = script.shift() ?? 200;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received, script, server };
+}
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 10000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('environment webhooks', () => {
+  let t: TestApp;
+  let call: Call;
+  let admin: { token: string; email: string };
+  let outsider: { token: string };
+  let envKey: string;
+  let envId: number;
+  let otherEnvKey: string;
+  let project: number;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      TASK_PROCESSOR_SLEEP_INTERVAL_MS: '20',
+      TASK_PROCESSOR_RETRY_BASE_DELAY_MS: '100',
+    });
+    call = client(t);
+    receiver = await startReceiver();
+    admin = await signUp(call);
+    const org = await createOrganisation(call, admin.token);
+    project = (await createProject(call, admin.token, org.id)).id;
+    const env = await createEnvironment(call, admin.token, project);
+    envKey = env.api_key;
+    envId = env.id;
+    outsider = await signUp(call);
+    const otherOrg = await createOrganisation(call, outsider.token, 'Other');
+    const otherProject = await createProject(call, outsider.token, otherOrg.id);
+    otherEnvKey = (await createEnvironment(call, outsider.token, otherProject.id)).api_key;
+  });
+  afterAll(async () => {
+    await t?.close();
+    receiver?.server.closeAllConnections();
+    receiver?.server.close();
+  });
+
+  const hooks = (key = envKey) => `/api/v1/environments/${key}/webhooks/`;
+
+  async function toggleFlag(name: string, enabled: boolean): Promise<number> {
+    const feature = await call('POST', `/api/v1/projects/${project}/features/`, {
+      auth: admin.token,
+      body: { name },
+    });
+    expect(feature.status).toBe(201);
+    const states = await call(
+      'GET',
+      `/api/v1/environments/${envKey}/featurestates/?feature=${feature.body.id}`,
+      {
+        auth: admin.token,
+      },
+    );
+    const state = states.body.results[0];
+    const patched = await call('PATCH', `/api/v1/environments/${envKey}/featurestates/${state.id}/`, {
+      auth: admin.token,
+      body: { enabled },
+    });
+    expect(patched.status).toBe(200);
+    return feature.body.id as number;
+  }
+
+  it('CRUD: create → list → PATCH only the field sent → PUT → DELETE, each read back', async () => {
+    const created = await call('POST', hooks(), {
+      auth: admin.token,
+      body: { url: `${receiver.url}/crud`, secret: 's3cret' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ url: `${receiver.url}/crud`, enabled: true, secret: 's3cret' });
+    expect(typeof created.body.created_at).toBe('string');
+    const id = created.body.id as number;
+
+    const patched = await call('PATCH', `${hooks()}${id}/`, { auth: admin.token, body: { enabled: false } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ url: `${receiver.url}/crud`, enabled: false, secret: 's3cret' });
+
+    const put = await call('PUT', `${hooks()}${id}/`, {
+      auth: admin.token,
+      body: { url: `${receiver.url}/crud2`, enabled: true },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ url: `${receiver.url}/crud2`, enabled: true, secret: 's3cret' });
+
+    const listed = await call('GET', hooks(), { auth: admin.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual([put.body]);
+
+    expect((await call('DELETE', `${hooks()}${id}/`, { auth: admin.token })).status).toBe(204);
+    expect((await call('GET', hooks(), { auth: admin.token })).body).toEqual([]);
+    expect((await call('DELETE', `${hooks()}${id}/`, { auth: admin.token })).status).toBe(404);
+  });
+
+  it('bad input: no URL, a non-http URL, a URL over 200 characters, a secret over 255 → 400 naming the field, nothing stored', async () => {
+    const cases: [unknown, string, string][] = [
+      [{}, 'url', 'This field is required.'],
+      [{ url: 'ftp://example.com/x' }, 'url', 'Enter a valid URL.'],
+      [{ url: 'not a url' }, 'url', 'Enter a valid URL.'],
+      [
+        { url: `https://example.com/${'a'.repeat(200)}` },
+        'url',
+        'Ensure this field has no more than 200 characters.',
+      ],
+      [
+        { url: 'https://example.com/', secret: 'x'.repeat(256) },
+        'secret',
+        'Ensure this field has no more than 255 characters.',
+      ],
+    ];
+    for (const [body, field, message] of cases) {
+      const res = await call('POST', hooks(), { auth: admin.token, body });
+      expect({ body, status: res.status, errors: res.body }).toEqual({
+        body,
+        status: 400,
+        errors: { [field]: [message] },
+      });
+    }
+    expect((await call('GET', hooks(), { auth: admin.token })).body).toEqual([]);
+  });
+
+  it("another organisation's environment → 404 on every route, its webhooks untouched", async () => {
+    const theirs = await call('POST', hooks(otherEnvKey), {
+      auth: outsider.token,
+      body: { url: 'https://example.com/theirs' },
+    });
+    expect(theirs.status).toBe(201);
+    expect((await call('GET', hooks(otherEnvKey), { auth: admin.token })).status).toBe(404);
+    expect(
+      (await call('POST', hooks(otherEnvKey), { auth: admin.token, body: { url: 'https://example.com/' } }))
+        .status,
+    ).toBe(404);
+    // Their webhook's id under our own environment is not found either.
+    expect(
+      (await call('PATCH', `${hooks()}${theirs.body.id}/`, { auth: admin.token, body: { enabled: false } }))
+        .status,
+    ).toBe(404);
+    expect((await call('DELETE', `${hooks()}${theirs.body.id}/`, { auth: admin.token })).status).toBe(404);
+    expect((await call('GET', hooks(otherEnvKey), { auth: outsider.token })).body).toMatchObject([
+      { enabled: true, url: 'https://example.com/theirs' },
+    ]);
+  });
+
+  it('a flag change → FLAG_UPDATED POSTed with new and previous state, signed with the secret', async () => {
+    const created = await call('POST', hooks(), {
+      auth: admin.token,
+      body: { url: `${receiver.url}/signed`, secret: 'shh' },
+    });
+    const disabled = await call('POST', hooks(), {
+      auth: admin.token,
+      body: { url: `${receiver.url}/disabled`, enabled: false },
+    });
+    const featureId = await toggleFlag('signed_flag', true);
+    const delivery = await until('the delivery', () => receiver.received.find((r) => r.path === '/signed'));
+    const expected = createHmac('sha256', 'shh').update(delivery.body).digest('hex');
+    expect(delivery.headers['x-flagsmith-signature']).toBe(expected);
+    expect(delivery.headers['content-type']).toBe('application/json');
+    const body = JSON.parse(delivery.body);
+    expect(body).toMatchObject({
+      event_type: 'FLAG_UPDATED',
+      data: {
+        changed_by: admin.email,
+        new_state: {
+          enabled: true,
+          environment: { id: envId },
+          feature: { id: featureId, name: 'signed_flag', project: { id: project } },
+          feature_segment: null,
+          identity: null,
+          identity_identifier: null,
+          feature_state_value: null,
+          multivariate_feature_state_values: [],
+        },
+        previous_state: { enabled: false },
+      },
+    });
+    expect(body.data.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    // The body is sent with its keys sorted, as Flagsmith does.
+    expect(Object.keys(body)).toEqual(['data', 'event_type']);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(receiver.received.filter((r) => r.path === '/disabled')).toEqual([]);
+    for (const id of [created.body.id, disabled.body.id])
+      await call('DELETE', `${hooks()}${id}/`, { auth: admin.token });
+  });
+
+  it('a receiver answering 503 → retried after the back-off; an unsigned webhook gets no signature header', async () => {
+    const created = await call('POST', hooks(), {
+      auth: admin.token,
+      body: { url: `${receiver.url}/flaky` },
+    });
+    receiver.script.push(503);
+    await toggleFlag('flaky_flag', true);
+    await until('the second attempt', () => {
+      const got = receiver.received.filter((r) => r.path === '/flaky');
+      return got.length >= 2 ? got : undefined;
+    });
+    const got = receiver.received.filter((r) => r.path === '/flaky');
+    expect(got).toHaveLength(2);
+    expect(got[0].body).toBe(got[1].body);
+    expect(got[1].headers['x-flagsmith-signature']).toBeUndefined();
+    await call('DELETE', `${hooks()}${created.body.id}/`, { auth: admin.token });
+  });
+
+  it('a receiver answering 404 → one attempt, recorded failed, the write still 200', async () => {
+    const created = await call('POST', hooks(), { auth: admin.token, body: { url: `${receiver.url}/gone` } });
+    receiver.script.push(404);
+    await toggleFlag('gone_flag', false);
+    const [job] = await until('the failed delivery', async () => {
+      const jobs = await t.app.get(JobQueueRepository).list('webhook.deliver');
+      const failed = jobs.filter((j) => j.state === 'failed');
+      return failed.length ? failed : undefined;
+    });
+    expect(job).toMatchObject({ attempts: 1, lastError: 'receiver answered 404' });
+    expect(receiver.received.filter((r) => r.path === '/gone')).toHaveLength(1);
+    await call('DELETE', `${hooks()}${created.body.id}/`, { auth: admin.token });
+  });
+});
