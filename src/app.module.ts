@@ -31,6 +31,7 @@ import { AnalyticsModule } from './analytics/analytics.module';
 import { FeatureHealthModule } from './feature-health/feature-health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { OutboundModule } from './outbound/outbound.module';
 
 @Module({})
 export class AppModule {
@@ -65,6 +66,7 @@ export class AppModule {
         MetadataModule,
         AnalyticsModule,
         FeatureHealthModule,
+        OutboundModule,
         WebhooksModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.

@@ -5,6 +5,8 @@ import { JobQueueRepository } from '../src/jobs/job-queue.repository';
 import { Call, client, createEnvironment, createOrganisation, createProject, signUp } from './api-helpers';
 import { startTestApp, TestApp } from './support/app';
 
+const INTERNAL = 'URLs must not target internal or private network addresses.';
+
 interface Received {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
@@ -30,6 +32,7 @@ async function startReceiver(): Promise<{
         body: Buffer.concat(chunks).toString('utf8'),
       });
       res.statusCode = script.shift() ?? 200;
+      if (res.statusCode === 302) res.setHeader('location', '/redirected');
       res.end('ok');
     });
   });
@@ -67,6 +70,7 @@ describe('environment webhooks', () => {
     t = await startTestApp({
       TASK_PROCESSOR_SLEEP_INTERVAL_MS: '20',
       TASK_PROCESSOR_RETRY_BASE_DELAY_MS: '100',
+      WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
     });
     call = client(t);
     receiver = await startReceiver();
@@ -141,10 +145,13 @@ describe('environment webhooks', () => {
     expect((await call('DELETE', `${hooks()}${id}/`, { auth: admin.token })).status).toBe(404);
   });
 
-  it('bad input: no URL, a non-http URL, a URL over 200 characters, a secret over 255 → 400 naming the field, nothing stored', async () => {
+  it('bad input: no URL, a non-http URL, an internal address, a URL over 200 characters, a secret over 255 → 400 naming the field, nothing stored', async () => {
     const cases: [unknown, string, string][] = [
       [{}, 'url', 'This field is required.'],
-      [{ url: 'ftp://example.com/x' }, 'url', 'Enter a valid URL.'],
+      [{ url: 'ftp://example.com/x' }, 'url', 'Enter a valid http(s) URL.'],
+      [{ url: 'http://10.0.0.1/' }, 'url', INTERNAL],
+      [{ url: 'http://[::1]/' }, 'url', INTERNAL],
+      [{ url: 'http://169.254.169.254/latest/meta-data/' }, 'url', INTERNAL],
       [{ url: 'not a url' }, 'url', 'Enter a valid URL.'],
       [
         { url: `https://example.com/${'a'.repeat(200)}` },
@@ -261,5 +268,99 @@ describe('environment webhooks', () => {
     expect(job).toMatchObject({ attempts: 1, lastError: 'receiver answered 404' });
     expect(receiver.received.filter((r) => r.path === '/gone')).toHaveLength(1);
     await call('DELETE', `${hooks()}${created.body.id}/`, { auth: admin.token });
+  });
+
+  it('a receiver redirecting (302) → not followed: one attempt, failed, the target never requested', async () => {
+    const created = await call('POST', hooks(), {
+      auth: admin.token,
+      body: { url: `${receiver.url}/moved` },
+    });
+    receiver.script.push(302);
+    await toggleFlag('moved_flag', true);
+    await until('the failed delivery', async () => {
+      const jobs = await t.app.get(JobQueueRepository).list('webhook.deliver');
+      return jobs.find((j) => j.state === 'failed' && j.lastError === 'receiver answered 302');
+    });
+    expect(receiver.received.filter((r) => r.path === '/moved')).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.path === '/redirected')).toEqual([]);
+    await call('DELETE', `${hooks()}${created.body.id}/`, { auth: admin.token });
+  });
+
+  describe('without WEBHOOK_ALLOWED_NETWORKS', () => {
+    let strict: TestApp;
+    let strictCall: Call;
+    let token: string;
+    let key: string;
+    let proj: number;
+
+    beforeAll(async () => {
+      strict = await startTestApp({ TASK_PROCESSOR_SLEEP_INTERVAL_MS: '20' });
+      strictCall = client(strict);
+      token = (await signUp(strictCall)).token;
+      const org = await createOrganisation(strictCall, token);
+      proj = (await createProject(strictCall, token, org.id)).id;
+      key = (await createEnvironment(strictCall, token, proj)).api_key;
+    });
+    afterAll(async () => {
+      await strict?.close();
+    });
+
+    it('a literal 127.0.0.1 URL → 400 naming url at create and at PATCH, nothing stored', async () => {
+      const res = await strictCall('POST', hooks(key), {
+        auth: token,
+        body: { url: `${receiver.url}/strict` },
+      });
+      expect(res).toEqual({ status: 400, body: { url: [INTERNAL] } });
+      const ok = await strictCall('POST', hooks(key), {
+        auth: token,
+        body: { url: 'https://example.com/x', enabled: false },
+      });
+      expect(ok.status).toBe(201);
+      const patch = await strictCall('PATCH', `${hooks(key)}${ok.body.id}/`, {
+        auth: token,
+        body: { url: 'http://[::ffff:127.0.0.1]/' },
+      });
+      expect(patch).toEqual({ status: 400, body: { url: [INTERNAL] } });
+      expect((await strictCall('GET', hooks(key), { auth: token })).body).toMatchObject([
+        { url: 'https://example.com/x' },
+      ]);
+      await strictCall('DELETE', `${hooks(key)}${ok.body.id}/`, { auth: token });
+    });
+
+    it('a name resolving to loopback (localhost) → saved, but the delivery is refused and recorded failed', async () => {
+      const port = new URL(receiver.url).port;
+      const created = await strictCall('POST', hooks(key), {
+        auth: token,
+        body: { url: `http://localhost:${port}/by-name` },
+      });
+      expect(created.status).toBe(201);
+      const feature = await strictCall('POST', `/api/v1/projects/${proj}/features/`, {
+        auth: token,
+        body: { name: 'n' },
+      });
+      const states = await strictCall(
+        'GET',
+        `/api/v1/environments/${key}/featurestates/?feature=${feature.body.id}`,
+        {
+          auth: token,
+        },
+      );
+      const patched = await strictCall(
+        'PATCH',
+        `/api/v1/environments/${key}/featurestates/${states.body.results[0].id}/`,
+        {
+          auth: token,
+          body: { enabled: true },
+        },
+      );
+      expect(patched.status).toBe(200);
+      const job = await until('the refused delivery', async () => {
+        const jobs = await strict.app.get(JobQueueRepository).list('webhook.deliver');
+        return jobs.find((j) => j.state === 'failed');
+      });
+      expect(job.attempts).toBe(1);
+      expect(job.lastError).toMatch(/refused: localhost resolves to (127\.0\.0\.1|::1)/);
+      expect(receiver.received.filter((r) => r.path === '/by-name')).toEqual([]);
+    });
   });
 });

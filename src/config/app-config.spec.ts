@@ -277,3 +277,20 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(9000);
   });
 });
+
+describe('WEBHOOK_ALLOWED_NETWORKS', () => {
+  it('CIDRs and bare addresses of both families → the list as given', () => {
+    expect(
+      loadConfig({ WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32, fd00::/8,10.0.0.1' }).WEBHOOK_ALLOWED_NETWORKS,
+    ).toEqual(['127.0.0.1/32', 'fd00::/8', '10.0.0.1']);
+  });
+
+  it.each(['localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/8/8', '10.0.0.0/x'])(
+    '%s → a ConfigError naming it',
+    (bad) => {
+      const err = errorOf({ WEBHOOK_ALLOWED_NETWORKS: bad });
+      expect(err.message).toContain('WEBHOOK_ALLOWED_NETWORKS');
+      expect(err.message).toContain('not a CIDR network');
+    },
+  );
+});

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import {
   bool,
+  ConfigError,
   float,
   ignored,
   int,
@@ -49,6 +51,15 @@ function checked<T>(spec: SettingSpec<T>, check: (value: T) => unknown): Setting
       return value;
     },
   };
+}
+
+/** `address/prefix` with an IPv4 or IPv6 address (the SSRF guard of src/outbound reads the same form). */
+function checkCidr(text: string): void {
+  const [address, prefix, ...rest] = text.split('/');
+  const version = isIP(address);
+  const max = version === 4 ? 32 : 128;
+  if (!version || rest.length || (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > max)))
+    throw new ConfigError('WEBHOOK_ALLOWED_NETWORKS', `"${text}" is not a CIDR network`);
 }
 
 /**
@@ -581,6 +592,14 @@ export const SETTINGS = {
     doc: 'Delete failed jobs after the retention period too (by default they are kept for inspection)',
     group: 'Task processor',
   }),
+
+  WEBHOOK_ALLOWED_NETWORKS: checked(
+    list([], {
+      doc: '(flagport) Comma-separated CIDR networks (e.g. 10.1.0.0/16,127.0.0.1/32) that webhooks and other tenant-aimed outbound calls may reach although internal. By default loopback, private, link-local, CGNAT, ULA and multicast addresses are refused',
+      group: 'Security',
+    }),
+    (networks) => networks.forEach(checkCidr),
+  ),
 
   // ---- Flagsmith's e2e hooks (its frontend Playwright suite): both needed for POST /api/v1/e2etests/teardown/
   ENABLE_FE_E2E: bool(false, {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { PermanentJobError } from '../jobs/job-worker.service';
+import { AddressGuard, InternalAddressError } from '../outbound/address-guard';
 
 /** Flagsmith's header: hex HMAC-SHA256 of the raw body, keyed with the webhook's secret. */
 export const SIGNATURE_HEADER = 'X-Flagsmith-Signature';
@@ -35,11 +36,20 @@ const TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
- * POSTs a JSON body signed with `secret` (unsigned when it is ''). Follows no redirect (a 3xx is a refusal), gives
- * up after 10 s (Flagsmith's timeout), reads at most 64 KiB of the answer.
+ * POSTs a JSON body signed with `secret` (unsigned when it is '') to an address the guard allows (a literal host
+ * checked here, a name resolved and checked by the guard's lookup, which the connection then uses). Follows no
+ * redirect (a 3xx is a refusal), gives up after 10 s (Flagsmith's timeout), reads at most 64 KiB of the answer.
  */
-export function postSignedJson(url: string, body: string, secret: string): Promise<PostResult> {
+export async function postSignedJson(
+  guard: AddressGuard,
+  url: string,
+  body: string,
+  secret: string,
+): Promise<PostResult> {
   const target = new URL(url);
+  const literal = AddressGuard.literalHost(target);
+  if (literal !== null && !guard.permits(literal))
+    throw new RefusedDeliveryError(`${literal}: refused, an internal address`);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
@@ -47,7 +57,8 @@ export function postSignedJson(url: string, body: string, secret: string): Promi
   if (secret) headers[SIGNATURE_HEADER] = signPayload(body, secret);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: 'POST', headers, timeout: TIMEOUT_MS }, (res) => {
+    const options = { method: 'POST', headers, timeout: TIMEOUT_MS, lookup: guard.lookup() };
+    const req = send(target, options, (res) => {
       let received = 0;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
@@ -63,9 +74,12 @@ export function postSignedJson(url: string, body: string, secret: string): Promi
       res.on('close', settle); // destroyed after the cap: the status is known
     });
     req.on('timeout', () => req.destroy(new RetryableDeliveryError(`no answer within ${TIMEOUT_MS} ms`)));
-    req.on('error', (err) =>
-      reject(err instanceof RetryableDeliveryError ? err : new RetryableDeliveryError(err.message)),
-    );
+    req.on('error', (err) => {
+      if (err instanceof RetryableDeliveryError) reject(err);
+      else if (err instanceof InternalAddressError)
+        reject(new RefusedDeliveryError(`refused: ${err.message}`));
+      else reject(new RetryableDeliveryError(err.message));
+    });
     req.end(body);
   });
 }

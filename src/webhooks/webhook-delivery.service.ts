@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { UnitOfWork, type JobPayload } from '../common/unit-of-work';
 import { FEATURE_STATE_CHANGED } from '../features/feature-state-webhook';
 import { JobHandlers } from '../jobs/job-worker.service';
+import { AddressGuard } from '../outbound/address-guard';
 import { postSignedJson, sortedJson } from './signed-post';
 import { WebhooksRepository } from './webhooks.repository';
 
@@ -23,6 +24,7 @@ export class WebhookDeliveryService implements OnModuleInit {
     private readonly jobs: JobHandlers,
     private readonly webhooks: WebhooksRepository,
     private readonly uow: UnitOfWork,
+    private readonly guard: AddressGuard,
   ) {}
 
   onModuleInit(): void {
@@ -47,6 +49,6 @@ export class WebhookDeliveryService implements OnModuleInit {
   private async deliver(payload: JobPayload): Promise<void> {
     const webhook = await this.webhooks.find(payload.webhook_id as number);
     if (!webhook?.enabled) return;
-    await postSignedJson(webhook.url, payload.body as string, webhook.secret);
+    await postSignedJson(this.guard, webhook.url, payload.body as string, webhook.secret);
   }
 }

@@ -10,7 +10,8 @@ export function urlProblem(value: string): string | undefined {
   } catch {
     return INVALID_URL;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return INVALID_URL;
+  if (!url.hostname) return INVALID_URL;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'Enter a valid http(s) URL.';
   return undefined;
 }
 
