@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import type { JobPayload } from '../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../config';
 import { ClaimedJob, JobQueueRepository } from './job-queue.repository';
@@ -39,7 +45,7 @@ export class JobHandlers {
  * (TASK_PROCESSOR_JOB_TIMEOUT_MS) expires, and another worker then runs it again.
  */
 @Injectable()
-export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('JobWorker');
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private running = false;
@@ -57,7 +63,8 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
     if (this.config.TASK_RUN_METHOD !== 'TASK_PROCESSOR') this.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before shutdown (not on it): the jobs in hand finish while the database connections are still open. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 
@@ -136,6 +143,7 @@ export class JobWorker implements OnApplicationBootstrap, OnApplicationShutdown 
   private sleep(): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, this.config.TASK_PROCESSOR_SLEEP_INTERVAL_MS);
+      timer.unref(); // an idle worker never keeps the process alive
       function done(): void {
         clearTimeout(timer);
         resolve();
