@@ -27,7 +27,6 @@ const KNOWN_MUTUAL_PAIRS: readonly string[] = [
   'audit <-> auth',
   'audit <-> database',
   'audit <-> users',
-  'auth <-> environments',
   'auth <-> organisations',
   'auth <-> permissions',
   'auth <-> users',

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';

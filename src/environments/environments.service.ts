@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { DomainError, NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { newEnvironmentKey, newServerKey } from '../common/keys';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { parseId } from '../common/validation';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { PermissionsService } from '../permissions/permissions.service';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type {
   CloneEnvironmentInput,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { type FieldErrors, ValidationFailed } from '../common/domain-errors';
-import { BodyReader } from '../common/validation';
-import { Project } from '../projects/project.entity';
+import type { BodyReader } from '../common/validation';
+import type { Project } from '../projects/project.entity';
 import {
   Feature,
   FeatureState,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, EntityTarget } from 'typeorm';
 import { OrganisationMembership, UserGroup } from '../organisations/organisation.entity';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 import { PermissionLevel } from './permission-keys';
 import {
   EnvironmentGroupPermission,

@@ -1,8 +1,8 @@
 import { Controller, Delete, Get, Patch, Post, Put } from '@nestjs/common';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { IdParam, Responds, S, type Static, ValidBody } from '../http/schema';
-import { Organisation } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
+import type { Organisation } from '../organisations/organisation.entity';
+import type { Project } from '../projects/project.entity';
 import {
   EnvironmentGrantUpdate,
   EnvironmentGroupGrantCreate,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { BadRequest, NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import { BodyReader, isPlainObject, MESSAGES, parseId, toInteger } from '../common/validation';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import {
   assertNoErrors,
   FeatureStateValuesService,
@@ -13,7 +13,7 @@ import {
   NestedErrors,
 } from '../features/feature-state-values.service';
 import { valueFormJson } from '../features/feature-values';
-import {
+import type {
   Feature,
   FeatureSegment,
   FeatureState,

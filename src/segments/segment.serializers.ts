@@ -1,4 +1,4 @@
-import { FeatureSegment } from '../features/feature.entity';
+import type { FeatureSegment } from '../features/feature.entity';
 import type { FeatureSegmentJson, FeatureSegmentListJson } from './feature-segment.schemas';
 import { RuleNode, rulesJson } from './segment-tree';
 import { Segment } from './segment.entity';

@@ -8,8 +8,8 @@ import {
   AccountsService,
   REGISTRATION_WITHOUT_INVITE_DETAIL,
 } from '../../users/accounts.service';
-import { AuthType, User } from '../../users/user.entity';
-import { SignUpTypeValue } from '../../users/user.schemas';
+import type { AuthType, User } from '../../users/user.entity';
+import type { SignUpTypeValue } from '../../users/user.schemas';
 import { UsersRepository } from '../../users/users.repository';
 import { AuthService } from '../auth.service';
 import { unusablePassword } from '../passwords';
