@@ -8,7 +8,7 @@ import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
 import { FirstRunModule } from './users/first-run.module';
 import { EmailModule } from './email/email.module';
-import { AuthModule } from './auth/auth.module';
+import { CoreModule } from './core.module';
 import { OAuthModule } from './auth/oauth/oauth.module';
 import { SchemaSettingsModule } from './common/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
@@ -39,7 +39,7 @@ export class AppModule {
         RealtimeModule,
         OfrepModule,
         EmailModule,
-        AuthModule,
+        CoreModule,
         UsersModule,
         OAuthModule,
         OrganisationsModule,
