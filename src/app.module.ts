@@ -14,6 +14,7 @@ import { SchemaSettingsModule } from './common/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { SdkModule } from './sdk/sdk.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -33,7 +34,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         SchemaSettingsModule.forRoot(config),
-        DatabaseModule.forRoot(db, config),
+        DatabaseModule.forRoot(db, config, ENTITIES),
         HealthModule,
         SdkModule,
         RealtimeModule,

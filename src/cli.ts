@@ -6,6 +6,7 @@ import { LoginFailuresRepository } from './auth/login-failures.repository';
 import { LoginLockoutService } from './auth/login-lockout.service';
 import { AppConfig } from './config';
 import { dataSourceOptions } from './database/data-source-options';
+import { ENTITIES } from './entities';
 import { poolSettings } from './database/database.module';
 import { runMigrationsLocked } from './database/migrate';
 import { resolveDatabase } from './database/resolve-database';
@@ -65,7 +66,7 @@ async function withDatabase<T>(
   configureSegmentConditionValueLimit(config.SEGMENT_CONDITION_VALUE_LIMIT);
   const db = await resolveDatabase(config, (line) => logger.notice(line, 'Database'));
   const dataSource = new DataSource(
-    dataSourceOptions({ primary: db.primary, replicas: [] }, poolSettings(config)),
+    dataSourceOptions({ primary: db.primary, replicas: [] }, poolSettings(config), ENTITIES),
   );
   try {
     await dataSource.initialize();

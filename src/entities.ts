@@ -1,14 +1,14 @@
-import { AuditLog } from '../audit/audit-log.entity';
-import { OAuthOneTimeKey } from '../auth/oauth/oauth-one-time-key.entity';
-import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
+import { AuditLog } from './audit/audit-log.entity';
+import { OAuthOneTimeKey } from './auth/oauth/oauth-one-time-key.entity';
+import { Environment, EnvironmentApiKey } from './environments/environment.entity';
 import {
   Feature,
   FeatureSegment,
   FeatureState,
   MultivariateFeatureOption,
   MultivariateFeatureStateValue,
-} from '../features/feature.entity';
-import { Identity, Trait } from '../identities/identity.entity';
+} from './features/feature.entity';
+import { Identity, Trait } from './identities/identity.entity';
 import {
   Invite,
   InviteLink,
@@ -17,7 +17,7 @@ import {
   OrganisationMembership,
   UserGroup,
   UserGroupMember,
-} from '../organisations/organisation.entity';
+} from './organisations/organisation.entity';
 import {
   EnvironmentGroupPermission,
   EnvironmentUserPermission,
@@ -25,14 +25,14 @@ import {
   OrganisationUserPermission,
   ProjectGroupPermission,
   ProjectUserPermission,
-} from '../permissions/permission.entity';
-import { Project, Tag } from '../projects/project.entity';
-import { Segment, SegmentCondition, SegmentRule } from '../segments/segment.entity';
-import { ApiUsageDaily, FeatureEvaluationDaily } from '../usage/usage.entity';
-import { TelemetryReport } from '../telemetry/telemetry-report.entity';
-import { Site } from '../users/site.entity';
-import { PasswordResetRequest, RequestThrottle } from '../throttling/throttle.entity';
-import { AuthToken, LoginFailure, User } from '../users/user.entity';
+} from './permissions/permission.entity';
+import { Project, Tag } from './projects/project.entity';
+import { Segment, SegmentCondition, SegmentRule } from './segments/segment.entity';
+import { ApiUsageDaily, FeatureEvaluationDaily } from './usage/usage.entity';
+import { TelemetryReport } from './telemetry/telemetry-report.entity';
+import { Site } from './users/site.entity';
+import { PasswordResetRequest, RequestThrottle } from './throttling/throttle.entity';
+import { AuthToken, LoginFailure, User } from './users/user.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
 export const ENTITIES = [
