@@ -10,7 +10,7 @@ import { FirstRunModule } from './users/first-run.module';
 import { EmailModule } from './email/email.module';
 import { CoreModule } from './core.module';
 import { OAuthModule } from './auth/oauth/oauth.module';
-import { SchemaSettingsModule } from './common/schema-settings.module';
+import { SchemaSettingsModule } from './segments/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';

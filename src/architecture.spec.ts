@@ -27,7 +27,6 @@ const KNOWN_MUTUAL_PAIRS: readonly string[] = [
   'audit <-> users',
   'auth <-> organisations',
   'auth <-> users',
-  'common <-> segments',
   'email <-> users',
   'environments <-> features',
   'environments <-> permissions',
@@ -47,8 +46,6 @@ const KNOWN_MUTUAL_PAIRS: readonly string[] = [
 const KNOWN_FOLDERS_IN_CYCLES: readonly string[] = [
   'audit',
   'auth',
-  'common',
-  'database',
   'email',
   'environments',
   'features',
