@@ -9,7 +9,7 @@ import { UsersModule } from './users/users.module';
 import { FirstRunModule } from './users/first-run.module';
 import { EmailModule } from './email/email.module';
 import { CoreModule } from './core.module';
-import { OAuthModule } from './auth/oauth/oauth.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { SchemaSettingsModule } from './segments/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';

@@ -1,5 +1,5 @@
 import { AuditLog } from './audit/audit-log.entity';
-import { OAuthOneTimeKey } from './auth/oauth/oauth-one-time-key.entity';
+import { OAuthOneTimeKey } from './oauth/oauth-one-time-key.entity';
 import { Environment, EnvironmentApiKey } from './environments/environment.entity';
 import {
   Feature,
