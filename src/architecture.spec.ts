@@ -26,16 +26,12 @@ const ENGINE_SRC = join(REPO, 'libs', 'engine', 'src');
 const KNOWN_MUTUAL_PAIRS: readonly string[] = [
   'audit <-> users',
   'environments <-> features',
-  'environments <-> permissions',
   'environments <-> projects',
   'features <-> identities',
   'features <-> segments',
   'identities <-> segments',
-  'organisations <-> permissions',
   'organisations <-> projects',
   'organisations <-> users',
-  'permissions <-> projects',
-  'permissions <-> users',
 ];
 
 /** Folders on some import cycle (of any length) today: one knot of 16 folders, to be untied pair by pair. */
@@ -45,7 +41,6 @@ const KNOWN_FOLDERS_IN_CYCLES: readonly string[] = [
   'features',
   'identities',
   'organisations',
-  'permissions',
   'projects',
   'segments',
   'users',
