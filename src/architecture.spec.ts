@@ -31,7 +31,6 @@ const KNOWN_MUTUAL_PAIRS: readonly string[] = [
   'features <-> segments',
   'identities <-> segments',
   'organisations <-> projects',
-  'organisations <-> users',
 ];
 
 /** Folders on some import cycle (of any length) today: one knot of 16 folders, to be untied pair by pair. */
