@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { pageOfQuery, type PageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
-import { Identity } from '../identities/identity.entity';
-import { Segment } from '../segments/segment.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { Identity } from '../identities/identity.entity';
+import type { Segment } from '../segments/segment.entity';
 import {
   Feature,
   FeatureSegment,
@@ -107,21 +107,21 @@ export class FeatureStatesRepository {
   }
 
   identity(id: number, manager: EntityManager = this.dataSource.manager): Promise<Identity | null> {
-    return manager.getRepository(Identity).findOneBy({ id });
+    return manager.getRepository<Identity>('Identity').findOneBy({ id });
   }
 
   /** `{id, identifier}` of these identities (list views nest them). */
   identities(ids: readonly number[]): Promise<{ id: number; identifier: string }[]> {
     if (!ids.length) return Promise.resolve([]);
     return this.dataSource
-      .getRepository(Identity)
+      .getRepository<Identity>('Identity')
       .find({ where: { id: In([...ids]) }, select: { id: true, identifier: true } });
   }
 
   /** The name of the segment of a feature segment ('' when gone). */
   async segmentName(manager: EntityManager, featureSegmentId: number): Promise<string> {
     const [row] = await manager
-      .getRepository(Segment)
+      .getRepository<Segment>('Segment')
       .createQueryBuilder('sg')
       .innerJoin(FeatureSegment, 'fs', 'fs.segment_id = sg.id')
       .where('fs.id = :id', { id: featureSegmentId })
@@ -158,7 +158,7 @@ export class FeatureStatesRepository {
   /** Ids of the environments of a project, in id order. */
   async environmentIds(manager: EntityManager, projectId: number): Promise<number[]> {
     const rows = await manager
-      .getRepository(Environment)
+      .getRepository<Environment>('Environment')
       .find({ where: { projectId }, select: { id: true }, order: { id: 'ASC' } });
     return rows.map((e) => e.id);
   }

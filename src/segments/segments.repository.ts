@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
 import { matchingSegmentIds } from '../identities/identity-evaluation';
-import { Identity } from '../identities/identity.entity';
+import type { Identity } from '../identities/identity.entity';
 import type { RuleInput } from './segment.schemas';
 import { loadRuleTrees, RuleNode } from './segment-tree';
 import { Segment, SegmentCondition, SegmentRule } from './segment.entity';
@@ -133,12 +133,12 @@ export class SegmentsRepository {
   }
 
   environment(projectId: number, id: number): Promise<Environment | null> {
-    return this.dataSource.getRepository(Environment).findOneBy({ id, projectId });
+    return this.dataSource.getRepository<Environment>('Environment').findOneBy({ id, projectId });
   }
 
   /** An identity of one of the project's environments, with its environment. */
   identity(projectId: number, id: number): Promise<Identity | null> {
-    return this.dataSource.getRepository(Identity).findOne({
+    return this.dataSource.getRepository<Identity>('Identity').findOne({
       where: { id, environment: { projectId } },
       relations: { environment: true },
     });
