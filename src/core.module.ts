@@ -2,11 +2,13 @@ import { Global, Module } from '@nestjs/common';
 import { AuditService } from './audit/audit.service';
 import { AUDIT_LOG, ENVIRONMENT_CHANGES, UnitOfWork } from './common/unit-of-work';
 import { EnvironmentChangesService } from './environments/environment-changes.service';
+import { IdentitySegmentsByEvaluation } from './identities/identity-segment-matcher';
 import { PermissionGuard } from './permissions/permissions.decorators';
 import { PermissionsRepository } from './permissions/permissions.repository';
 import { PermissionsService } from './permissions/permissions.service';
 import { AuthGuard } from './auth/auth.guard';
 import { RequestThrottleService } from './throttling/request-throttle.service';
+import { IDENTITY_SEGMENT_MATCHER } from './segments/segments.repository';
 import { ResetEmailQuotaService } from './throttling/reset-email-quota.service';
 import { RESET_EMAIL_STORE, ResetEmailsRepository } from './throttling/reset-emails.repository';
 import { RequestThrottlesRepository, THROTTLE_STORE } from './throttling/request-throttles.repository';
@@ -19,7 +21,8 @@ import { LoginLockoutService } from './auth/login-lockout.service';
  * The shared building blocks of every management module, global so feature modules just use them:
  * authentication (AuthService, AuthGuard), permissions (PermissionsService, PermissionGuard behind
  * @RequirePermission), AuditService, EnvironmentChangesService, the request throttles, the password-reset email
- * quota, the login lockout, and the UnitOfWork every write goes through. It lives in the composition root because
+ * quota, the login lockout, the UnitOfWork every write goes through, and the identities' segment matcher that
+ * segments asks through a token (IDENTITY_SEGMENT_MATCHER). It lives in the composition root because
  * it wires services of several folders (auth, permissions, audit, environments, throttling): no folder imports it.
  */
 @Global()
@@ -42,6 +45,7 @@ import { LoginLockoutService } from './auth/login-lockout.service';
     UnitOfWork,
     { provide: AUDIT_LOG, useExisting: AuditService },
     { provide: ENVIRONMENT_CHANGES, useExisting: EnvironmentChangesService },
+    { provide: IDENTITY_SEGMENT_MATCHER, useClass: IdentitySegmentsByEvaluation },
   ],
   exports: [
     AuthService,
@@ -54,6 +58,7 @@ import { LoginLockoutService } from './auth/login-lockout.service';
     LoginLockoutService,
     ResetEmailQuotaService,
     UnitOfWork,
+    IDENTITY_SEGMENT_MATCHER,
   ],
 })
 export class CoreModule {}
