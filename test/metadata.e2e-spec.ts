@@ -376,6 +376,28 @@ describe('custom fields (metadata)', () => {
       });
       const after = await as(admin)('GET', path);
       expect(after.body).toMatchObject({ description: null, metadata: [{ field_value: '-7' }] });
+      const putWithout = await as(admin)('PUT', path, { description: 'no' });
+      expect(putWithout).toEqual({
+        status: 400,
+        body: { metadata: ['Missing required metadata field: ticket'] },
+      });
+      expect((await as(admin)('GET', path)).body).toMatchObject({ description: null });
+    });
+
+    it('PUT without metadata clears the values (the body is the whole object, as Flagsmith); PATCH keeps them', async () => {
+      const created = await as(admin)('POST', `/api/v1/projects/${otherProject}/features/`, {
+        name: 'optional_ticket',
+        metadata: [{ model_field: ticketModelField.id, field_value: '5' }],
+      });
+      expect(created.body.metadata).toMatchObject([{ field_value: '5' }]);
+      const path = `/api/v1/projects/${otherProject}/features/${created.body.id}/`;
+      const patched = await as(admin)('PATCH', path, { description: 'patched' });
+      expect(patched.body.metadata).toMatchObject([{ field_value: '5' }]);
+      const put = await as(admin)('PUT', path, { description: 'put' });
+      expect(put.status).toBe(200);
+      expect(put.body.metadata).toEqual([]);
+      expect((await as(admin)('GET', path)).body).toMatchObject({ description: 'put', metadata: [] });
+      expect(await valueRows(types.feature, created.body.id)).toEqual([]);
     });
 
     it('deleting a feature deletes its values', async () => {
@@ -475,6 +497,14 @@ describe('custom fields (metadata)', () => {
         description: 'dev',
         metadata: [{ field_value: 'http://wiki.example.com/dev' }],
       });
+      const putWithout = await as(admin)('PUT', path, { name: 'Development', project });
+      expect(putWithout).toEqual({
+        status: 400,
+        body: { metadata: ['Missing required metadata field: docs'] },
+      });
+      expect((await as(admin)('GET', path)).body.metadata).toMatchObject([
+        { field_value: 'http://wiki.example.com/dev' },
+      ]);
     });
   });
 

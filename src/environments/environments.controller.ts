@@ -93,7 +93,8 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment) body: UpdateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    return (await this.environments.json([await this.environments.update(principal, environment, body)]))[0];
+    const input = { ...body, metadata: body.metadata ?? [] };
+    return (await this.environments.json([await this.environments.update(principal, environment, input)]))[0];
   }
 
   @Patch(':apiKey')

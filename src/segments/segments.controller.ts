@@ -69,7 +69,7 @@ export class SegmentsController {
     @IdParam('id') id: number,
     @ValidBody(SegmentInput) body: SegmentInput,
   ): Promise<SegmentJson> {
-    return json(await this.segments.update(p, project, id, body));
+    return json(await this.segments.update(p, project, id, { ...body, metadata: body.metadata ?? [] }));
   }
 
   @Patch(':id')
