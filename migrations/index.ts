@@ -4,6 +4,12 @@ import { SdkUsage1764300000000 } from './1764300000000-SdkUsage';
 import { TelemetryReports1764400000000 } from './1764400000000-TelemetryReports';
 import { OAuthOneTimeKeys1764600000000 } from './1764600000000-OAuthOneTimeKeys';
 import { RequestThrottles1764700000000 } from './1764700000000-RequestThrottles';
+import { Mfa1765400000000 } from './1765400000000-Mfa';
+import { FlagsmithDefaults1765800000000 } from './1765800000000-FlagsmithDefaults';
+import { OnboardingAndTargeting1765800000001 } from './1765800000001-OnboardingAndTargeting';
+import { Metadata1765500000000 } from './1765500000000-Metadata';
+import { FeatureHealth1765600000000 } from './1765600000000-FeatureHealth';
+import { FeatureImportExport1765700000000 } from './1765700000000-FeatureImportExport';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -13,4 +19,10 @@ export const MIGRATIONS = [
   TelemetryReports1764400000000,
   OAuthOneTimeKeys1764600000000,
   RequestThrottles1764700000000,
+  Mfa1765400000000,
+  Metadata1765500000000,
+  FeatureHealth1765600000000,
+  FeatureImportExport1765700000000,
+  FlagsmithDefaults1765800000000,
+  OnboardingAndTargeting1765800000001,
 ];

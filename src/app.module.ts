@@ -3,6 +3,7 @@ import { AdminPanelModule } from './admin/admin-panel.module';
 import { PermissionsModule } from './permissions/permissions.module';
 import { EnvironmentsModule } from './environments/environments.module';
 import { FeaturesModule } from './features/features.module';
+import { ImportExportModule } from './features/import-export/import-export.module';
 import { ProjectsModule } from './projects/projects.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
@@ -25,6 +26,10 @@ import { TelemetryModule } from './telemetry/telemetry.module';
 import { SegmentsModule } from './segments/segments.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { AuditModule } from './audit/audit.module';
+import { E2eTestsModule } from './e2etests/e2e-tests.module';
+import { MetadataModule } from './metadata/metadata.module';
+import { AnalyticsModule } from './analytics/analytics.module';
+import { FeatureHealthModule } from './feature-health/feature-health.module';
 
 @Module({})
 export class AppModule {
@@ -47,6 +52,7 @@ export class AppModule {
         ProjectsModule,
         EnvironmentsModule,
         FeaturesModule,
+        ImportExportModule,
         PermissionsModule,
         MetricsModule.forRoot(config),
         TelemetryModule,
@@ -54,9 +60,14 @@ export class AppModule {
         SegmentsModule,
         IdentitiesModule,
         AuditModule,
+        MetadataModule,
+        AnalyticsModule,
+        FeatureHealthModule,
         FirstRunModule,
         // AdminJS is ESM-only and cannot load under Jest: in-process test apps set ADMIN_PANEL_ENABLED=false.
         ...(config.ADMIN_PANEL_ENABLED ? [AdminPanelModule.forRoot(config)] : []),
+        // Flagsmith's e2e hooks: without ENABLE_FE_E2E the teardown route does not exist.
+        ...(config.ENABLE_FE_E2E ? [E2eTestsModule] : []),
       ],
     };
   }

@@ -8,7 +8,19 @@ import {
   MultivariateFeatureOption,
   MultivariateFeatureStateValue,
 } from './features/feature.entity';
+import { FeatureHealthEvent, FeatureHealthProvider } from './features/feature-health.entity';
+import {
+  FeatureExport,
+  FeatureImport,
+  FlagsmithOnFlagsmithFeatureExport,
+} from './features/import-export/feature-transfer.entity';
 import { Identity, Trait } from './identities/identity.entity';
+import {
+  MetadataField,
+  MetadataModelField,
+  MetadataModelFieldRequirement,
+  MetadataValue,
+} from './metadata/metadata.entity';
 import {
   Invite,
   InviteLink,
@@ -32,6 +44,7 @@ import { ApiUsageDaily, FeatureEvaluationDaily } from './usage/usage.entity';
 import { TelemetryReport } from './telemetry/telemetry-report.entity';
 import { Site } from './users/site.entity';
 import { PasswordResetRequest, RequestThrottle } from './throttling/throttle.entity';
+import { MfaEphemeralToken, MfaMethod } from './users/mfa/mfa.entity';
 import { AuthToken, LoginFailure, User } from './users/user.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
@@ -43,6 +56,8 @@ export const ENTITIES = [
   RequestThrottle,
   PasswordResetRequest,
   OAuthOneTimeKey,
+  MfaMethod,
+  MfaEphemeralToken,
   Organisation,
   OrganisationMembership,
   UserGroup,
@@ -59,6 +74,8 @@ export const ENTITIES = [
   FeatureSegment,
   FeatureState,
   MultivariateFeatureStateValue,
+  FeatureHealthProvider,
+  FeatureHealthEvent,
   Segment,
   SegmentRule,
   SegmentCondition,
@@ -74,4 +91,11 @@ export const ENTITIES = [
   ApiUsageDaily,
   FeatureEvaluationDaily,
   TelemetryReport,
+  FeatureExport,
+  FeatureImport,
+  FlagsmithOnFlagsmithFeatureExport,
+  MetadataField,
+  MetadataModelField,
+  MetadataModelFieldRequirement,
+  MetadataValue,
 ];

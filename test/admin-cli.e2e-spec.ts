@@ -240,3 +240,51 @@ describe('first-run endpoints (JSON)', () => {
     }
   });
 });
+
+describe('first-run form (HTML)', () => {
+  it('a browser gets the form, its errors as the form again, then the confirmation page; refused afterwards', async () => {
+    const t = await startTestApp();
+    try {
+      const html = { accept: 'text/html,application/xhtml+xml' };
+      const form = await fetch(`${t.url}/api/v1/users/config/init/`, { headers: html });
+      expect(form.status).toBe(200);
+      expect(form.headers.get('content-type')).toContain('text/html');
+      expect(await form.text()).toContain('<form method="post" action="/api/v1/users/config/init/">');
+      const post = (fields: Record<string, string>) =>
+        fetch(`${t.url}/api/v1/users/config/init/`, {
+          method: 'POST',
+          headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields).toString(),
+        });
+      const bad = await post({
+        username: 'root',
+        email: 'nope',
+        password: '',
+        site_name: 'Flags',
+        site_domain: '',
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get('content-type')).toContain('text/html');
+      const badPage = await bad.text();
+      expect(badPage).toContain('Enter a valid email address.');
+      expect(badPage).toContain('value="nope"');
+      const ok = await post({
+        username: 'root',
+        email: 'form@example.com',
+        password: '',
+        site_name: 'Flags',
+        site_domain: 'flags.example.com',
+      });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('id="init-done"');
+      const again = await fetch(`${t.url}/api/v1/users/config/init/`, { headers: html });
+      expect(again.status).toBe(404);
+      expect(await again.text()).toContain('id="init-refused"');
+      expect(await queryDatabase(t.databaseUrl, 'SELECT email, first_name FROM users')).toEqual([
+        { email: 'form@example.com', first_name: 'root' },
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -369,6 +369,8 @@ describe('admin panel (browser)', () => {
       const project = await api(base, 'POST', '/api/v1/projects/', token, {
         name: 'Web',
         organisation: org.id,
+        // Not the default (false): these tests expect new features disabled and without a value.
+        prevent_flag_defaults: true,
       });
       projectId = project.id;
       const environment = await api(base, 'POST', '/api/v1/environments/', token, {
@@ -532,12 +534,12 @@ describe('admin panel (browser)', () => {
       const rows = await queryDatabase<{ log: string; email: string; environment_id: number | null }>(
         databaseUrl,
         `SELECT a.log, u.email, a.environment_id FROM audit_logs a JOIN users u ON u.id = a.author_id
-          WHERE a.log LIKE '%(admin panel)%' OR a.related_object_type = 'FEATURE_STATE' ORDER BY a.id`,
+          WHERE a.related_object_type IN ('FEATURE_STATE', 'SEGMENT') AND a.log NOT LIKE 'New %' ORDER BY a.id`,
       );
-      // Feature states are written by FeatureStatesService (the API's wording), other resources by AdminWriter.
+      // Every panel write is the API service's, with the API's wording: a condition is saved as its segment's tree.
       expect(rows.map((r) => r.log)).toEqual([
         'Flag state updated for feature: checkout_v2',
-        expect.stringContaining('Segment condition updated (admin panel): plan EQUAL enterprise'),
+        'Segment updated: beta',
       ]);
       expect(rows[0].environment_id).not.toBeNull();
       expect(rows.every((r) => r.email === ADMIN_EMAIL)).toBe(true);
@@ -557,7 +559,7 @@ describe('admin panel (browser)', () => {
         'SELECT enabled, value_type, integer_value FROM feature_states WHERE feature_id = $1',
         [featureId],
       );
-      // One default state per environment; the project prevents flag defaults (the API's default for new projects).
+      // One default state per environment; the project prevents flag defaults (set when it was made).
       expect(states).toEqual([{ enabled: false, value_type: 'unicode', integer_value: null }]);
       const [owner] = await queryDatabase<{ email: string }>(
         databaseUrl,

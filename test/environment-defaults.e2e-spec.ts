@@ -8,7 +8,8 @@ type Json = any;
 /**
  * The default states a new environment gets (environment creation and clone): Flagsmith's
  * `_create_initial_feature_state` — enabled = default_enabled with the initial value, or disabled with no value when
- * the project has `prevent_flag_defaults` (the default for new projects); MV values at the options' defaults.
+ * the project has `prevent_flag_defaults` (false for new projects, as Flagsmith's model); MV values at the options'
+ * defaults.
  */
 describe('environment default states and prevent_flag_defaults', () => {
   let t: TestApp;
@@ -74,8 +75,61 @@ describe('environment default states and prevent_flag_defaults', () => {
     return new Map<number, Json>(res.body.results.map((s: Json) => [s.feature, s]));
   }
 
-  it('a project prevents flag defaults unless told otherwise', async () => {
-    expect((await project('Default setting')).prevent_flag_defaults).toBe(true);
+  it('a project applies flag defaults unless told otherwise (Flagsmith: prevent_flag_defaults false)', async () => {
+    const created = await project('Default setting');
+    expect(created.prevent_flag_defaults).toBe(false);
+    const [row] = await queryDatabase<Json>(
+      t.databaseUrl,
+      'SELECT prevent_flag_defaults, max_segments_allowed, max_features_allowed, max_segment_overrides_allowed FROM projects WHERE id = $1',
+      [created.id],
+    );
+    expect(row).toEqual({
+      prevent_flag_defaults: false,
+      max_segments_allowed: 500,
+      max_features_allowed: 1000,
+      max_segment_overrides_allowed: 2000,
+    });
+  });
+
+  it('a feature created enabled with a value in a project of default settings is on with that value in every environment', async () => {
+    const p = await project('Default flags');
+    const dev = await createEnvironment(call, token, p.id, 'Development');
+    const prod = await createEnvironment(call, token, p.id, 'Production');
+    const res = await call('POST', `/api/v1/projects/${p.id}/features/`, {
+      auth: token,
+      body: { name: 'banner', default_enabled: true, initial_value: 'hello' },
+    });
+    expect(res.status).toBe(201);
+    for (const env of [dev, prod])
+      expect((await defaults(env.api_key)).get(res.body.id)).toMatchObject({
+        enabled: true,
+        feature_state_value: 'hello',
+      });
+  });
+
+  it("a tag created without a colour gets Flagsmith's #6837FC, also as the column default", async () => {
+    const p = await project('Tag colour');
+    const res = await call('POST', `/api/v1/projects/${p.id}/tags/`, {
+      auth: token,
+      body: { label: 'beta' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.color).toBe('#6837FC');
+    const [column] = await queryDatabase<Json>(
+      t.databaseUrl,
+      `SELECT column_default FROM information_schema.columns WHERE table_name = 'tags' AND column_name = 'color'`,
+    );
+    expect(column.column_default).toContain('#6837FC');
+  });
+
+  it("a user who signs up has marketing_consent_given true, as Flagsmith's model default", async () => {
+    const user = await signUp(call);
+    const [row] = await queryDatabase<Json>(
+      t.databaseUrl,
+      'SELECT marketing_consent_given FROM users WHERE email = $1',
+      [user.email],
+    );
+    expect(row.marketing_consent_given).toBe(true);
   });
 
   it('with prevent_flag_defaults a new environment gets disabled default states with no value, MV values at the defaults', async () => {

@@ -402,7 +402,7 @@ describe('features (docs/contracts/admin-api.md §6, §4 tags/owners)', () => {
       for (let i = 2; i < 12; i++) expect((await create(i)).status).toBe(201);
       const many = await measure();
       expect(many).toBe(few);
-      expect(few).toBeLessThanOrEqual(14);
+      expect(few).toBeLessThanOrEqual(15);
       const listed = await call('GET', `${base}?environment=${dev.id}&page_size=50`, { auth: admin.token });
       expect(listed.body.count).toBe(12);
       expect(listed.body.results[11]).toMatchObject({

@@ -409,8 +409,9 @@ describe('identities (admin)', () => {
         },
       });
       expect(created.status).toBe(201);
-      // No value given: what any new state gets; projects prevent flag defaults unless told otherwise (no value).
-      expect(created.body.feature_state_value).toBeNull();
+      // No value given: the feature's initial value, as any new state gets (the project does not prevent flag
+      // defaults, Flagsmith's default).
+      expect(created.body.feature_state_value).toBe('control');
       expect(created.body.multivariate_feature_state_values).toEqual([
         { id: expect.any(Number), multivariate_feature_option: red, percentage_allocation: 100 },
         { id: expect.any(Number), multivariate_feature_option: blue, percentage_allocation: 0 },
@@ -437,7 +438,7 @@ describe('identities (admin)', () => {
         expect.objectContaining({
           feature: feature.id,
           enabled: true,
-          feature_state_value: null,
+          feature_state_value: 'control',
           identity: { id: target.id, identifier: 'mv-target' },
           multivariate_feature_state_values: [
             { id: expect.any(Number), multivariate_feature_option: blue, percentage_allocation: 100 },

@@ -29,6 +29,20 @@ const NOT_ISOLATED: Record<string, string> = {
     'an invite link hash is a capability: whoever holds it may join (by design)',
   '/api/v1/users/join/:hash':
     "an email invite's hash joins only the invited address (organisations.e2e-spec covers another email)",
+  ...Object.fromEntries(
+    [
+      '/api/v1/auth/:method/activate',
+      '/api/v1/auth/:method/activate/confirm',
+      '/api/v1/auth/:method/deactivate',
+    ].map((path) => [
+      path,
+      "the caller's own two-factor method, named not by id but by kind ('app'): no organisation",
+    ]),
+  ),
+  '/api/v1/auth/users/:id':
+    'refused (403) to every caller for every id, as Flagsmith (dashboard-routes.e2e-spec)',
+  '/api/v1/environments/:environment_api_key/onboarding-status':
+    'keyed by the public client key with no credentials, as Flagsmith (dashboard-routes.e2e-spec)',
 };
 
 const TABLE: RouteSpec[] = ROUTES.filter((r) => hasPathParam(r.path) && !(r.path in NOT_ISOLATED));

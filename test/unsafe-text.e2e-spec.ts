@@ -1,4 +1,4 @@
-import { normalisePath } from '../src/openapi/management-docs';
+import { normalisePath } from '../src/openapi/openapi';
 import { client, signUp, uniqueEmail } from './api-helpers';
 import { startTestApp, TestApp } from './support/app';
 import {
@@ -117,7 +117,7 @@ describe('NUL characters and lone surrogates in client input', () => {
   let writeOperations: string[];
 
   beforeAll(async () => {
-    t = await startTestApp({ SSE_AUTHENTICATION_TOKEN: 'sse-token' });
+    t = await startTestApp({ SSE_AUTHENTICATION_TOKEN: 'sse-token', MFA_CODE_THROTTLE_RATE: '1000/min' });
     const call = client(t);
     g = await buildOrganisationGraph(call, 'Acme');
     account = await signUp(call, uniqueEmail('account'));

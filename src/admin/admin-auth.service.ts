@@ -6,6 +6,7 @@ import { LoginLockoutService } from '../auth/login-lockout.service';
 import { verifyLoginPassword } from '../auth/passwords';
 import { Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig } from '../config';
+import { MfaService } from '../users/mfa/mfa.service';
 import { User } from '../users/user.entity';
 import type { AdminSessionUser } from './adminjs';
 
@@ -23,6 +24,15 @@ export const OAUTH_STATE_COOKIE = 'flagport_admin_oauth_state';
 
 const TICKET_TTL_SECONDS = 60;
 
+/** How a step of the password sign-in went: in, a code to ask for (two-factor users), or refused. */
+export type AdminSignIn =
+  | { readonly kind: 'signed_in'; readonly user: AdminSessionUser }
+  /** The password was right and the user has two-factor authentication: ask for a code. */
+  | { readonly kind: 'second_factor'; readonly ephemeralToken: string; readonly wrongCode: boolean }
+  | { readonly kind: 'refused' };
+
+const REFUSED: AdminSignIn = { kind: 'refused' };
+
 /** Sign-in rules of the admin panel: who may enter, password checks with the API's lockout, SSO hand-off. */
 @Injectable()
 export class AdminAuthService {
@@ -34,6 +44,7 @@ export class AdminAuthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly lockout: LoginLockoutService,
+    private readonly mfa: MfaService,
   ) {
     this.ticketKey = createHash('sha256').update(`flagport.admin-sso.${config.secretKey}`).digest();
   }
@@ -65,11 +76,14 @@ export class AdminAuthService {
     return { id: String(user.id), email: user.email, title: user.email };
   }
 
-  /** ENABLE_ADMIN_ACCESS_USER_PASS sign-in, counted by the same lockout as POST /api/v1/auth/login/. */
-  async passwordLogin(email: unknown, password: unknown, ip: string): Promise<AdminSessionUser | null> {
-    if (!this.passwordEnabled) return null;
+  /**
+   * ENABLE_ADMIN_ACCESS_USER_PASS sign-in, counted by the same lockout as POST /api/v1/auth/login/. A superuser
+   * with two-factor authentication is asked for a code next (codeSignIn), as the API's login is.
+   */
+  async passwordSignIn(email: unknown, password: unknown, ip: string): Promise<AdminSignIn> {
+    if (!this.passwordEnabled) return REFUSED;
     if (typeof email !== 'string' || typeof password !== 'string' || !email || email.length > 254)
-      return null;
+      return REFUSED;
     const attempt = await this.lockout.attempt(email, ip, async () => {
       const user = await this.findByEmail(email);
       const ok = await verifyLoginPassword(password, user?.isActive ? user.password : undefined);
@@ -77,17 +91,38 @@ export class AdminAuthService {
     });
     if (attempt.outcome === 'locked') {
       this.logger.warn(`admin sign-in refused for a locked-out account from ${ip}`);
-      return null;
+      return REFUSED;
     }
-    if (attempt.outcome === 'rejected') return null;
+    if (attempt.outcome === 'rejected') return REFUSED;
     const user = attempt.value;
-    const allowed = this.sessionUser(user);
-    if (!allowed) {
+    if (!this.sessionUser(user)) {
       this.logger.warn(`admin sign-in refused for ${user.email}: not a superuser`);
-      return null;
+      return REFUSED;
     }
+    const challenge = await this.mfa.challenge(user);
+    if (challenge)
+      return { kind: 'second_factor', ephemeralToken: challenge.ephemeral_token, wrongCode: false };
+    return this.signIn(user);
+  }
+
+  /** The second step for a two-factor superuser: the ephemeral token of the first and a TOTP or backup code. */
+  async codeSignIn(ephemeralToken: unknown, code: unknown, ip: string): Promise<AdminSignIn> {
+    if (!this.passwordEnabled || typeof ephemeralToken !== 'string' || typeof code !== 'string')
+      return REFUSED;
+    const result = await this.mfa.secondFactor(ephemeralToken, code.trim(), ip);
+    if (result.outcome === 'rejected' && !result.locked)
+      return { kind: 'second_factor', ephemeralToken, wrongCode: true };
+    if (result.outcome !== 'accepted') {
+      this.logger.warn(`admin sign-in refused at the second factor (${result.outcome}) from ${ip}`);
+      return REFUSED;
+    }
+    return this.sessionUser(result.user) ? this.signIn(result.user) : REFUSED;
+  }
+
+  private async signIn(user: User): Promise<AdminSignIn> {
     await this.dataSource.getRepository(User).update({ id: user.id }, { lastLogin: new Date() });
-    return allowed;
+    const allowed = this.sessionUser(user);
+    return allowed ? { kind: 'signed_in', user: allowed } : REFUSED;
   }
 
   /** Google sign-in: an existing active superuser whose verified email Google reports. */

@@ -4,6 +4,11 @@ import { EnvironmentsModule } from '../environments/environments.module';
 import { FeaturesModule } from '../features/features.module';
 import { OrganisationsModule } from '../organisations/organisations.module';
 import { ProjectsModule } from '../projects/projects.module';
+import { IdentitiesModule } from '../identities/identities.module';
+import { PermissionsModule } from '../permissions/permissions.module';
+import { SegmentsModule } from '../segments/segments.module';
+import { UsersModule } from '../users/users.module';
+import { MfaModule } from '../users/mfa/mfa.module';
 import { AdminAuthService, googleSignInEnabled } from './admin-auth.service';
 import { AdminPanelService } from './admin-panel.service';
 import { planBundle, prepareAdminJsEnvironment } from './admin-bundle';
@@ -24,7 +29,17 @@ export class AdminPanelModule {
     prepareAdminJsEnvironment(planBundle(config.ADMIN_JS_TMP_DIR));
     return {
       module: AdminPanelModule,
-      imports: [OrganisationsModule, ProjectsModule, EnvironmentsModule, FeaturesModule],
+      imports: [
+        OrganisationsModule,
+        ProjectsModule,
+        EnvironmentsModule,
+        FeaturesModule,
+        SegmentsModule,
+        IdentitiesModule,
+        PermissionsModule,
+        UsersModule,
+        MfaModule,
+      ],
       controllers: google ? [GoogleSsoController] : [],
       providers: [
         AdminWriter,

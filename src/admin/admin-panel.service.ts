@@ -14,6 +14,12 @@ import { mapError } from '../http/errors';
 import { COMPRESSION_OPTIONS, jsonContentParser } from '../http/http-pipeline';
 import { OrganisationsService } from '../organisations/organisations.service';
 import { ProjectsService } from '../projects/projects.service';
+import { IdentitiesService } from '../identities/identities.service';
+import { MembersService } from '../organisations/members.service';
+import { GrantsService } from '../permissions/grants.service';
+import { FeatureSegmentsService } from '../segments/feature-segments.service';
+import { SegmentsService } from '../segments/segments.service';
+import { AccountsService } from '../users/accounts.service';
 import {
   ADMIN_LOGIN_PATH,
   AdminAuthService,
@@ -63,6 +69,12 @@ export class AdminPanelService implements OnModuleInit {
     private readonly features: FeaturesService,
     private readonly mvOptions: MvOptionsService,
     private readonly featureStates: FeatureStatesService,
+    private readonly segments: SegmentsService,
+    private readonly featureSegments: FeatureSegmentsService,
+    private readonly identities: IdentitiesService,
+    private readonly grants: GrantsService,
+    private readonly members: MembersService,
+    private readonly accounts: AccountsService,
   ) {
     this.plan = planBundle(config.ADMIN_JS_TMP_DIR);
     this.mount = new LazyMount({
@@ -89,29 +101,27 @@ export class AdminPanelService implements OnModuleInit {
     const plan = this.plan;
     const { adminjs, fastifyPlugin } = await loadAdminJs();
     const auth = this.auth;
+    const loginMethods = () => this.loginMethods();
 
     class FlagportAuthProvider extends adminjs.BaseAuthProvider {
       override getUiProps() {
-        return {
-          flagport: {
-            password: auth.passwordEnabled,
-            google: auth.googleEnabled,
-            googleUrl: GOOGLE_START_PATH,
-          },
-        };
+        return { flagport: loginMethods() };
       }
+      // POST /admin/login is answered by signInStep (a preHandler) before AdminJS's handler runs: a sign-in
+      // may need a second page (the code form), which AdminJS's handler cannot render. This stays for safety.
       override async handleLogin(
         opts: { data?: Record<string, unknown> },
         context?: { request?: FastifyRequest },
       ) {
-        const user = await auth.passwordLogin(
+        const outcome = await auth.passwordSignIn(
           opts.data?.email,
           opts.data?.password,
           context?.request?.ip ?? '',
         );
+        if (outcome.kind !== 'signed_in') return null;
         // A new session id at sign-in (no session fixation); AdminJS then stores the user in it.
-        if (user && context?.request) await sessionOf(context.request)?.regenerate(['redirectTo']);
-        return user;
+        if (context?.request) await sessionOf(context.request)?.regenerate(['redirectTo']);
+        return outcome.user;
       }
     }
 
@@ -130,6 +140,12 @@ export class AdminPanelService implements OnModuleInit {
           features: this.features,
           mvOptions: this.mvOptions,
           featureStates: this.featureStates,
+          segments: this.segments,
+          featureSegments: this.featureSegments,
+          identities: this.identities,
+          grants: this.grants,
+          members: this.members,
+          accounts: this.accounts,
         },
         (context) => auth.principal(sessionUserId(context?.currentAdmin)),
         this.lockout,
@@ -168,8 +184,57 @@ export class AdminPanelService implements OnModuleInit {
       );
       instance.get(GOOGLE_COMPLETE_PATH, (request, reply) => this.completeGoogleSignIn(request, reply));
       instance.addHook('preHandler', (request, reply) => this.checkSession(request, reply));
+      instance.addHook('preHandler', (request, reply) => this.signInStep(admin, request, reply));
     });
     this.admin = admin;
+  }
+
+  /**
+   * POST /admin/login, both steps: email and password, then (a superuser with two-factor authentication) the
+   * ephemeral token and a code. Signed in: a new session id (no session fixation) holding the user, then where
+   * the visitor was going. Otherwise the login page again, with the code form or the error.
+   */
+  private async signInStep(
+    admin: AdminJS,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply | undefined> {
+    if (request.method !== 'POST' || request.routeOptions.url !== ADMIN_LOGIN_PATH) return undefined;
+    const form = (request.body ?? {}) as Record<string, unknown>;
+    const outcome =
+      form.ephemeral_token !== undefined
+        ? await this.auth.codeSignIn(form.ephemeral_token, form.code, request.ip)
+        : await this.auth.passwordSignIn(form.email, form.password, request.ip);
+    const session = sessionOf(request);
+    if (outcome.kind === 'signed_in' && session) {
+      await session.regenerate(['redirectTo']);
+      const next = sessionOf(request)!;
+      next.set('adminUser', outcome.user);
+      const redirectTo = (next as unknown as { redirectTo?: string }).redirectTo;
+      // Returning the reply tells Fastify the hook answered: AdminJS's own login handler does not run.
+      return reply.redirect(redirectTo || ADMIN_ROOT, 302);
+    }
+    const page = await admin.renderLogin({
+      action: ADMIN_LOGIN_PATH,
+      errorMessage: outcome.kind === 'refused' ? 'invalidCredentials' : null,
+      flagport: {
+        ...this.loginMethods(),
+        secondFactor:
+          outcome.kind === 'second_factor'
+            ? { ephemeralToken: outcome.ephemeralToken, wrongCode: outcome.wrongCode }
+            : null,
+      },
+    });
+    return reply.type('text/html').send(page);
+  }
+
+  /** Which sign-in methods the login page offers. */
+  private loginMethods() {
+    return {
+      password: this.auth.passwordEnabled,
+      google: this.auth.googleEnabled,
+      googleUrl: GOOGLE_START_PATH,
+    };
   }
 
   /** No prebuilt bundle (production only): build it in the background once the panel is loaded. */

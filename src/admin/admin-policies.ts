@@ -1,14 +1,30 @@
-import { EntityManager } from 'typeorm';
-import { unusablePassword } from '../auth/passwords';
-import { newServerKey } from '../common/keys';
+import { DataSource } from 'typeorm';
+import { Principal } from '../auth/principal';
 import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
-import { CreateEnvironment, UpdateEnvironment } from '../environments/environment.schemas';
+import { CreateEnvironment, ServerKeyInput, UpdateEnvironment } from '../environments/environment.schemas';
 import { EnvironmentsService } from '../environments/environments.service';
-import { FeatureSegment, FeatureValueType } from '../features/feature.entity';
+import { readInput, type TSchema } from '../http/schema';
+import { IdentitiesService } from '../identities/identities.service';
 import { Identity, Trait } from '../identities/identity.entity';
+import { IdentityInput, TraitInput } from '../identities/identity.schemas';
+import { MembersService } from '../organisations/members.service';
 import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
-import { CreateOrganisation, UpdateOrganisation } from '../organisations/organisation.schemas';
+import { CreateOrganisation, UpdateOrganisation, UpdateRole } from '../organisations/organisation.schemas';
 import { OrganisationsService } from '../organisations/organisations.service';
+import {
+  EnvironmentGrantUpdate,
+  EnvironmentGroupGrantCreate,
+  EnvironmentUserGrantCreate,
+  OrganisationGrantUpdate,
+  OrganisationGroupGrantCreate,
+  OrganisationUserGrantCreate,
+  ProjectGrantUpdate,
+  ProjectGroupGrantCreate,
+  ProjectUserGrantCreate,
+} from '../permissions/grant.schemas';
+import type { GrantScope, GrantSubject } from '../permissions/grants.repository';
+import { GrantsService } from '../permissions/grants.service';
+import type { PermissionLevel } from '../permissions/permission-keys';
 import {
   EnvironmentGroupPermission,
   EnvironmentUserPermission,
@@ -18,89 +34,35 @@ import {
   ProjectUserPermission,
 } from '../permissions/permission.entity';
 import { Project } from '../projects/project.entity';
-import { readInput } from '../http/schema';
 import { CreateProject, UpdateProject } from '../projects/project.schemas';
 import { ProjectsService } from '../projects/projects.service';
-import {
-  Segment,
-  SEGMENT_CONDITION_OPERATORS,
-  SEGMENT_RULE_TYPES,
-  SegmentCondition,
-  SegmentRule,
-} from '../segments/segment.entity';
+import { AccountsService } from '../users/accounts.service';
 import { User } from '../users/user.entity';
-import { NO_SCOPE, Scope, Values, WritePolicy } from './admin-writer';
+import { AdminUserInput, AdminUserUpdate } from '../users/user.schemas';
+import {
+  AdminWriteError,
+  FIXED_PARENT,
+  idOf,
+  snakeBody,
+  unchanged,
+  Values,
+  WritePolicy,
+} from './admin-writer';
 import type { FeatureServices } from './feature-policies';
+import { environmentOf, identityOf, projectOf } from './panel-lookups';
+import type { SegmentServices } from './segment-policies';
 
-// ---- scopes
+export const VALUE_TYPES = ['unicode', 'int', 'bool'] as const;
 
-async function environmentScope(manager: EntityManager, environmentId: number): Promise<Scope> {
-  const [row] = await manager.query<{ project_id: number; organisation_id: number }[]>(
-    `SELECT e.project_id, p.organisation_id FROM environments e JOIN projects p ON p.id = e.project_id WHERE e.id = $1`,
-    [environmentId],
-  );
-  return row
-    ? { environmentId, projectId: row.project_id, organisationId: row.organisation_id }
-    : { ...NO_SCOPE, environmentId };
-}
-
-async function projectScope(manager: EntityManager, projectId: number): Promise<Scope> {
-  const [row] = await manager.query<{ organisation_id: number }[]>(
-    'SELECT organisation_id FROM projects WHERE id = $1',
-    [projectId],
-  );
-  return { environmentId: null, projectId, organisationId: row?.organisation_id ?? null };
-}
-
-/** A rule's segment is found by walking up nested rules. */
-async function ruleScope(manager: EntityManager, ruleId: number): Promise<Scope> {
-  const [row] = await manager.query<{ project_id: number }[]>(
-    `WITH RECURSIVE up(id, rule_id, segment_id) AS (
-       SELECT id, rule_id, segment_id FROM segment_rules WHERE id = $1
-       UNION ALL SELECT r.id, r.rule_id, r.segment_id FROM segment_rules r JOIN up ON r.id = up.rule_id)
-     SELECT s.project_id FROM up JOIN segments s ON s.id = up.segment_id LIMIT 1`,
-    [ruleId],
-  );
-  return row ? projectScope(manager, row.project_id) : NO_SCOPE;
-}
-
-const organisationScope = (organisationId: number): Scope => ({ ...NO_SCOPE, organisationId });
-
-// ---- value checks
-
-export const VALUE_TYPES: readonly FeatureValueType[] = ['unicode', 'int', 'bool'];
-
-function required(values: Values, existing: object | null, ...keys: string[]): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const key of keys) {
-    const value =
-      key in values ? values[key] : existing ? (existing as Record<string, unknown>)[key] : undefined;
-    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
-      errors[key] = 'Required.';
-  }
-  return errors;
-}
-
-/** Parent links of existing rows stay put: moving a state or condition elsewhere is a new record. */
-function fixed(values: Values, existing: object | null, ...keys: string[]): Record<string, string> {
-  const errors: Record<string, string> = {};
-  if (!existing) return errors;
-  for (const key of keys) {
-    if (key in values && values[key] !== (existing as Record<string, unknown>)[key])
-      errors[key] = 'Cannot be changed; create a new record instead.';
-  }
-  return errors;
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-// ---- policies
-
-/** The API services the panel writes through (features and feature states: see feature-policies.ts). */
-export interface ApiServices extends FeatureServices {
+/** The API services the panel writes through. */
+export interface ApiServices extends FeatureServices, SegmentServices {
   organisations: OrganisationsService;
   projects: ProjectsService;
   environments: EnvironmentsService;
+  identities: IdentitiesService;
+  grants: GrantsService;
+  members: MembersService;
+  accounts: AccountsService;
 }
 
 /** camelCase panel values → the API's snake_case body (`organisationId` → `organisation`). */
@@ -115,15 +77,19 @@ export function serviceBody(values: Values): Record<string, unknown> {
   return body;
 }
 
-/** Organisations, projects and environments are written by the API's own services. */
-export function servicePolicies(api: ApiServices) {
+/** A date-time the panel parsed, as the API's body carries it. */
+const isoOrNull = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+
+/**
+ * Every resource the panel writes, each through the API's domain service with the API's schema (readInput), so
+ * each rule of the API — validation and messages, ownership, audit entry, change event — holds for the panel
+ * too. Features and feature states: feature-policies.ts; segments, rules, conditions and segment overrides:
+ * segment-policies.ts.
+ */
+export function servicePolicies(api: ApiServices, dataSource: DataSource) {
   const organisation: WritePolicy<Organisation> = {
     entity: Organisation,
     label: 'Organisation',
-    auditType: 'ORGANISATION',
-    impact: 'organisation',
-    describe: (o) => o.name,
-    scope: async (_m, o) => organisationScope(o.id),
     service: {
       create: async (principal, values) => {
         api.organisations.assertMayCreate(principal);
@@ -141,10 +107,6 @@ export function servicePolicies(api: ApiServices) {
   const project: WritePolicy<Project> = {
     entity: Project,
     label: 'Project',
-    auditType: 'PROJECT',
-    impact: 'project',
-    describe: (p) => p.name,
-    scope: (m, p) => projectScope(m, p.id),
     service: {
       create: (principal, values) =>
         api.projects.create(principal, readInput(CreateProject, serviceBody(values))),
@@ -156,261 +118,249 @@ export function servicePolicies(api: ApiServices) {
   const environment: WritePolicy<Environment> = {
     entity: Environment,
     label: 'Environment',
-    auditType: 'ENVIRONMENT',
-    impact: 'environment',
-    describe: (e) => e.name,
-    scope: (m, e) => environmentScope(m, e.id),
     service: {
       create: (principal, values) =>
         api.environments.create(principal, readInput(CreateEnvironment, serviceBody(values))),
-      update: (principal, row, values) =>
+      update: async (principal, row, values) =>
         api.environments.update(
           principal,
-          row,
+          await environmentOf(dataSource, row.id, 'id'),
           readInput(UpdateEnvironment, serviceBody(values), { partial: true }),
         ),
-      remove: (principal, row) => api.environments.remove(principal, row),
+      remove: async (principal, row) =>
+        api.environments.remove(principal, await environmentOf(dataSource, row.id, 'id')),
     },
   };
-  return { organisation, project, environment };
-}
 
-export const userPolicy: WritePolicy<User> = {
-  entity: User,
-  label: 'User',
-  impact: 'none',
-  describe: (u) => u.email,
-  scope: async () => NO_SCOPE,
-  async validate(manager, values, existing) {
-    const errors = required(values, existing, 'email');
-    if (typeof values.email === 'string') {
-      const email = values.email.trim();
-      values.email = email;
-      if (!EMAIL.test(email)) errors.email = 'Enter a valid email address.';
-      const clash = await manager
-        .getRepository(User)
-        .createQueryBuilder('u')
-        .where('lower(u.email) = lower(:email)', { email: values.email })
-        .andWhere('u.id <> :id', { id: existing?.id ?? 0 })
-        .getExists();
-      if (clash) errors.email = 'A user with this email already exists.';
-    }
-    // Passwords are never set here: new users get an unusable one and choose theirs via password reset.
-    delete values.password;
-    if (!existing) values.password = unusablePassword();
-    return errors;
-  },
-};
+  /** …/environments/{key}/api-keys/: the key is made by the service; the environment is fixed. */
+  const keyBody = (values: Values) =>
+    snakeBody({ name: values.name, active: values.active, expiresAt: isoOrNull(values.expiresAt) });
+  const serverKey: WritePolicy<EnvironmentApiKey> = {
+    entity: EnvironmentApiKey,
+    label: 'Server-side environment key',
+    service: {
+      async create(_principal, values) {
+        const env = await environmentOf(dataSource, idOf(values, 'environmentId'));
+        return api.environments.createServerKey(env, readInput(ServerKeyInput, keyBody(values)));
+      },
+      async update(_principal, row, values) {
+        unchanged(values, row, FIXED_PARENT, 'environmentId');
+        const env = await environmentOf(dataSource, row.environmentId);
+        const input = readInput(ServerKeyInput, keyBody(values), { partial: true });
+        return api.environments.updateServerKey(env, row.id, input);
+      },
+      async remove(_principal, row) {
+        await api.environments.deleteServerKey(await environmentOf(dataSource, row.environmentId), row.id);
+      },
+    },
+  };
 
-export const membershipPolicy: WritePolicy<OrganisationMembership> = {
-  entity: OrganisationMembership,
-  label: 'Organisation membership',
-  auditType: 'ORGANISATION',
-  impact: 'none',
-  describe: (m) => `user ${m.userId} in organisation ${m.organisationId} (${m.role})`,
-  scope: async (_m, row) => organisationScope(row.organisationId),
-  async validate(_m, values, existing) {
-    const errors = { ...required(values, existing, 'userId', 'organisationId', 'role') };
-    if (values.role !== undefined && values.role !== 'ADMIN' && values.role !== 'USER')
-      errors.role = 'Choose ADMIN or USER.';
-    return errors;
-  },
-};
+  const identity: WritePolicy<Identity> = {
+    entity: Identity,
+    label: 'Identity',
+    service: {
+      async create(principal, values) {
+        const env = await environmentOf(dataSource, idOf(values, 'environmentId'));
+        return api.identities.create(principal, env, readInput(IdentityInput, snakeBody(values)));
+      },
+      async update(principal, row, values) {
+        unchanged(values, row, FIXED_PARENT, 'environmentId');
+        const env = await environmentOf(dataSource, row.environmentId);
+        const { environmentId: _e, ...rest } = values;
+        const input = readInput(IdentityInput, snakeBody(rest), { partial: true });
+        return api.identities.update(principal, env, row.id, input);
+      },
+      async remove(principal, row) {
+        await api.identities.remove(principal, await environmentOf(dataSource, row.environmentId), row.id);
+      },
+    },
+  };
 
-export const serverKeyPolicy: WritePolicy<EnvironmentApiKey> = {
-  entity: EnvironmentApiKey,
-  label: 'Server-side environment key',
-  auditType: 'ENVIRONMENT',
-  impact: 'keys',
-  describe: (k) => k.name,
-  scope: (m, k) => environmentScope(m, k.environmentId),
-  async validate(_m, values, existing) {
-    delete values.key;
-    if (!existing) values.key = newServerKey();
-    return {
-      ...required(values, existing, 'name', 'environmentId'),
-      ...fixed(values, existing, 'environmentId'),
-    };
-  },
-};
+  const traitParents = async (identityId: number | undefined) => {
+    const owner = await identityOf(dataSource, identityId);
+    return { owner, env: await environmentOf(dataSource, owner.environmentId) };
+  };
+  const trait: WritePolicy<Trait> = {
+    entity: Trait,
+    label: 'Trait',
+    service: {
+      async create(principal, values) {
+        const { owner, env } = await traitParents(idOf(values, 'identityId'));
+        const { identityId: _i, ...rest } = values;
+        return api.identities.createTrait(principal, env, owner, readInput(TraitInput, snakeBody(rest)));
+      },
+      async update(principal, row, values) {
+        unchanged(values, row, FIXED_PARENT, 'identityId');
+        const { owner, env } = await traitParents(row.identityId);
+        const { identityId: _i, ...rest } = values;
+        const input = readInput(TraitInput, snakeBody(rest), { partial: true });
+        return api.identities.updateTrait(principal, env, owner, row.id, input);
+      },
+      async remove(principal, row) {
+        const { owner, env } = await traitParents(row.identityId);
+        await api.identities.removeTrait(principal, env, owner, row, false);
+      },
+    },
+  };
 
-export const featureSegmentPolicy: WritePolicy<FeatureSegment> = {
-  entity: FeatureSegment,
-  label: 'Segment override',
-  auditType: 'FEATURE',
-  impact: 'environment',
-  describe: (fs) => `feature ${fs.featureId}, segment ${fs.segmentId}`,
-  scope: (m, fs) => environmentScope(m, fs.environmentId),
-  async validate(_m, values, existing) {
-    return fixed(values, existing, 'featureId', 'segmentId', 'environmentId');
-  },
-};
+  const membership: WritePolicy<OrganisationMembership> = {
+    entity: OrganisationMembership,
+    label: 'Organisation membership',
+    service: {
+      async create(_principal, values) {
+        const input = readInput(UpdateRole, { role: values.role });
+        const organisationId = idOf(values, 'organisationId');
+        const userId = idOf(values, 'userId');
+        if (organisationId === undefined || userId === undefined)
+          throw new AdminWriteError({
+            ...(organisationId === undefined ? { organisationId: 'Required.' } : {}),
+            ...(userId === undefined ? { userId: 'Required.' } : {}),
+          });
+        return api.members.add(organisationId, userId, input.role);
+      },
+      async update(_principal, row, values) {
+        unchanged(values, row, FIXED_PARENT, 'organisationId', 'userId');
+        if (values.role === undefined) return row;
+        const input = readInput(UpdateRole, { role: values.role });
+        return api.members.updateRole(row.organisationId, row.userId, input.role);
+      },
+      remove: (_principal, row) => api.members.removeUsers(row.organisationId, [row.userId]),
+    },
+  };
 
-export const segmentPolicy: WritePolicy<Segment> = {
-  entity: Segment,
-  label: 'Segment',
-  auditType: 'SEGMENT',
-  impact: 'project',
-  describe: (s) => s.name,
-  scope: (m, s) => projectScope(m, s.projectId),
-  async validate(_m, values, existing) {
-    return { ...required(values, existing, 'name', 'projectId'), ...fixed(values, existing, 'projectId') };
-  },
-};
+  const user: WritePolicy<User> = {
+    entity: User,
+    label: 'User',
+    service: {
+      create: (principal, values) =>
+        api.accounts.createByAdmin(principal, readInput(AdminUserInput, snakeBody(values))),
+      update: (principal, row, values) =>
+        api.accounts.updateByAdmin(
+          principal,
+          row.id,
+          readInput(AdminUserUpdate, snakeBody(values), { partial: true }),
+        ),
+      remove: (principal, row) => api.accounts.deleteByAdmin(principal, row.id),
+    },
+  };
 
-export const segmentRulePolicy: WritePolicy<SegmentRule> = {
-  entity: SegmentRule,
-  label: 'Segment rule',
-  auditType: 'SEGMENT',
-  impact: 'project',
-  describe: (r) => `${r.type} rule ${r.id}`,
-  async scope(manager, r) {
-    return ruleScope(manager, r.id);
-  },
-  async validate(manager, values, existing) {
-    const errors = required(values, existing, 'type');
-    if (values.type !== undefined && !SEGMENT_RULE_TYPES.includes(values.type as never))
-      errors.type = 'Choose ALL, ANY or NONE.';
-    const segmentId = 'segmentId' in values ? values.segmentId : existing?.segmentId;
-    const ruleId = 'ruleId' in values ? values.ruleId : existing?.ruleId;
-    if ((segmentId ?? null) === null && (ruleId ?? null) === null)
-      errors.segmentId = 'Set either the segment (top-level rule) or the parent rule.';
-    else if ((segmentId ?? null) !== null && (ruleId ?? null) !== null)
-      errors.ruleId = 'A rule belongs to a segment or to a parent rule, not both.';
-    if (existing && typeof ruleId === 'number') {
-      const [cycle] = await manager.query<{ n: number }[]>(
-        `WITH RECURSIVE up(id, rule_id) AS (SELECT id, rule_id FROM segment_rules WHERE id = $1
-           UNION ALL SELECT r.id, r.rule_id FROM segment_rules r JOIN up ON r.id = up.rule_id)
-         SELECT count(*)::int AS n FROM up WHERE id = $2`,
-        [ruleId, existing.id],
-      );
-      if (cycle.n > 0) errors.ruleId = 'A rule cannot be nested inside itself.';
-    }
-    return errors;
-  },
-};
-
-export const segmentConditionPolicy: WritePolicy<SegmentCondition> = {
-  entity: SegmentCondition,
-  label: 'Segment condition',
-  auditType: 'SEGMENT',
-  impact: 'project',
-  describe: (c) => `${c.property ?? ''} ${c.operator} ${c.value ?? ''}`.trim(),
-  scope: (m, c) => ruleScope(m, c.ruleId),
-  async validate(_m, values, existing) {
-    const errors = required(values, existing, 'operator', 'ruleId');
-    const operator = values.operator ?? existing?.operator;
-    if (operator !== undefined && !SEGMENT_CONDITION_OPERATORS.includes(operator as never))
-      errors.operator = 'Not a valid operator.';
-    const property = 'property' in values ? values.property : existing?.property;
-    if (operator !== 'PERCENTAGE_SPLIT' && (property === null || property === undefined || property === ''))
-      errors.property = 'Required for this operator.';
-    return errors;
-  },
-};
-
-export const identityPolicy: WritePolicy<Identity> = {
-  entity: Identity,
-  label: 'Identity',
-  auditType: 'IDENTITY',
-  impact: 'environment',
-  describe: (i) => i.identifier,
-  scope: (m, i) => environmentScope(m, i.environmentId),
-  async validate(_m, values, existing) {
-    return {
-      ...required(values, existing, 'identifier', 'environmentId'),
-      ...fixed(values, existing, 'environmentId'),
-    };
-  },
-};
-
-const TRAIT_TYPES = ['unicode', 'int', 'float', 'bool'];
-
-export const traitPolicy: WritePolicy<Trait> = {
-  entity: Trait,
-  label: 'Trait',
-  auditType: 'IDENTITY',
-  impact: 'environment',
-  describe: (t) => t.traitKey,
-  async scope(manager, t) {
-    const identity = await manager.getRepository(Identity).findOneBy({ id: t.identityId });
-    return identity ? environmentScope(manager, identity.environmentId) : NO_SCOPE;
-  },
-  async validate(_m, values, existing) {
-    const errors = {
-      ...required(values, existing, 'identityId', 'traitKey'),
-      ...fixed(values, existing, 'identityId'),
-    };
-    const type = values.valueType ?? existing?.valueType ?? 'unicode';
-    if (!TRAIT_TYPES.includes(type as string)) errors.valueType = 'Choose unicode, int, float or bool.';
-    const column = { unicode: 'stringValue', int: 'integerValue', float: 'floatValue', bool: 'booleanValue' }[
-      type as string
-    ];
-    if (column && (values[column] ?? (existing as Record<string, unknown> | null)?.[column]) == null)
-      errors[column] = `A value is required for a ${type as string} trait.`;
-    return errors;
-  },
-};
-
-type PermissionRow = { id: number; permissions: string[]; admin?: boolean };
-
-function permissionPolicy<E extends PermissionRow>(
-  entity: new () => E,
-  label: string,
-  level: 'organisation' | 'project' | 'environment',
-  subject: 'userId' | 'groupId',
-): WritePolicy<E> {
-  const parent = `${level}Id` as const;
   return {
-    entity,
-    label,
-    impact: 'none',
-    describe: (row) =>
-      `${subject === 'userId' ? 'user' : 'group'} ${String((row as Record<string, unknown>)[subject])} on ${level} ${String((row as Record<string, unknown>)[parent])}: ${row.admin ? 'ADMIN ' : ''}${row.permissions.join(', ')}`,
-    async scope(manager, row) {
-      const id = (row as Record<string, unknown>)[parent] as number;
-      if (level === 'organisation') return organisationScope(id);
-      return level === 'project' ? projectScope(manager, id) : environmentScope(manager, id);
-    },
-    async validate(_m, values, existing) {
-      const errors = {
-        ...required(values, existing, parent, subject),
-        ...fixed(values, existing, parent, subject),
-      };
-      if (values.permissions !== undefined) {
-        const list = Array.isArray(values.permissions) ? values.permissions : [];
-        values.permissions = [...new Set(list.map((p) => String(p).trim().toUpperCase()).filter(Boolean))];
-      } else if (!existing) values.permissions = [];
-      return errors;
-    },
+    organisation,
+    project,
+    environment,
+    serverKey,
+    identity,
+    trait,
+    membership,
+    user,
+    ...grantPolicies(api, dataSource),
   };
 }
 
-export const permissionPolicies = {
-  organisationUser: permissionPolicy(
-    OrganisationUserPermission,
-    'Organisation user permission',
-    'organisation',
-    'userId',
-  ),
-  organisationGroup: permissionPolicy(
-    OrganisationGroupPermission,
-    'Organisation group permission',
-    'organisation',
-    'groupId',
-  ),
-  projectUser: permissionPolicy(ProjectUserPermission, 'Project user permission', 'project', 'userId'),
-  projectGroup: permissionPolicy(ProjectGroupPermission, 'Project group permission', 'project', 'groupId'),
-  environmentUser: permissionPolicy(
-    EnvironmentUserPermission,
-    'Environment user permission',
-    'environment',
-    'userId',
-  ),
-  environmentGroup: permissionPolicy(
-    EnvironmentGroupPermission,
-    'Environment group permission',
-    'environment',
-    'groupId',
-  ),
+type GrantEntity = { id: number; permissions: string[]; admin?: boolean };
+
+/** The API's bodies of one level's grants: create by grantee, and update. */
+const GRANT_SCHEMAS: Record<PermissionLevel, { user: TSchema; group: TSchema; update: TSchema }> = {
+  organisation: {
+    user: OrganisationUserGrantCreate,
+    group: OrganisationGroupGrantCreate,
+    update: OrganisationGrantUpdate,
+  },
+  project: { user: ProjectUserGrantCreate, group: ProjectGroupGrantCreate, update: ProjectGrantUpdate },
+  environment: {
+    user: EnvironmentUserGrantCreate,
+    group: EnvironmentGroupGrantCreate,
+    update: EnvironmentGrantUpdate,
+  },
 };
+
+/** The six grant tables, written by GrantsService with the schemas of …/user-permissions/ and …/user-group-permissions/. */
+function grantPolicies(api: ApiServices, dataSource: DataSource) {
+  const scopeOf = async (level: PermissionLevel, id: number | undefined): Promise<GrantScope> => {
+    const field = `${level}Id`;
+    if (level === 'organisation') {
+      const org = id === undefined ? null : await dataSource.getRepository(Organisation).findOneBy({ id });
+      if (!org)
+        throw new AdminWriteError({ [field]: id === undefined ? 'Required.' : 'No such organisation.' });
+      return { level, id: org.id, organisationId: org.id };
+    }
+    if (level === 'project') {
+      const project = await projectOf(dataSource, id, field);
+      return { level, id: project.id, organisationId: project.organisationId };
+    }
+    const env = await environmentOf(dataSource, id, field);
+    return { level, id: env.id, organisationId: env.project.organisationId };
+  };
+
+  const policy = <E extends GrantEntity>(
+    entity: new () => E,
+    label: string,
+    level: PermissionLevel,
+    subject: GrantSubject,
+  ): WritePolicy<E> => {
+    const parent = `${level}Id`;
+    const grantee = `${subject}Id`;
+    const reload = (id: number) => dataSource.getRepository(entity).findOneByOrFail({ id } as never);
+    const fields = (values: Values) => ({
+      ...(values.permissions !== undefined ? { permissions: values.permissions } : {}),
+      ...(values.admin !== undefined ? { admin: values.admin } : {}),
+    });
+    return {
+      entity,
+      label,
+      service: {
+        async create(_principal: Principal, values: Values) {
+          const scope = await scopeOf(level, idOf(values, parent));
+          const schemas = GRANT_SCHEMAS[level];
+          const input = readInput(schemas[subject], {
+            [subject]: values[grantee],
+            permissions: [],
+            ...fields(values),
+          }) as { permissions?: string[]; admin?: boolean } & Record<GrantSubject, number>;
+          const row = await api.grants.create(scope, subject, input[subject], input);
+          return reload(row.id);
+        },
+        async update(_principal: Principal, row: E, values: Values) {
+          unchanged(values, row, FIXED_PARENT, parent as keyof E & string, grantee as keyof E & string);
+          const record = row as unknown as Record<string, number>;
+          const scope = await scopeOf(level, record[parent]);
+          const input = readInput(GRANT_SCHEMAS[level].update, fields(values), { partial: true }) as {
+            permissions?: string[];
+            admin?: boolean;
+          };
+          await api.grants.update(scope, subject, row.id, input);
+          return reload(row.id);
+        },
+        async remove(_principal: Principal, row: E) {
+          const scope = await scopeOf(level, (row as unknown as Record<string, number>)[parent]);
+          await api.grants.remove(scope, subject, row.id);
+        },
+      },
+      fields: { [subject]: grantee, [level]: parent },
+    };
+  };
+
+  return {
+    organisationUser: policy(
+      OrganisationUserPermission,
+      'Organisation user permission',
+      'organisation',
+      'user',
+    ),
+    organisationGroup: policy(
+      OrganisationGroupPermission,
+      'Organisation group permission',
+      'organisation',
+      'group',
+    ),
+    projectUser: policy(ProjectUserPermission, 'Project user permission', 'project', 'user'),
+    projectGroup: policy(ProjectGroupPermission, 'Project group permission', 'project', 'group'),
+    environmentUser: policy(EnvironmentUserPermission, 'Environment user permission', 'environment', 'user'),
+    environmentGroup: policy(
+      EnvironmentGroupPermission,
+      'Environment group permission',
+      'environment',
+      'group',
+    ),
+  };
+}

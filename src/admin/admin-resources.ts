@@ -1,35 +1,19 @@
 import { DataSource, ObjectLiteral } from 'typeorm';
 import { AuditLog } from '../audit/audit-log.entity';
-import { NO_SCOPE, WritePolicy } from './admin-writer';
-import { AdminWriter } from './admin-writer';
-import {
-  ApiServices,
-  featureSegmentPolicy,
-  identityPolicy,
-  membershipPolicy,
-  permissionPolicies,
-  segmentConditionPolicy,
-  segmentPolicy,
-  segmentRulePolicy,
-  serverKeyPolicy,
-  servicePolicies,
-  traitPolicy,
-  userPolicy,
-  VALUE_TYPES,
-} from './admin-policies';
+import { AdminWriter, readOnlyWrites, WritePolicy } from './admin-writer';
+import { ApiServices, servicePolicies, VALUE_TYPES } from './admin-policies';
 import { LoginLockoutService } from '../auth/login-lockout.service';
 import { UNLOCK_LOGIN_COMPONENT } from './admin-bundle';
 import type { ActionContext, ActionRequest, AdminJSModule, RecordAction, ResourceOptions } from './adminjs';
 import { featurePolicies } from './feature-policies';
+import { segmentPolicies } from './segment-policies';
 import { EntityResourceSpec, entityResourceClass, PrincipalResolver } from './entity-resource';
 import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from '../segments/segment.entity';
 
 const auditPolicy: WritePolicy<AuditLog> = {
   entity: AuditLog,
   label: 'Audit log',
-  impact: 'none',
-  describe: (a) => a.log,
-  scope: async () => NO_SCOPE,
+  service: readOnlyWrites('Audit log'),
 };
 
 const NAV = {
@@ -77,11 +61,16 @@ export function adminResources(
   principalOf: PrincipalResolver,
   lockout: LoginLockoutService,
 ) {
-  const services = servicePolicies(api);
+  const services = servicePolicies(api, dataSource);
   const features = featurePolicies(api, dataSource);
+  const segments = segmentPolicies(api, dataSource);
   const entries: Entry<ObjectLiteral>[] = [
     entry(
-      { policy: userPolicy, hidden: ['password'], readOnly: ['lastLogin', 'githubUserId', 'googleUserId'] },
+      {
+        policy: services.user,
+        hidden: ['password'],
+        readOnly: ['lastLogin', 'githubUserId', 'googleUserId'],
+      },
       {
         navigation: NAV.accounts,
         titleProperty: 'email',
@@ -106,11 +95,11 @@ export function adminResources(
         ],
         editProperties: ['email', 'firstName', 'lastName', 'isActive', 'isStaff', 'isSuperuser', 'authType'],
         properties: { authType: { availableValues: ['EMAIL', 'GITHUB', 'GOOGLE'].map(choice) } },
-        actions: { unlockLogin: unlockLoginAction(lockout) },
+        actions: { unlockLogin: unlockLoginAction(lockout, api, principalOf) },
       },
     ),
     entry(
-      { policy: membershipPolicy, choices: { role: ['ADMIN', 'USER'] } },
+      { policy: services.membership, choices: { role: ['ADMIN', 'USER'] } },
       {
         navigation: NAV.accounts,
         listProperties: ['id', 'userId', 'organisationId', 'role', 'dateJoined'],
@@ -174,7 +163,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: serverKeyPolicy, masked: ['key'] },
+      { policy: services.serverKey, masked: ['key'] },
       {
         navigation: NAV.organisations,
         listProperties: ['id', 'name', 'environmentId', 'key', 'active', 'expiresAt', 'createdAt'],
@@ -262,7 +251,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: featureSegmentPolicy },
+      { policy: segments.featureSegment },
       {
         navigation: NAV.flags,
         listProperties: ['id', 'featureId', 'segmentId', 'environmentId', 'priority'],
@@ -271,7 +260,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: segmentPolicy },
+      { policy: segments.segment },
       {
         navigation: NAV.segments,
         listProperties: ['id', 'name', 'projectId', 'featureId', 'updatedAt'],
@@ -280,7 +269,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: segmentRulePolicy, choices: { type: SEGMENT_RULE_TYPES } },
+      { policy: segments.segmentRule, choices: { type: SEGMENT_RULE_TYPES } },
       {
         navigation: NAV.segments,
         titleProperty: 'type',
@@ -290,7 +279,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: segmentConditionPolicy, choices: { operator: SEGMENT_CONDITION_OPERATORS } },
+      { policy: segments.segmentCondition, choices: { operator: SEGMENT_CONDITION_OPERATORS } },
       {
         navigation: NAV.segments,
         titleProperty: 'property',
@@ -300,7 +289,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: identityPolicy },
+      { policy: services.identity },
       {
         navigation: NAV.identities,
         titleProperty: 'identifier',
@@ -310,7 +299,7 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: traitPolicy, choices: { valueType: ['unicode', 'int', 'float', 'bool'] } },
+      { policy: services.trait, choices: { valueType: ['unicode', 'int', 'float', 'bool'] } },
       {
         navigation: NAV.identities,
         titleProperty: 'traitKey',
@@ -337,27 +326,27 @@ export function adminResources(
       },
     ),
     entry(
-      { policy: permissionPolicies.organisationUser },
+      { policy: services.organisationUser },
       { navigation: NAV.permissions, ...permissionColumns('organisationId', 'userId') },
     ),
     entry(
-      { policy: permissionPolicies.organisationGroup },
+      { policy: services.organisationGroup },
       { navigation: NAV.permissions, ...permissionColumns('organisationId', 'groupId') },
     ),
     entry(
-      { policy: permissionPolicies.projectUser },
+      { policy: services.projectUser },
       { navigation: NAV.permissions, ...permissionColumns('projectId', 'userId') },
     ),
     entry(
-      { policy: permissionPolicies.projectGroup },
+      { policy: services.projectGroup },
       { navigation: NAV.permissions, ...permissionColumns('projectId', 'groupId') },
     ),
     entry(
-      { policy: permissionPolicies.environmentUser },
+      { policy: services.environmentUser },
       { navigation: NAV.permissions, ...permissionColumns('environmentId', 'userId') },
     ),
     entry(
-      { policy: permissionPolicies.environmentGroup },
+      { policy: services.environmentGroup },
       { navigation: NAV.permissions, ...permissionColumns('environmentId', 'groupId') },
     ),
     entry(
@@ -401,9 +390,13 @@ export function adminResources(
 /**
  * "Unlock login" on a user: its page (unlock-login.jsx) shows the failed logins that count against the account
  * (GET) and clears them with a POST, never on a GET: a cross-site link or top-level navigation (the session
- * cookie is SameSite=Lax) must not be able to unlock anything.
+ * cookie is SameSite=Lax) must not be able to unlock anything. The unlock is AccountsService's (audited).
  */
-function unlockLoginAction(lockout: LoginLockoutService): RecordAction {
+function unlockLoginAction(
+  lockout: LoginLockoutService,
+  api: ApiServices,
+  principalOf: PrincipalResolver,
+): RecordAction {
   return {
     actionType: 'record',
     icon: 'Unlock',
@@ -415,7 +408,8 @@ function unlockLoginAction(lockout: LoginLockoutService): RecordAction {
       const email = String(record.param('email'));
       let notice: { message: string; type: 'success' } | undefined;
       if (request.method === 'post') {
-        const cleared = await lockout.unlock(email);
+        const id = Number(record.param('id'));
+        const cleared = await api.accounts.unlockLogin(await principalOf(context), { id, email });
         notice = {
           message: cleared ? `${email} unlocked: failed logins cleared` : `${email} had no failed logins`,
           type: 'success',

@@ -1,27 +1,8 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { DomainError } from '../common/domain-errors';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
-import { AuditRelatedObjectType } from '../audit/audit-log.entity';
-import { AuditService } from '../audit/audit.service';
+import { DataSource, EntityTarget, ObjectLiteral, QueryFailedError } from 'typeorm';
 import { Principal } from '../auth/principal';
-import { EnvironmentChangesService } from '../environments/environment-changes.service';
-
-/** Where a row lives, for audit records and cache invalidation. */
-export interface Scope {
-  organisationId: number | null;
-  projectId: number | null;
-  environmentId: number | null;
-}
-
-export const NO_SCOPE: Scope = { organisationId: null, projectId: null, environmentId: null };
-
-/**
- * What a change to a row can alter in flag evaluation, i.e. which SDK caches EnvironmentChangesService must drop:
- * `environment` = the row's environment, `project` = every environment of its project, `organisation` = of its
- * organisation, `keys` = the environment's server keys changed (notify only), `none` = nothing evaluated.
- */
-export type Impact = 'environment' | 'project' | 'organisation' | 'keys' | 'none';
+import { DomainError } from '../common/domain-errors';
 
 /** Field errors by property path (camelCase, as the panel names them) plus an optional message for the form. */
 export class AdminWriteError extends Error {
@@ -37,37 +18,21 @@ export class AdminWriteError extends Error {
 export type Values = Record<string, unknown>;
 
 /**
- * How the panel writes one entity. Either `service` (the API's own service does the whole write: validation,
- * audit, cache invalidation) or the generic path below, which runs in ONE transaction:
- * validate → save/remove → `afterInsert` → EnvironmentChangesService per `impact` → audit record.
+ * How the panel writes one entity: through the API's own domain service (`service`), which owns the whole write —
+ * validation (the API's schema via readInput, so the same rules and messages), permission and ownership rules, the
+ * unit of work's transaction, change events and audit record. The panel only translates its form values into
+ * the service's input and the service's errors back into form errors.
  */
 export interface WritePolicy<E extends ObjectLiteral> {
   readonly entity: EntityTarget<E>;
-  /** Human name for audit lines, e.g. "Feature". */
+  /** Human name for messages, e.g. "Feature". */
   readonly label: string;
-  readonly auditType?: AuditRelatedObjectType;
-  readonly impact: Impact;
-  /** The row's name in audit lines. */
-  describe(row: E): string;
-  scope(manager: EntityManager, row: E): Promise<Scope>;
-  /** Returns field errors (empty/undefined = fine); may normalise `values` in place. */
-  validate?(
-    manager: EntityManager,
-    values: Values,
-    existing: E | null,
-  ): Promise<Record<string, string> | void>;
-  /** Extra rows a new record needs (e.g. a feature's default states). */
-  afterInsert?(manager: EntityManager, row: E): Promise<void>;
-  /** Custom removal (e.g. soft delete); default: DELETE the row. */
-  remove?(manager: EntityManager, row: E): Promise<void>;
-  /** Audit wording overrides (Flagsmith's lines where they exist). */
-  auditLog?(verb: 'created' | 'updated' | 'deleted', row: E): string;
-  service?: ServiceWrites<E>;
+  readonly service: ServiceWrites<E>;
   /**
    * Service error paths (dotted, list indexes left out, e.g. `feature_state_value.type`) → panel property, where
    * the default (the last segment in camelCase, `…Id` for parent links) does not fit.
    */
-  fields?: Readonly<Record<string, string>>;
+  readonly fields?: Readonly<Record<string, string>>;
 }
 
 /** Writes delegated to the API services. `values` are the panel's camelCase values. */
@@ -77,37 +42,57 @@ export interface ServiceWrites<E> {
   remove(principal: Principal, row: E): Promise<void>;
 }
 
+/** `initialValue` → `initial_value`; entries left undefined (not sent / blank number) are dropped. */
+export function snakeBody(
+  values: Values,
+  rename: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    body[rename[key] ?? key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+  }
+  return body;
+}
+
+/** Parent links of existing rows stay put, as in the API (their URLs name the parent). */
+export function unchanged<E extends object>(
+  values: Values,
+  row: E,
+  message: string,
+  ...keys: (keyof E & string)[]
+): void {
+  const errors: Record<string, string> = {};
+  for (const key of keys) {
+    if (!(key in values)) continue;
+    const a = values[key] ?? null;
+    const b = (row[key] as unknown) ?? null;
+    // A blank text box is "no value" for a nullable text column.
+    if (!((a === '' && b === null) || (a === null && b === '') || a === b)) errors[key] = message;
+  }
+  if (Object.keys(errors).length) throw new AdminWriteError(errors);
+}
+
+export const FIXED_PARENT = 'Cannot be changed; create a new record instead.';
+
+/** A positive integer id among the values, else undefined. */
+export function idOf(values: Values, key: string): number | undefined {
+  const id = values[key];
+  return typeof id === 'number' && Number.isInteger(id) && id > 0 ? id : undefined;
+}
+
 /**
- * THE write path of the admin panel: every create, update and delete made in /admin goes through here, so each is
- * validated, audited (author = the signed-in superuser) and reported to EnvironmentChangesService inside its
- * transaction, exactly like the API's own writes (SDK caches are dropped on commit).
+ * The admin panel's write path: every create, update and delete made in /admin is handed to its policy's domain
+ * service (the API's), with the signed-in superuser as principal, so it is validated, audited and announced exactly
+ * like the API's write. This class opens no transaction and records nothing itself: it loads the row the panel
+ * names and turns the service's errors into form errors.
  */
 @Injectable()
 export class AdminWriter {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
-    private readonly changes: EnvironmentChangesService,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async create<E extends ObjectLiteral>(
-    policy: WritePolicy<E>,
-    principal: Principal,
-    values: Values,
-  ): Promise<E> {
-    if (policy.service)
-      return translateErrors(() => policy.service!.create(principal, values), policy.fields);
-    return this.write(async (manager) => {
-      const errors = await policy.validate?.(manager, values, null);
-      if (errors && Object.keys(errors).length) throw new AdminWriteError(errors);
-      const repo = manager.getRepository(policy.entity);
-      const saved = await repo.save(repo.create(values as E));
-      await policy.afterInsert?.(manager, saved);
-      const scope = await policy.scope(manager, saved);
-      await this.impact(manager, policy.impact, scope);
-      await this.record(manager, policy, principal, 'created', saved, scope, null);
-      return saved;
-    });
+  create<E extends ObjectLiteral>(policy: WritePolicy<E>, principal: Principal, values: Values): Promise<E> {
+    return translateErrors(() => policy.service.create(principal, values), policy.fields);
   }
 
   async update<E extends ObjectLiteral>(
@@ -116,25 +101,8 @@ export class AdminWriter {
     id: number,
     values: Values,
   ): Promise<E> {
-    if (policy.service) {
-      const row = await this.load(this.dataSource.manager, policy, id);
-      return translateErrors(() => policy.service!.update(principal, row, values), policy.fields);
-    }
-    return this.write(async (manager) => {
-      const existing = await this.load(manager, policy, id, true);
-      const errors = await policy.validate?.(manager, values, existing);
-      if (errors && Object.keys(errors).length) throw new AdminWriteError(errors);
-      const before = snapshot(existing);
-      const scopeBefore = await policy.scope(manager, existing);
-      const repo = manager.getRepository(policy.entity);
-      const saved = await repo.save(repo.merge(repo.create(existing), values as E));
-      const scope = await policy.scope(manager, saved);
-      await this.impact(manager, policy.impact, scope);
-      if (scopeBefore.environmentId !== scope.environmentId || scopeBefore.projectId !== scope.projectId)
-        await this.impact(manager, policy.impact, scopeBefore);
-      await this.record(manager, policy, principal, 'updated', saved, scope, before);
-      return saved;
-    });
+    const row = await this.load(policy, id);
+    return translateErrors(() => policy.service.update(principal, row, values), policy.fields);
   }
 
   async remove<E extends ObjectLiteral>(
@@ -142,98 +110,26 @@ export class AdminWriter {
     principal: Principal,
     id: number,
   ): Promise<void> {
-    if (policy.service) {
-      const row = await this.load(this.dataSource.manager, policy, id);
-      return translateErrors(() => policy.service!.remove(principal, row), policy.fields);
-    }
-    await this.write(async (manager) => {
-      const existing = await this.load(manager, policy, id, true);
-      const scope = await policy.scope(manager, existing);
-      const before = snapshot(existing);
-      if (policy.remove) await policy.remove(manager, existing);
-      else await manager.getRepository(policy.entity).delete(id);
-      await this.impact(manager, policy.impact, scope);
-      await this.record(manager, policy, principal, 'deleted', existing, scope, before);
-    });
+    const row = await this.load(policy, id);
+    return translateErrors(() => policy.service.remove(principal, row), policy.fields);
   }
 
-  private async load<E extends ObjectLiteral>(
-    manager: EntityManager,
-    policy: WritePolicy<E>,
-    id: number,
-    lock = false,
-  ): Promise<E> {
-    const repo = manager.getRepository(policy.entity);
-    const qb = repo.createQueryBuilder('row').where('row.id = :id', { id });
-    if (lock) qb.setLock('for_no_key_update');
-    const row = await qb.getOne();
+  /** The row as stored now (the service locks what it validates against). */
+  private async load<E extends ObjectLiteral>(policy: WritePolicy<E>, id: number): Promise<E> {
+    const row = await this.dataSource
+      .getRepository(policy.entity)
+      .createQueryBuilder('row')
+      .where('row.id = :id', { id })
+      .getOne();
     if (!row) throw new AdminWriteError({}, `${policy.label} ${id} does not exist (any more).`);
     return row;
   }
-
-  private async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    try {
-      return await this.dataSource.transaction(work);
-    } catch (err) {
-      throw databaseError(err);
-    }
-  }
-
-  private async impact(manager: EntityManager, impact: Impact, scope: Scope): Promise<void> {
-    switch (impact) {
-      case 'environment':
-        if (scope.environmentId !== null)
-          await this.changes.environmentsChanged(manager, [scope.environmentId]);
-        return;
-      case 'keys':
-        if (scope.environmentId !== null) await this.changes.keysChanged(manager, [scope.environmentId]);
-        return;
-      case 'project':
-        if (scope.projectId !== null) await this.changes.projectChanged(manager, scope.projectId);
-        return;
-      case 'organisation':
-        if (scope.organisationId !== null)
-          await this.changes.organisationChanged(manager, scope.organisationId);
-        return;
-      case 'none':
-        return;
-    }
-  }
-
-  private async record<E extends ObjectLiteral>(
-    manager: EntityManager,
-    policy: WritePolicy<E>,
-    principal: Principal,
-    verb: 'created' | 'updated' | 'deleted',
-    row: E,
-    scope: Scope,
-    before: unknown,
-  ): Promise<void> {
-    const id: unknown = row.id;
-    const uuid: unknown = row.uuid;
-    await this.audit.record(manager, {
-      log: policy.auditLog?.(verb, row) ?? `${policy.label} ${verb} (admin panel): ${policy.describe(row)}`,
-      principal,
-      ...scope,
-      relatedObjectType: policy.auditType,
-      relatedObjectId: typeof id === 'number' ? id : null,
-      relatedObjectUuid: typeof uuid === 'string' ? uuid : null,
-      before,
-      after: verb === 'deleted' ? null : snapshot(row),
-    });
-  }
 }
 
-/** A JSON-safe copy of a row's own columns (relations left out) for the audit record. */
-export function snapshot(row: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Array.isArray(value))
-      continue;
-    if (key === 'password' || key === 'key' || key === 'hashedKey') continue;
-    out[key] = value instanceof Date ? value.toISOString() : value;
-  }
-  return out;
+/** The writes of a resource the panel only shows. */
+export function readOnlyWrites<E>(label: string): ServiceWrites<E> {
+  const refuse = () => Promise.reject(new AdminWriteError({}, `${label} records are read-only.`));
+  return { create: refuse, update: refuse, remove: refuse };
 }
 
 const snakeToCamel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());

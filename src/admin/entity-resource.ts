@@ -258,6 +258,10 @@ export function entityResourceClass(adminjs: AdminJSModule) {
           const errors = Object.fromEntries(
             Object.entries(err.fieldErrors).map(([path, message]) => [path, { message, type: 'invalid' }]),
           );
+          // AdminJS reports a create or edit without property errors as a success: a refusal that names no
+          // field still needs one entry (shown in the form's notice, under no input).
+          if (!Object.keys(errors).length)
+            errors.non_field_errors = { message: err.message, type: 'invalid' };
           throw new ValidationError(errors, { message: err.message });
         }
         throw err;

@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
 import { Principal } from '../auth/principal';
-import { Environment } from '../environments/environment.entity';
 import {
   Feature,
   FeatureState,
@@ -13,8 +12,16 @@ import { FeatureStatesService } from '../features/feature-states.service';
 import { FeaturesService } from '../features/features.service';
 import { MvOptionsService } from '../features/mv-options.service';
 import { readInput } from '../http/schema';
-import { Project } from '../projects/project.entity';
-import { AdminWriteError, NO_SCOPE, Scope, Values, WritePolicy } from './admin-writer';
+import {
+  AdminWriteError,
+  FIXED_PARENT,
+  idOf,
+  snakeBody,
+  unchanged,
+  Values,
+  WritePolicy,
+} from './admin-writer';
+import { environmentOf, projectOf } from './panel-lookups';
 
 /** The API services that write features, multivariate options and feature states. */
 export interface FeatureServices {
@@ -23,38 +30,10 @@ export interface FeatureServices {
   featureStates: FeatureStatesService;
 }
 
-/** `initialValue` → `initial_value`; entries left undefined (not sent / blank number) are dropped. */
-function snakeBody(values: Values, rename: Readonly<Record<string, string>> = {}): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    body[rename[key] ?? key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
-  }
-  return body;
-}
-
-function idOf(values: Values, key: string): number | undefined {
-  const id = values[key];
-  return typeof id === 'number' && Number.isInteger(id) && id > 0 ? id : undefined;
-}
-
-async function projectOf(dataSource: DataSource, id: number | undefined, field = 'projectId') {
-  const project = id === undefined ? null : await dataSource.getRepository(Project).findOneBy({ id });
-  if (!project) throw new AdminWriteError({ [field]: id === undefined ? 'Required.' : 'No such project.' });
-  return project;
-}
-
 async function featureOf(dataSource: DataSource, id: number | undefined, field = 'featureId') {
   const feature = id === undefined ? null : await dataSource.getRepository(Feature).findOneBy({ id });
   if (!feature) throw new AdminWriteError({ [field]: id === undefined ? 'Required.' : 'No such feature.' });
   return feature;
-}
-
-/** The state's environment with its project (what FeatureStatesService's audit entry needs). */
-async function environmentOf(dataSource: DataSource, state: FeatureState): Promise<Environment> {
-  return dataSource
-    .getRepository(Environment)
-    .findOneOrFail({ where: { id: state.environmentId }, relations: { project: true } });
 }
 
 async function stateOf(dataSource: DataSource, id: number | undefined) {
@@ -64,30 +43,10 @@ async function stateOf(dataSource: DataSource, id: number | undefined) {
   return state;
 }
 
-/** Parent links of existing rows stay put, as in the API (their URLs name the parent). */
-function unchanged<E extends object>(values: Values, row: E, message: string, ...keys: (keyof E & string)[]) {
-  const errors: Record<string, string> = {};
-  for (const key of keys) {
-    if (!(key in values)) continue;
-    const a = values[key] ?? null;
-    const b = (row[key] as unknown) ?? null;
-    // A blank text box is "no value" for a nullable text column.
-    if (!((a === '' && b === null) || (a === null && b === '') || a === b)) errors[key] = message;
-  }
-  if (Object.keys(errors).length) throw new AdminWriteError(errors);
-}
-
 /** An item of a state's `multivariate_feature_state_values` (the panel's value is passed on unchecked). */
 interface Share {
   multivariate_feature_option: unknown;
   percentage_allocation: unknown;
-}
-
-const FIXED_PARENT = 'Cannot be changed; create a new record instead.';
-
-async function projectScope(dataSource: DataSource, projectId: number): Promise<Scope> {
-  const project = await dataSource.getRepository(Project).findOneBy({ id: projectId });
-  return { environmentId: null, projectId, organisationId: project?.organisationId ?? null };
 }
 
 /**
@@ -103,10 +62,6 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
   const feature: WritePolicy<Feature> = {
     entity: Feature,
     label: 'Feature',
-    auditType: 'FEATURE',
-    impact: 'project',
-    describe: (f) => f.name,
-    scope: (_m, f) => projectScope(dataSource, f.projectId),
     service: {
       async create(principal, values) {
         const project = await projectOf(dataSource, idOf(values, 'projectId'));
@@ -146,13 +101,6 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
   const mvOption: WritePolicy<MultivariateFeatureOption> = {
     entity: MultivariateFeatureOption,
     label: 'Multivariate option',
-    auditType: 'FEATURE',
-    impact: 'project',
-    describe: (o) => `${o.stringValue ?? o.integerValue ?? o.booleanValue ?? ''} (feature ${o.featureId})`,
-    async scope(_m, o) {
-      const f = await dataSource.getRepository(Feature).findOneBy({ id: o.featureId });
-      return f ? projectScope(dataSource, f.projectId) : NO_SCOPE;
-    },
     service: {
       async create(principal, values) {
         const parent = await featureOf(dataSource, idOf(values, 'featureId'));
@@ -200,10 +148,6 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
   const featureState: WritePolicy<FeatureState> = {
     entity: FeatureState,
     label: 'Feature state',
-    auditType: 'FEATURE_STATE',
-    impact: 'environment',
-    describe: (s) => `feature ${s.featureId} in environment ${s.environmentId}`,
-    scope: async (_m, s) => ({ ...NO_SCOPE, environmentId: s.environmentId }),
     service: {
       async create(principal, values) {
         const body = {
@@ -218,7 +162,7 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
       },
       async update(principal, row, values) {
         unchanged(values, row, FIXED_PARENT, 'featureId', 'environmentId', 'identityId', 'featureSegmentId');
-        const env = await environmentOf(dataSource, row);
+        const env = await environmentOf(dataSource, row.environmentId);
         const input = readInput(UpdateFeatureState, stateBody(values, row), { partial: true });
         await api.featureStates.update(principal, env, row, input);
         return dataSource.getRepository(FeatureState).findOneByOrFail({ id: row.id });
@@ -254,7 +198,7 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
       percentage_allocation: v.percentageAllocation,
     }));
     edit(list);
-    const env = await environmentOf(dataSource, state);
+    const env = await environmentOf(dataSource, state.environmentId);
     const input = readInput(
       UpdateFeatureState,
       { multivariate_feature_state_values: list },
@@ -271,13 +215,6 @@ export function featurePolicies(api: FeatureServices, dataSource: DataSource) {
   const mvStateValue: WritePolicy<MultivariateFeatureStateValue> = {
     entity: MultivariateFeatureStateValue,
     label: 'Multivariate state value',
-    auditType: 'FEATURE_STATE',
-    impact: 'environment',
-    describe: (v) => `option ${v.multivariateFeatureOptionId} of feature state ${v.featureStateId}`,
-    async scope(_m, v) {
-      const state = await dataSource.getRepository(FeatureState).findOneBy({ id: v.featureStateId });
-      return { ...NO_SCOPE, environmentId: state?.environmentId ?? null };
-    },
     service: {
       async create(principal, values) {
         const optionId = values.multivariateFeatureOptionId;

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { MESSAGES, parseId } from '../common/validation';
+import { MESSAGES, parseId } from '../common/drf-values';
 import type { environmentJson } from '../environments/environment.serializers';
 import { PageQuery, S, type Static } from '../http/schema';
 import { ProjectJson } from '../projects/project.schemas';

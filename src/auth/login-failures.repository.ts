@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { FailureCounts } from './login-lockout';
 
 /** Where failed logins are kept. Usernames arrive normalised; the cool-off is in minutes, null for none. */
@@ -9,8 +9,11 @@ export interface LoginFailureStore {
   countFailures(username: string, ip: string | null, cooloffMinutes: number | null): Promise<FailureCounts>;
   /** One more failure of (username, IP); a record older than the cool-off starts again from 1. */
   recordFailure(username: string, ip: string, cooloffMinutes: number | null): Promise<void>;
-  /** Forgets every failure of the username; returns how many (username, IP) records there were. */
-  clear(username: string): Promise<number>;
+  /**
+   * Forgets every failure of the username; returns how many (username, IP) records there were. `manager`: as a
+   * step of the caller's unit of work.
+   */
+  clear(username: string, manager?: EntityManager): Promise<number>;
 }
 
 export const LOGIN_FAILURE_STORE = Symbol('LoginFailureStore');
@@ -52,8 +55,8 @@ export class LoginFailuresRepository implements LoginFailureStore {
     );
   }
 
-  async clear(username: string): Promise<number> {
-    const [, affected] = await this.dataSource.query<[unknown, number]>(
+  async clear(username: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const [, affected] = await manager.query<[unknown, number]>(
       `DELETE FROM login_failures WHERE username = $1`,
       [username],
     );

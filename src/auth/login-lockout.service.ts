@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
 import { isLockedOut, LockoutPolicy, lockoutPolicy, normaliseUsername } from './login-lockout';
 import { LOGIN_FAILURE_STORE, LoginFailureStore } from './login-failures.repository';
@@ -56,9 +57,12 @@ export class LoginLockoutService {
     return isLockedOut(counts, this.policy);
   }
 
-  /** Clears every failure recorded for the username; returns how many (username, IP) records there were. */
-  unlock(username: string): Promise<number> {
-    return this.store.clear(normaliseUsername(username));
+  /**
+   * Clears every failure recorded for the username; returns how many (username, IP) records there were.
+   * `manager`: as a step of the caller's unit of work (an audited unlock).
+   */
+  unlock(username: string, manager?: EntityManager): Promise<number> {
+    return this.store.clear(normaliseUsername(username), manager);
   }
 
   /** Failures that currently count against the username (within the cool-off). */

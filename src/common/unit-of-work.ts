@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
 import type { EnvironmentChangesService } from '../environments/environment-changes.service';
-import { writeTransaction } from './transaction';
+import { writeTransaction } from '../transaction/transaction';
 
 /**
  * THE write path of the management services (docs/management-layer.md). A service writes

@@ -39,6 +39,7 @@ export type SettingGroup =
   | 'Telemetry & monitoring'
   | 'Usage & analytics'
   | 'Realtime'
+  | 'E2E tests'
   | 'Compatibility (ignored)';
 
 interface Common {

@@ -247,6 +247,10 @@ export const SETTINGS = {
     doc: 'Login attempts (POST /api/v1/auth/login/) allowed per client IP, DRF rate syntax <count>/<s|min|hour|day>; beyond it 429 with Retry-After',
     group: 'Security',
   }),
+  MFA_CODE_THROTTLE_RATE: throttleRate('5/min', {
+    doc: '(flagport) Second-factor codes (POST /api/v1/auth/login/code/) allowed per client IP, DRF rate syntax; Flagsmith fixes its mfa_code rate at 5/min in its settings file',
+    group: 'Security',
+  }),
   SIGNUP_THROTTLE_RATE: throttleRate('10000/min', {
     doc: 'Registrations (POST /api/v1/auth/users/) allowed per client IP, DRF rate syntax',
     group: 'Security',
@@ -299,6 +303,18 @@ export const SETTINGS = {
     group: 'Accounts',
     min: 0,
     max: 2000000,
+  }),
+  FLAGSMITH_ON_FLAGSMITH_FEATURE_EXPORT_ENVIRONMENT_ID: optionalInt({
+    doc: 'Environment whose flags /features/download-flagsmith-on-flagsmith/ serves (with the tag below; unset: 404)',
+    group: 'Accounts',
+    min: 1,
+    max: 2147483647,
+  }),
+  FLAGSMITH_ON_FLAGSMITH_FEATURE_EXPORT_TAG_ID: optionalInt({
+    doc: 'Tag of the features /features/download-flagsmith-on-flagsmith/ serves (with the environment above)',
+    group: 'Accounts',
+    min: 1,
+    max: 2147483647,
   }),
   FLAGSMITH_DOMAIN: optionalStr({
     doc: 'Domain of the dashboard used in email links; overrides the site domain set at first run',
@@ -520,6 +536,16 @@ export const SETTINGS = {
     group: 'Realtime',
     min: 0,
     max: 86400,
+  }),
+
+  // ---- Flagsmith's e2e hooks (its frontend Playwright suite): both needed for POST /api/v1/e2etests/teardown/
+  ENABLE_FE_E2E: bool(false, {
+    doc: 'Let POST /api/v1/e2etests/teardown/ delete and re-seed the e2e test users (never in production)',
+    group: 'E2E tests',
+  }),
+  E2E_TEST_AUTH_TOKEN: optionalStr({
+    doc: 'Token the teardown request must send in X-E2E-Test-Auth-Token (unset: the route refuses every request)',
+    group: 'E2E tests',
   }),
 
   // ---- Accepted but ignored: Django/gunicorn/frontend-only settings of a Flagsmith deployment

@@ -63,12 +63,10 @@ export function readIdentityChange(payload: string): (IdentityChange & { origin:
 }
 
 /**
- * THE place every write that can alter flag evaluation reports itself, inside its transaction:
- *
- *   await dataSource.transaction(async (manager) => {
- *     ...write feature states / segments / overrides...
- *     await environmentChanges.environmentsChanged(manager, [environmentId]);   // or projectChanged(manager, projectId)
- *   });
+ * THE place every write that can alter flag evaluation reports itself, inside its transaction. Services do not
+ * call it: they record `tx.environmentsChanged([id])` (or projectChanged, identitiesChanged, …) in
+ * `uow.run(async (tx) => …)`, and UnitOfWork (src/common/unit-of-work.ts) hands the records here at the end of
+ * the work, with its manager.
  *
  * It bumps `environments.updated_at` (X-Flagsmith-Document-Updated-At, Last-Modified) in that same transaction
  * (just before its COMMIT, rows locked in id order),

@@ -44,6 +44,13 @@ export class Environment {
   @Column({ name: 'updated_at', type: TIMESTAMP, default: () => 'now()' })
   updatedAt!: Date;
 
+  /** When an SDK first evaluated this environment's flags, and which (Flagsmith's onboarding status). */
+  @Column({ name: 'first_evaluated_at', type: TIMESTAMP, nullable: true })
+  firstEvaluatedAt!: Date | null;
+
+  @Column({ name: 'first_evaluated_sdk_label', type: 'varchar', length: 100, nullable: true })
+  firstEvaluatedSdkLabel!: string | null;
+
   @Column({ name: 'minimum_change_request_approvals', type: 'integer', nullable: true })
   minimumChangeRequestApprovals!: number | null;
 

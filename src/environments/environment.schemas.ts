@@ -1,4 +1,5 @@
 import { PageQuery, S, type Static } from '../http/schema';
+import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
 
 /** Request and response schemas of /api/v1/environments/ (docs/contracts/admin-api.md §5). */
 
@@ -14,6 +15,7 @@ const SETTINGS = {
   use_identity_overrides_in_local_eval: S.optional(S.boolean()),
   use_mv_v2_evaluation: S.optional(S.boolean()),
   minimum_change_request_approvals: S.optional(S.nullable(S.integer({ minimum: 0 }))),
+  metadata: S.optional(MetadataValueList),
 };
 
 export const CreateEnvironment = S.object({
@@ -30,7 +32,7 @@ export const UpdateEnvironment = S.object({
   ...SETTINGS,
 });
 export type UpdateEnvironmentInput = Static<typeof UpdateEnvironment>;
-export type EnvironmentSettings = Omit<UpdateEnvironmentInput, 'name' | 'project'>;
+export type EnvironmentSettings = Omit<UpdateEnvironmentInput, 'name' | 'project' | 'metadata'>;
 
 /**
  * `?project=` is required, but a missing or bad value answers Flagsmith's list body (the service checks it), not a
@@ -53,30 +55,34 @@ export const CloneEnvironment = S.object({
 });
 export type CloneEnvironmentInput = Static<typeof CloneEnvironment>;
 
-export const EnvironmentJson = S.response(
-  {
-    id: S.integer(),
-    uuid: S.string(),
-    name: S.string(),
-    api_key: S.string({ description: 'The client-side SDK key' }),
-    description: S.nullable(S.string({ allowBlank: true })),
-    project: S.integer(),
-    minimum_change_request_approvals: S.nullable(S.integer()),
-    allow_client_traits: S.boolean(),
-    banner_text: S.nullable(S.string({ allowBlank: true })),
-    banner_colour: S.nullable(S.string({ allowBlank: true })),
-    hide_disabled_flags: S.nullable(S.boolean()),
-    use_mv_v2_evaluation: S.boolean(),
-    use_identity_composite_key_for_hashing: S.boolean(),
-    hide_sensitive_data: S.boolean(),
-    use_v2_feature_versioning: S.boolean(),
-    use_identity_overrides_in_local_eval: S.boolean(),
-    is_creating: S.boolean(),
-    created_date: S.dateTime(),
-    updated_at: S.dateTime(),
-    metadata: S.list(S.unchecked(S.object({}))),
-  },
-  { title: 'Environment' },
+/** Also the `Environment` component (the audit log's `environment` refers to it). */
+export const EnvironmentJson = S.component(
+  'Environment',
+  S.response(
+    {
+      id: S.integer(),
+      uuid: S.string(),
+      name: S.string(),
+      api_key: S.string({ description: 'The client-side SDK key' }),
+      description: S.nullable(S.string({ allowBlank: true })),
+      project: S.integer(),
+      minimum_change_request_approvals: S.nullable(S.integer()),
+      allow_client_traits: S.boolean(),
+      banner_text: S.nullable(S.string({ allowBlank: true })),
+      banner_colour: S.nullable(S.string({ allowBlank: true })),
+      hide_disabled_flags: S.nullable(S.boolean()),
+      use_mv_v2_evaluation: S.boolean(),
+      use_identity_composite_key_for_hashing: S.boolean(),
+      hide_sensitive_data: S.boolean(),
+      use_v2_feature_versioning: S.boolean(),
+      use_identity_overrides_in_local_eval: S.boolean(),
+      is_creating: S.boolean(),
+      created_date: S.dateTime(),
+      updated_at: S.dateTime(),
+      metadata: S.list(MetadataValueJson),
+    },
+    { title: 'Environment' },
+  ),
 );
 export type EnvironmentJson = Static<typeof EnvironmentJson>;
 

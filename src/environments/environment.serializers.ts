@@ -1,7 +1,11 @@
+import type { MetadataValueJson } from '../projects/entity-metadata';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type { ClonedEnvironmentJson, EnvironmentJson, ServerKeyJson } from './environment.schemas';
 
-export function environmentJson(e: Environment): EnvironmentJson {
+export function environmentJson(
+  e: Environment,
+  metadata: readonly MetadataValueJson[] = [],
+): EnvironmentJson {
   return {
     id: e.id,
     uuid: e.uuid,
@@ -22,7 +26,7 @@ export function environmentJson(e: Environment): EnvironmentJson {
     is_creating: e.isCreating,
     created_date: e.createdDate.toISOString(),
     updated_at: e.updatedAt.toISOString(),
-    metadata: [],
+    metadata: [...metadata],
   };
 }
 

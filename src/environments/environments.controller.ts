@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
-import { myPermissionsJson } from '../permissions/my-permissions';
+import { myPermissionsJson, MyPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
   CurrentPrincipal,
@@ -29,11 +29,8 @@ import {
   UpdateEnvironment,
   type UpdateEnvironmentInput,
 } from './environment.schemas';
-import { clonedEnvironmentJson, environmentApiKeyJson, environmentJson } from './environment.serializers';
+import { clonedEnvironmentJson, environmentApiKeyJson } from './environment.serializers';
 import { EnvironmentsService } from './environments.service';
-
-/** Answered by a component still kept by hand in src/openapi/management-docs.ts. */
-const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
 
 /** The guard's answer for an unknown key (a path key is not an id, so the document does not add it). */
 const NO_ENVIRONMENT = 'No such environment (or not visible to the caller)';
@@ -63,7 +60,7 @@ export class EnvironmentsController {
       request,
       page,
       environments.length,
-      environments.slice(start, start + page.pageSize).map(environmentJson),
+      await this.environments.json(environments.slice(start, start + page.pageSize)),
     );
   }
 
@@ -76,15 +73,15 @@ export class EnvironmentsController {
     @CurrentPrincipal() principal: Principal,
     @ValidBody(CreateEnvironment) body: CreateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    return environmentJson(await this.environments.create(principal, body));
+    return (await this.environments.json([await this.environments.create(principal, body)]))[0];
   }
 
   @Get(':apiKey')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'apiKey' })
   @Responds(404, DetailJson, NO_ENVIRONMENT)
   @Responds(200, EnvironmentJson, 'The environment')
-  retrieve(@Permitted('environment') environment: Environment): EnvironmentJson {
-    return environmentJson(environment);
+  async retrieve(@Permitted('environment') environment: Environment): Promise<EnvironmentJson> {
+    return (await this.environments.json([environment]))[0];
   }
 
   @Put(':apiKey')
@@ -96,7 +93,8 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment) body: UpdateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    return environmentJson(await this.environments.update(principal, environment, body));
+    const input = { ...body, metadata: body.metadata ?? [] };
+    return (await this.environments.json([await this.environments.update(principal, environment, input)]))[0];
   }
 
   @Patch(':apiKey')
@@ -108,7 +106,7 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment, { partial: true }) body: Partial<UpdateEnvironmentInput>,
   ): Promise<EnvironmentJson> {
-    return environmentJson(await this.environments.update(principal, environment, body));
+    return (await this.environments.json([await this.environments.update(principal, environment, body)]))[0];
   }
 
   @Delete(':apiKey')
@@ -138,7 +136,7 @@ export class EnvironmentsController {
   @Get(':apiKey/my-permissions')
   @RequirePermission('environment', 'MEMBER', { param: 'apiKey' })
   @Responds(404, DetailJson, NO_ENVIRONMENT)
-  @Responds(200, Permissions, 'The caller’s grants')
+  @Responds(200, MyPermissionsJson, 'The caller’s grants')
   async myPermissions(
     @CurrentPrincipal() principal: Principal,
     @Permitted('environment') environment: Environment,

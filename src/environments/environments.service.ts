@@ -3,14 +3,16 @@ import type { Principal } from '../auth/principal';
 import { DomainError, NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { newEnvironmentKey, newServerKey } from '../common/keys';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
-import { parseId } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { PermissionsService } from '../permissions/permissions.service';
+import { EntityMetadata } from '../projects/entity-metadata';
 import type { Project } from '../projects/project.entity';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type {
   CloneEnvironmentInput,
   CreateEnvironmentInput,
+  EnvironmentJson,
   EnvironmentSettings,
   ServerKeyInput,
   UpdateEnvironmentInput,
@@ -75,7 +77,17 @@ export class EnvironmentsService {
     private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
     private readonly values: FeatureStateValuesService,
+    private readonly metadata: EntityMetadata,
   ) {}
+
+  /** The bodies of these environments, with their custom field values (one query for all). */
+  async json(environments: readonly Environment[]): Promise<EnvironmentJson[]> {
+    const metadata = await this.metadata.valuesOf(
+      'environment',
+      environments.map((e) => e.id),
+    );
+    return environments.map((e) => environmentJson(e, metadata.get(e.id)));
+  }
 
   /** GET /environments/?project=: the project's environments the caller may view (project MEMBER). */
   async list(principal: Principal, project: unknown): Promise<Environment[]> {
@@ -96,6 +108,11 @@ export class EnvironmentsService {
         apiKey: newEnvironmentKey(),
         ...settingColumns(input),
       });
+      const metadata = await this.metadata.replace(
+        tx.manager,
+        { model: 'environment', id: created.id, project },
+        input.metadata ?? [],
+      );
       await this.createDefaultStates(tx, created, project);
       if (principal.kind === 'user' && !orgGrant?.admin)
         await this.environments.grantEnvironmentAdmin(tx.manager, created.id, principal.user.id);
@@ -109,7 +126,7 @@ export class EnvironmentsService {
         relatedObjectType: 'ENVIRONMENT',
         relatedObjectId: created.id,
         relatedObjectUuid: created.uuid,
-        after: environmentJson(created),
+        after: environmentJson(created, metadata),
       });
       return created;
     });
@@ -145,7 +162,7 @@ export class EnvironmentsService {
   ): Promise<Environment> {
     if (input.project !== undefined && input.project !== environment.projectId)
       throw ValidationFailed.field('project', 'Environments cannot be moved to another project.');
-    const { name, project: _project, ...settings } = input;
+    const { name, project: _project, metadata: values, ...settings } = input;
     const columns: EnvironmentColumns = {
       ...(name !== undefined ? { name } : {}),
       ...settingColumns(settings),
@@ -153,8 +170,14 @@ export class EnvironmentsService {
     return this.uow.run(async (tx) => {
       const current = await this.environments.lock(tx.manager, environment.id);
       if (!current) throw new NotFound();
-      const before = environmentJson(current);
+      const owner = { model: 'environment', id: current.id, project: environment.project } as const;
+      const metadataBefore = (await this.metadata.valuesOf('environment', [current.id], tx.manager)).get(
+        current.id,
+      );
+      const before = environmentJson(current, metadataBefore);
       const saved = await this.environments.update(tx.manager, environment.id, columns);
+      // Only when sent (PATCH writes only what it names); when sent, the complete list, required fields checked.
+      const metadata = values ? await this.metadata.replace(tx.manager, owner, values) : metadataBefore;
       tx.environmentsChanged([environment.id]);
       tx.audit({
         log: `Environment updated: ${saved.name}`,
@@ -166,7 +189,7 @@ export class EnvironmentsService {
         relatedObjectId: environment.id,
         relatedObjectUuid: environment.uuid,
         before,
-        after: environmentJson(saved),
+        after: environmentJson(saved, metadata),
       });
       return saved;
     });
@@ -176,6 +199,7 @@ export class EnvironmentsService {
     await this.uow.run(async (tx) => {
       tx.environmentsDeleted([environment]);
       await this.environments.delete(tx.manager, environment.id);
+      await this.metadata.remove(tx.manager, 'environment', [environment.id]);
       tx.audit({
         log: `Environment deleted: ${environment.name}`,
         principal,
@@ -212,6 +236,9 @@ export class EnvironmentsService {
         ...settings,
         name: input.name,
         apiKey: newEnvironmentKey(),
+        // A clone has not been evaluated by any SDK yet (Flagsmith's clone resets these).
+        firstEvaluatedAt: null,
+        firstEvaluatedSdkLabel: null,
       });
       const stateCopies = await this.environments.copyStates(tx.manager, source.id, clone.id);
       await this.values.copyMvValues(tx.manager, stateCopies);

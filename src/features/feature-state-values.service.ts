@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { type FieldErrors, ValidationFailed } from '../common/domain-errors';
-import type { BodyReader } from '../common/validation';
 import type { Project } from '../projects/project.entity';
 import {
   Feature,
@@ -14,7 +13,6 @@ import {
   type MvValueInput,
   parseMvValues,
   rawValue,
-  readStateValues,
   type StateChanges,
   TypedValue,
   typedValueFromInitial,
@@ -24,15 +22,6 @@ import {
 
 export type { MvValueInput, StateChanges, ValueForm } from './feature-values';
 export { MV_SUM_MESSAGE } from './feature-values';
-
-/** DRF-shaped errors that may nest (`{"feature_state_value": {"type": [...]}}`, per-item lists). */
-export type NestedErrors = Record<string, unknown>;
-
-/** Throws 400 with the reader's field errors merged with nested ones, if there are any. */
-export function assertNoErrors(v: BodyReader, nested: NestedErrors = {}): void {
-  const all = { ...v.errors, ...nested } as FieldErrors;
-  if (Object.keys(all).length) throw new ValidationFailed(all);
-}
 
 /**
  * The feature-state value and multivariate logic shared by every feature-state writer (environment defaults here,
@@ -48,25 +37,11 @@ export function assertNoErrors(v: BodyReader, nested: NestedErrors = {}): void {
  *     return values.stateJson(saved, mv.get(saved.id) ?? [], 'raw');
  *   });
  *
- * Callers still on BodyReader use readChanges(v, form) + assertNoErrors(v, errors) (same messages).
  * New states: `initialValue(project, feature)` gives the value a state gets when none is sent.
  */
 @Injectable()
 export class FeatureStateValuesService {
   constructor(private readonly repository: FeatureStatesRepository) {}
-
-  /** Reads `enabled`, `feature_state_value` and `multivariate_feature_state_values` (each optional). */
-  readChanges(v: BodyReader, form: ValueForm): { changes: StateChanges; errors: NestedErrors } {
-    const enabled = v.boolean('enabled', { optional: true });
-    const { changes, errors } = readStateValues(
-      {
-        feature_state_value: v.raw('feature_state_value'),
-        multivariate_feature_state_values: v.raw('multivariate_feature_state_values'),
-      },
-      form,
-    );
-    return { changes: enabled === undefined ? changes : { enabled, ...changes }, errors };
-  }
 
   /** See parseMvValues in feature-values.ts. */
   parseMvValues(raw: unknown): ReturnType<typeof parseMvValues> {

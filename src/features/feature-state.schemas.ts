@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { type FieldErrors } from '../common/domain-errors';
-import { toInteger } from '../common/validation';
+import { toInteger } from '../common/drf-values';
 import { S, type Static } from '../http/schema';
 import { readStateValues, type ValueForm } from './feature-values';
 
@@ -33,7 +33,7 @@ const MvValueIn = S.object({
   percentage_allocation: Type.Number({ minimum: 0, maximum: 100 }),
 });
 /** The complete list: options not listed lose their value (null: leave them as they are). */
-const MvValuesIn = S.nullable(S.list(MvValueIn));
+export const MvValuesIn = S.nullable(S.list(MvValueIn));
 
 export const MvStateValueJson = S.response({
   id: S.integer(),
@@ -57,7 +57,8 @@ function parentErrors(body: { feature?: unknown; environment?: unknown }): Field
   return errors;
 }
 
-const valueErrors =
+/** The value fields' errors (readStateValues), for a body-level check. */
+export const valueErrors =
   (form: ValueForm) =>
   (body: { feature_state_value?: unknown; multivariate_feature_state_values?: unknown }) =>
     readStateValues(body, form).errors;
@@ -88,6 +89,11 @@ export const UpdateFeatureState = S.checkBody(
 );
 export type UpdateFeatureStateInput = Static<typeof UpdateFeatureState>;
 
+/** Flagsmith's FeatureStateSerializerBasic.identifier: write-only, never in a response. */
+const IDENTIFIER = S.optional(
+  S.string({ maxLength: 2000, description: "An identity's identifier, as an alternative to `identity`" }),
+);
+
 /** POST /features/featurestates/: an environment default, a segment override or an identity override. */
 export const CreateFeatureState = S.checkBody(
   S.object({
@@ -95,6 +101,7 @@ export const CreateFeatureState = S.checkBody(
     environment: S.integer({ minimum: 1 }),
     feature_segment: S.optional(S.nullable(S.integer({ minimum: 1 }))),
     identity: S.optional(S.nullable(S.integer({ minimum: 1 }))),
+    identifier: IDENTIFIER,
     enabled: S.optional(S.boolean()),
     feature_state_value: S.optional(S.unchecked(TypedValueIn)),
     multivariate_feature_state_values: S.optional(S.unchecked(MvValuesIn)),
@@ -102,6 +109,24 @@ export const CreateFeatureState = S.checkBody(
   valueErrors('typed'),
 );
 export type CreateFeatureStateInput = Static<typeof CreateFeatureState>;
+
+/**
+ * POST /environments/{api_key}/featurestates/ (raw values): `environment` is the path's (a sent one is ignored, as
+ * Flagsmith overwrites it); a missing `feature` is refused by the permission check (403), as Flagsmith's.
+ */
+export const CreateEnvironmentState = S.checkBody(
+  S.object({
+    feature: S.optional(S.id({ description: 'Required: a feature of the project (else 403)' })),
+    feature_segment: S.optional(S.nullable(S.integer({ minimum: 1 }))),
+    identity: S.optional(S.nullable(S.integer({ minimum: 1 }))),
+    identifier: IDENTIFIER,
+    enabled: S.optional(S.boolean()),
+    feature_state_value: S.optional(S.unchecked(RawValueIn)),
+    multivariate_feature_state_values: S.optional(S.unchecked(MvValuesIn)),
+  }),
+  valueErrors('raw'),
+);
+export type CreateEnvironmentStateInput = Static<typeof CreateEnvironmentState>;
 
 /** `?feature=&feature_name=&anyIdentity` (anyIdentity: present or not; the controller reads its presence). */
 export const EnvironmentStatesQuery = S.object({

@@ -11,6 +11,8 @@ import {
   RequirePermission,
 } from '../permissions/permissions.decorators';
 import {
+  CreateEnvironmentState,
+  type CreateEnvironmentStateInput,
   CreateFeatureState,
   type CreateFeatureStateInput,
   FeatureStateJson,
@@ -46,6 +48,18 @@ export class EnvironmentFeatureStatesController {
     const anyIdentity = 'anyIdentity' in ((request.query ?? {}) as Record<string, unknown>);
     const { count, rows } = await this.states.environmentStates(env, { ...query, anyIdentity }, page);
     return pageOf(request, page, count, rows);
+  }
+
+  @Post()
+  @RequirePermission('environment', 'UPDATE_FEATURE_STATE', { param: 'environment_api_key' })
+  @Responds(201, FeatureStateJson, 'The new state')
+  @Responds(403, DetailJson, 'No UPDATE_FEATURE_STATE, or `feature` is missing or not of the project')
+  create(
+    @CurrentPrincipal() p: Principal,
+    @Permitted('environment') env: Environment,
+    @ValidBody(CreateEnvironmentState) body: CreateEnvironmentStateInput,
+  ): Promise<FeatureStateJson> {
+    return this.states.createInEnvironment(p, env, body);
   }
 
   @Get(':id')

@@ -110,6 +110,11 @@ export class FeatureStatesRepository {
     return manager.getRepository<Identity>('Identity').findOneBy({ id });
   }
 
+  /** The identity of the environment with this identifier (Flagsmith's `identifier` alternative to `identity`). */
+  identityByIdentifier(environmentId: number, identifier: string): Promise<Identity | null> {
+    return this.dataSource.getRepository<Identity>('Identity').findOneBy({ environmentId, identifier });
+  }
+
   /** `{id, identifier}` of these identities (list views nest them). */
   identities(ids: readonly number[]): Promise<{ id: number; identifier: string }[]> {
     if (!ids.length) return Promise.resolve([]);

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
-import { NotFound, ValidationFailed } from '../common/domain-errors';
+import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
 import type { Environment } from '../environments/environment.entity';
 import type { Identity } from '../identities/identity.entity';
@@ -68,8 +68,15 @@ class InMemoryStates {
   featureSegment(id: number) {
     return Promise.resolve(this.segments.get(id) ?? null);
   }
-  identity(_id: number) {
-    return Promise.resolve(null as Identity | null);
+  readonly identityRows = new Map<number, Identity>();
+  identity(id: number) {
+    return Promise.resolve(this.identityRows.get(id) ?? null);
+  }
+  identityByIdentifier(environmentId: number, identifier: string) {
+    const found = [...this.identityRows.values()].find(
+      (i) => i.environmentId === environmentId && i.identifier === identifier,
+    );
+    return Promise.resolve(found ?? null);
   }
   identities() {
     return Promise.resolve([]);
@@ -252,5 +259,90 @@ describe('FeatureStatesService', () => {
     );
     expect(repo.states.size).toBe(count);
     expect(uow.committed).toEqual([]);
+  });
+
+  describe('createInEnvironment (POST /environments/{key}/featurestates/)', () => {
+    function withNewFeature() {
+      const ctx = setup();
+      ctx.repo.features.set(
+        6,
+        Object.assign(new Feature(), { id: 6, name: 'fresh', projectId: 2, initialValue: null }),
+      );
+      return ctx;
+    }
+
+    it('a feature with no state here gets one with the raw value sent, audited as created and announced', async () => {
+      const { repo, uow, service } = withNewFeature();
+      const json = await service.createInEnvironment(user, env, {
+        feature: 6,
+        enabled: true,
+        feature_state_value: 12,
+      });
+      expect(json).toMatchObject({
+        feature: 6,
+        environment: 5,
+        enabled: true,
+        feature_state_value: 12,
+        identity: null,
+      });
+      const stored = [...repo.states.values()].find((s) => s.featureId === 6);
+      expect(stored).toMatchObject({ enabled: true, valueType: 'int', integerValue: 12, identityId: null });
+      const [record] = uow.committed;
+      expect([...record.environmentIds]).toEqual([5]);
+      expect(record.auditEntries.map((e) => e.log)).toEqual(['New Flag / Remote Config created: fresh']);
+      expect(record.auditEntries[0].before).toBeNull();
+    });
+
+    it.each([
+      ['missing', undefined],
+      ['unknown', 99],
+    ])(
+      'a %s feature is PermissionDenied (Flagsmith cannot find it to check tags) and writes nothing',
+      async (_what, feature) => {
+        const { repo, uow, service } = withNewFeature();
+        const count = repo.states.size;
+        await expect(
+          service.createInEnvironment(user, env, { feature, enabled: true }),
+        ).rejects.toBeInstanceOf(PermissionDenied);
+        expect(repo.states.size).toBe(count);
+        expect(uow.committed).toEqual([]);
+      },
+    );
+
+    it('a feature of another project is PermissionDenied', async () => {
+      const { repo, service } = withNewFeature();
+      repo.features.set(
+        8,
+        Object.assign(new Feature(), { id: 8, name: 'theirs', projectId: 99, initialValue: null }),
+      );
+      await expect(service.createInEnvironment(user, env, { feature: 8 })).rejects.toBeInstanceOf(
+        PermissionDenied,
+      );
+    });
+
+    it('an identifier of the environment makes an identity override; an unknown one is "Invalid identifier"', async () => {
+      const { repo, service } = withNewFeature();
+      repo.identityRows.set(
+        44,
+        Object.assign({} as Identity, { id: 44, environmentId: 5, identifier: 'ann' }),
+      );
+      const json = await service.createInEnvironment(user, env, {
+        feature: 6,
+        identifier: 'ann',
+        enabled: true,
+      });
+      expect(json).toMatchObject({ feature: 6, identity: 44, enabled: true });
+      await expect(service.createInEnvironment(user, env, { feature: 6, identifier: 'bob' })).rejects.toEqual(
+        ValidationFailed.field('non_field_errors', 'Invalid identifier'),
+      );
+    });
+
+    it("an identity of another environment is refused with Flagsmith's message", async () => {
+      const { repo, service } = withNewFeature();
+      repo.identityRows.set(45, Object.assign({} as Identity, { id: 45, environmentId: 6, identifier: 'x' }));
+      await expect(service.createInEnvironment(user, env, { feature: 6, identity: 45 })).rejects.toEqual(
+        ValidationFailed.field('non_field_errors', 'Identity does not exist in environment.'),
+      );
+    });
   });
 });

@@ -1,15 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import type { Principal } from '../auth/principal';
-import { NotFound, ValidationFailed, type FieldErrors } from '../common/domain-errors';
+import {
+  NotFound,
+  PermissionDenied,
+  ValidationFailed,
+  ValidationMessages,
+  type FieldErrors,
+} from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
-import { MESSAGES, toInteger } from '../common/validation';
+import { MESSAGES, toInteger } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import type { EnvironmentPermission } from '../permissions/permission-keys';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Feature, FeatureState } from './feature.entity';
 import type {
+  CreateEnvironmentStateInput,
   CreateFeatureStateInput,
   FeatureStateJson,
   FeatureStatesQueryInput,
@@ -20,6 +27,11 @@ import type {
 import { FeatureStateValuesService } from './feature-state-values.service';
 import { FeatureStatesRepository, StateFilters } from './feature-states.repository';
 import { readStateValues, type StateChanges, type ValueForm } from './feature-values';
+
+/** A unique index refused the insert (one state per feature, environment, segment and identity). */
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof QueryFailedError && (err.driverError as { code?: string }).code === '23505';
+}
 
 /** The permission a write to this state needs (Flagsmith's FeatureStatePermissions). */
 export function writePermission(state: Pick<FeatureState, 'featureSegmentId'>): EnvironmentPermission {
@@ -138,7 +150,6 @@ export class FeatureStatesService {
   async create(principal: Principal, input: CreateFeatureStateInput): Promise<TypedFeatureStateJson> {
     const changes = changesOf(input, 'typed');
     const featureSegmentId = input.feature_segment ?? null;
-    const identityId = input.identity ?? null;
     const env = await this.permissions.requireEnvironment(
       principal,
       input.environment,
@@ -150,11 +161,82 @@ export class FeatureStatesService {
       throw ValidationFailed.field('feature', `Invalid pk "${input.feature}" - object does not exist.`);
     if (feature.projectId !== env.projectId)
       throw ValidationFailed.field('feature', 'Feature does not exist in project');
-    if (featureSegmentId !== null && identityId !== null)
+    const identityId = await this.identityOf(env, input);
+    return (await this.insert(principal, env, feature, featureSegmentId, identityId, changes, 'typed').catch(
+      (err: unknown) => {
+        if (isUniqueViolation(err))
+          throw ValidationFailed.field(
+            'non_field_errors',
+            'A feature state for this feature already exists here.',
+          );
+        throw err;
+      },
+    )) as TypedFeatureStateJson;
+  }
+
+  /**
+   * POST /environments/{api_key}/featurestates/ (Flagsmith's EnvironmentFeatureStateViewSet.create, raw values): a
+   * state for a feature that has none here. A feature that is missing, unknown or of another project is a 403, as
+   * Flagsmith's EnvironmentFeatureStatePermissions cannot find it.
+   */
+  async createInEnvironment(
+    principal: Principal,
+    env: Environment,
+    input: CreateEnvironmentStateInput,
+  ): Promise<FeatureStateJson> {
+    const changes = changesOf(input, 'raw');
+    const feature = input.feature === undefined ? null : await this.states.feature(input.feature);
+    if (!feature || feature.projectId !== env.projectId) throw new PermissionDenied();
+    const featureSegmentId = input.feature_segment ?? null;
+    const identityId = await this.identityOf(env, input);
+    return (await this.insert(principal, env, feature, featureSegmentId, identityId, changes, 'raw').catch(
+      (err: unknown) => {
+        // Flagsmith's duplicate check raises a Django ValidationError that DRF answers as a list of its text.
+        if (isUniqueViolation(err))
+          throw new ValidationMessages([
+            "['Feature state already exists for this environment, feature, version, segment & identity combination']",
+          ]);
+        throw err;
+      },
+    )) as FeatureStateJson;
+  }
+
+  /** The identity a create names (`identity`, or `identifier` as Flagsmith's alternative), checked against `env`. */
+  private async identityOf(
+    env: Environment,
+    input: { identity?: number | null; identifier?: string; feature_segment?: number | null },
+  ): Promise<number | null> {
+    let identityId = input.identity ?? null;
+    if (input.identifier) {
+      const found = await this.states.identityByIdentifier(env.id, input.identifier);
+      if (!found) throw ValidationFailed.field('non_field_errors', 'Invalid identifier');
+      identityId = found.id;
+    }
+    if (input.feature_segment != null && identityId !== null)
       throw ValidationFailed.field(
         'non_field_errors',
         'A feature state cannot belong to both an identity and a feature segment.',
       );
+    if (identityId !== null && !input.identifier) {
+      const identity = await this.states.identity(identityId);
+      if (!identity)
+        throw ValidationFailed.field('identity', `Invalid pk "${identityId}" - object does not exist.`);
+      if (identity.environmentId !== env.id)
+        throw ValidationFailed.field('non_field_errors', 'Identity does not exist in environment.');
+    }
+    return identityId;
+  }
+
+  /** A new state of `feature` in `env` (an environment default, or an override when a segment or identity is given). */
+  private async insert(
+    principal: Principal,
+    env: Environment,
+    feature: Feature,
+    featureSegmentId: number | null,
+    identityId: number | null,
+    changes: StateChanges,
+    form: ValueForm,
+  ) {
     if (featureSegmentId !== null) {
       const fs = await this.states.featureSegment(featureSegmentId);
       if (!fs)
@@ -167,13 +249,6 @@ export class FeatureStatesService {
       if (fs.featureId !== feature.id)
         throw ValidationFailed.field('non_field_errors', 'Feature Segment does not belong to feature.');
     }
-    if (identityId !== null) {
-      const identity = await this.states.identity(identityId);
-      if (!identity)
-        throw ValidationFailed.field('identity', `Invalid pk "${identityId}" - object does not exist.`);
-      if (identity.environmentId !== env.id)
-        throw ValidationFailed.field('non_field_errors', 'Identity does not exist in environment.');
-    }
     const state = Object.assign(new FeatureState(), {
       featureId: feature.id,
       environmentId: env.id,
@@ -182,14 +257,7 @@ export class FeatureStatesService {
       enabled: false,
       ...this.values.initialValue(env.project, feature),
     });
-    return (await this.write(principal, env, state, changes, 'typed', true).catch((err: unknown) => {
-      if (err instanceof QueryFailedError && (err.driverError as { code?: string }).code === '23505')
-        throw ValidationFailed.field(
-          'non_field_errors',
-          'A feature state for this feature already exists here.',
-        );
-      throw err;
-    })) as TypedFeatureStateJson;
+    return this.write(principal, env, state, changes, form, true);
   }
 
   /** A state by id for /features/featurestates/{id}/, permission-checked on its environment. */
@@ -296,6 +364,7 @@ export class FeatureStatesService {
         ? `Remote config value updated for identity override on feature '${feature.name}' and identity '${identifier}'.`
         : `Flag state / Remote config value updated for feature '${feature.name}' and identity '${identifier}'`;
     }
+    if (created) return `New Flag / Remote Config created: ${feature.name}`;
     return valueOnly
       ? `Remote config value updated for feature: ${feature.name}`
       : `Flag state updated for feature: ${feature.name}`;

@@ -1,8 +1,6 @@
-import { BodyReader } from '../common/validation';
-import { FeatureStateValuesService } from './feature-state-values.service';
-import type { FeatureStatesRepository } from './feature-states.repository';
 import {
   rawValue,
+  readStateValues,
   typedValueFromForm,
   typedValueFromInitial,
   typedValueFromRaw,
@@ -86,55 +84,48 @@ describe('typedValueFromInitial', () => {
   });
 });
 
-describe('FeatureStateValuesService.readChanges', () => {
-  const service = new FeatureStateValuesService({} as FeatureStatesRepository);
-
-  it('reads enabled, a raw value and MV allocations; absent members stay absent', () => {
-    const v = new BodyReader(
-      {
-        enabled: false,
-        feature_state_value: 3,
-        multivariate_feature_state_values: [
-          { id: 9, multivariate_feature_option: 4, percentage_allocation: '25.5' },
-        ],
-      },
-      { partial: true },
-    );
-    expect(service.readChanges(v, 'raw')).toEqual({
+describe('readStateValues', () => {
+  it('reads a raw value and MV allocations; absent members stay absent', () => {
+    const body = {
+      feature_state_value: 3,
+      multivariate_feature_state_values: [
+        { id: 9, multivariate_feature_option: 4, percentage_allocation: '25.5' },
+      ],
+    };
+    expect(readStateValues(body, 'raw')).toEqual({
       changes: {
-        enabled: false,
         value: { valueType: 'int', stringValue: null, integerValue: 3, booleanValue: null },
         mvValues: [{ optionId: 4, percentageAllocation: 25.5 }],
       },
       errors: {},
     });
-    expect(service.readChanges(new BodyReader({}, { partial: true }), 'typed')).toEqual({
+    expect(readStateValues({}, 'typed')).toEqual({
       changes: {},
       errors: {},
     });
   });
 
   it("reports MV allocations over 100 % at the top level (the state serializer's validate()), bad items per position and typed-value errors nested under their field", () => {
-    const over = service.readChanges(
-      new BodyReader({
+    const over = readStateValues(
+      {
         multivariate_feature_state_values: [
           { multivariate_feature_option: 1, percentage_allocation: 60 },
           { multivariate_feature_option: 2, percentage_allocation: 41 },
         ],
-      }),
+      },
       'raw',
     );
     expect(over.errors).toEqual({
       non_field_errors: ['Multivariate percentage values exceed 100%.'],
     });
-    const items = service.readChanges(
-      new BodyReader({
+    const items = readStateValues(
+      {
         feature_state_value: { type: 'nope' },
         multivariate_feature_state_values: [
           { multivariate_feature_option: 1, percentage_allocation: 5 },
           { percentage_allocation: 101 },
         ],
-      }),
+      },
       'typed',
     );
     expect(items.errors).toEqual({

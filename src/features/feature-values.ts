@@ -1,5 +1,5 @@
 import type { FieldErrors } from '../common/domain-errors';
-import { isPlainObject, MESSAGES, toInteger } from '../common/validation';
+import { isPlainObject, MESSAGES, toInteger } from '../common/drf-values';
 import type { FeatureValueType } from './feature.entity';
 
 /** The typed value columns shared by feature states and multivariate options. */

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { PageQuery, S, type Static } from '../http/schema';
+import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
 import { FEATURE_VALUE_LIMIT } from './feature-values';
 
 /**
@@ -95,6 +96,7 @@ const FEATURE_SETTINGS = {
   is_server_key_only: S.optional(S.boolean()),
   is_archived: S.optional(S.boolean()),
   multivariate_options: S.optional(NESTED_OPTIONS),
+  metadata: S.optional(MetadataValueList),
 };
 
 export const CreateFeature = S.object({
@@ -134,6 +136,17 @@ const ID_LIST = (message: string, allowBlank = false) =>
     ),
   );
 
+/** Flagsmith's LifecycleStage. Without code references or stale tags here, a feature is `new` or `permanent`. */
+export const LIFECYCLE_STAGES = [
+  'new',
+  'live',
+  'stale',
+  'permanent',
+  'needs_monitoring',
+  'to_remove',
+] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
 export const FeatureListQuery = S.object({
   ...PageQuery.properties,
   environment: S.optional(S.id({ description: 'Adds environment_feature_state and override counts' })),
@@ -145,6 +158,9 @@ export const FeatureListQuery = S.object({
   type: S.optional(S.choice(['STANDARD', 'MULTIVARIATE'])),
   owners: ID_LIST('Owner IDs must be integers.'),
   group_owners: ID_LIST('Group owner IDs must be integers.'),
+  lifecycle_stage: S.optional(
+    S.choice(LIFECYCLE_STAGES, { description: 'Needs `environment` (ignored without)' }),
+  ),
   sort_field: S.optional(S.choice(['created_date', 'name'], { description: 'Default created_date' })),
   sort_direction: S.optional(S.choice(['ASC', 'DESC'], { description: 'Default ASC' })),
 });
@@ -221,8 +237,11 @@ export const FeatureJson = S.response(
     is_num_identity_overrides_complete: S.boolean(),
     last_modified_in_any_environment: anyJson<null>('Always null here'),
     last_modified_in_current_environment: anyJson<null>('Always null here'),
-    metadata: S.list(anyJson<unknown>('Metadata (none here)')),
+    metadata: S.list(MetadataValueJson),
     code_references_counts: S.list(anyJson<unknown>('Code references (none here)')),
+    lifecycle_stage: S.optional(
+      S.choice(LIFECYCLE_STAGES, { description: 'In a list with `environment` only' }),
+    ),
   },
   { title: 'Feature' },
 );

@@ -1,3 +1,4 @@
+import type { MetadataValueJson } from '../projects/entity-metadata';
 import { Feature, FeatureState, MultivariateFeatureOption } from './feature.entity';
 import type {
   FeatureJson,
@@ -16,6 +17,8 @@ export interface FeatureRelations {
   options: Map<number, MultivariateFeatureOption[]>;
   owners: Map<number, OwnerJson[]>;
   groupOwners: Map<number, GroupOwnerJson[]>;
+  /** Custom field values (absent: not loaded, for the bodies without them). */
+  metadata?: ReadonlyMap<number, MetadataValueJson[]>;
 }
 
 /** With `?environment=`: the environment default states and override counts of the page's features. */
@@ -83,7 +86,7 @@ export function featureJson(f: Feature, rel: FeatureRelations, env?: Environment
     is_num_identity_overrides_complete: true,
     last_modified_in_any_environment: null,
     last_modified_in_current_environment: null,
-    metadata: [],
+    metadata: rel.metadata?.get(f.id) ?? [],
     code_references_counts: [],
   };
 }

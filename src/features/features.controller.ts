@@ -83,7 +83,7 @@ export class FeaturesController {
     @IdParam('id') id: number,
     @ValidBody(UpdateFeature, { partial: true }) body: UpdateFeatureInput,
   ): Promise<FeatureJson> {
-    return this.features.update(p, project, id, body);
+    return this.features.update(p, project, id, { ...body, metadata: body.metadata ?? [] });
   }
 
   @Patch(':id')

@@ -27,11 +27,17 @@ export interface FeatureFilter {
   type?: 'STANDARD' | 'MULTIVARIATE';
   owners?: number[];
   groupOwners?: number[];
+  /** With a permanent tag (true) or without (false); null: no feature (a lifecycle stage none can be in here). */
+  permanent?: boolean | null;
   sortField: 'created_date' | 'name';
   sortDirection: 'ASC' | 'DESC';
 }
 
 export type OwnerRelation = 'owners' | 'groupOwners';
+
+/** The list query's feature `f` has a permanent tag. */
+const PERMANENT_TAG_OF_F =
+  'EXISTS (SELECT 1 FROM feature_tags ft JOIN tags t ON t.id = ft.tag_id WHERE ft.feature_id = f.id AND t.is_permanent)';
 
 function push<T>(map: Map<number, T[]>, key: number, value: T): void {
   const list = map.get(key) ?? [];
@@ -84,6 +90,9 @@ export class FeaturesRepository {
     if (filter.isArchived !== undefined)
       qb.andWhere('f.is_archived = :archived', { archived: filter.isArchived });
     if (filter.type) qb.andWhere('f.type = :type', { type: filter.type });
+    if (filter.permanent === null) qb.andWhere('FALSE');
+    else if (filter.permanent !== undefined)
+      qb.andWhere(`${filter.permanent ? '' : 'NOT '}${PERMANENT_TAG_OF_F}`);
     if (filter.owners)
       qb.andWhere(
         'EXISTS (SELECT 1 FROM feature_owners o WHERE o.feature_id = f.id AND o.user_id = ANY(:owners))',
@@ -100,6 +109,17 @@ export class FeaturesRepository {
         .addOrderBy('f.id', filter.sortDirection),
       page,
     );
+  }
+
+  /** Those of these features with a permanent tag (one query). */
+  async permanentFeatureIds(ids: readonly number[]): Promise<Set<number>> {
+    if (!ids.length) return new Set();
+    const rows = await this.dataSource.query<{ feature_id: number }[]>(
+      `SELECT DISTINCT ft.feature_id FROM feature_tags ft JOIN tags t ON t.id = ft.tag_id
+        WHERE ft.feature_id = ANY($1::int[]) AND t.is_permanent`,
+      [ids],
+    );
+    return new Set(rows.map((r) => r.feature_id));
   }
 
   /** Tags, MV options, owners and group owners of many features: four queries whatever their number. */

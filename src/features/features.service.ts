@@ -12,6 +12,7 @@ import {
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import { allows, PermissionsService } from '../permissions/permissions.service';
+import { EntityMetadata } from '../projects/entity-metadata';
 import type { Project } from '../projects/project.entity';
 import { Feature, MultivariateFeatureOption } from './feature.entity';
 import {
@@ -24,7 +25,7 @@ import {
   type ProjectFeatureJson,
   type UpdateFeatureInput,
 } from './feature.schemas';
-import { featureJson, projectFeatureJson } from './feature.serializers';
+import { featureJson, type FeatureRelations, projectFeatureJson } from './feature.serializers';
 import { FeatureStateValuesService } from './feature-state-values.service';
 import { FeatureColumns, FeatureFilter, FeaturesRepository, OwnerRelation } from './features.repository';
 import { MvOptionsService, optionColumns } from './mv-options.service';
@@ -71,6 +72,9 @@ export function featureFilter(query: FeatureListQueryInput): FeatureFilter {
   if (query.type) filter.type = query.type;
   if (query.owners) filter.owners = idList(query.owners);
   if (query.group_owners) filter.groupOwners = idList(query.group_owners);
+  // Flagsmith filters by stage only in an environment's context.
+  if (query.lifecycle_stage && query.environment !== undefined)
+    filter.permanent = { new: false, permanent: true }[query.lifecycle_stage as string] ?? null;
   return filter;
 }
 
@@ -86,6 +90,7 @@ export class FeaturesService {
     private readonly permissions: PermissionsService,
     private readonly values: FeatureStateValuesService,
     private readonly mvOptions: MvOptionsService,
+    private readonly metadata: EntityMetadata,
   ) {}
 
   /** A live feature of the project, else NotFound. */
@@ -106,13 +111,28 @@ export class FeaturesService {
     if (query.environment !== undefined && !environment) throw new NotFound();
     const { count, rows } = await this.features.page(project.id, featureFilter(query), page);
     const ids = rows.map((f) => f.id);
-    const rel = await this.features.relations(ids);
-    const env = environment ? await this.features.environmentContext(environment.id, ids) : undefined;
-    return { count, rows: rows.map((f) => featureJson(f, rel, env)) };
+    const rel = await this.relations(ids);
+    if (!environment) return { count, rows: rows.map((f) => featureJson(f, rel)) };
+    const env = await this.features.environmentContext(environment.id, ids);
+    // Flagsmith's lifecycle stage with no code references and no stale tags: permanent, or new.
+    const permanent = await this.features.permanentFeatureIds(ids);
+    return {
+      count,
+      rows: rows.map((f) => ({
+        ...featureJson(f, rel, env),
+        lifecycle_stage: permanent.has(f.id) ? ('permanent' as const) : ('new' as const),
+      })),
+    };
   }
 
   async json(feature: Feature, manager?: EntityManager): Promise<FeatureJson> {
-    return featureJson(feature, await this.features.relations([feature.id], manager));
+    return featureJson(feature, await this.relations([feature.id], manager));
+  }
+
+  /** The relations a feature body shows, custom field values included. */
+  private async relations(ids: readonly number[], manager?: EntityManager): Promise<FeatureRelations> {
+    const rel = await this.features.relations([...ids], manager);
+    return { ...rel, metadata: await this.metadata.valuesOf('feature', ids, manager) };
   }
 
   // ---- create / update / delete
@@ -155,6 +175,11 @@ export class FeaturesService {
         for (const o of options)
           created.push(await this.mvOptions.insert(tx.manager, saved, optionColumns(o.fields)));
         await this.values.createDefaultStates(tx.manager, project, saved, created);
+        await this.metadata.replace(
+          tx.manager,
+          { model: 'feature', id: saved.id, project },
+          input.metadata ?? [],
+        );
         tx.projectChanged(project.id);
         const json = await this.json(saved, tx.manager);
         tx.audit({
@@ -193,6 +218,13 @@ export class FeaturesService {
       await this.features.update(tx.manager, feature.id, columns);
       if (input.tags) await this.features.setTags(tx.manager, feature.id, input.tags, true);
       if (options) await this.syncOptions(tx.manager, principal, project, feature, options);
+      // Only when sent (PATCH writes only what it names); when sent, the complete list, required fields checked.
+      if (input.metadata)
+        await this.metadata.replace(
+          tx.manager,
+          { model: 'feature', id: feature.id, project },
+          input.metadata,
+        );
       tx.projectChanged(project.id);
       const saved = await this.features.update(tx.manager, feature.id, {});
       const json = await this.json(saved, tx.manager);
@@ -257,6 +289,7 @@ export class FeaturesService {
       if (!feature || feature.projectId !== project.id) throw new NotFound();
       const before = await this.json(feature, tx.manager);
       await this.features.softDelete(tx.manager, feature.id);
+      await this.metadata.remove(tx.manager, 'feature', [feature.id]);
       tx.projectChanged(project.id);
       tx.audit({ log: FEATURE_DELETED(feature.name), ...auditTarget(principal, project, feature), before });
     });

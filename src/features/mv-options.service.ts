@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
-import { toInteger } from '../common/validation';
+import { toInteger } from '../common/drf-values';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
 import type { Project } from '../projects/project.entity';
 import { Feature, MultivariateFeatureOption } from './feature.entity';

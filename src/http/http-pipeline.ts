@@ -7,6 +7,7 @@ import { compileAllowedHosts } from './allowed-hosts';
 import { parseFormBody, parseJsonBody, unsafeTextError } from './body-parsers';
 import { corsHeaders } from './cors';
 import { FlagsmithExceptionFilter } from './errors';
+import { parseMultipartBody } from './multipart';
 import { requestHostReader, secureRequestTest } from './request-origin';
 
 /** Responses smaller than this are sent uncompressed (the gzip header costs more than it saves). */
@@ -68,6 +69,17 @@ export async function installHttpPipeline(
       }
     },
   );
+
+  // multipart/form-data (file uploads: the feature import), bounded by the same body limit.
+  fastify.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+    parseMultipartBody(
+      payload,
+      request.headers,
+      request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit!,
+    )
+      .then((body) => done(null, body))
+      .catch((err: Error) => done(err, undefined));
+  });
 
   // ---- Host, HTTPS and security headers (Django's CommonMiddleware/SecurityMiddleware semantics)
   const hostAllowed = compileAllowedHosts(config.DJANGO_ALLOWED_HOSTS);

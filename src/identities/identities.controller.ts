@@ -3,6 +3,7 @@ import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import type { Environment } from '../environments/environment.entity';
+import { FeatureStateJson } from '../features/feature-state.schemas';
 import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import { identifierFilter, IdentitiesService } from './identities.service';
@@ -33,8 +34,8 @@ import { identityJson, traitJson } from './identity.serializers';
 const ENV = { param: 'environment_api_key' } as const;
 const NOT_VISIBLE = 'The environment is not visible to the caller';
 
-/** Identity overrides are answered with the FeatureState component (src/openapi/management-docs.ts, for now). */
-const Override = S.ref<OverrideJson>('FeatureState');
+/** Identity overrides are answered as environment feature states (raw value, `{id, identifier}` in lists). */
+const Override = FeatureStateJson;
 const OverridePage = S.page(Override);
 
 /**

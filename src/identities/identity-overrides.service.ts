@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal';
 import { BadRequest, FieldErrors, NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
-import { parseId, toInteger } from '../common/validation';
+import { parseId, toInteger } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, StateChanges } from '../features/feature-state-values.service';
 import { typedValueFromRaw } from '../features/feature-values';

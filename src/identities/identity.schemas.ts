@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { MESSAGES } from '../common/validation';
+import { MESSAGES } from '../common/drf-values';
 import { PageQuery, S, type Static } from '../http/schema';
 
 /**

@@ -6,13 +6,17 @@ import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AuthGuard } from '../auth/auth.guard';
-import { AUTH_ERROR, routeSchemas, SCHEMA_FIRST, schemaOperation } from '../http/schema';
-import { MANAGEMENT_OPERATIONS, MANAGEMENT_SCHEMAS, normalisePath, OperationDocs } from './management-docs';
+import { AUTH_ERROR, componentSchemas, routeSchemas, SCHEMA_FIRST, schemaOperation } from '../http/schema';
 import { SDK_PATHS, SDK_SCHEMAS } from './sdk-paths';
 import { SWAGGER_UI_ASSETS, swaggerUiAsset, swaggerUiHtml, swaggerUiInitializer } from './swagger-ui';
 
 export const DOCS_PATH = '/api/v1/docs/';
 export const DOCS_JSON_PATH = '/api/v1/docs.json';
+
+/** `/api/v1/projects/{project_pk}/features/{id}/` → `/api/v1/projects/{}/features/{}/` (an operation's key). */
+export function normalisePath(path: string): string {
+  return path.replace(/\{[^}]+\}/g, '{}');
+}
 
 /** The version in the nearest package.json above this file (src/ and dist/src/ alike). */
 function packageVersion(): string {
@@ -88,40 +92,11 @@ function pathParameter(name: string): Parameter {
   return { name, in: 'path', required: true, schema: numeric ? { type: 'integer' } : { type: 'string' } };
 }
 
-function applyDocs(operation: Operation, docs: OperationDocs) {
-  if (docs.summary) operation.summary = docs.summary;
-  if (docs.description) operation.description = docs.description;
-  if (docs.requestBody)
-    operation.requestBody = {
-      required: docs.requestBodyOptional !== true,
-      content: { 'application/json': { schema: docs.requestBody } },
-    };
-  else if (operation.requestBody && docs.requestBody === null) delete operation.requestBody;
-  if (docs.query) {
-    const params = (operation.parameters ??= []);
-    for (const [name, q] of Object.entries(docs.query))
-      params.push({
-        name,
-        in: 'query',
-        required: q.required ?? false,
-        description: q.description,
-        schema: q.schema,
-      });
-  }
-  if (docs.response) {
-    const [status, schema, description] = docs.response;
-    operation.responses = {
-      ...Object.fromEntries(Object.entries(operation.responses).filter(([code]) => !/^2/.test(code))),
-      [status]: schema ? { description, content: { 'application/json': { schema } } } : { description },
-    };
-  }
-}
-
 /**
  * The OpenAPI document: Nest's scan of the management controllers (tagged per module, Token/Api-Key security where
  * the auth guard runs, permission needs in the description, every path parameter declared, trailing-slash paths as
  * Flagsmith serves them); bodies, queries and answers from the route's schemas (@ValidBody/@ValidQuery/@Responds,
- * src/http/schema), or for routes not migrated yet from management-docs.ts; and the SDK fragment.
+ * src/http/schema; components declared with S.component); and the SDK fragment.
  */
 export function buildOpenApiDocument(app: NestFastifyApplication, version = packageVersion()): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -195,11 +170,8 @@ export function buildOpenApiDocument(app: NestFastifyApplication, version = pack
         operation.responses['401'] ??= { description: 'No or invalid credentials' };
         if (requirement) operation.responses['403'] ??= { description: 'Not allowed' };
       }
-      const key = `${method.toUpperCase()} ${normalisePath(path)}`;
       const schemas = typeof handler === 'function' ? routeSchemas(handler) : undefined;
-      const docs = MANAGEMENT_OPERATIONS[key];
       if (schemas) {
-        if (docs) throw new Error(`${key} declares schemas: remove it from management-docs.ts`);
         // Any path parameter names an object that may not exist or be visible ({apiKey} too): 404.
         const fragment = schemaOperation(schemas, /\{[^}]+\}/.test(path));
         if (fragment.requestBody) operation.requestBody = fragment.requestBody;
@@ -214,7 +186,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication, version = pack
           if (requirement) operation.responses['403'] ??= AUTH_ERROR('Not allowed');
         }
         (operation as Operation & Record<string, unknown>)[SCHEMA_FIRST] = true;
-      } else if (docs) applyDocs(operation, docs);
+      }
     }
   }
   Object.assign(paths, SDK_PATHS);
@@ -224,7 +196,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication, version = pack
     tags: [...[...tags].sort().map((name) => ({ name })), { name: 'sdk', description: 'SDK endpoints' }],
     components: {
       ...scanned.components,
-      schemas: { ...scanned.components?.schemas, ...MANAGEMENT_SCHEMAS, ...SDK_SCHEMAS },
+      schemas: { ...scanned.components?.schemas, ...componentSchemas(), ...SDK_SCHEMAS },
     },
   };
 }

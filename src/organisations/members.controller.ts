@@ -2,7 +2,7 @@ import { Controller, createParamDecorator, ExecutionContext, Get, Post } from '@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { ValidationFailed } from '../common/domain-errors';
-import { parseId } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import { IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import { MembersService } from './members.service';

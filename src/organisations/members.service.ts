@@ -39,6 +39,23 @@ export class MembersService {
       throw new BadRequest('User already in organisation.');
   }
 
+  /**
+   * A new member, as one write (the admin panel's "new membership"): refused when the user is one already, and
+   * added to the organisation's default groups, as every other way of joining does.
+   */
+  add(organisationId: number, userId: number, role: OrganisationRole): Promise<OrganisationMembership> {
+    return this.uow.run(
+      async (tx) => {
+        await this.assertNotMember(organisationId, userId, tx.manager);
+        await this.addMember(organisationId, userId, role, tx.manager);
+        const membership = await this.members.find(organisationId, userId, tx.manager);
+        if (!membership) throw new NotFound();
+        return membership;
+      },
+      { unaudited: MEMBERSHIP_UNAUDITED },
+    );
+  }
+
   list(organisationId: number): Promise<OrganisationMembership[]> {
     return this.members.list(organisationId);
   }

@@ -31,6 +31,10 @@ export class Organisation {
   @CreateDateColumn({ name: 'created_date', type: TIMESTAMP })
   createdDate!: Date;
 
+  /** Flagsmith-on-Flagsmith targeting key: write-only, set at creation, never changed (Flagsmith: `org.<id>` when unset). */
+  @Column({ name: 'targeting_key', type: 'varchar', length: 64, nullable: true })
+  targetingKey!: string | null;
+
   @Column({ name: 'webhook_notification_email', type: 'varchar', length: 254, nullable: true })
   webhookNotificationEmail!: string | null;
 

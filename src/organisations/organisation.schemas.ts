@@ -9,6 +9,8 @@ export const CreateOrganisation = S.object({
   name: S.string({ maxLength: 2000 }),
   webhook_notification_email: S.optional(S.nullable(S.email())),
   restrict_project_create_to_admin: S.optional(S.boolean()),
+  /** Flagsmith's write-only Flagsmith-on-Flagsmith key: taken at creation only, never returned. */
+  targeting_key: S.optional(S.nullable(S.string({ maxLength: 64 }))),
 });
 export type CreateOrganisationInput = Static<typeof CreateOrganisation>;
 

@@ -16,7 +16,7 @@ import type { AuthedRequest, Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { paginateArray } from '../common/pagination';
 import { DetailJson, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
-import { myPermissionsJson } from '../permissions/my-permissions';
+import { myPermissionsJson, MyPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
   CurrentPrincipal,
@@ -36,9 +36,6 @@ import {
 } from './organisation.schemas';
 import { organisationJson } from './organisation.serializers';
 import { OrganisationsService } from './organisations.service';
-
-/** Answers documented by components still kept by hand in src/openapi/management-docs.ts. */
-const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
 
 /** POST /organisations/: who may create is decided before the body is read (403 before any 400). */
 @Injectable()
@@ -143,7 +140,7 @@ export class OrganisationsController {
 
   @Get(':id/my-permissions')
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
-  @Responds(200, Permissions, 'The caller’s grants')
+  @Responds(200, MyPermissionsJson, 'The caller’s grants')
   async myPermissions(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,

@@ -14,6 +14,8 @@ import { MembersService } from './members.service';
 import { MayCreateOrganisation, OrganisationsController } from './organisations.controller';
 import { OrganisationsRepository } from './organisations.repository';
 import { OrganisationsService } from './organisations.service';
+import { SubscriptionController } from './subscription.controller';
+import { SubscriptionService } from './subscription.service';
 
 /** One service and one repository per sub-domain: organisations, members, invites, groups, master API keys. */
 @Module({
@@ -23,6 +25,7 @@ import { OrganisationsService } from './organisations.service';
     InvitesController,
     GroupsController,
     MasterApiKeysController,
+    SubscriptionController,
   ],
   providers: [
     MayCreateOrganisation,
@@ -36,7 +39,8 @@ import { OrganisationsService } from './organisations.service';
     InvitesService,
     GroupsService,
     MasterApiKeysService,
+    SubscriptionService,
   ],
-  exports: [OrganisationsService, InvitesService],
+  exports: [OrganisationsService, InvitesService, MembersService],
 })
 export class OrganisationsModule {}

@@ -12,6 +12,7 @@ export type OrganisationFields = Pick<
   | 'stopServingFlags'
   | 'blockAccessToAdmin'
   | 'force2fa'
+  | 'targetingKey'
 >;
 
 /** SQL of organisations themselves. `db` is the unit of work's manager when the call is part of a write. */

@@ -86,6 +86,24 @@ describe('MembersService', () => {
     expect(store.groupMemberIds(other.id)).toEqual([]);
   });
 
+  it('add: a new member gets the role and the default groups in one unaudited write; a second add is refused', async () => {
+    const { members, store, uow } = inMemoryOrganisationServices();
+    const org = store.organisation();
+    const everyone = store.group(org.id, 'everyone', true);
+    const bob = store.user('bob@acme.test');
+
+    const added = await members.add(org.id, bob.id, 'ADMIN');
+
+    expect(added).toMatchObject({ organisationId: org.id, userId: bob.id, role: 'ADMIN' });
+    expect(store.groupMemberIds(everyone.id)).toEqual([bob.id]);
+    expect(uow.committed).toHaveLength(1);
+    expect(uow.committed[0].auditEntries).toEqual([]);
+    await expect(members.add(org.id, bob.id, 'USER')).rejects.toMatchObject({
+      message: 'User already in organisation.',
+    });
+    expect(store.roleOf(org.id, bob.id)).toBe('ADMIN');
+  });
+
   it('changing the role of someone who is no member is not found; of a member it sticks', async () => {
     const { members, store } = inMemoryOrganisationServices();
     const org = store.organisation();

@@ -69,6 +69,7 @@ export class OrganisationsService {
           webhookNotificationEmail: input.webhook_notification_email ?? null,
           restrictProjectCreateToAdmin: input.restrict_project_create_to_admin ?? false,
           persistTraitData: this.config.DEFAULT_ORG_STORE_TRAITS_VALUE,
+          targetingKey: input.targeting_key ?? null,
         },
         tx.manager,
       );

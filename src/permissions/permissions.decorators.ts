@@ -11,7 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '../auth/auth.guard';
 import type { AuthedRequest, PermittedObjects, Principal } from '../auth/principal';
 import { NotAuthenticated, PermissionDenied, ValidationFailed } from '../common/domain-errors';
-import { isPlainObject, toInteger } from '../common/validation';
+import { isPlainObject, toInteger } from '../common/drf-values';
 import type { User } from '../users/user.entity';
 import { EnvironmentPermission, OrganisationPermission, ProjectPermission } from './permission-keys';
 import { Need, PermissionsService } from './permissions.service';

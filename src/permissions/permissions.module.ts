@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { GrantsRepository } from './grants.repository';
 import { GrantsService } from './grants.service';
-import { PermissionsController } from './permissions.controller';
+import { GRANT_CONTROLLERS, PermissionsController } from './permissions.controller';
 
 @Module({
-  controllers: [PermissionsController],
+  controllers: [PermissionsController, ...GRANT_CONTROLLERS],
   providers: [GrantsService, GrantsRepository],
+  exports: [GrantsService],
 })
 export class PermissionsModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied } from '../common/domain-errors';
-import { parseId } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import type { Organisation, OrganisationRole } from '../organisations/organisation.entity';
 import type { Project } from '../projects/project.entity';

@@ -36,7 +36,8 @@ export class Project {
   @Column({ name: 'hide_disabled_flags', type: 'boolean', default: false })
   hideDisabledFlags!: boolean;
 
-  @Column({ name: 'prevent_flag_defaults', type: 'boolean', default: true })
+  /** Flagsmith's default: a new feature's states take its default_enabled and initial value. */
+  @Column({ name: 'prevent_flag_defaults', type: 'boolean', default: false })
   preventFlagDefaults!: boolean;
 
   @Column({ name: 'enable_realtime_updates', type: 'boolean', default: false })
@@ -60,13 +61,13 @@ export class Project {
   @Column({ name: 'show_edge_identity_overrides_for_feature', type: 'boolean', default: false })
   showEdgeIdentityOverridesForFeature!: boolean;
 
-  @Column({ name: 'max_segments_allowed', type: 'integer', default: 100 })
+  @Column({ name: 'max_segments_allowed', type: 'integer', default: 500 })
   maxSegmentsAllowed!: number;
 
-  @Column({ name: 'max_features_allowed', type: 'integer', default: 400 })
+  @Column({ name: 'max_features_allowed', type: 'integer', default: 1000 })
   maxFeaturesAllowed!: number;
 
-  @Column({ name: 'max_segment_overrides_allowed', type: 'integer', default: 100 })
+  @Column({ name: 'max_segment_overrides_allowed', type: 'integer', default: 2000 })
   maxSegmentOverridesAllowed!: number;
 }
 
@@ -82,7 +83,7 @@ export class Tag {
   @Column({ type: 'varchar', length: 100 })
   label!: string;
 
-  @Column({ type: 'varchar', length: 10, default: '#3d4db6' })
+  @Column({ type: 'varchar', length: 10, default: '#6837FC' })
   color!: string;
 
   @Column({ type: 'varchar', length: 512, nullable: true })

@@ -69,3 +69,10 @@ export const ProjectJson = S.response(
   { title: 'Project' },
 );
 export type ProjectJson = Static<typeof ProjectJson>;
+
+/** GET /projects/{id}/ adds the counts (Flagsmith's ProjectRetrieveSerializer; lists do not). */
+export const ProjectDetailJson = S.response(
+  { ...ProjectJson.properties, total_features: S.integer(), total_segments: S.integer() },
+  { title: 'ProjectDetail' },
+);
+export type ProjectDetailJson = Static<typeof ProjectDetailJson>;

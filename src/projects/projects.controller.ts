@@ -1,9 +1,10 @@
 import { Controller, Delete, Get, Patch, Post, Put } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
+import { EnvironmentJson } from '../environments/environment.schemas';
 import { environmentJson } from '../environments/environment.serializers';
 import { DetailJson, Responds, S, ValidBody, ValidQuery } from '../http/schema';
-import { myPermissionsJson } from '../permissions/my-permissions';
+import { myPermissionsJson, MyPermissionsJson } from '../permissions/my-permissions';
 import {
   Authenticated,
   CurrentPrincipal,
@@ -15,6 +16,7 @@ import { Project } from './project.entity';
 import {
   CreateProject,
   type CreateProjectInput,
+  ProjectDetailJson,
   ProjectJson,
   ProjectListQuery,
   type ProjectListQueryInput,
@@ -24,9 +26,7 @@ import {
 import { projectJson } from './project.serializers';
 import { ProjectsService } from './projects.service';
 
-/** Answers documented by components still kept by hand in src/openapi/management-docs.ts. */
-const EnvironmentList = S.list(S.ref<ReturnType<typeof environmentJson>>('Environment'));
-const Permissions = S.ref<ReturnType<typeof myPermissionsJson>>('Permissions');
+const EnvironmentList = S.list(EnvironmentJson);
 
 /** docs/contracts/admin-api.md §4. */
 @Controller('api/v1/projects')
@@ -61,9 +61,9 @@ export class ProjectsController {
 
   @Get(':id')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
-  @Responds(200, ProjectJson, 'The project')
-  retrieve(@Permitted('project') project: Project): ProjectJson {
-    return projectJson(project);
+  @Responds(200, ProjectDetailJson, 'The project, with its feature and segment counts')
+  retrieve(@Permitted('project') project: Project): Promise<ProjectDetailJson> {
+    return this.projects.detail(project);
   }
 
   @Put(':id')
@@ -102,14 +102,14 @@ export class ProjectsController {
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
   @Responds(200, EnvironmentList, "The project's environments")
   async environments(@CurrentPrincipal() principal: Principal, @Permitted('project') project: Project) {
-    return (await this.permissions.permittedEnvironments(principal, project, 'VIEW_ENVIRONMENT')).map(
-      environmentJson,
+    return (await this.permissions.permittedEnvironments(principal, project, 'VIEW_ENVIRONMENT')).map((e) =>
+      environmentJson(e),
     );
   }
 
   @Get(':id/my-permissions')
   @RequirePermission('project', 'MEMBER', { param: 'id' })
-  @Responds(200, Permissions, 'The caller’s grants')
+  @Responds(200, MyPermissionsJson, 'The caller’s grants')
   async myPermissions(@CurrentPrincipal() principal: Principal, @Permitted('project') project: Project) {
     const grant = await this.permissions.projectGrant(principal, project);
     if (!grant) throw new NotFound();

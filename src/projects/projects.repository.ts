@@ -72,6 +72,16 @@ export class ProjectsRepository {
       .save({ projectId, userId, admin: true, permissions: [] });
   }
 
+  /** Live features and segments of the project, in one query (Flagsmith's total_features and total_segments). */
+  async totals(projectId: number): Promise<{ features: number; segments: number }> {
+    const [row] = await this.dataSource.query<{ features: number; segments: number }[]>(
+      `SELECT (SELECT count(*)::int FROM features WHERE project_id = $1 AND deleted_at IS NULL) AS features,
+              (SELECT count(*)::int FROM segments WHERE project_id = $1) AS segments`,
+      [projectId],
+    );
+    return row;
+  }
+
   organisation(organisationId: number): Promise<Organisation> {
     return this.dataSource
       .getRepository<Organisation>('Organisation')

@@ -15,12 +15,17 @@ class InMemoryProjects {
   readonly grants: { projectId: number; userId: number }[] = [];
   readonly locked: number[] = [];
   environments: { id: number; apiKey: string }[] = [];
+  readonly totalsByProject = new Map<number, { features: number; segments: number }>();
   private nextId = 1;
+
+  totals(projectId: number) {
+    return Promise.resolve(this.totalsByProject.get(projectId) ?? { features: 0, segments: 0 });
+  }
 
   insert(_m: EntityManager, fields: ProjectColumns & { name: string; organisationId: number }) {
     const p = Object.assign(new Project(), {
       hideDisabledFlags: false,
-      preventFlagDefaults: true,
+      preventFlagDefaults: false,
       enableRealtimeUpdates: false,
       onlyAllowLowerCaseFeatureNames: true,
       featureNameRegex: null,
@@ -80,6 +85,18 @@ function setup(grant: Grant | null, org: Organisation = organisation) {
 const member = (...permissions: string[]): Grant => ({ admin: false, permissions: new Set(permissions) });
 
 describe('ProjectsService', () => {
+  it('detail is the project with its feature and segment totals', async () => {
+    const { projects, service } = setup(member('CREATE_PROJECT'));
+    const created = await service.create(user, { name: 'Counted', organisation: 3 });
+    projects.totalsByProject.set(created.id, { features: 4, segments: 2 });
+    expect(await service.detail(created)).toMatchObject({
+      id: created.id,
+      name: 'Counted',
+      total_features: 4,
+      total_segments: 2,
+    });
+  });
+
   it('create by a member with CREATE_PROJECT stores the project, makes them its admin and audits it', async () => {
     const { projects, uow, service } = setup(member('CREATE_PROJECT'));
     const created = await service.create(user, { name: 'Web', organisation: 3, hide_disabled_flags: true });

@@ -2,11 +2,16 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { UnitOfWork } from '../common/unit-of-work';
-import { toInteger } from '../common/validation';
+import { toInteger } from '../common/drf-values';
 import type { Organisation } from '../organisations/organisation.entity';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from './project.entity';
-import type { CreateProjectInput, ProjectSettings, UpdateProjectInput } from './project.schemas';
+import type {
+  CreateProjectInput,
+  ProjectDetailJson,
+  ProjectSettings,
+  UpdateProjectInput,
+} from './project.schemas';
 import { projectJson } from './project.serializers';
 import { ProjectColumns, ProjectsRepository } from './projects.repository';
 
@@ -36,6 +41,12 @@ export class ProjectsService {
     private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
   ) {}
+
+  /** GET /projects/{id}/: the project with its live feature and segment counts. */
+  async detail(project: Project): Promise<ProjectDetailJson> {
+    const totals = await this.projects.totals(project.id);
+    return { ...projectJson(project), total_features: totals.features, total_segments: totals.segments };
+  }
 
   /** POST /projects/: org ADMIN, or CREATE_PROJECT unless the organisation restricts it to admins. */
   async create(principal: Principal, input: CreateProjectInput): Promise<Project> {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '../common/unit-of-work';
 import type { DocumentSegment, Traits } from '../../libs/engine/src';
 import {
   EnvironmentChangesService,
@@ -87,12 +88,16 @@ function overlay(
  * evaluation with its stored traits is kept per snapshot and kind of key, so a repeated GET only concatenates
  * flag objects. Writes report themselves (`identityChanged`) so that every instance drops the identity.
  */
+/** SDK identity and trait writes: Flagsmith audits none of them; their change event is identitiesChanged. */
+const SDK_WRITE = { unaudited: 'SDK identity and trait writes are not audited, as in Flagsmith' } as const;
+
 @Injectable()
 export class IdentitiesService {
   constructor(
     private readonly store: IdentityStore,
     private readonly snapshots: EnvironmentSnapshots,
     private readonly changes: EnvironmentChangesService,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /** GET /identities/: get-or-create (or a transient in-memory identity), evaluated with its stored traits. */
@@ -186,19 +191,19 @@ export class IdentitiesService {
   ): Promise<CachedIdentity> {
     const token = this.snapshots.identities.begin();
     let unchanged = false;
-    const result = await this.store.transaction(async (manager) => {
+    const result = await this.uow.run(async (tx) => {
+      unchanged = false; // a retried run starts over
       const { identity, created } = await this.store.findOrCreate(
         environmentId,
         identifier,
         this.notice(environmentId, identifier),
-        manager,
+        tx.manager,
       );
-      const traits = await this.store.applyTraits(identity.id, identity.traits, inputs, manager);
-      if (created || traits !== identity.traits)
-        await this.changes.identityChanged(manager, environmentId, identifier);
+      const traits = await this.store.applyTraits(identity.id, identity.traits, inputs, tx.manager);
+      if (created || traits !== identity.traits) tx.identitiesChanged(environmentId, [identifier]);
       else unchanged = true;
       return new CachedIdentity(identity.id, traits);
-    });
+    }, SDK_WRITE);
     if (unchanged) this.snapshots.identities.set(environmentId, identifier, result, token);
     return result;
   }
@@ -208,20 +213,20 @@ export class IdentitiesService {
     environmentId: number,
     byIdentity: ReadonlyMap<string, readonly TraitInput[]>,
   ): Promise<void> {
-    await this.store.transaction(async (manager) => {
+    await this.uow.run(async (tx) => {
       const changed: string[] = [];
       for (const [identifier, inputs] of byIdentity) {
         const { identity, created } = await this.store.findOrCreate(
           environmentId,
           identifier,
           this.notice(environmentId, identifier),
-          manager,
+          tx.manager,
         );
-        const traits = await this.store.applyTraits(identity.id, identity.traits, inputs, manager);
+        const traits = await this.store.applyTraits(identity.id, identity.traits, inputs, tx.manager);
         if (created || traits !== identity.traits) changed.push(identifier);
       }
-      await this.changes.identitiesChanged(manager, environmentId, changed);
-    });
+      if (changed.length) tx.identitiesChanged(environmentId, changed);
+    }, SDK_WRITE);
   }
 
   /**
@@ -234,7 +239,8 @@ export class IdentitiesService {
     traitKey: string,
     by: number,
   ): Promise<number | undefined> {
-    return this.store.transaction(async (manager) => {
+    return this.uow.run(async (tx) => {
+      const { manager } = tx;
       const { identity } = await this.store.findOrCreate(
         environmentId,
         identifier,
@@ -251,9 +257,9 @@ export class IdentitiesService {
         [{ key: traitKey, value: next, type: 'int', transient: false }],
         manager,
       );
-      await this.changes.identityChanged(manager, environmentId, identifier);
+      tx.identitiesChanged(environmentId, [identifier]);
       return next;
-    });
+    }, SDK_WRITE);
   }
 
   /** The cached evaluation of an identity with its stored traits, made now if needed. */

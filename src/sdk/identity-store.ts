@@ -133,7 +133,7 @@ export class IdentityStore {
     identityId: number,
     current: readonly StoredTrait[],
     inputs: readonly TraitInput[],
-    manager?: EntityManager,
+    manager: EntityManager,
   ): Promise<readonly StoredTrait[]> {
     const last = new Map<string, TraitInput>();
     for (const input of inputs) last.set(input.key, input);
@@ -182,14 +182,8 @@ export class IdentityStore {
         }
       }
     };
-    if (manager) await run(manager);
-    else await this.dataSource.transaction(run);
+    await run(manager);
     for (const key of deletes) byKey.delete(key);
     return [...byKey.values()].sort((a, b) => a.id - b.id);
-  }
-
-  /** Runs writes in one transaction. */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
   }
 }

@@ -15,6 +15,9 @@ export interface SlotKey {
  * Every SQL statement about segment override slots (feature × segment × environment) and their priorities.
  * A feature × environment group is serialised by an advisory lock (`lockGroup`) before its order is read.
  */
+/** A uuid as Django's path converter and UUIDField accept it. */
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/;
+
 @Injectable()
 export class FeatureSegmentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -92,6 +95,14 @@ export class FeatureSegmentsRepository {
     return this.dataSource
       .getRepository(FeatureSegment)
       .findOne({ where: { id }, relations: { segment: true, feature: true } });
+  }
+
+  /** The slot of this uuid (anything not a uuid: none), with its segment and feature. */
+  findByUuid(uuid: string): Promise<FeatureSegment | null> {
+    if (!UUID.test(uuid)) return Promise.resolve(null);
+    return this.dataSource
+      .getRepository(FeatureSegment)
+      .findOne({ where: { uuid }, relations: { segment: true, feature: true } });
   }
 
   /** These slots with their features. */

@@ -4,15 +4,10 @@ import type { Principal } from '../auth/principal';
 import { BadRequest, NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
-import { BodyReader, isPlainObject, MESSAGES, parseId, toInteger } from '../common/validation';
+import { parseId } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
-import {
-  assertNoErrors,
-  FeatureStateValuesService,
-  mvValueJson,
-  NestedErrors,
-} from '../features/feature-state-values.service';
-import { valueFormJson } from '../features/feature-values';
+import { FeatureStateValuesService, mvValueJson } from '../features/feature-state-values.service';
+import { readStateValues, type StateChanges, valueFormJson } from '../features/feature-values';
 import type {
   Feature,
   FeatureSegment,
@@ -20,7 +15,12 @@ import type {
   MultivariateFeatureStateValue,
 } from '../features/feature.entity';
 import { PermissionsService } from '../permissions/permissions.service';
-import type { CreateFeatureSegmentInput, PriorityInput } from './feature-segment.schemas';
+import type {
+  CreateFeatureSegmentInput,
+  CreateSegmentOverrideInput,
+  PriorityInput,
+  SegmentOverrideStateJson,
+} from './feature-segment.schemas';
 import { FeatureSegmentsRepository, SlotKey } from './feature-segments.repository';
 import { Segment } from './segment.entity';
 import { featureSegmentJson } from './segment.serializers';
@@ -135,9 +135,9 @@ export class FeatureSegmentsService {
   /** A slot visible to the principal with `MANAGE_SEGMENT_OVERRIDES` on its environment (404 / 403 otherwise). */
   async getForWrite(
     principal: Principal,
-    id: number,
+    ref: number | { uuid: string },
   ): Promise<{ slot: FeatureSegment; environment: Environment }> {
-    const slot = await this.slots.find(id);
+    const slot = typeof ref === 'number' ? await this.slots.find(ref) : await this.slots.findByUuid(ref.uuid);
     if (!slot || !slot.feature || slot.feature.deletedAt) throw new NotFound();
     const environment = await this.permissions.requireEnvironment(
       principal,
@@ -224,41 +224,32 @@ export class FeatureSegmentsService {
     );
   }
 
+  /** The feature of a create-segment-override path: one of the environment's project (404 otherwise). */
+  async featureInPath(environment: Environment, featurePk: unknown): Promise<Feature> {
+    const feature = await this.featureOf(environment, featurePk);
+    if (!feature) throw new NotFound();
+    return feature;
+  }
+
   /**
    * POST /environments/{api_key}/features/{feature_pk}/create-segment-override/: the slot, its override state and
-   * multivariate values in one transaction. 201 with the state (typed value, nested feature_segment).
+   * multivariate values in one transaction; the state in the typed value form with its slot nested.
    */
   async createSegmentOverride(
     principal: Principal,
     environment: Environment,
-    featurePk: unknown,
-    body: unknown,
-  ) {
-    const feature = await this.featureOf(environment, featurePk);
-    if (!feature) throw new NotFound();
-    const v = new BodyReader(body);
-    // The typed value is a required nested serializer (CreateSegmentOverrideFeatureStateSerializer).
-    if (!v.has('feature_state_value')) v.error('feature_state_value', MESSAGES.required);
-    else if (v.raw('feature_state_value') === null) v.error('feature_state_value', MESSAGES.null);
-    const { changes, errors } = this.values.readChanges(v, 'typed');
-    const nested: NestedErrors = { ...errors };
-    let segmentRaw: unknown;
-    let priority: number | undefined;
-    const slotRaw = v.raw('feature_segment');
-    if (slotRaw === undefined || slotRaw === null) v.error('feature_segment', MESSAGES.required);
-    else if (!isPlainObject(slotRaw))
-      nested.feature_segment = { non_field_errors: [MESSAGES.object(slotRaw)] };
-    else {
-      const sv = new BodyReader(slotRaw);
-      segmentRaw = sv.raw('segment');
-      if (segmentRaw === undefined || segmentRaw === null) sv.error('segment', MESSAGES.required);
-      else if (toInteger(segmentRaw) === undefined)
-        sv.error('segment', `Incorrect type. Expected pk value, received ${typeof segmentRaw}.`);
-      priority = sv.integer('priority', { optional: true, nullable: true, min: 0 }) ?? undefined;
-      if (!sv.valid) nested.feature_segment = sv.errors;
-    }
-    assertNoErrors(v, nested);
-    const { segment, error } = await this.segmentFor(environment.projectId, feature.id, segmentRaw);
+    feature: Feature,
+    input: CreateSegmentOverrideInput,
+  ): Promise<SegmentOverrideStateJson> {
+    const { changes: valueChanges } = readStateValues(input, 'typed');
+    const changes: StateChanges =
+      input.enabled === undefined ? valueChanges : { enabled: input.enabled, ...valueChanges };
+    const { priority } = input.feature_segment;
+    const { segment, error } = await this.segmentFor(
+      environment.projectId,
+      feature.id,
+      input.feature_segment.segment,
+    );
     if (!segment) throw new ValidationFailed({ feature_segment: error ?? {} });
     return this.uow.run(async (tx) => {
       const manager = tx.manager;
@@ -301,7 +292,7 @@ export function segmentOverrideStateJson(
   fs: FeatureState,
   slot: FeatureSegment,
   mv: readonly MultivariateFeatureStateValue[],
-) {
+): SegmentOverrideStateJson {
   return {
     id: fs.id,
     uuid: fs.uuid,

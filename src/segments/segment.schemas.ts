@@ -1,6 +1,7 @@
 import { ValidationFailed } from '../common/domain-errors';
-import { isPlainObject, MESSAGES, toInteger } from '../common/validation';
+import { isPlainObject, MESSAGES, toInteger } from '../common/drf-values';
 import { PageQuery, S, type Static, type TSchema, validate } from '../http/schema';
+import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
 import type { FieldErrors } from '../http/schema';
 import { segmentConditionValueLimit } from './condition-value-limit';
 import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from './segment.entity';
@@ -199,6 +200,7 @@ export const SegmentInput = S.object({
   description: S.optional(S.nullable(S.string({ allowBlank: true }))),
   rules: RuleTree,
   feature: S.optional(nullablePk('Set for a feature-specific segment')),
+  metadata: S.optional(MetadataValueList),
 });
 export type SegmentInput = Static<typeof SegmentInput>;
 
@@ -233,14 +235,17 @@ export const SegmentConditionJson = S.response(
 export type SegmentConditionJson = Static<typeof SegmentConditionJson>;
 
 /** A stored rule; its sub-rules are the `SegmentRule` component itself (stored trees may be deeper). */
-export const SegmentRuleJson = S.response(
-  {
-    id: S.integer(),
-    type: S.choice(SEGMENT_RULE_TYPES),
-    rules: S.list(S.ref<SegmentRuleJson>('SegmentRule')),
-    conditions: S.list(SegmentConditionJson),
-  },
-  { title: 'SegmentRule' },
+export const SegmentRuleJson = S.component(
+  'SegmentRule',
+  S.response(
+    {
+      id: S.integer(),
+      type: S.choice(SEGMENT_RULE_TYPES),
+      rules: S.list(S.ref<SegmentRuleJson>('SegmentRule')),
+      conditions: S.list(SegmentConditionJson),
+    },
+    { title: 'SegmentRule' },
+  ),
 );
 export interface SegmentRuleJson {
   id: number;
@@ -258,8 +263,8 @@ export const SegmentJson = S.response(
     project: S.integer(),
     feature: S.nullable(S.integer({ description: 'Set for a feature-specific segment' })),
     version_of: S.integer(),
-    rules: S.list(S.ref<SegmentRuleJson>('SegmentRule')),
-    metadata: S.list(S.object({})),
+    rules: S.list(SegmentRuleJson),
+    metadata: S.list(MetadataValueJson),
     membership_counts: S.list(S.object({})),
     managed_by: S.nullable(S.string()),
     created_at: S.dateTime(),

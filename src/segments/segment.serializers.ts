@@ -1,11 +1,16 @@
 import type { FeatureSegment } from '../features/feature.entity';
+import type { MetadataValueJson } from '../projects/entity-metadata';
 import type { FeatureSegmentJson, FeatureSegmentListJson } from './feature-segment.schemas';
 import { RuleNode, rulesJson } from './segment-tree';
 import { Segment } from './segment.entity';
 import type { SegmentJson } from './segment.schemas';
 
 /** docs/contracts/admin-api.md §8 segment: `{id, uuid, name, description, project, feature, rules, metadata, created_at, updated_at, …}`. */
-export function segmentJson(s: Segment, rules: readonly RuleNode[]): SegmentJson {
+export function segmentJson(
+  s: Segment,
+  rules: readonly RuleNode[],
+  metadata: readonly MetadataValueJson[] = [],
+): SegmentJson {
   return {
     id: s.id,
     uuid: s.uuid,
@@ -15,7 +20,7 @@ export function segmentJson(s: Segment, rules: readonly RuleNode[]): SegmentJson
     feature: s.featureId,
     version_of: s.id,
     rules: rulesJson(rules),
-    metadata: [],
+    metadata: [...metadata],
     membership_counts: [],
     managed_by: null,
     created_at: s.createdAt.toISOString(),

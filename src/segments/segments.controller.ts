@@ -21,7 +21,8 @@ import {
 import { segmentJson } from './segment.serializers';
 import { SegmentsService, SegmentWithRules } from './segments.service';
 
-const json = ({ segment, rules }: SegmentWithRules): SegmentJson => segmentJson(segment, rules);
+const json = ({ segment, rules, metadata }: SegmentWithRules): SegmentJson =>
+  segmentJson(segment, rules, metadata);
 
 /** docs/contracts/admin-api.md §8: /api/v1/projects/{project_pk}/segments/. Reads need VIEW_PROJECT, writes MANAGE_SEGMENTS. */
 @Controller('api/v1/projects/:project_pk/segments')
@@ -68,7 +69,7 @@ export class SegmentsController {
     @IdParam('id') id: number,
     @ValidBody(SegmentInput) body: SegmentInput,
   ): Promise<SegmentJson> {
-    return json(await this.segments.update(p, project, id, body));
+    return json(await this.segments.update(p, project, id, { ...body, metadata: body.metadata ?? [] }));
   }
 
   @Patch(':id')

@@ -5,6 +5,7 @@ import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import type { FeatureState } from '../features/feature.entity';
+import { EntityMetadata, type MetadataValueJson } from '../projects/entity-metadata';
 import type { Project } from '../projects/project.entity';
 import { FeatureSegmentsRepository } from './feature-segments.repository';
 import type { CloneSegmentInput, RuleInput, SegmentInput } from './segment.schemas';
@@ -17,6 +18,7 @@ import { SegmentColumns, SegmentsRepository } from './segments.repository';
 export interface SegmentWithRules {
   readonly segment: Segment;
   readonly rules: RuleNode[];
+  readonly metadata: MetadataValueJson[];
 }
 
 export interface SegmentListFilter {
@@ -94,6 +96,7 @@ export class SegmentsService {
     private readonly segments: SegmentsRepository,
     private readonly slots: FeatureSegmentsRepository,
     private readonly uow: UnitOfWork,
+    private readonly metadata: EntityMetadata,
   ) {}
 
   /** One page of the project's segments (`identity`: only those it is in), with their rules. */
@@ -136,6 +139,11 @@ export class SegmentsService {
         featureId,
       });
       await this.segments.saveRules(tx.manager, segment.id, input.rules);
+      await this.metadata.replace(
+        tx.manager,
+        { model: 'segment', id: segment.id, project },
+        input.metadata ?? [],
+      );
       const saved = await this.withRules([segment], tx.manager);
       tx.projectChanged(project.id);
       tx.audit(
@@ -164,8 +172,8 @@ export class SegmentsService {
     return this.uow.run(async (tx) => {
       const current = await this.segments.lock(tx.manager, id);
       if (!current) throw new NotFound();
-      const existing = (await this.segments.ruleTrees([current.id], tx.manager)).get(current.id) ?? [];
-      const before = segmentJson(current, existing);
+      const [{ rules: existing, metadata }] = await this.withRules([current], tx.manager);
+      const before = segmentJson(current, existing, metadata);
       if (input.rules !== undefined) {
         const stale = staleRuleIds(input.rules, existing);
         await this.segments.saveRules(tx.manager, current.id, input.rules);
@@ -175,6 +183,13 @@ export class SegmentsService {
       if (input.name !== undefined) columns.name = input.name;
       if (input.description !== undefined) columns.description = input.description;
       if (featureId !== undefined) columns.featureId = featureId;
+      // Only when sent (PATCH writes only what it names); when sent, the complete list, required fields checked.
+      if (input.metadata)
+        await this.metadata.replace(
+          tx.manager,
+          { model: 'segment', id: current.id, project },
+          input.metadata,
+        );
       const saved = (
         await this.withRules([await this.segments.update(tx.manager, id, columns)], tx.manager)
       )[0];
@@ -195,6 +210,7 @@ export class SegmentsService {
       const [before] = await this.withRules([segment], tx.manager);
       const slots = await this.segments.overrideSlots(tx.manager, segment.id);
       await this.segments.delete(tx.manager, segment.id);
+      await this.metadata.remove(tx.manager, 'segment', [segment.id]);
       await this.slots.renumber(tx.manager, slots);
       tx.projectChanged(project.id);
       tx.audit(this.auditEntry(principal, project, `Segment deleted: ${segment.name}`, segment, { before }));
@@ -245,11 +261,14 @@ export class SegmentsService {
     segments: readonly Segment[],
     manager?: EntityManager,
   ): Promise<SegmentWithRules[]> {
-    const trees = await this.segments.ruleTrees(
-      segments.map((s) => s.id),
-      manager,
-    );
-    return segments.map((segment) => ({ segment, rules: trees.get(segment.id) ?? [] }));
+    const ids = segments.map((s) => s.id);
+    const trees = await this.segments.ruleTrees(ids, manager);
+    const metadata = await this.metadata.valuesOf('segment', ids, manager);
+    return segments.map((segment) => ({
+      segment,
+      rules: trees.get(segment.id) ?? [],
+      metadata: metadata.get(segment.id) ?? [],
+    }));
   }
 
   /** The feature a body names (a feature of the project), null for none, undefined when not sent. */
@@ -279,7 +298,9 @@ export class SegmentsService {
       relatedObjectId: segment.id,
       relatedObjectUuid: segment.uuid,
       ...(change.before ? { before: change.before } : {}),
-      ...(change.after ? { after: segmentJson(change.after.segment, change.after.rules) } : {}),
+      ...(change.after
+        ? { after: segmentJson(change.after.segment, change.after.rules, change.after.metadata) }
+        : {}),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { bookkeepingTransaction } from '../transaction/transaction';
 import { ResetEmailPolicy } from './reset-email-quota';
 import { PasswordResetRequest } from './throttle.entity';
 
@@ -21,8 +22,9 @@ export class ResetEmailsRepository implements ResetEmailStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   claim(userId: number, policy: ResetEmailPolicy): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+    return bookkeepingTransaction(this.dataSource, async (manager) => {
+      // FOR NO KEY UPDATE serializes the claims of one user without blocking rows that refer to the user.
+      await manager.query(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [userId]);
       await manager.query(
         `DELETE FROM password_reset_requests WHERE user_id = $1 AND requested_at < now() - make_interval(secs => $2)`,
         [userId, policy.cooldownSeconds],

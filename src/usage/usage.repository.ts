@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { bookkeepingTransaction } from '../transaction/transaction';
 import { UsageBatch } from './usage-counters';
 
 /** Where usage counts are summed. */
@@ -19,7 +20,7 @@ export class UsageRepository implements UsageStore {
   async add(batch: UsageBatch): Promise<void> {
     const { requests, evaluations } = batch;
     // One transaction: a failed write leaves nothing behind, so putting the counts back never counts twice.
-    await this.dataSource.transaction(async (manager) => {
+    await bookkeepingTransaction(this.dataSource, async (manager) => {
       if (requests.length > 0) {
         await manager.query(
           `INSERT INTO api_usage_daily (environment_id, resource, day, count)

@@ -23,11 +23,11 @@ import {
   type ResetConfirmInput,
   SetPassword,
   type SetPasswordInput,
-  TokenJson,
   UpdateMe,
   type UpdateMeInput,
 } from './user.schemas';
 import { currentUserJson, registeredUserJson } from './user.serializers';
+import { LoginAnswerJson } from './mfa/mfa.schemas';
 
 /** docs/contracts/admin-api.md §1: register, login/logout, the current user, passwords. */
 @Controller('api/v1/auth')
@@ -50,10 +50,10 @@ export class AccountsController {
 
   @Post('login')
   @UseGuards(LoginThrottle)
-  @Responds(200, TokenJson, 'The token')
+  @Responds(200, LoginAnswerJson, 'The token, or {ephemeral_token, method} when a second factor is needed')
   @Responds(403, DetailJson, 'Locked out after too many failed logins')
-  async login(@ValidBody(Login) body: LoginInput, @Req() request: AuthedRequest): Promise<TokenJson> {
-    return { key: await this.accounts.login(body, request.ip) };
+  login(@ValidBody(Login) body: LoginInput, @Req() request: AuthedRequest): Promise<LoginAnswerJson> {
+    return this.accounts.login(body, request.ip);
   }
 
   @Post('logout')

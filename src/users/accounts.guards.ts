@@ -63,6 +63,21 @@ export class LoginThrottle implements CanActivate {
   }
 }
 
+/** POST /auth/login/code/: the "mfa_code" throttle per client IP (MFA_CODE_THROTTLE_RATE). */
+@Injectable()
+export class MfaCodeThrottle implements CanActivate {
+  constructor(
+    private readonly throttles: RequestThrottleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthedRequest>();
+    await throttle(this.throttles, 'mfa_code', request.ip, this.config.MFA_CODE_THROTTLE_RATE);
+    return true;
+  }
+}
+
 /** POST /auth/users/resend_activation/: refused outright when email activation is off. */
 @Injectable()
 export class ActivationEnabled implements CanActivate {

@@ -2,6 +2,11 @@ import type { EntityManager } from 'typeorm';
 import type { AuthService } from '../auth/auth.service';
 import { InMemoryLoginFailures } from '../auth/login-failures.memory';
 import { LOCKED_OUT_DETAIL, LoginLockoutService } from '../auth/login-lockout.service';
+import type { Principal } from '../auth/principal';
+import { systemClock } from '../common/clock';
+import { InMemoryMfa } from './mfa/mfa.memory';
+import { MfaRefused, MfaService } from './mfa/mfa.service';
+import { codeAt } from './mfa/totp';
 import { hashPassword, makeResetToken, encodeUid, unusablePassword, verifyPassword } from '../auth/passwords';
 import { PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
@@ -98,6 +103,8 @@ function setup(overrides: Partial<typeof CONFIG> = {}) {
   const sent: { to: string; subject?: string }[] = [];
   const lockout = new LoginLockoutService(new InMemoryLoginFailures(), config);
   const auth = { tokenFor: (user: User) => Promise.resolve(`token-${user.id}`) } as unknown as AuthService;
+  const mfaRows = new InMemoryMfa();
+  const mfa = new MfaService(mfaRows.asRepository(), uow.asUnitOfWork(), config, systemClock(), lockout);
   const service = new AccountsService(
     users as unknown as UsersRepository,
     uow.asUnitOfWork(),
@@ -108,8 +115,9 @@ function setup(overrides: Partial<typeof CONFIG> = {}) {
     { send: (mail: { to: string }) => void sent.push(mail) } as unknown as EmailService,
     {} as InvitesService,
     { link: (path: string) => Promise.resolve(`https://app/${path}`) } as unknown as SiteLinks,
+    mfa,
   );
-  return { users, uow, sent, lockout, service };
+  return { users, uow, sent, lockout, service, mfa, mfaRows };
 }
 
 const signUp = (fields: Partial<RegisterInput> = {}): RegisterInput => ({
@@ -187,9 +195,9 @@ describe('AccountsService.login', () => {
 
   it('right password → the token, and last_login set in an unaudited run', async () => {
     const { service, users, uow, user } = await withUser();
-    await expect(service.login({ email: 'ADA@example.com', password: PASSWORD }, '10.0.0.1')).resolves.toBe(
-      `token-${user.id}`,
-    );
+    await expect(
+      service.login({ email: 'ADA@example.com', password: PASSWORD }, '10.0.0.1'),
+    ).resolves.toEqual({ key: `token-${user.id}` });
     expect(users.rows.get(user.id)!.lastLogin).toBeInstanceOf(Date);
     expect(uow.committed).toHaveLength(1);
   });
@@ -219,6 +227,53 @@ describe('AccountsService.login', () => {
     users.rows.get(user.id)!.isActive = false;
     await expect(service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1')).rejects.toEqual(
       ValidationFailed.field('non_field_errors', 'Unable to log in with provided credentials.'),
+    );
+  });
+});
+
+describe('AccountsService.login with two-factor authentication', () => {
+  async function enrolled() {
+    const s = setup();
+    const user = s.users.add({ email: 'ada@example.com', password: await hashPassword(PASSWORD) });
+    s.mfaRows.users.set(user.id, user);
+    const { secret } = await s.mfa.activate(user, 'app');
+    const principal = { kind: 'user', user, tokenKey: 'k' } as Principal;
+    const backupCodes = await s.mfa.confirm(principal, user, 'app', codeAt(secret, Date.now()));
+    return { ...s, user, backupCodes };
+  }
+
+  it('right password → {ephemeral_token, method} instead of a token, and last_login untouched', async () => {
+    const { service, users, user } = await enrolled();
+    const answer = await service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1');
+    expect(answer).toEqual({ ephemeral_token: expect.any(String), method: 'app' });
+    expect(users.rows.get(user.id)!.lastLogin).toBeNull();
+  });
+
+  it('login/code with a backup code → the token and last_login set; a bad token → 401 "Invalid or expired token."', async () => {
+    const { service, users, user, backupCodes } = await enrolled();
+    const answer = await service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1');
+    const token = (answer as { ephemeral_token: string }).ephemeral_token;
+    await expect(
+      service.loginWithCode({ ephemeral_token: 'nope', code: backupCodes[0] }, 'ip'),
+    ).rejects.toEqual(new MfaRefused(401, 'Invalid or expired token.'));
+    await expect(service.loginWithCode({ ephemeral_token: token, code: backupCodes[0] }, 'ip')).resolves.toBe(
+      `token-${user.id}`,
+    );
+    expect(users.rows.get(user.id)!.lastLogin).toBeInstanceOf(Date);
+  });
+
+  it('login/code with wrong codes → 401 "Invalid or expired code.", then 403 locked at AXES_FAILURE_LIMIT', async () => {
+    const { service } = await enrolled();
+    const answer = await service.login({ email: 'ada@example.com', password: PASSWORD }, '10.0.0.1');
+    const token = (answer as { ephemeral_token: string }).ephemeral_token;
+    await expect(service.loginWithCode({ ephemeral_token: token, code: '000000' }, 'ip')).rejects.toEqual(
+      new MfaRefused(401, 'Invalid or expired code.'),
+    );
+    await expect(service.loginWithCode({ ephemeral_token: token, code: '000000' }, 'ip')).rejects.toEqual(
+      new PermissionDenied(LOCKED_OUT_DETAIL),
+    );
+    await expect(service.login({ email: 'ada@example.com', password: PASSWORD }, 'ip')).rejects.toEqual(
+      new PermissionDenied(LOCKED_OUT_DETAIL),
     );
   });
 });
@@ -320,5 +375,61 @@ describe('AccountsService passwords and deletion', () => {
     const { service, users, user } = await withUser(null);
     await service.deleteMe(user, { delete_orphan_organisations: false });
     expect(users.deleted).toEqual([{ id: user.id, orphans: false }]);
+  });
+});
+
+describe('AccountsService: the admin panel', () => {
+  const admin = (): Principal => ({
+    kind: 'user',
+    user: Object.assign(new User(), { id: 99, email: 'root@example.com' }),
+    tokenKey: '',
+  });
+
+  it('createByAdmin → an account with an unusable password, audited; a taken email (any case) is refused', async () => {
+    const { service, users, uow } = setup();
+    const user = await service.createByAdmin(admin(), { email: 'ada@example.com', is_staff: true });
+    expect(users.rows.get(user.id)).toMatchObject({ email: 'ada@example.com', isStaff: true });
+    expect(await verifyPassword('', users.rows.get(user.id)!.password)).toBe(false);
+    expect(uow.committed.map((r) => r.auditEntries.map((e) => e.log))).toEqual([
+      ['User created (admin panel): ada@example.com'],
+    ]);
+    await expect(service.createByAdmin(admin(), { email: 'ADA@example.com' })).rejects.toBeInstanceOf(
+      EmailTaken,
+    );
+    expect(users.rows.size).toBe(1);
+  });
+
+  it("updateByAdmin writes only the fields sent on the locked row, audited before/after; another's email is refused", async () => {
+    const { service, users, uow } = setup();
+    const ada = users.add({ email: 'ada@example.com', password: 'x', firstName: 'Ada' });
+    users.add({ email: 'bob@example.com', password: 'x' });
+    const saved = await service.updateByAdmin(admin(), ada.id, { is_superuser: true });
+    expect(saved).toMatchObject({ firstName: 'Ada', isSuperuser: true });
+    expect(users.locked).toEqual([ada.id]);
+    expect(uow.committed[0].auditEntries[0]).toMatchObject({
+      log: 'User updated (admin panel): ada@example.com',
+      before: { is_superuser: false },
+      after: { is_superuser: true },
+    });
+    expect(JSON.stringify(uow.committed[0].auditEntries)).not.toContain('password');
+    await expect(service.updateByAdmin(admin(), ada.id, { email: 'BOB@example.com' })).rejects.toBeInstanceOf(
+      EmailTaken,
+    );
+    expect(users.rows.get(ada.id)!.email).toBe('ada@example.com');
+  });
+
+  it('unlockLogin clears the failures counting against the account in one audited run', async () => {
+    const { service, users, uow, lockout } = setup();
+    const ada = users.add({ email: 'ada@example.com', password: await hashPassword(PASSWORD) });
+    for (let i = 0; i < 2; i++)
+      await lockout.attempt('ada@example.com', '10.0.0.1', () => Promise.resolve(null));
+    expect(await lockout.isLocked('ada@example.com', '10.0.0.1')).toBe(true);
+
+    expect(await service.unlockLogin(admin(), ada)).toBe(1);
+
+    expect(await lockout.isLocked('ada@example.com', '10.0.0.1')).toBe(false);
+    expect(uow.committed.map((r) => r.auditEntries.map((e) => e.log))).toEqual([
+      ['User login unlocked (admin panel): ada@example.com'],
+    ]);
   });
 });

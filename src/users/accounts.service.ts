@@ -10,6 +10,7 @@ import {
   isUsablePassword,
   makeResetToken,
   passwordProblems,
+  unusablePassword,
   verifyLoginPassword,
   verifyPassword,
 } from '../auth/passwords';
@@ -22,7 +23,7 @@ import {
   ValidationFailed,
 } from '../common/domain-errors';
 import { UnitOfWork } from '../common/unit-of-work';
-import { MESSAGES } from '../common/validation';
+import { MESSAGES } from '../common/drf-values';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EmailService } from '../email/email.service';
 import { SiteLinks } from '../email/site-links';
@@ -32,6 +33,8 @@ import { ResetEmailQuotaService } from '../throttling/reset-email-quota.service'
 import { User } from './user.entity';
 import type {
   ActivationInput,
+  AdminUserInput,
+  AdminUserUpdateInput,
   DeleteMeInput,
   LoginInput,
   RegisterInput,
@@ -40,6 +43,8 @@ import type {
   UpdateMeInput,
 } from './user.schemas';
 import { UserColumns, UsersRepository } from './users.repository';
+import { MfaChallenge, MFA_MESSAGES, MfaRefused, MfaService } from './mfa/mfa.service';
+import type { CodeLoginInput } from './mfa/mfa.schemas';
 
 const ALLOW_ANY = 'rest_framework.permissions.AllowAny';
 export const REGISTRATION_WITHOUT_INVITE_DETAIL =
@@ -47,6 +52,32 @@ export const REGISTRATION_WITHOUT_INVITE_DETAIL =
 export const EMAIL_TAKEN = 'Email already exists. Please log in.';
 /** Accounts are not in Flagsmith's audit log: their writes run unaudited, as there. */
 export const ACCOUNTS_UNAUDITED = 'user accounts are not audited, as in Flagsmith';
+
+/** The columns an admin write of an account sets (only those sent). */
+function adminUserColumns(input: AdminUserUpdateInput): UserColumns {
+  const columns: UserColumns = {};
+  if (input.first_name !== undefined) columns.firstName = input.first_name;
+  if (input.last_name !== undefined) columns.lastName = input.last_name;
+  if (input.is_active !== undefined) columns.isActive = input.is_active;
+  if (input.is_staff !== undefined) columns.isStaff = input.is_staff;
+  if (input.is_superuser !== undefined) columns.isSuperuser = input.is_superuser;
+  if (input.auth_type !== undefined) columns.authType = input.auth_type;
+  return columns;
+}
+
+/** An account in an audit record: never its password. */
+function adminUserJson(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    is_active: user.isActive,
+    is_staff: user.isStaff,
+    is_superuser: user.isSuperuser,
+    auth_type: user.authType,
+  };
+}
 
 /** Flagsmith answers a taken email with a bare string under the field, not a list: `{"email": "…"}`. */
 export class EmailTaken extends DomainError {
@@ -72,6 +103,7 @@ export class AccountsService {
     private readonly email: EmailService,
     private readonly invites: InvitesService,
     private readonly links: SiteLinks,
+    private readonly mfa: MfaService,
   ) {}
 
   /** Who may call POST /auth/users/ (USER_CREATE_PERMISSIONS). */
@@ -104,7 +136,7 @@ export class AccountsService {
           firstName: input.first_name ?? '',
           lastName: input.last_name ?? '',
           signUpType: input.sign_up_type ?? (inviteHash ? 'INVITE_LINK' : 'NO_INVITE'),
-          marketingConsentGiven: input.marketing_consent_given ?? false,
+          marketingConsentGiven: input.marketing_consent_given ?? true,
           isSuperuser: superuser,
           isStaff: superuser,
           // ENABLE_EMAIL_ACTIVATION: inactive until the emailed link is followed (not the first superuser).
@@ -148,7 +180,8 @@ export class AccountsService {
     if (!this.config.ENABLE_EMAIL_ACTIVATION) throw new BadRequest('Email activation is not enabled.');
   }
 
-  async login(input: LoginInput, ip: string): Promise<string> {
+  /** The token, or (the user has two-factor authentication) the challenge POST /auth/login/code/ completes. */
+  async login(input: LoginInput, ip: string): Promise<{ key: string } | MfaChallenge> {
     const attempt = await this.lockout.attempt(input.email, ip, async () => {
       const user = await this.users.byEmail(input.email);
       // The same hash work whether or not the account exists (no enumeration by timing).
@@ -159,7 +192,22 @@ export class AccountsService {
       throw new PermissionDenied(LOCKED_OUT_DETAIL);
     if (attempt.outcome === 'rejected')
       throw ValidationFailed.field('non_field_errors', 'Unable to log in with provided credentials.');
-    const user = attempt.value;
+    const challenge = await this.mfa.challenge(attempt.value);
+    return challenge ?? { key: await this.signIn(attempt.value) };
+  }
+
+  /** POST /auth/login/code/: the ephemeral token of a password login and a TOTP or backup code. */
+  async loginWithCode(input: CodeLoginInput, ip: string): Promise<string> {
+    const result = await this.mfa.secondFactor(input.ephemeral_token, input.code, ip);
+    if (result.outcome === 'invalid_token') throw new MfaRefused(401, MFA_MESSAGES.invalidToken);
+    if (result.outcome === 'locked' || (result.outcome === 'rejected' && result.locked))
+      throw new PermissionDenied(LOCKED_OUT_DETAIL);
+    if (result.outcome === 'rejected') throw new MfaRefused(401, MFA_MESSAGES.invalidCode);
+    return this.signIn(result.user);
+  }
+
+  /** The user's token, with last_login set. */
+  private signIn(user: User): Promise<string> {
     return this.uow.run(
       async (tx) => {
         await this.users.update(tx.manager, user.id, { lastLogin: new Date() });
@@ -254,6 +302,70 @@ export class AccountsService {
       { unaudited: ACCOUNTS_UNAUDITED },
     );
     await this.lockout.unlock(email);
+  }
+
+  // ---- the admin panel (Flagsmith's Django admin: no API route). Superusers change who may do what here, so
+  // these writes are audited, unlike the self-service ones.
+
+  /** A new account with an unusable password (its owner sets one through a password reset). */
+  createByAdmin(principal: Principal, input: AdminUserInput): Promise<User> {
+    return this.uow.run(async (tx) => {
+      if (await this.users.byEmail(input.email, tx.manager)) throw new EmailTaken();
+      const user = await this.users.insert(tx.manager, {
+        email: input.email,
+        password: unusablePassword(),
+        ...adminUserColumns(input),
+      });
+      tx.audit({ log: `User created (admin panel): ${user.email}`, principal, after: adminUserJson(user) });
+      return user;
+    });
+  }
+
+  /** Writes the fields sent, on the locked row; an email taken by another account is refused. */
+  updateByAdmin(principal: Principal, id: number, input: AdminUserUpdateInput): Promise<User> {
+    return this.uow.run(async (tx) => {
+      const current = await this.users.lock(tx.manager, id);
+      if (!current) throw new NotFound();
+      if (input.email !== undefined) {
+        const clash = await this.users.byEmail(input.email, tx.manager);
+        if (clash && clash.id !== id) throw new EmailTaken();
+      }
+      await this.users.update(tx.manager, id, {
+        ...(input.email !== undefined ? { email: input.email } : {}),
+        ...adminUserColumns(input),
+      });
+      const saved = (await this.users.byId(id, tx.manager))!;
+      tx.audit({
+        log: `User updated (admin panel): ${saved.email}`,
+        principal,
+        before: adminUserJson(current),
+        after: adminUserJson(saved),
+      });
+      return saved;
+    });
+  }
+
+  /** Deletes the account (organisations it leaves empty stay: the panel deletes those itself). */
+  deleteByAdmin(principal: Principal, id: number): Promise<void> {
+    return this.uow.run(async (tx) => {
+      const current = await this.users.lock(tx.manager, id);
+      if (!current) throw new NotFound();
+      await this.users.delete(tx.manager, id, false);
+      tx.audit({
+        log: `User deleted (admin panel): ${current.email}`,
+        principal,
+        before: adminUserJson(current),
+      });
+    });
+  }
+
+  /** The panel's "Unlock login": clears the failed logins counting against the account, audited. */
+  unlockLogin(principal: Principal, user: Pick<User, 'id' | 'email'>): Promise<number> {
+    return this.uow.run(async (tx) => {
+      const cleared = await this.lockout.unlock(user.email, tx.manager);
+      tx.audit({ log: `User login unlocked (admin panel): ${user.email}`, principal, after: { cleared } });
+      return cleared;
+    });
   }
 
   /** The user a djoser uid/token pair stands for, or the field error djoser gives. */

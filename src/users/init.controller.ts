@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config';
+import { DetailJson, Responds, ValidBody, ValidQuery } from '../http/schema';
 import {
   ADMIN_INIT_REFUSED,
   FieldProblems,
@@ -9,6 +10,17 @@ import {
   INIT_REFUSED,
   UsersAlreadyExist,
 } from './first-run.service';
+import {
+  AdminInitJson,
+  AdminInitRefusedJson,
+  InitConfiguration,
+  type InitConfigurationInput,
+  InitDoneJson,
+  InitErrorsJson,
+  InitFormJson,
+  InitFormQuery,
+  type InitFormQueryInput,
+} from './first-run.schemas';
 
 const FIELDS = [
   {
@@ -76,15 +88,11 @@ ${general ? `<p class="error">${escapeHtml(general.join(' '))}</p>` : ''}
 }
 
 /** JSON when asked for (`?format=json`, a JSON body, or Accept without text/html), HTML otherwise. */
-function wantsJson(request: FastifyRequest): boolean {
-  if ((request.query as Record<string, unknown> | undefined)?.format === 'json') return true;
+function wantsJson(request: FastifyRequest, query: InitFormQueryInput): boolean {
+  if (query.format === 'json') return true;
   if (String(request.headers['content-type'] ?? '').includes('application/json')) return true;
   const accept = String(request.headers.accept ?? '');
   return accept.includes('application/json') && !accept.includes('text/html');
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
 }
 
 /** docs/contracts/admin-api.md §2: the first-run form and the admin-initiation URL. */
@@ -96,14 +104,20 @@ export class InitController {
   ) {}
 
   @Get('config/init')
-  async form(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const json = wantsJson(request);
+  @Responds(200, InitFormJson, 'The form (its fields as JSON when asked for)', { html: true })
+  @Responds(404, DetailJson, 'Users exist already', { html: true })
+  async form(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @ValidQuery(InitFormQuery) query: InitFormQueryInput,
+  ): Promise<void> {
+    const json = wantsJson(request, query);
     if (await this.firstRun.hasUsers()) return this.refused(reply, json);
     if (json) {
       await reply.send({
         fields: FIELDS.map((f) => ({ name: f.name, label: f.label, help: f.help })),
         flagsmith_domain: this.config.FLAGSMITH_DOMAIN ?? null,
-      });
+      } satisfies InitFormJson);
       return;
     }
     await reply
@@ -112,14 +126,16 @@ export class InitController {
   }
 
   @Post('config/init')
+  @Responds(200, InitDoneJson, 'Configured (a browser gets a confirmation page)', { html: true })
+  @Responds(400, InitErrorsJson, 'Field errors (a browser gets the form again, with them)', { html: true })
+  @Responds(404, DetailJson, 'Users exist already', { html: true })
   async submit(
-    @Body() body: unknown,
+    @ValidBody(InitConfiguration, { form: true }) values: InitConfigurationInput,
+    @ValidQuery(InitFormQuery) query: InitFormQueryInput,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const json = wantsJson(request);
-    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const values = Object.fromEntries(FIELDS.map((f) => [f.name, text(input[f.name])]));
+    const json = wantsJson(request, query);
     if (values.username.length > 150) {
       return this.invalid(reply, json, values, {
         username: ['Ensure this field has no more than 150 characters.'],
@@ -134,7 +150,7 @@ export class InitController {
         siteDomain: this.config.FLAGSMITH_DOMAIN ?? values.site_domain,
       });
       if (json) {
-        await reply.code(200).send({ message: INIT_DONE, passwordResetUrl });
+        await reply.code(200).send({ message: INIT_DONE, passwordResetUrl } satisfies InitDoneJson);
         return;
       }
       const next = values.password
@@ -159,6 +175,9 @@ export class InitController {
 
   /** P1: GET creates the ADMIN_EMAIL superuser while no user exists (ALLOW_ADMIN_INITIATION_VIA_URL). */
   @Get('init')
+  @Responds(201, AdminInitJson, 'The ADMIN_EMAIL superuser was created')
+  @Responds(400, AdminInitRefusedJson, 'Users exist already')
+  @Responds(404, DetailJson, 'ALLOW_ADMIN_INITIATION_VIA_URL is off')
   async initAdmin(@Res() reply: FastifyReply): Promise<void> {
     if (!this.config.ALLOW_ADMIN_INITIATION_VIA_URL) {
       await reply.code(404).send({ detail: 'Not found.' });
@@ -166,7 +185,7 @@ export class InitController {
     }
     try {
       const { passwordResetUrl } = await this.firstRun.initAdmin();
-      await reply.code(201).send({ adminUserCreated: true, passwordResetUrl });
+      await reply.code(201).send({ adminUserCreated: true, passwordResetUrl } satisfies AdminInitJson);
     } catch (err) {
       if (!(err instanceof UsersAlreadyExist)) throw err;
       await reply.code(400).send({ adminUserCreated: false, message: ADMIN_INIT_REFUSED });

@@ -52,8 +52,13 @@ export class User {
   @Column({ name: 'sign_up_type', type: 'varchar', length: 100, nullable: true })
   signUpType!: SignUpType | null;
 
-  @Column({ name: 'marketing_consent_given', type: 'boolean', default: false })
+  /** Flagsmith's default (consent is part of its terms of service). */
+  @Column({ name: 'marketing_consent_given', type: 'boolean', default: true })
   marketingConsentGiven!: boolean;
+
+  /** JSON text of the dashboard's onboarding answers (PATCH /auth/users/me/onboarding/), as Flagsmith stores it. */
+  @Column({ name: 'onboarding_data', type: 'text', nullable: true })
+  onboardingData!: string | null;
 
   @Column({ name: 'github_user_id', type: 'varchar', length: 100, nullable: true })
   githubUserId!: string | null;

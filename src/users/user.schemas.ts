@@ -1,5 +1,6 @@
+import { OnboardingJson } from './user-profile.schemas';
 import { Type } from '@sinclair/typebox';
-import { EMAIL, MESSAGES } from '../common/validation';
+import { EMAIL, MESSAGES } from '../common/drf-values';
 import { S, type Static } from '../http/schema';
 
 /** Request and response schemas of /api/v1/auth/ (docs/contracts/admin-api.md §1): types, validation, OpenAPI. */
@@ -28,6 +29,26 @@ export const Register = S.object({
   marketing_consent_given: S.optional(S.boolean()),
 });
 export type RegisterInput = Static<typeof Register>;
+
+export const AUTH_TYPES = ['EMAIL', 'GITHUB', 'GOOGLE'] as const;
+
+/**
+ * An account as the admin panel writes it (no API route: Flagsmith's Django admin). No password: a new account
+ * gets an unusable one and its owner chooses theirs through a password reset.
+ */
+export const AdminUserInput = S.object({
+  email: email(),
+  first_name: name(),
+  last_name: name(),
+  is_active: S.optional(S.boolean()),
+  is_staff: S.optional(S.boolean()),
+  is_superuser: S.optional(S.boolean()),
+  auth_type: S.optional(S.choice(AUTH_TYPES)),
+});
+export type AdminUserInput = Static<typeof AdminUserInput>;
+/** The panel's edit of an account: the same fields, each optional (read partial). */
+export const AdminUserUpdate = AdminUserInput;
+export type AdminUserUpdateInput = Partial<AdminUserInput>;
 
 export const Login = S.object({ email: S.string({ maxLength: 254 }), password: password() });
 export type LoginInput = Static<typeof Login>;
@@ -101,6 +122,7 @@ export const CurrentUserJson = S.response(
     sign_up_type: SignUpTypeJson,
     marketing_consent_given: S.boolean(),
     is_active: S.boolean(),
+    onboarding: S.nullable(OnboardingJson),
   },
   { title: 'CurrentUser' },
 );

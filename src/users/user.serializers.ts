@@ -1,3 +1,4 @@
+import { onboardingJson } from './onboarding';
 import { User } from './user.entity';
 import type { CurrentUserJson, RegisteredUserJson } from './user.schemas';
 
@@ -15,6 +16,7 @@ export function currentUserJson(user: User): CurrentUserJson {
     sign_up_type: user.signUpType,
     marketing_consent_given: user.marketingConsentGiven,
     is_active: user.isActive,
+    onboarding: onboardingJson(user),
   };
 }
 

@@ -21,6 +21,7 @@ export type UserColumns = Partial<
     | 'githubUserId'
     | 'googleUserId'
     | 'lastLogin'
+    | 'onboardingData'
   >
 >;
 

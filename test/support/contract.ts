@@ -3,8 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { SCHEMA_FIRST } from '../../src/http/schema';
-import { buildOpenApiDocument } from '../../src/openapi/openapi';
-import { normalisePath } from '../../src/openapi/management-docs';
+import { buildOpenApiDocument, normalisePath } from '../../src/openapi/openapi';
 import { NOT_YET_SCHEMA_FIRST } from './contract-allowlist';
 
 /**
@@ -27,6 +26,15 @@ export interface Exchange {
   readonly status: number;
   readonly requestBody: unknown;
   readonly responseBody: string;
+  /** Media types (no parameters) of the request and response bodies, when they have one. */
+  readonly requestType?: string;
+  readonly responseType?: string;
+}
+
+/** `application/json; charset=utf-8` → `application/json`. */
+function mediaType(header: unknown): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return typeof value === 'string' ? value.split(';')[0].trim().toLowerCase() || undefined : undefined;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OpenAPI document as parsed JSON
@@ -77,12 +85,21 @@ export class ContractDocument {
     const response = operation.responses?.[String(exchange.status)];
     if (!response) return [`${where}: status not documented for ${exchange.key}`];
     const out: string[] = [];
-    const requestSchema = operation.requestBody?.content?.['application/json']?.schema;
-    if (requestSchema && exchange.status < 300) {
+    // A form post is held to the form's schema where one is documented, else (as any body) to the JSON one.
+    const requestContent = operation.requestBody?.content;
+    const requestSchema = (
+      requestContent?.[exchange.requestType ?? ''] ?? requestContent?.['application/json']
+    )?.schema;
+    // A multipart upload is parsed into file objects, which the document describes as binary strings: not comparable.
+    if (requestSchema && exchange.status < 300 && exchange.requestType !== 'multipart/form-data') {
       const error = this.errorsOf(requestSchema, exchange.requestBody ?? {});
       if (error)
         out.push(`${where}: request body ${JSON.stringify(exchange.requestBody)?.slice(0, 300)}: ${error}`);
     }
+    // A documented page (text/html to a browser) is not JSON: its media type is what the document says.
+    const responseMedia = exchange.responseType;
+    if (responseMedia && responseMedia !== 'application/json' && response.content?.[responseMedia])
+      return out;
     const responseSchema = response.content?.['application/json']?.schema;
     if (!responseSchema) {
       if (exchange.responseBody !== '') out.push(`${where}: a body where none is documented`);
@@ -143,6 +160,8 @@ export function recordExchanges(app: NestFastifyApplication): ContractRecord {
       status: reply.statusCode,
       requestBody: request.body,
       responseBody: payloads.get(request) ?? '',
+      requestType: mediaType(request.headers['content-type']),
+      responseType: mediaType(reply.getHeader('content-type')),
     };
     if (DOCUMENT_ROUTES.has(exchange.key)) return done();
     cached ??= ContractDocument.of(app);

@@ -98,7 +98,13 @@ export type GraphKey =
   | 'projectUserPerm'
   | 'projectGroupPerm'
   | 'envUserPerm'
-  | 'envGroupPerm';
+  | 'envGroupPerm'
+  | 'featureSegmentUuid'
+  | 'metadataField'
+  | 'metadataModelField'
+  | 'featureExport'
+  /** A two-factor method name (`app`, the one Flagsmith has): not an object of the graph. */
+  | 'mfaMethod';
 
 /** A value of the same kind that names nothing. */
 export const UNKNOWN: Record<GraphKey, string> = new Proxy({} as Record<GraphKey, string>, {
@@ -109,7 +115,9 @@ export const UNKNOWN: Record<GraphKey, string> = new Proxy({} as Record<GraphKey
         ? 'zzzzzzzz'
         : key === 'linkHash'
           ? 'no-such-hash'
-          : '999999999',
+          : key === 'featureSegmentUuid'
+            ? '00000000-0000-4000-8000-000000000000'
+            : '999999999',
 });
 
 export const SEGMENT_RULES = [
@@ -223,6 +231,32 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     group: group.id,
     permissions: ['VIEW_ENVIRONMENT'],
   });
+  const slot = await ok(await as('GET', `/api/v1/features/feature-segments/${featureSegment}/`), 'slot');
+  const metadataField = await ok(
+    await as('POST', '/api/v1/metadata/fields/', {
+      name: 'owner',
+      type: 'str',
+      organisation: org.id,
+      project: project.id,
+    }),
+    'metadata field',
+  );
+  const contentTypes = await ok(
+    await as('GET', `${o}/metadata-model-fields/supported-content-types/`),
+    'content types',
+  );
+  const featureType = (contentTypes as { id: number; model: string }[]).find((t) => t.model === 'feature');
+  const metadataModelField = await ok(
+    await as('POST', `${o}/metadata-model-fields/`, {
+      field: metadataField.id,
+      content_type: featureType?.id,
+    }),
+    'metadata model field',
+  );
+  const featureExport = await ok(
+    await as('POST', '/api/v1/features/create-feature-export/', { environment_id: env.id, tag_ids: [] }),
+    'feature export',
+  );
   const audit = await ok(await as('GET', `${o}/audit/`), 'audit');
   if (!audit.results?.length) throw new Error('no audit rows');
   const ids: Record<GraphKey, number | string> = {
@@ -259,6 +293,11 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     projectGroupPerm,
     envUserPerm,
     envGroupPerm,
+    featureSegmentUuid: slot.uuid,
+    metadataField: metadataField.id,
+    metadataModelField: metadataModelField.id,
+    featureExport: featureExport.id,
+    mfaMethod: 'app',
   };
   for (const [key, value] of Object.entries(ids))
     if (value === undefined || value === null) throw new Error(`graph: no ${key}`);
@@ -361,5 +400,7 @@ export function isFlagsmithErrorBody(body: unknown): boolean {
     );
   const keys = Object.keys(body);
   if (keys.length === 1 && keys[0] === 'detail') return typeof (body as Json).detail === 'string';
+  // django-trench's ErrorResponse (Flagsmith's two-factor routes): {"error": "…"}.
+  if (keys.length === 1 && keys[0] === 'error') return typeof (body as Json).error === 'string';
   return isFieldErrors(body);
 }

@@ -64,6 +64,8 @@ export interface WriteSpec {
   /** Body fields naming objects by id: an unknown one must be refused. */
   unknownIds?: (ids: Ids) => [string, Json][];
   caller?: Caller;
+  /** What an unknown path value answers where Flagsmith does not answer 404 (trench: 400 for a method name). */
+  unknownPathStatus?: number;
 }
 
 export interface RouteSpec {
@@ -126,6 +128,14 @@ const MV_OPTION_FIELDS = {
   key: 'string',
 } as const;
 const MV_OPTION_NULLABLE = ['type', 'string_value', 'integer_value', 'boolean_value', 'key'];
+const METADATA_FIELD_FIELDS = {
+  name: 'string',
+  type: 'choice',
+  description: 'string',
+  organisation: 'id',
+  project: 'id',
+} as const;
+const MODEL_FIELD_FIELDS = { field: 'id', content_type: 'id', is_required_for: 'list' } as const;
 const SEGMENT_FIELDS = { name: 'string', description: 'string', rules: 'list', feature: 'id' } as const;
 const TRAIT_FIELDS = {
   trait_key: 'string',
@@ -257,6 +267,48 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    path: '/api/v1/auth/login/code',
+    url: '/api/v1/auth/login/code/',
+    write: {
+      POST: {
+        caller: 'anonymous',
+        body: () => ({ ephemeral_token: 'no-such-token', code: '123456' }),
+        fields: { ephemeral_token: 'string', code: 'string' },
+        required: ['ephemeral_token', 'code'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/:method/activate',
+    url: '/api/v1/auth/{mfaMethod}/activate/',
+    write: { POST: { caller: 'account', noInput: true } },
+  },
+  {
+    path: '/api/v1/auth/:method/activate/confirm',
+    url: '/api/v1/auth/{mfaMethod}/activate/confirm/',
+    write: {
+      POST: {
+        caller: 'account',
+        body: () => ({ code: '123456' }),
+        fields: { code: 'string' },
+        required: ['code'],
+        unknownPathStatus: 400,
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/:method/deactivate',
+    url: '/api/v1/auth/{mfaMethod}/deactivate/',
+    write: {
+      POST: {
+        caller: 'account',
+        body: () => ({ code: '000000' }),
+        fields: { code: 'string' },
+        unknownPathStatus: 400,
+      },
+    },
+  },
+  {
     path: '/api/v1/auth/users/me',
     url: '/api/v1/auth/users/me/',
     write: {
@@ -291,6 +343,34 @@ export const ROUTES: RouteSpec[] = [
         }),
         fields: { current_password: 'string', new_password: 'string', re_new_password: 'string' },
         required: ['current_password', 'new_password', 're_new_password'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/users/set_email',
+    url: '/api/v1/auth/users/set_email/',
+    write: {
+      POST: {
+        caller: 'account',
+        body: () => ({ current_password: 'x', new_email: 'moved@example.com' }),
+        fields: { current_password: 'string', new_email: 'string' },
+        required: ['current_password', 'new_email'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/auth/users/me/onboarding',
+    url: '/api/v1/auth/users/me/onboarding/',
+    write: {
+      PATCH: {
+        caller: 'account',
+        body: () => ({ tasks: [{ name: 'create_flag' }], tools: { integrations: ['slack'] } }),
+        fields: { tasks: 'list', tools: 'object', hosting_preferences: 'list' },
+        extraCases: () => [
+          ['a task without a name', { tasks: [{}] }],
+          ['tools without integrations', { tools: { completed: true } }],
+          ['a task time that is not a date', { tasks: [{ name: 'a', completed_at: 'soon' }] }],
+        ],
       },
     },
   },
@@ -453,6 +533,7 @@ export const ROUTES: RouteSpec[] = [
   },
   { path: `${O}/projects`, url: `${OU}/projects/` },
   { path: `${O}/my-permissions`, url: `${OU}/my-permissions/` },
+  { path: `${O}/get-subscription-metadata`, url: `${OU}/get-subscription-metadata/` },
   { path: `${O}/users`, url: `${OU}/users/` },
   {
     path: `${O}/users/:userId/update-role`,
@@ -907,7 +988,44 @@ export const ROUTES: RouteSpec[] = [
       DELETE: NO_INPUT,
     },
   },
-  { path: `${E}/featurestates`, url: `${EU}/featurestates/` },
+  {
+    path: `${E}/featurestates`,
+    url: `${EU}/featurestates/`,
+    write: {
+      // A missing or unknown feature is Flagsmith's 403 (its permission class cannot find it), not a 400.
+      POST: {
+        body: (ids) => ({ feature: Number(ids.feature), enabled: true, feature_state_value: 'x' }),
+        fields: {
+          feature: 'id',
+          identity: 'id',
+          feature_segment: 'id',
+          identifier: 'string',
+          enabled: 'boolean',
+          multivariate_feature_state_values: 'list',
+        },
+        nullable: ['identity', 'feature_segment'],
+        extraCases: MV_VALUES,
+        unknownIds: (ids) => [
+          ['feature', { feature: 999999999, enabled: true }],
+          ['identity', { feature: Number(ids.feature), identity: 999999999 }],
+          ['identifier', { feature: Number(ids.feature), identifier: 'nobody-has-this' }],
+          ['feature_segment', { feature: Number(ids.feature), feature_segment: 999999999 }],
+        ],
+      },
+    },
+  },
+  {
+    path: `${E}/onboarding-status`,
+    url: `${EU}/onboarding-status/`,
+    write: {
+      PUT: {
+        caller: 'anonymous',
+        body: () => ({ first_evaluated_sdk_label: 'flagsmith-js-sdk' }),
+        fields: { first_evaluated_sdk_label: 'choice' },
+        required: ['first_evaluated_sdk_label'],
+      },
+    },
+  },
   {
     path: `${E}/featurestates/:id`,
     url: `${EU}/featurestates/{featureState}/`,
@@ -1154,6 +1272,34 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    path: '/api/v1/features/create-feature-export',
+    url: '/api/v1/features/create-feature-export/',
+    write: {
+      POST: {
+        body: (ids) => ({ environment_id: Number(ids.envId), tag_ids: [] }),
+        fields: { environment_id: 'id', tag_ids: 'list' },
+        required: ['environment_id', 'tag_ids'],
+        unknownIds: () => [['environment_id', { environment_id: 999999999, tag_ids: [] }]],
+        extraCases: (ids) => [
+          ['a tag id that is not a number', { environment_id: Number(ids.envId), tag_ids: ['x'] }],
+        ],
+      },
+    },
+  },
+  {
+    // multipart in Flagsmith's dashboard; a JSON body has no file: every case is refused
+    path: '/api/v1/features/feature-import/:environment_id',
+    url: '/api/v1/features/feature-import/{envId}/',
+    write: {
+      POST: {
+        body: () => ({ strategy: 'SKIP', file: '[]' }),
+        fields: { strategy: 'choice' },
+        required: ['file', 'strategy'],
+        extraCases: () => [['a file as text', { strategy: 'SKIP', file: '[]' }]],
+      },
+    },
+  },
+  {
     path: '/api/v1/features/feature-segments/update-priorities',
     url: '/api/v1/features/feature-segments/update-priorities/',
     write: {
@@ -1264,6 +1410,158 @@ export const ROUTES: RouteSpec[] = [
         body: () => ({ evaluations: [{ feature_name: 'plain', count: 1 }] }),
         fields: { evaluations: 'list' },
         required: ['evaluations'],
+      },
+    },
+  },
+
+  // ---------------------------------------------------------------- metadata fields
+  {
+    path: '/api/v1/metadata/fields',
+    url: '/api/v1/metadata/fields/',
+    write: {
+      POST: {
+        body: (ids) => ({ name: 'reviewer', type: 'str', organisation: Number(ids.org) }),
+        fields: METADATA_FIELD_FIELDS,
+        nullable: ['description', 'project'],
+        required: ['name', 'organisation'],
+        unknownIds: (ids) => [
+          ['organisation', { name: 'reviewer', organisation: 999999999 }],
+          ['project', { name: 'reviewer', organisation: Number(ids.org), project: 999999999 }],
+        ],
+        extraCases: (ids) => [
+          ['an unknown type', { name: 'reviewer', type: 'colour', organisation: Number(ids.org) }],
+          ['a blank name', { name: '', organisation: Number(ids.org) }],
+        ],
+      },
+    },
+  },
+  {
+    path: '/api/v1/metadata/fields/:id',
+    url: '/api/v1/metadata/fields/{metadataField}/',
+    write: {
+      PUT: {
+        body: (ids) => ({ name: 'owner', type: 'str', organisation: Number(ids.org) }),
+        fields: METADATA_FIELD_FIELDS,
+        nullable: ['description', 'project'],
+        required: ['name', 'organisation'],
+        unknownIds: () => [['organisation', { name: 'owner', organisation: 999999999 }]],
+      },
+      PATCH: {
+        body: () => ({ description: 'who owns it' }),
+        fields: METADATA_FIELD_FIELDS,
+        nullable: ['description', 'project'],
+        unknownIds: () => [['project', { project: 999999999 }]],
+      },
+      DELETE: NO_INPUT,
+    },
+  },
+  { path: `${P}/metadata/fields`, url: `${PU}/metadata/fields/` },
+  { path: `${P}/metadata/fields/:id`, url: `${PU}/metadata/fields/{metadataField}/` },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields',
+    url: `${OU}/metadata-model-fields/`,
+    write: {
+      // content types are fixed ids here (src/metadata/content-types.ts): 5 is segment, 3 environment
+      POST: {
+        body: (ids) => ({ field: Number(ids.metadataField), content_type: 5 }),
+        fields: MODEL_FIELD_FIELDS,
+        required: ['field', 'content_type'],
+        unknownIds: () => [
+          ['field', { field: 999999999, content_type: 5 }],
+          ['content_type', { field: 999999999, content_type: 999999999 }],
+        ],
+        extraCases: (ids) => [
+          [
+            'a requirement naming an unknown content type',
+            {
+              field: Number(ids.metadataField),
+              content_type: 5,
+              is_required_for: [{ content_type: 999999999, object_id: Number(ids.org) }],
+            },
+          ],
+        ],
+      },
+    },
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields/supported-content-types',
+    url: `${OU}/metadata-model-fields/supported-content-types/`,
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields/supported-required-for-models',
+    url: `${OU}/metadata-model-fields/supported-required-for-models/?model_name=feature`,
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/metadata-model-fields/:id',
+    url: `${OU}/metadata-model-fields/{metadataModelField}/`,
+    write: {
+      PUT: {
+        body: (ids) => ({ field: Number(ids.metadataField), content_type: 3 }),
+        fields: MODEL_FIELD_FIELDS,
+        required: ['field', 'content_type'],
+        unknownIds: () => [['field', { field: 999999999, content_type: 3 }]],
+      },
+      PATCH: {
+        body: () => ({ content_type: 3 }),
+        fields: MODEL_FIELD_FIELDS,
+        extraCases: () => [['a requirement without object_id', { is_required_for: [{ content_type: 1 }] }]],
+      },
+      DELETE: NO_INPUT,
+    },
+  },
+
+  // ---------------------------------------------------------------- feature import and export reads
+  {
+    path: '/api/v1/features/download-feature-export/:id',
+    url: '/api/v1/features/download-feature-export/{featureExport}/',
+  },
+  { path: `${P}/feature-exports`, url: `${PU}/feature-exports/` },
+  { path: `${P}/feature-imports`, url: `${PU}/feature-imports/` },
+  {
+    path: '/api/v1/features/feature-segments/get-by-uuid/:uuid',
+    url: '/api/v1/features/feature-segments/get-by-uuid/{featureSegmentUuid}/',
+  },
+
+  // ---------------------------------------------------------------- usage, metrics and feature health
+  { path: `${O}/usage-data`, url: `${OU}/usage-data/` },
+  { path: `${O}/usage-data/total-count`, url: `${OU}/usage-data/total-count/` },
+  {
+    path: `${P}/features/:id/evaluation-data`,
+    url: `${PU}/features/{feature}/evaluation-data/?environment_id={envId}`,
+  },
+  { path: `${E}/metrics`, url: `${EU}/metrics/` },
+  {
+    path: '/api/v1/environments/:id/feature-lifecycle-counts',
+    url: '/api/v1/environments/{envId}/feature-lifecycle-counts/',
+  },
+  {
+    path: `${P}/feature-health/providers`,
+    url: `${PU}/feature-health/providers/`,
+    write: { POST: { body: () => ({ name: 'Webhook' }), fields: { name: 'choice' }, required: ['name'] } },
+  },
+  {
+    path: `${P}/feature-health/providers/:name`,
+    url: `${PU}/feature-health/providers/Webhook/`,
+    write: { DELETE: NO_INPUT },
+  },
+  { path: `${P}/feature-health/events`, url: `${PU}/feature-health/events/` },
+  {
+    // The graph has no health event: any id (here the feature's) is unknown, so every case is refused.
+    path: `${P}/feature-health/events/:id/dismiss`,
+    url: `${PU}/feature-health/events/{feature}/dismiss/`,
+    write: { POST: NO_INPUT },
+  },
+  {
+    // The provider webhook (no credentials). The graph has no provider, so the token is unknown (404); text and
+    // JSON refusals come first, from the body parser, as on every route. Accepted payloads:
+    // test/feature-health.e2e-spec.ts.
+    path: '/api/v1/feature-health/:token',
+    url: '/api/v1/feature-health/{serverKey}/',
+    write: {
+      POST: {
+        caller: 'anonymous',
+        body: () => ({ feature: 'plain', status: 'unhealthy', environment: 'x' }),
+        fields: { feature: 'string', status: 'choice', environment: 'string' },
       },
     },
   },

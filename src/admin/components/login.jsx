@@ -1,6 +1,8 @@
 // The admin panel's sign-in page (replaces AdminJS's "Login"). Bundled for the browser by AdminJS's bundler
 // (`npm run cli -- admin-bundle`, or on first use into ADMIN_JS_TMP_DIR). Which methods are on comes from the
-// server in window.__APP_STATE__.flagport: { password: boolean, google: boolean, googleUrl: string }.
+// server in window.__APP_STATE__.flagport: { password: boolean, google: boolean, googleUrl: string }, and, after
+// the right password of a superuser with two-factor authentication, secondFactor: { ephemeralToken, wrongCode }
+// (the page then asks for the code from the authenticator app or a backup code).
 import { Box, Button, FormGroup, H2, H5, Input, Label, MessageBox, Text } from '@adminjs/design-system';
 import React from 'react';
 
@@ -13,16 +15,39 @@ const Login = () => {
   const props = window.__APP_STATE__ || {};
   const methods = props.flagport || { password: false, google: false, googleUrl: '' };
   const sso = new URLSearchParams(window.location.search).get('sso');
+  const secondFactor = methods.secondFactor || null;
   const error = props.errorMessage
-    ? 'Invalid email or password, the account is locked, or it is not an active superuser.'
-    : SSO_MESSAGES[sso] || null;
+    ? 'Invalid email or password (or code), the account is locked, or it is not an active superuser.'
+    : secondFactor?.wrongCode
+      ? 'That code is not valid (a code is accepted once). Try the next code, or a backup code.'
+      : SSO_MESSAGES[sso] || null;
 
   return (
     <Box flex variant="grey" style={{ alignItems: 'center', justifyContent: 'center', height: '100%' }}>
       <Box bg="white" p="x3" boxShadow="login" width={['100%', '480px']} data-testid="flagport-login">
         <H2 marginBottom="lg">Flagport administration</H2>
         {error && <MessageBox my="lg" message={error} variant="danger" data-testid="login-error" />}
-        {methods.password && (
+        {secondFactor && (
+          <Box as="form" action={props.action} method="POST" data-testid="second-factor">
+            <input type="hidden" name="ephemeral_token" value={secondFactor.ephemeralToken} />
+            <FormGroup>
+              <Label required>Two-factor code</Label>
+              <Input
+                name="code"
+                autoComplete="one-time-code"
+                inputMode="text"
+                autoFocus
+                placeholder="Code from your authenticator app, or a backup code"
+              />
+            </FormGroup>
+            <Text mt="lg" textAlign="center">
+              <Button variant="contained" type="submit" data-testid="code-login">
+                Verify
+              </Button>
+            </Text>
+          </Box>
+        )}
+        {methods.password && !secondFactor && (
           <Box as="form" action={props.action} method="POST">
             <FormGroup>
               <Label required>Email</Label>
@@ -39,7 +64,7 @@ const Login = () => {
             </Text>
           </Box>
         )}
-        {methods.google && (
+        {methods.google && !secondFactor && (
           <Text mt="xl" textAlign="center">
             <Button as="a" href={methods.googleUrl} variant="outlined" data-testid="google-login">
               Sign in with Google

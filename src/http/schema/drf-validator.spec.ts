@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { BodyReader } from '../../common/validation';
 import { validate } from './drf-validator';
 import { S } from './schema';
 
@@ -13,21 +12,66 @@ const Body = S.object({
   kind: S.optional(S.choice(['A', 'B'])),
 });
 
-/** The same rules written with BodyReader, the hand validator the schemas replace. */
-function readByHand(body: unknown, partial: boolean) {
-  const v = new BodyReader(body, { partial });
-  const out = {
-    name: v.string('name', { maxLength: 20 }),
-    count: v.integer('count', { optional: true, min: 1 }),
-    limit: v.integer('limit', { optional: true, nullable: true, min: 0, max: 50 }),
-    flag: v.boolean('flag', { optional: true }),
-    note: v.string('note', { optional: true, nullable: true, maxLength: 8 }),
-    text: v.string('text', { optional: true, nullable: true, allowBlank: true, maxLength: 8 }),
-    kind: v.choice('kind', ['A', 'B'] as const, { optional: true }),
-  };
-  if (!v.valid) return { ok: false, errors: v.errors };
-  return { ok: true, value: Object.fromEntries(Object.entries(out).filter(([, x]) => x !== undefined)) };
-}
+const REQUIRED = 'This field is required.';
+const INTEGER = 'A valid integer is required.';
+
+/** DRF's reading of each field type: coercions and messages, pinned. */
+const CASES: readonly [body: unknown, partial: boolean, expected: unknown][] = [
+  [{}, false, { ok: false, errors: { name: [REQUIRED] } }],
+  [{}, true, { ok: true, value: {} }],
+  [{ name: ' x ', unknown: 1 }, false, { ok: true, value: { name: 'x' } }],
+  [{ name: 5 }, false, { ok: true, value: { name: '5' } }],
+  [{ name: '  ' }, false, { ok: false, errors: { name: ['This field may not be blank.'] } }],
+  [{ name: true }, false, { ok: false, errors: { name: ['Not a valid string.'] } }],
+  [{ name: ['a'] }, false, { ok: false, errors: { name: ['Not a valid string.'] } }],
+  [
+    { name: 'x'.repeat(21) },
+    false,
+    { ok: false, errors: { name: ['Ensure this field has no more than 20 characters.'] } },
+  ],
+  [{ name: null }, true, { ok: false, errors: { name: ['This field may not be null.'] } }],
+  [{ count: ' 7 ', limit: null }, true, { ok: true, value: { count: 7, limit: null } }],
+  [
+    { count: 0, limit: 51 },
+    true,
+    {
+      ok: false,
+      errors: {
+        count: ['Ensure this value is greater than or equal to 1.'],
+        limit: ['Ensure this value is less than or equal to 50.'],
+      },
+    },
+  ],
+  [{ count: 1.5 }, true, { ok: false, errors: { count: [INTEGER] } }],
+  [{ count: 'x' }, true, { ok: false, errors: { count: [INTEGER] } }],
+  [{ count: true }, true, { ok: false, errors: { count: [INTEGER] } }],
+  [{ flag: 'yes' }, true, { ok: true, value: { flag: true } }],
+  [{ flag: 'off' }, true, { ok: true, value: { flag: false } }],
+  [{ flag: 0 }, true, { ok: true, value: { flag: false } }],
+  [{ flag: 'maybe' }, true, { ok: false, errors: { flag: ['Must be a valid boolean.'] } }],
+  [{ flag: 2 }, true, { ok: false, errors: { flag: ['Must be a valid boolean.'] } }],
+  [{ note: ' ', text: '' }, true, { ok: true, value: { note: null, text: '' } }],
+  [{ kind: 'A' }, true, { ok: true, value: { kind: 'A' } }],
+  [{ kind: 'a' }, true, { ok: false, errors: { kind: ['"a" is not a valid choice.'] } }],
+  [{ kind: { a: 1 } }, true, { ok: false, errors: { kind: ['"{"a":1}" is not a valid choice.'] } }],
+  [
+    [],
+    false,
+    {
+      ok: false,
+      errors: {
+        non_field_errors: ['Invalid data. Expected a dictionary, but got list.'],
+        name: [REQUIRED],
+      },
+    },
+  ],
+  [
+    'text',
+    true,
+    { ok: false, errors: { non_field_errors: ['Invalid data. Expected a dictionary, but got str.'] } },
+  ],
+  [null, true, { ok: true, value: {} }],
+];
 
 const anyValue = fc.oneof(
   fc.constantFrom(
@@ -57,13 +101,23 @@ const anyValue = fc.oneof(
 const FIELDS = ['name', 'count', 'limit', 'flag', 'note', 'text', 'kind', 'unknown'];
 
 describe('validate (DRF semantics over a schema)', () => {
-  it('agrees with BodyReader on values, coercions and messages for any body', () => {
+  it.each(CASES)("reads %j (partial: %s) with DRF's coercions and messages", (body, partial, expected) => {
+    expect(validate(Body, body, { partial })).toEqual(expected);
+  });
+
+  it('answers any body with known fields only: values, or one list of messages per bad field', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.dictionary(fc.constantFrom(...FIELDS), anyValue), anyValue as fc.Arbitrary<unknown>),
         fc.boolean(),
         (body, partial) => {
-          expect(validate(Body, body, { partial })).toEqual(readByHand(body, partial));
+          const result = validate(Body, body, { partial });
+          const keys = Object.keys(result.ok ? result.value : result.errors);
+          expect(keys.filter((k) => !FIELDS.includes(k) && k !== 'non_field_errors')).toEqual([]);
+          expect(keys).not.toContain('unknown');
+          if (!result.ok)
+            for (const messages of Object.values(result.errors))
+              expect(messages).toEqual([expect.any(String)]);
         },
       ),
       { numRuns: 2000 },
@@ -117,37 +171,57 @@ describe('validate (DRF semantics over a schema)', () => {
     });
   });
 
-  it('reads a pk list as BodyReader.integerList: ids, decimal strings and {id} objects, one message', () => {
+  it('reads a pk list: ids, decimal strings and {id} objects, one message for the field', () => {
     const Body = S.object({ tags: S.optional(S.pkList()) });
     expect(validate(Body, { tags: [1, '2', { id: 3 }] })).toEqual({ ok: true, value: { tags: [1, 2, 3] } });
-    for (const tags of [[1, 'x', true], 'nope', [{ name: 'a' }]]) {
-      const v = new BodyReader({ tags });
-      v.integerList('tags', { optional: true });
-      expect(validate(Body, { tags })).toEqual({ ok: false, errors: v.errors });
-    }
+    for (const [tags, message] of [
+      [[1, 'x', true], 'Incorrect type. Expected pk value, received str.'],
+      ['nope', 'Expected a list of items but got type "str".'],
+      [[{ name: 'a' }], 'Incorrect type. Expected pk value, received dict.'],
+    ] as const)
+      expect(validate(Body, { tags })).toEqual({ ok: false, errors: { tags: [message] } });
     expect(validate(Body, { tags: ['x'] })).toEqual({
       ok: false,
       errors: { tags: ['Incorrect type. Expected pk value, received str.'] },
     });
   });
 
-  it('reads an email field and a list of primary keys as BodyReader does', () => {
+  it('reads an email field (trimmed, at most 254 characters) and a list of primary keys', () => {
     const Invite = S.object({ email: S.email(), groups: S.optional(S.pkList()) });
-    const byHand = (body: unknown) => {
-      const v = new BodyReader(body);
-      const out = { email: v.email('email'), groups: v.integerList('groups', { optional: true }) };
-      return v.valid
-        ? { ok: true, value: JSON.parse(JSON.stringify(out)) as unknown }
-        : { ok: false, errors: v.errors };
-    };
-    for (const body of [
-      { email: ' a@b.co ', groups: [1, '2', { id: 3 }] },
-      { email: 'nope', groups: [1, 'x'] },
-      { email: '', groups: 'x' },
-      { email: `${'a'.repeat(250)}@b.co`, groups: [{ id: null }] },
-      { groups: [] },
-    ])
-      expect(validate(Invite, body)).toEqual(byHand(body));
+    const pk = (type: string) => `Incorrect type. Expected pk value, received ${type}.`;
+    const EMAIL = 'Enter a valid email address.';
+    for (const [body, expected] of [
+      [
+        { email: ' a@b.co ', groups: [1, '2', { id: 3 }] },
+        { ok: true, value: { email: 'a@b.co', groups: [1, 2, 3] } },
+      ],
+      [
+        { email: 'nope', groups: [1, 'x'] },
+        { ok: false, errors: { email: [EMAIL], groups: [pk('str')] } },
+      ],
+      [
+        { email: '', groups: 'x' },
+        {
+          ok: false,
+          errors: {
+            email: ['This field may not be blank.'],
+            groups: ['Expected a list of items but got type "str".'],
+          },
+        },
+      ],
+      [
+        { email: `${'a'.repeat(250)}@b.co`, groups: [{ id: null }] },
+        {
+          ok: false,
+          errors: {
+            email: ['Ensure this field has no more than 254 characters.'],
+            groups: [pk('dict')],
+          },
+        },
+      ],
+      [{ groups: [] }, { ok: false, errors: { email: [REQUIRED] } }],
+    ] as const)
+      expect(validate(Invite, body)).toEqual(expected);
     expect(validate(Invite, { email: 'a@b.co', groups: [1, { id: 'x' }] })).toEqual({
       ok: false,
       errors: { groups: ['Incorrect type. Expected pk value, received dict.'] },
@@ -166,13 +240,17 @@ describe('validate (DRF semantics over a schema)', () => {
       });
   });
 
-  it('answers a blank or malformed date-time with the date-time message, as BodyReader.datetime does', () => {
+  it('answers a blank or malformed date-time with the date-time message', () => {
     const Key = S.object({ expires_at: S.optional(S.nullable(S.dateTime())) });
-    for (const raw of ['', ' ', 'soon', '01/02/2030', 2030, true]) {
-      const byHand = new BodyReader({ expires_at: raw });
-      byHand.datetime('expires_at', { optional: true, nullable: true });
-      expect(validate(Key, { expires_at: raw })).toEqual({ ok: false, errors: byHand.errors });
-    }
+    for (const raw of ['', ' ', 'soon', '01/02/2030', 2030, true])
+      expect(validate(Key, { expires_at: raw })).toEqual({
+        ok: false,
+        errors: {
+          expires_at: [
+            'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].',
+          ],
+        },
+      });
     expect(validate(Key, { expires_at: null })).toEqual({ ok: true, value: { expires_at: null } });
     expect(validate(Key, { expires_at: '2030-01-01T00:00:00Z' })).toEqual({
       ok: true,
@@ -184,7 +262,7 @@ describe('validate (DRF semantics over a schema)', () => {
 describe('S.choiceList (a MultipleChoiceField)', () => {
   const Grant = S.object({ permissions: S.optional(S.choiceList(['VIEW', 'EDIT'])) });
 
-  it('agrees with BodyReader.stringList on values and messages for any list', () => {
+  it('answers any list by its first bad item: not text, then not a choice', () => {
     const item = fc.oneof(
       fc.constantFrom('VIEW', 'EDIT', 'view', '', null, 5, true),
       fc.string({ maxLength: 4 }),
@@ -193,12 +271,21 @@ describe('S.choiceList (a MultipleChoiceField)', () => {
       fc.property(
         fc.oneof(fc.array(item, { maxLength: 4 }), anyValue as fc.Arbitrary<unknown>),
         (permissions) => {
-          const v = new BodyReader({ permissions });
-          const value = v.stringList('permissions', { optional: true, choices: ['VIEW', 'EDIT'] });
-          const byHand = v.valid
-            ? { ok: true, value: { permissions: value } }
-            : { ok: false, errors: v.errors };
-          expect(validate(Grant, { permissions })).toEqual(byHand);
+          const bad = Array.isArray(permissions)
+            ? (permissions as unknown[]).find((p) => typeof p !== 'string' || !['VIEW', 'EDIT'].includes(p))
+            : undefined;
+          const expected = !Array.isArray(permissions)
+            ? permissions === null
+              ? ['This field may not be null.']
+              : [expect.stringMatching(/^Expected a list of items but got type "\w+"\.$/)]
+            : bad === undefined
+              ? undefined
+              : [typeof bad === 'string' ? `"${bad}" is not a valid choice.` : 'Not a valid string.'];
+          expect(validate(Grant, { permissions })).toEqual(
+            expected
+              ? { ok: false, errors: { permissions: expected } }
+              : { ok: true, value: { permissions } },
+          );
         },
       ),
       { numRuns: 1000 },
@@ -262,5 +349,25 @@ describe('S.choiceList (a MultipleChoiceField)', () => {
       value: { enabled: true, value: 3 },
     });
     expect(seen).toEqual([{ value: 'bad' }, { enabled: true, value: 3 }]);
+  });
+});
+
+describe('S.nullable(S.choice(...))', () => {
+  const Body = S.object({ kind: S.optional(S.nullable(S.choice(['A', 'B']))) });
+
+  it('reads null as a value and still refuses an unknown choice', () => {
+    expect(validate(Body, { kind: null })).toEqual({ ok: true, value: { kind: null } });
+    expect(validate(Body, { kind: 'C' })).toEqual({
+      ok: false,
+      errors: { kind: ['"C" is not a valid choice.'] },
+    });
+  });
+
+  it('documents null among the choices, so an OpenAPI 3.0 validator accepts it', () => {
+    expect(JSON.parse(JSON.stringify(S.nullable(S.choice(['A', 'B']))))).toEqual({
+      type: 'string',
+      enum: ['A', 'B', null],
+      nullable: true,
+    });
   });
 });

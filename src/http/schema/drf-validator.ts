@@ -7,7 +7,7 @@ import {
   pythonType,
   toInteger,
   TRUE_WORDS,
-} from '../../common/validation';
+} from '../../common/drf-values';
 import {
   BODY_CHECK,
   type BodyCheck,
@@ -17,6 +17,7 @@ import {
   type FieldReading,
   PRIMARY_KEY,
   PRIMARY_KEY_LIST,
+  REQUIRED_MESSAGE,
   UNCHECKED,
 } from './schema';
 
@@ -26,7 +27,7 @@ import {
  *   - fields: `{"name": ["This field is required."]}`; nested objects nest (`{"owner": {"email": [...]}}`), lists
  *     of objects answer one entry per item (`{"rules": [{}, {"conditions": [...]}]}`), lists of scalars by index
  *     (`{"tags": {"1": [...]}}`); a body that is not an object: `{"non_field_errors": ["Invalid data. …"]}`;
- *   - coercions DRF (and BodyReader before this) accepts: strings trimmed, a number for a string field, "1",
+ *   - coercions DRF accepts: strings trimmed, a number for a string field, "1",
  *     "true", "on", "yes" (and their opposites) for booleans, decimal strings for integers, blank → null for a
  *     nullable string; unknown fields are dropped.
  * `partial` (PATCH) drops every `required`; `query` reads '' as absent (a filter left empty).
@@ -63,7 +64,7 @@ export function validate<T extends TSchema>(
   const errors: FieldErrors = {};
   let body: Record<string, unknown> = {};
   if (isPlainObject(input)) body = input;
-  // As BodyReader: a body that is not an object is reported and read as {} (so required fields are named too).
+  // A body that is not an object is reported and read as {} (so required fields are named too).
   else if (input !== undefined && input !== null && input !== '')
     errors.non_field_errors = [MESSAGES.object(input)];
   const value = readObject(schema as Schema, body, options, errors);
@@ -86,7 +87,8 @@ function readObject(
     // DRF reads an empty query value as absent, unless the field allows blank text ("?tags=" is a filter).
     if (options.query && raw === '' && field['x-allow-blank'] !== true) raw = undefined;
     if (raw === undefined) {
-      if (required.has(name)) errors[name] = [MESSAGES.required];
+      if (required.has(name))
+        errors[name] = [(field[REQUIRED_MESSAGE] as string | undefined) ?? MESSAGES.required];
       continue;
     }
     const result = readField(field, raw, options);
@@ -153,7 +155,7 @@ function readString(schema: Schema, raw: unknown): FieldResult {
   if (typeof raw !== 'string' && typeof raw !== 'number') return { error: [MESSAGES.string] };
   let text = String(raw);
   if (schema['x-trim'] !== false) text = text.trim();
-  // A date-time is never blank or blank → null: '' answers the date-time message (DRF's DateTimeField, BodyReader).
+  // A date-time is never blank or blank → null: '' answers the date-time message (DRF's DateTimeField).
   if (text === '' && schema['x-allow-blank'] !== true && schema.format !== 'date-time') {
     if (schema.nullable) return { value: null };
     return { error: [MESSAGES.blank] };

@@ -2,4 +2,4 @@
 export { DetailJson, PageQuery, S, type Static, type TObject, type TSchema } from './schema';
 export { readInput, validate, type FieldErrors, type Validated } from './drf-validator';
 export { IdParam, Responds, routeSchemas, ValidBody, ValidQuery, type RouteSchemas } from './route';
-export { jsonSchema, schemaOperation, SCHEMA_FIRST, AUTH_ERROR } from './openapi';
+export { componentSchemas, jsonSchema, schemaOperation, SCHEMA_FIRST, AUTH_ERROR } from './openapi';

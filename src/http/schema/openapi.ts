@@ -7,6 +7,7 @@ import type {
 } from '@nestjs/swagger';
 import type { TSchema } from '@sinclair/typebox';
 import type { RouteSchemas } from './route';
+import { declaredComponents } from './schema';
 
 /**
  * The OpenAPI fragment of a schema-first route (src/openapi/openapi.ts applies it to Nest's scan). Besides the
@@ -21,6 +22,11 @@ export function jsonSchema(schema: TSchema): SchemaObject {
   return JSON.parse(JSON.stringify(schema)) as SchemaObject;
 }
 
+/** The components of the document, as JSON (every S.component of the loaded modules). */
+export function componentSchemas(): Record<string, SchemaObject> {
+  return Object.fromEntries([...declaredComponents()].map(([name, schema]) => [name, jsonSchema(schema)]));
+}
+
 const DETAIL: SchemaObject = {
   type: 'object',
   properties: { detail: { type: 'string' } },
@@ -32,6 +38,9 @@ const FIELD_ERRORS: SchemaObject = {
   anyOf: [{ type: 'object' }, { type: 'array' }],
   description: 'Field errors: {"field": ["message", …]}, or one such object per item of a list body',
 };
+
+/** The page a browser is answered with (routes declared `{ html: true }`). */
+const HTML_PAGE: SchemaObject = { type: 'string', description: 'An HTML page' };
 
 const json = (schema: SchemaObject, description: string): ResponseObject => ({
   description,
@@ -49,7 +58,13 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   if (schemas.body) {
     const schema = jsonSchema(schemas.body.schema);
     if (schemas.body.partial) delete schema.required;
-    out.requestBody = { required: true, content: { 'application/json': { schema } } };
+    out.requestBody = {
+      required: true,
+      content: {
+        [schemas.body.mediaType ?? 'application/json']: { schema },
+        ...(schemas.body.form ? { 'application/x-www-form-urlencoded': { schema } } : {}),
+      },
+    };
   }
   if (schemas.query) {
     const query = jsonSchema(schemas.query);
@@ -59,10 +74,13 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
       out.parameters.push({ name, in: 'query', required: required.has(name), description, schema: rest });
     }
   }
-  for (const r of schemas.responses)
-    out.responses[String(r.status)] = r.schema
+  for (const r of schemas.responses) {
+    const answer: ResponseObject = r.schema
       ? json(jsonSchema(r.schema), r.description || 'Success')
       : { description: r.description || 'No content' };
+    if (r.html) answer.content = { ...answer.content, 'text/html': { schema: HTML_PAGE } };
+    out.responses[String(r.status)] = answer;
+  }
   // Refusals the pipeline gives any schema-first route (a route's own @Responds of the same status wins).
   const declared = (status: string) => out.responses[status] !== undefined;
   // Any request may carry a body the parser refuses (malformed JSON, too large, another media type).
@@ -75,7 +93,7 @@ export function schemaOperation(schemas: RouteSchemas, hasPathIds: boolean): Ope
   }
   out.responses['413'] = json(DETAIL, 'Request body is too large');
   out.responses['415'] = json(DETAIL, 'Unsupported media type');
-  if (hasPathIds || schemas.query)
+  if ((hasPathIds || schemas.query) && !declared('404'))
     out.responses['404'] = json(DETAIL, 'Not found (or not visible to the caller)');
   out.responses['429'] = json(DETAIL, 'Throttled');
   out.responses['503'] = json(DETAIL, 'The database is unavailable');

@@ -2,7 +2,7 @@ import { createParamDecorator, ExecutionContext, HttpCode } from '@nestjs/common
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { NotFound, ValidationFailed } from '../../common/domain-errors';
-import { parseId } from '../../common/validation';
+import { parseId } from '../../common/drf-values';
 import { validate } from './drf-validator';
 
 /**
@@ -14,16 +14,22 @@ import { validate } from './drf-validator';
  *
  * `@ValidBody(schema)` / `@ValidQuery(schema)` hand the method the validated, coerced value (400 with DRF's field
  * errors otherwise) and record the schema for the OpenAPI document; `@Responds(status, schema)` sets the success
- * status and documents its body (null: no body). The document (src/openapi/openapi.ts) reads `routeSchemas()`.
+ * status and documents its body (null: no body; `{ html: true }`: a browser gets an HTML page instead). The document (src/openapi/openapi.ts) reads `routeSchemas()`.
  */
 export interface BodyDeclaration {
   readonly schema: TSchema;
   readonly partial: boolean;
+  /** The media type the document gives the body (default application/json; a file upload: multipart/form-data). */
+  readonly mediaType?: string;
+  /** Also accepted as an HTML form post (application/x-www-form-urlencoded, read by the same schema). */
+  readonly form?: boolean;
 }
 export interface ResponseDeclaration {
   readonly status: number;
   readonly schema: TSchema | null;
   readonly description: string;
+  /** Also answered as an HTML page (text/html) to a browser. */
+  readonly html?: boolean;
 }
 export interface RouteSchemas {
   body?: BodyDeclaration;
@@ -60,9 +66,20 @@ const readQuery = createParamDecorator((schema: TSchema, ctx: ExecutionContext) 
   return result.value;
 });
 
-/** The request body, validated against `schema` (`partial`: PATCH, every field optional). */
-export function ValidBody(schema: TSchema, options: { partial?: boolean } = {}): ParameterDecorator {
-  const declaration: BodyDeclaration = { schema, partial: options.partial ?? false };
+/**
+ * The request body, validated against `schema` (`partial`: PATCH, every field optional; `mediaType`: a file upload;
+ * `form`: an HTML form post is documented too).
+ */
+export function ValidBody(
+  schema: TSchema,
+  options: { partial?: boolean; mediaType?: 'multipart/form-data'; form?: boolean } = {},
+): ParameterDecorator {
+  const declaration: BodyDeclaration = {
+    schema,
+    partial: options.partial ?? false,
+    ...(options.mediaType ? { mediaType: options.mediaType } : {}),
+    ...(options.form ? { form: true } : {}),
+  };
   const parameter = readBody(declaration);
   return (target, key, index) => {
     parameter(target, key, index);
@@ -84,11 +101,17 @@ export function ValidQuery(schema: TSchema): ParameterDecorator {
  * sent (as @HttpCode); other statuses document refusals the route's own rules give (`@Responds(403, DetailJson)`)
  * beyond those every schema-first route documents (src/http/schema/openapi.ts).
  */
-export function Responds(status: number, schema: TSchema | null, description = ''): MethodDecorator {
+export function Responds(
+  status: number,
+  schema: TSchema | null,
+  description = '',
+  options: { html?: boolean } = {},
+): MethodDecorator {
   const httpCode = status < 300 ? HttpCode(status) : undefined;
+  const html = options.html ? { html: true } : {};
   return (target, key, descriptor) => {
     httpCode?.(target, key, descriptor);
-    declare(target, key, (s) => s.responses.push({ status, schema, description }));
+    declare(target, key, (s) => s.responses.push({ status, schema, description, ...html }));
   };
 }
 

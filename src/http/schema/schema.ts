@@ -1,6 +1,7 @@
 import type { FieldErrors } from '../../common/domain-errors';
 import { Kind, type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
-import { MESSAGES } from '../../common/validation';
+import { MESSAGES } from '../../common/drf-values';
+import { FILE_MESSAGES, readUploadedFile, type UploadedFile } from '../multipart';
 
 /**
  * The schema builder of the management API. Every request body, query and response body is declared once with
@@ -34,6 +35,9 @@ export const PRIMARY_KEY = Symbol('flagport:primary-key');
 /** A list of primary keys (DRF PrimaryKeyRelatedField many=True): ids or `{"id": …}` objects, one message. */
 export const PRIMARY_KEY_LIST = Symbol('flagport:primary-key-list');
 
+/** The message of a required field that is absent, when not DRF's default ("This field is required."). */
+export const REQUIRED_MESSAGE = Symbol('flagport:required-message');
+
 /** A field read by its own function (DRF's to_internal_value) instead of by the schema's keywords. */
 export const FIELD_READER = Symbol('flagport:field-reader');
 
@@ -45,9 +49,15 @@ export type FieldReading<T> =
 export const BODY_CHECK = Symbol('flagport:body-check');
 /**
  * Errors of a body-level rule, merged over the field errors. It is given the fields as read so far (fields that
- * failed are absent; unchecked fields are as sent), so one answer names every bad field, as BodyReader did.
+ * failed are absent; unchecked fields are as sent), so one answer names every bad field.
  */
 export type BodyCheck<T> = (value: Partial<T>) => FieldErrors | undefined;
+
+/** The components declared with S.component, by name (read by the document: componentSchemas()). */
+const COMPONENTS = new Map<string, TSchema>();
+export function declaredComponents(): ReadonlyMap<string, TSchema> {
+  return COMPONENTS;
+}
 
 export const S = {
   /** A CharField: a string (a JSON number is taken as its text), trimmed, not blank unless allowBlank. */
@@ -101,7 +111,10 @@ export const S = {
   nullable: <T extends TSchema>(schema: T) => {
     const { minLength: _blank, ...rest } = stripKind(schema);
     const keep = schema.type === 'string' && schema['x-allow-blank'] !== true ? rest : stripKind(schema);
-    return Type.Unsafe<Static<T> | null>({ ...keep, nullable: true });
+    // A choice lists null among its values: OpenAPI 3.0 validators check `enum` before `nullable`.
+    const values = keep.enum as unknown[] | undefined;
+    const choices = Array.isArray(values) && !values.includes(null) ? { enum: [...values, null] } : {};
+    return Type.Unsafe<Static<T> | null>({ ...keep, ...choices, nullable: true });
   },
   optional: <T extends TSchema>(schema: T) => Type.Optional(schema),
   list: <T extends TSchema>(items: T) => Type.Array(items),
@@ -129,7 +142,21 @@ export const S = {
    */
   reader: <T>(schema: TSchema, read: (raw: unknown) => FieldReading<T>) =>
     Object.assign(Type.Unsafe<T>(stripKind(schema)), { [FIELD_READER]: read }),
-  /** A component still kept by hand in src/openapi/management-docs.ts (until its domain is migrated). */
+  /** A FileField of a multipart/form-data body (src/http/multipart.ts), with DRF's messages. */
+  file: (o: { description?: string } = {}) =>
+    Object.assign(S.reader<UploadedFile>(Type.String({ format: 'binary', ...o }), readUploadedFile), {
+      [REQUIRED_MESSAGE]: FILE_MESSAGES.required,
+    }),
+  /**
+   * Names `schema` as a component of the document (`#/components/schemas/<name>`), declared next to its domain;
+   * S.ref(name) then refers to it (a recursive schema such as a rule tree refers to itself).
+   */
+  component: <T extends TSchema>(name: string, schema: T): T => {
+    if (COMPONENTS.has(name) && COMPONENTS.get(name) !== schema) throw new Error(`component ${name} twice`);
+    COMPONENTS.set(name, schema);
+    return schema;
+  },
+  /** A reference to a component declared with S.component. */
   ref: <T>(component: string) => Type.Unsafe<T>({ $ref: `#/components/schemas/${component}` }),
   /** A DRF page of `items` (PageNumberPagination). */
   page: <T extends TSchema>(items: T) =>
