@@ -6,7 +6,7 @@ import { UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { parseId } from '../common/drf-values';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { PermissionsService } from '../permissions/permissions.service';
-import { EntityMetadata } from '../projects/entity-metadata';
+import { EntityMetadata } from '../entity-metadata/entity-metadata';
 import type { Project } from '../projects/project.entity';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type {

@@ -12,7 +12,7 @@ import {
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import { allows, PermissionsService } from '../permissions/permissions.service';
-import { EntityMetadata } from '../projects/entity-metadata';
+import { EntityMetadata } from '../entity-metadata/entity-metadata';
 import type { Project } from '../projects/project.entity';
 import { Feature, MultivariateFeatureOption } from './feature.entity';
 import {

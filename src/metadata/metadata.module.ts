@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { EntityMetadata } from '../projects/entity-metadata';
+import { EntityMetadata } from '../entity-metadata/entity-metadata';
 import {
   MetadataFieldsController,
   MetadataModelFieldsController,
@@ -11,7 +11,7 @@ import { MetadataValuesService } from './metadata-values.service';
 
 /**
  * Custom fields. Global: features, segments and environments get EntityMetadata without importing this folder
- * (which imports theirs; see src/projects/entity-metadata.ts).
+ * (which imports theirs; see src/entity-metadata/entity-metadata.ts).
  */
 @Global()
 @Module({

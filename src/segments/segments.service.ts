@@ -5,7 +5,7 @@ import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import type { FeatureState } from '../features/feature.entity';
-import { EntityMetadata, type MetadataValueJson } from '../projects/entity-metadata';
+import { EntityMetadata, type MetadataValueJson } from '../entity-metadata/entity-metadata';
 import type { Project } from '../projects/project.entity';
 import { FeatureSegmentsRepository } from './feature-segments.repository';
 import type { CloneSegmentInput, RuleInput, SegmentInput } from './segment.schemas';
