@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
+import { ENTITIES } from '../src/entities';
 import { runMigrationsLocked } from '../src/database/migrate';
 import { REALISTIC_DATASET, seedDataset, SeededDataset } from '../test/support/seed-dataset';
 import { formatEngineRows, runEngineBench } from './engine';
@@ -152,6 +153,7 @@ async function seed(databaseUrl: string): Promise<SeededDataset> {
         replicaPoolSize: 1,
         connectTimeoutMs: 5000,
       },
+      ENTITIES,
     ),
   );
   await dataSource.initialize();

@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { installAdminRouteGuards } from './admin/admin-route-guards';
 import { AppModule } from './app.module';
-import { installPassportReplyShim } from './auth/oauth/passport-fastify';
+import { installPassportReplyShim } from './oauth/passport-fastify';
 import { AppConfig } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { fastifyOptions } from './http/fastify-options';

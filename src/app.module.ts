@@ -9,12 +9,13 @@ import { OrganisationsModule } from './organisations/organisations.module';
 import { UsersModule } from './users/users.module';
 import { FirstRunModule } from './users/first-run.module';
 import { EmailModule } from './email/email.module';
-import { AuthModule } from './auth/auth.module';
-import { OAuthModule } from './auth/oauth/oauth.module';
-import { SchemaSettingsModule } from './common/schema-settings.module';
+import { CoreModule } from './core.module';
+import { OAuthModule } from './oauth/oauth.module';
+import { SchemaSettingsModule } from './segments/schema-settings.module';
 import { AppConfig, ConfigModule } from './config';
 import { ResolvedDatabase } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { HealthModule } from './health/health.module';
 import { SdkModule } from './sdk/sdk.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -41,14 +42,14 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         SchemaSettingsModule.forRoot(config),
-        DatabaseModule.forRoot(db, config),
+        DatabaseModule.forRoot(db, config, ENTITIES),
         HealthModule,
         SdkModule,
         RealtimeModule,
         OfrepModule,
         EmailModule,
         JobsModule,
-        AuthModule,
+        CoreModule,
         UsersModule,
         OAuthModule,
         OrganisationsModule,

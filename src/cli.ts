@@ -6,6 +6,7 @@ import { LoginFailuresRepository } from './auth/login-failures.repository';
 import { LoginLockoutService } from './auth/login-lockout.service';
 import { AppConfig } from './config';
 import { dataSourceOptions } from './database/data-source-options';
+import { ENTITIES } from './entities';
 import { poolSettings } from './database/database.module';
 import { runMigrationsLocked } from './database/migrate';
 import { resolveDatabase } from './database/resolve-database';
@@ -26,6 +27,8 @@ commands:
                     --no-input (never ask; without a password the account gets an unusable one and a reset link)
   unlock-user EMAIL clear the failed logins that lock an account (AXES_FAILURE_LIMIT), as the admin panel's
                     "Unlock login" does; also --email EMAIL
+  task-processor    run queued jobs (webhook deliveries…) in a dedicated process, for TASK_RUN_METHOD=TASK_PROCESSOR
+                    deployments; it listens on PORT for health probes and /metrics like the server
   admin-bundle      bundle the admin panel's browser components (build step; default dist/admin-bundle)
                     options: --out DIR
 
@@ -65,7 +68,7 @@ async function withDatabase<T>(
   configureSegmentConditionValueLimit(config.SEGMENT_CONDITION_VALUE_LIMIT);
   const db = await resolveDatabase(config, (line) => logger.notice(line, 'Database'));
   const dataSource = new DataSource(
-    dataSourceOptions({ primary: db.primary, replicas: [] }, poolSettings(config)),
+    dataSourceOptions({ primary: db.primary, replicas: [] }, poolSettings(config), ENTITIES),
   );
   try {
     await dataSource.initialize();
@@ -196,7 +199,17 @@ async function adminBundle(args: string[]): Promise<void> {
   process.stdout.write(`admin-bundle: wrote ${file} in ${Date.now() - started} ms\n`);
 }
 
-async function run(argv: string[]): Promise<number> {
+async function taskProcessor(): Promise<void> {
+  // Sentry first, as in main.ts; serve() loads the whole application.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./instrument');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { serve } = require('./serve') as typeof import('./serve');
+  await serve('task-processor');
+}
+
+/** The exit code, or undefined for a command that keeps the process running. */
+async function run(argv: string[]): Promise<number | undefined> {
   const [command, ...args] = argv;
   switch (command) {
     case 'migrate':
@@ -211,6 +224,11 @@ async function run(argv: string[]): Promise<number> {
     case 'unlock-user':
       await unlockUser(args);
       return 0;
+    case 'task-processor':
+      parseOptions(args, []);
+      // Runs until a signal stops it (the process lifecycle exits then).
+      await taskProcessor();
+      return undefined;
     case 'admin-bundle':
       await adminBundle(args);
       return 0;
@@ -227,7 +245,9 @@ async function run(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   run(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      if (code !== undefined) process.exit(code);
+    },
     (err: unknown) => {
       if (err instanceof UsageError) {
         process.stderr.write(`${err.message}\n${USAGE}`);

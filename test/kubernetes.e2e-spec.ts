@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, SETTINGS } from '../src/config';
 import { dataSourceOptions } from '../src/database/data-source-options';
+import { ENTITIES } from '../src/entities';
 import { runMigrationsLocked } from '../src/database/migrate';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
@@ -239,6 +240,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         dataSourceOptions(
           { primary: { url: databaseUrl, label: 'k8s' }, replicas: [] },
           { primaryPoolSize: 2, replicaPoolSize: 1, connectTimeoutMs: 5000 },
+          ENTITIES,
         ),
       );
       await migrate.initialize();

@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { ENTITIES } from '../src/database/entities';
-import { METADATA_ENTITIES } from '../src/metadata/metadata.entity';
+import { ENTITIES } from '../src/entities';
 import {
   Call,
   client,
@@ -376,6 +375,28 @@ describe('custom fields (metadata)', () => {
       });
       const after = await as(admin)('GET', path);
       expect(after.body).toMatchObject({ description: null, metadata: [{ field_value: '-7' }] });
+      const putWithout = await as(admin)('PUT', path, { description: 'no' });
+      expect(putWithout).toEqual({
+        status: 400,
+        body: { metadata: ['Missing required metadata field: ticket'] },
+      });
+      expect((await as(admin)('GET', path)).body).toMatchObject({ description: null });
+    });
+
+    it('PUT without metadata clears the values (the body is the whole object, as Flagsmith); PATCH keeps them', async () => {
+      const created = await as(admin)('POST', `/api/v1/projects/${otherProject}/features/`, {
+        name: 'optional_ticket',
+        metadata: [{ model_field: ticketModelField.id, field_value: '5' }],
+      });
+      expect(created.body.metadata).toMatchObject([{ field_value: '5' }]);
+      const path = `/api/v1/projects/${otherProject}/features/${created.body.id}/`;
+      const patched = await as(admin)('PATCH', path, { description: 'patched' });
+      expect(patched.body.metadata).toMatchObject([{ field_value: '5' }]);
+      const put = await as(admin)('PUT', path, { description: 'put' });
+      expect(put.status).toBe(200);
+      expect(put.body.metadata).toEqual([]);
+      expect((await as(admin)('GET', path)).body).toMatchObject({ description: 'put', metadata: [] });
+      expect(await valueRows(types.feature, created.body.id)).toEqual([]);
     });
 
     it('deleting a feature deletes its values', async () => {
@@ -475,6 +496,14 @@ describe('custom fields (metadata)', () => {
         description: 'dev',
         metadata: [{ field_value: 'http://wiki.example.com/dev' }],
       });
+      const putWithout = await as(admin)('PUT', path, { name: 'Development', project });
+      expect(putWithout).toEqual({
+        status: 400,
+        body: { metadata: ['Missing required metadata field: docs'] },
+      });
+      expect((await as(admin)('GET', path)).body.metadata).toMatchObject([
+        { field_value: 'http://wiki.example.com/dev' },
+      ]);
     });
   });
 
@@ -525,8 +554,8 @@ describe('custom fields (metadata)', () => {
       ...dataSourceOptions(
         { primary: { url: t.databaseUrl, label: 'test' }, replicas: [] },
         { primaryPoolSize: 1, replicaPoolSize: 1, connectTimeoutMs: 5000 },
+        ENTITIES,
       ),
-      entities: [...ENTITIES, ...METADATA_ENTITIES],
     });
     await dataSource.initialize();
     try {

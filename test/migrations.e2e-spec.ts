@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrationsLocked } from '../src/database/migrate';
+import { ENTITIES } from '../src/entities';
 import { createTestDatabase } from './support/database';
 
 const POOLS = { primaryPoolSize: 2, replicaPoolSize: 2, connectTimeoutMs: 5000 };
@@ -9,7 +10,9 @@ describe('migrations', () => {
   let dataSource: DataSource;
   beforeAll(async () => {
     const url = await createTestDatabase();
-    dataSource = new DataSource(dataSourceOptions({ primary: { url, label: 'test' }, replicas: [] }, POOLS));
+    dataSource = new DataSource(
+      dataSourceOptions({ primary: { url, label: 'test' }, replicas: [] }, POOLS, ENTITIES),
+    );
     await dataSource.initialize();
   });
   afterAll(async () => {

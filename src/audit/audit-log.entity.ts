@@ -12,7 +12,7 @@ import { TIMESTAMP } from '../common/entity-helpers';
 import { Environment } from '../environments/environment.entity';
 import { MasterApiKey, Organisation } from '../organisations/organisation.entity';
 import { Project } from '../projects/project.entity';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 
 export type AuditRelatedObjectType =
   | 'FEATURE'
@@ -50,7 +50,7 @@ export class AuditLog {
   @Column({ name: 'author_id', type: 'integer', nullable: true })
   authorId!: number | null;
 
-  @ManyToOne(() => User, { onDelete: 'SET NULL', nullable: true })
+  @ManyToOne('User', { onDelete: 'SET NULL', nullable: true })
   @JoinColumn({ name: 'author_id' })
   author!: Relation<User> | null;
 

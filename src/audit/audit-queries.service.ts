@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { ReplicaReads } from '../database/replica-reads';

@@ -1,16 +1,16 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { IdParam, Responds, ValidQuery } from '../http/schema';
-import { Organisation } from '../organisations/organisation.entity';
+import type { Organisation } from '../organisations/organisation.entity';
 import {
   Authenticated,
   CurrentPrincipal,
   Permitted,
   RequirePermission,
 } from '../permissions/permissions.decorators';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import { AuditQueriesService } from './audit-queries.service';
 import type { AuditScope } from './audit.repository';
 import {

@@ -3,7 +3,6 @@ import { MESSAGES, parseId } from '../common/drf-values';
 import type { environmentJson } from '../environments/environment.serializers';
 import { PageQuery, S, type Static } from '../http/schema';
 import { ProjectJson } from '../projects/project.schemas';
-import { blankable } from '../users/user.schemas';
 
 /** Queries and answers of the audit log routes (docs/contracts/admin-api.md §10). */
 
@@ -56,8 +55,9 @@ const nullableRef = <T>(component: string) =>
 const AuthorJson = S.response({
   id: S.integer(),
   email: S.string(),
-  first_name: blankable(),
-  last_name: blankable(),
+  // Names may be '' (as users/user.schemas.ts's blankable; audit sits below users).
+  first_name: S.string({ allowBlank: true }),
+  last_name: S.string({ allowBlank: true }),
   last_login: S.nullable(S.dateTime()),
   uuid: S.string(),
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 import {
   INVALID_API_KEY,
   INVALID_TOKEN,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { MasterApiKey } from '../organisations/organisation.entity';
-import { AuthToken, User } from '../users/user.entity';
+import type { MasterApiKey } from '../organisations/organisation.entity';
+import type { AuthToken, User } from '../users/user.entity';
 import { CredentialStore } from './credentials.repository';
 
 /** CredentialStore in one process's memory (unit tests): tokens by key, master API keys by prefix. */

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { MasterApiKey } from '../organisations/organisation.entity';
-import { AuthToken } from '../users/user.entity';
+import type { MasterApiKey } from '../organisations/organisation.entity';
+import type { AuthToken } from '../users/user.entity';
 
 /** Where user tokens and master API keys are looked up, and tokens issued. */
 export interface CredentialStore {
@@ -17,22 +17,27 @@ export interface CredentialStore {
 
 export const CREDENTIAL_STORE = Symbol('CredentialStore');
 
-/** auth_tokens and master_api_keys in PostgreSQL. */
+/**
+ * auth_tokens and master_api_keys in PostgreSQL. Their entities are named, not imported: auth sits below users and
+ * organisations (src/architecture.spec.ts), and src/entities.ts registers every entity with the DataSource.
+ */
 @Injectable()
 export class CredentialsRepository implements CredentialStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   findToken(key: string): Promise<AuthToken | null> {
-    return this.dataSource.getRepository(AuthToken).findOne({ where: { key }, relations: { user: true } });
+    return this.dataSource
+      .getRepository<AuthToken>('AuthToken')
+      .findOne({ where: { key }, relations: { user: true } });
   }
 
   findMasterKey(prefix: string): Promise<MasterApiKey | null> {
-    return this.dataSource.getRepository(MasterApiKey).findOneBy({ prefix });
+    return this.dataSource.getRepository<MasterApiKey>('MasterApiKey').findOneBy({ prefix });
   }
 
   /** DRF's Token.objects.get_or_create: concurrent first uses agree on one token. */
   async tokenFor(userId: number, manager: EntityManager = this.dataSource.manager): Promise<string> {
-    const repo = manager.getRepository(AuthToken);
+    const repo = manager.getRepository<AuthToken>('AuthToken');
     const existing = await repo.findOneBy({ userId });
     if (existing) return existing.key;
     const key = randomBytes(20).toString('hex');
@@ -41,6 +46,6 @@ export class CredentialsRepository implements CredentialStore {
   }
 
   async deleteToken(key: string): Promise<void> {
-    await this.dataSource.getRepository(AuthToken).delete({ key });
+    await this.dataSource.getRepository<AuthToken>('AuthToken').delete({ key });
   }
 }

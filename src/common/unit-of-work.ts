@@ -96,7 +96,7 @@ export class WriteRecord {
 
 /**
  * Injection tokens for what a unit of work hands its records to (AuditService, EnvironmentChangesService; bound
- * in AuthModule). Tokens rather than classes so `common` depends on no domain folder at run time.
+ * in CoreModule). Tokens rather than classes so `common` depends on no domain folder at run time.
  */
 export const AUDIT_LOG = Symbol('UnitOfWork.auditLog');
 export const ENVIRONMENT_CHANGES = Symbol('UnitOfWork.environmentChanges');

@@ -2,7 +2,6 @@ import { DataSourceOptions } from 'typeorm';
 import { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import { MIGRATIONS } from '../../migrations';
 import { PostgresTarget } from '../config';
-import { ENTITIES } from './entities';
 import { APPLICATION_NAMES } from './replica-router';
 
 /** The database servers actually in use: configured ones, or the embedded server once started. */
@@ -19,13 +18,18 @@ export interface PoolSettings {
 
 /**
  * TypeORM options shared by the app, the migrate CLI and tests. Never `synchronize`: the schema comes
- * from migrations only. With replicas, every query still goes to the primary (read-your-writes) except the reads
+ * from migrations only. `entities` is the list of src/entities.ts, passed in by the caller so that `database`
+ * imports no domain folder. With replicas, every query still goes to the primary (read-your-writes) except the reads
  * named in code as able to be stale (ReplicaReads, replica-reads.ts).
  */
-export function dataSourceOptions(db: ResolvedDatabase, pools: PoolSettings): DataSourceOptions {
+export function dataSourceOptions(
+  db: ResolvedDatabase,
+  pools: PoolSettings,
+  entities: NonNullable<DataSourceOptions['entities']>,
+): DataSourceOptions {
   const common: Omit<PostgresConnectionOptions, 'replication' | 'url'> = {
     type: 'postgres',
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config';
 import { dataSourceOptions, PoolSettings, ResolvedDatabase } from './data-source-options';
 import { runMigrationsLocked } from './migrate';
@@ -19,7 +19,11 @@ export function poolSettings(config: AppConfig): PoolSettings {
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(db: ResolvedDatabase, config: AppConfig): DynamicModule {
+  static forRoot(
+    db: ResolvedDatabase,
+    config: AppConfig,
+    entities: NonNullable<DataSourceOptions['entities']>,
+  ): DynamicModule {
     const logger = new Logger('Database');
     const pools = poolSettings(config);
     const router = new ReplicaRouter(db.replicas, {
@@ -38,11 +42,8 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          // autoLoadEntities: a module may register its own entities (TypeOrmModule.forFeature) when no folder of the
-          // import knot may import it (src/metadata).
           useFactory: () => ({
-            ...dataSourceOptions(db, pools),
-            autoLoadEntities: true,
+            ...dataSourceOptions(db, pools, entities),
             retryAttempts: 5,
             retryDelay: 2000,
           }),

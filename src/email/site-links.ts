@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config';
-import { Site } from '../users/site.entity';
+import type { Site } from '../users/site.entity';
 
 /** Where email links point: FLAGSMITH_DOMAIN, else the site domain set at first run (Django's django_site). */
 @Injectable()
@@ -16,7 +16,7 @@ export class SiteLinks {
   async siteUrl(): Promise<string> {
     const domain =
       this.config.FLAGSMITH_DOMAIN ??
-      (await this.dataSource.getRepository(Site).find({ take: 1 }))[0]?.domain;
+      (await this.dataSource.getRepository<Site>('Site').find({ take: 1 }))[0]?.domain;
     if (!domain) return '';
     return /^https?:\/\//.test(domain) ? domain.replace(/\/+$/, '') : `https://${domain.replace(/\/+$/, '')}`;
   }

@@ -9,7 +9,7 @@ import {
   Relation,
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 
 @Entity({ name: 'environments' })
 export class Environment {
@@ -33,7 +33,7 @@ export class Environment {
   @Index('IDX_environments_project')
   projectId!: number;
 
-  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @ManyToOne('Project', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'project_id' })
   project!: Relation<Project>;
 

@@ -1,5 +1,5 @@
 import { PageQuery, S, type Static } from '../http/schema';
-import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
+import { MetadataValueJson, MetadataValueList } from '../entity-metadata/entity-metadata';
 
 /** Request and response schemas of /api/v1/environments/ (docs/contracts/admin-api.md §5). */
 

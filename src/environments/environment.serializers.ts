@@ -1,4 +1,4 @@
-import type { MetadataValueJson } from '../projects/entity-metadata';
+import type { MetadataValueJson } from '../entity-metadata/entity-metadata';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type { ClonedEnvironmentJson, EnvironmentJson, ServerKeyJson } from './environment.schemas';
 

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
@@ -93,7 +93,8 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment) body: UpdateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    return (await this.environments.json([await this.environments.update(principal, environment, body)]))[0];
+    const input = { ...body, metadata: body.metadata ?? [] };
+    return (await this.environments.json([await this.environments.update(principal, environment, input)]))[0];
   }
 
   @Patch(':apiKey')

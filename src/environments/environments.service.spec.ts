@@ -6,7 +6,7 @@ import type { Feature } from '../features/feature.entity';
 import type { FeatureStateValuesService } from '../features/feature-state-values.service';
 import type { Grant, PermissionsService } from '../permissions/permissions.service';
 import type { Project } from '../projects/project.entity';
-import { FakeEntityMetadata } from '../projects/entity-metadata.fake';
+import { FakeEntityMetadata } from '../entity-metadata/entity-metadata.fake';
 import type { User } from '../users/user.entity';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type { EnvironmentColumns, EnvironmentsRepository, ServerKeyColumns } from './environments.repository';

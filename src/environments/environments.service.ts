@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { DomainError, NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { newEnvironmentKey, newServerKey } from '../common/keys';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { parseId } from '../common/drf-values';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { PermissionsService } from '../permissions/permissions.service';
-import { EntityMetadata } from '../projects/entity-metadata';
-import { Project } from '../projects/project.entity';
+import { EntityMetadata } from '../entity-metadata/entity-metadata';
+import type { Project } from '../projects/project.entity';
 import { Environment, EnvironmentApiKey } from './environment.entity';
 import type {
   CloneEnvironmentInput,

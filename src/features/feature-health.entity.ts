@@ -9,10 +9,10 @@ import {
   Relation,
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { Feature } from './feature.entity';
-import { Project } from '../projects/project.entity';
-import { User } from '../users/user.entity';
+import type { Project } from '../projects/project.entity';
+import type { User } from '../users/user.entity';
 
 /** Flagsmith's provider names (FeatureHealthProviderName; "Sample" was renamed "Webhook"). */
 export const FEATURE_HEALTH_PROVIDER_NAMES = ['Webhook', 'Grafana'] as const;
@@ -40,14 +40,14 @@ export class FeatureHealthProvider {
   @Column({ name: 'project_id', type: 'integer' })
   projectId!: number;
 
-  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @ManyToOne('Project', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'project_id' })
   project!: Relation<Project>;
 
   @Column({ name: 'created_by_id', type: 'integer', nullable: true })
   createdById!: number | null;
 
-  @ManyToOne(() => User, { onDelete: 'SET NULL', nullable: true })
+  @ManyToOne('User', { onDelete: 'SET NULL', nullable: true })
   @JoinColumn({ name: 'created_by_id' })
   createdBy!: Relation<User> | null;
 
@@ -79,7 +79,7 @@ export class FeatureHealthEvent {
   @Index('IDX_feature_health_events_environment')
   environmentId!: number | null;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE', nullable: true })
+  @ManyToOne('Environment', { onDelete: 'CASCADE', nullable: true })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment> | null;
 

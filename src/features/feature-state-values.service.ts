@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { type FieldErrors, ValidationFailed } from '../common/domain-errors';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import {
   Feature,
   FeatureState,

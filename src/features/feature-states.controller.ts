@@ -1,8 +1,8 @@
 import { BadRequestException, Controller, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { DetailJson, IdParam, Responds, ValidBody, ValidQuery } from '../http/schema';
 import {
   Authenticated,

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { pageOfQuery, type PageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
-import { Identity } from '../identities/identity.entity';
-import { Segment } from '../segments/segment.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { Identity } from '../identities/identity.entity';
+import type { Segment } from '../segments/segment.entity';
 import {
   Feature,
   FeatureSegment,
@@ -107,19 +107,19 @@ export class FeatureStatesRepository {
   }
 
   identity(id: number, manager: EntityManager = this.dataSource.manager): Promise<Identity | null> {
-    return manager.getRepository(Identity).findOneBy({ id });
+    return manager.getRepository<Identity>('Identity').findOneBy({ id });
   }
 
   /** The identity of the environment with this identifier (Flagsmith's `identifier` alternative to `identity`). */
   identityByIdentifier(environmentId: number, identifier: string): Promise<Identity | null> {
-    return this.dataSource.getRepository(Identity).findOneBy({ environmentId, identifier });
+    return this.dataSource.getRepository<Identity>('Identity').findOneBy({ environmentId, identifier });
   }
 
   /** `{id, identifier}` of these identities (list views nest them). */
   identities(ids: readonly number[]): Promise<{ id: number; identifier: string }[]> {
     if (!ids.length) return Promise.resolve([]);
     return this.dataSource
-      .getRepository(Identity)
+      .getRepository<Identity>('Identity')
       .find({ where: { id: In([...ids]) }, select: { id: true, identifier: true } });
   }
 
@@ -135,7 +135,7 @@ export class FeatureStatesRepository {
     let segment = null;
     if (state.featureSegmentId !== null) {
       const [row] = await manager
-        .getRepository(Segment)
+        .getRepository<Segment>('Segment')
         .createQueryBuilder('sg')
         .innerJoin(FeatureSegment, 'fs', 'fs.segment_id = sg.id')
         .where('fs.id = :id', { id: state.featureSegmentId })
@@ -163,7 +163,7 @@ export class FeatureStatesRepository {
   /** The name of the segment of a feature segment ('' when gone). */
   async segmentName(manager: EntityManager, featureSegmentId: number): Promise<string> {
     const [row] = await manager
-      .getRepository(Segment)
+      .getRepository<Segment>('Segment')
       .createQueryBuilder('sg')
       .innerJoin(FeatureSegment, 'fs', 'fs.segment_id = sg.id')
       .where('fs.id = :id', { id: featureSegmentId })
@@ -200,7 +200,7 @@ export class FeatureStatesRepository {
   /** Ids of the environments of a project, in id order. */
   async environmentIds(manager: EntityManager, projectId: number): Promise<number[]> {
     const rows = await manager
-      .getRepository(Environment)
+      .getRepository<Environment>('Environment')
       .find({ where: { projectId }, select: { id: true }, order: { id: 'ASC' } });
     return rows.map((e) => e.id);
   }

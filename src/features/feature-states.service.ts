@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import {
   NotFound,
   PermissionDenied,
@@ -11,8 +11,8 @@ import {
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
 import { MESSAGES, toInteger } from '../common/drf-values';
-import { Environment } from '../environments/environment.entity';
-import { EnvironmentPermission } from '../permissions/permission-keys';
+import type { Environment } from '../environments/environment.entity';
+import type { EnvironmentPermission } from '../permissions/permission-keys';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Feature, FeatureState } from './feature.entity';
 import type {

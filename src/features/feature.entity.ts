@@ -14,12 +14,12 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
-import { Environment } from '../environments/environment.entity';
-import { Identity } from '../identities/identity.entity';
-import { UserGroup } from '../organisations/organisation.entity';
-import { Project, Tag } from '../projects/project.entity';
-import { Segment } from '../segments/segment.entity';
-import { User } from '../users/user.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { Identity } from '../identities/identity.entity';
+import type { UserGroup } from '../organisations/organisation.entity';
+import type { Project, Tag } from '../projects/project.entity';
+import type { Segment } from '../segments/segment.entity';
+import type { User } from '../users/user.entity';
 
 export type FeatureType = 'STANDARD' | 'MULTIVARIATE';
 /** Value types of feature states and multivariate options (Flagsmith's names). */
@@ -45,7 +45,7 @@ export class Feature {
   @Index('IDX_features_project')
   projectId!: number;
 
-  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @ManyToOne('Project', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'project_id' })
   project!: Relation<Project>;
 
@@ -73,7 +73,7 @@ export class Feature {
   @DeleteDateColumn({ name: 'deleted_at', type: TIMESTAMP, nullable: true })
   deletedAt!: Date | null;
 
-  @ManyToMany(() => Tag)
+  @ManyToMany('Tag')
   @JoinTable({
     name: 'feature_tags',
     joinColumn: { name: 'feature_id', referencedColumnName: 'id' },
@@ -81,7 +81,7 @@ export class Feature {
   })
   tags!: Relation<Tag[]>;
 
-  @ManyToMany(() => User)
+  @ManyToMany('User')
   @JoinTable({
     name: 'feature_owners',
     joinColumn: { name: 'feature_id', referencedColumnName: 'id' },
@@ -89,7 +89,7 @@ export class Feature {
   })
   owners!: Relation<User[]>;
 
-  @ManyToMany(() => UserGroup)
+  @ManyToMany('UserGroup')
   @JoinTable({
     name: 'feature_group_owners',
     joinColumn: { name: 'feature_id', referencedColumnName: 'id' },
@@ -157,7 +157,7 @@ export class FeatureSegment {
   @Index('IDX_feature_segments_segment')
   segmentId!: number;
 
-  @ManyToOne(() => Segment, { onDelete: 'CASCADE' })
+  @ManyToOne('Segment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'segment_id' })
   segment!: Relation<Segment>;
 
@@ -165,7 +165,7 @@ export class FeatureSegment {
   @Index('IDX_feature_segments_env')
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 
@@ -201,7 +201,7 @@ export class FeatureState {
   @Index('IDX_feature_states_env')
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 
@@ -209,7 +209,7 @@ export class FeatureState {
   @Index('IDX_feature_states_identity')
   identityId!: number | null;
 
-  @ManyToOne(() => Identity, { onDelete: 'CASCADE', nullable: true })
+  @ManyToOne('Identity', { onDelete: 'CASCADE', nullable: true })
   @JoinColumn({ name: 'identity_id' })
   identity!: Relation<Identity> | null;
 

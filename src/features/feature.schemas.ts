@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { PageQuery, S, type Static } from '../http/schema';
-import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
+import { MetadataValueJson, MetadataValueList } from '../entity-metadata/entity-metadata';
 import { FEATURE_VALUE_LIMIT } from './feature-values';
 
 /**

@@ -1,4 +1,4 @@
-import type { MetadataValueJson } from '../projects/entity-metadata';
+import type { MetadataValueJson } from '../entity-metadata/entity-metadata';
 import { Feature, FeatureState, MultivariateFeatureOption } from './feature.entity';
 import type {
   FeatureJson,

@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { DetailJson, IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import {
   CreateFeature,
   type CreateFeatureInput,
@@ -83,7 +83,7 @@ export class FeaturesController {
     @IdParam('id') id: number,
     @ValidBody(UpdateFeature, { partial: true }) body: UpdateFeatureInput,
   ): Promise<FeatureJson> {
-    return this.features.update(p, project, id, body);
+    return this.features.update(p, project, id, { ...body, metadata: body.metadata ?? [] });
   }
 
   @Patch(':id')

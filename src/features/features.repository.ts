@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
-import { UserGroup } from '../organisations/organisation.entity';
-import { Tag } from '../projects/project.entity';
-import { User } from '../users/user.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { UserGroup } from '../organisations/organisation.entity';
+import type { Tag } from '../projects/project.entity';
+import type { User } from '../users/user.entity';
 import { Feature, FeatureSegment, FeatureState, MultivariateFeatureOption } from './feature.entity';
 import type { GroupOwnerJson, OwnerJson } from './feature.schemas';
 import type { EnvironmentContext, FeatureRelations } from './feature.serializers';
@@ -165,7 +165,9 @@ export class FeaturesRepository {
   }
 
   environment(projectId: number, environmentId: number): Promise<Environment | null> {
-    return this.dataSource.getRepository(Environment).findOneBy({ id: environmentId, projectId });
+    return this.dataSource
+      .getRepository<Environment>('Environment')
+      .findOneBy({ id: environmentId, projectId });
   }
 
   /** Environment default states and override counts of the given features (two queries). */
@@ -217,16 +219,16 @@ export class FeaturesRepository {
   /** The tags of these ids that exist, with their project. */
   tags(manager: EntityManager, ids: readonly number[]): Promise<Pick<Tag, 'id' | 'projectId'>[]> {
     return manager
-      .getRepository(Tag)
+      .getRepository<Tag>('Tag')
       .find({ where: { id: In([...ids]) }, select: { id: true, projectId: true } });
   }
 
   users(ids: readonly number[]): Promise<User[]> {
-    return this.dataSource.getRepository(User).findBy({ id: In([...ids]) });
+    return this.dataSource.getRepository<User>('User').findBy({ id: In([...ids]) });
   }
 
   groups(ids: readonly number[]): Promise<UserGroup[]> {
-    return this.dataSource.getRepository(UserGroup).findBy({ id: In([...ids]) });
+    return this.dataSource.getRepository<UserGroup>('UserGroup').findBy({ id: In([...ids]) });
   }
 
   async insert(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError, type EntityManager } from 'typeorm';
 import { compileRegex } from '../../libs/engine/src';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import {
   type FieldErrors,
   NotFound,
@@ -12,8 +12,8 @@ import {
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import { allows, PermissionsService } from '../permissions/permissions.service';
-import { EntityMetadata } from '../projects/entity-metadata';
-import { Project } from '../projects/project.entity';
+import { EntityMetadata } from '../entity-metadata/entity-metadata';
+import type { Project } from '../projects/project.entity';
 import { Feature, MultivariateFeatureOption } from './feature.entity';
 import {
   type CreateFeatureInput,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { toInteger } from '../common/drf-values';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import { Feature, MultivariateFeatureOption } from './feature.entity';
 import {
   type CreateMvOptionInput,

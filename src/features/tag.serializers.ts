@@ -1,4 +1,4 @@
-import { Tag } from '../projects/project.entity';
+import type { Tag } from '../projects/project.entity';
 import type { TagJson } from './tag.schemas';
 
 export function tagJson(t: Tag): TagJson {

@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import { TagInput, TagJson, TagPage } from './tag.schemas';
 import { tagJson } from './tag.serializers';
 import { TagsService } from './tags.service';

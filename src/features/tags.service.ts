@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
-import { Project, Tag } from '../projects/project.entity';
+import type { Project, Tag } from '../projects/project.entity';
 import type { TagInput } from './tag.schemas';
 import { tagJson } from './tag.serializers';
 import { TagColumns, TagsRepository } from './tags.repository';

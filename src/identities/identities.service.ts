@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { IdentifierFilter, IdentitiesRepository, TraitColumns } from './identities.repository';
 import { Identity, Trait } from './identity.entity';
 import type { IdentityInput, TraitInput } from './identity.schemas';

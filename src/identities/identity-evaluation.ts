@@ -9,10 +9,10 @@ import {
   type Traits,
   type TraitValue,
 } from '../../libs/engine/src';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { rawValue } from '../features/feature-values';
 import { FeatureState, FeatureType, MultivariateFeatureStateValue } from '../features/feature.entity';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import { loadRuleTrees, segmentContext } from '../segments/segment-tree';
 import { Segment } from '../segments/segment.entity';
 import { Identity, Trait } from './identity.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { pageOfQuery, type PageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService } from '../features/feature-state-values.service';
 import { valueColumns } from '../features/feature-values';
 import { Feature, FeatureState, MultivariateFeatureStateValue } from '../features/feature.entity';

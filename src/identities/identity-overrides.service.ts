@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { BadRequest, FieldErrors, NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { parseId, toInteger } from '../common/drf-values';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, StateChanges } from '../features/feature-state-values.service';
 import { typedValueFromRaw } from '../features/feature-values';
-import { FeatureState } from '../features/feature.entity';
+import type { FeatureState } from '../features/feature.entity';
 import { S, validate } from '../http/schema';
 import { IdentityOverridesRepository } from './identity-overrides.repository';
 import { Identity } from './identity.entity';

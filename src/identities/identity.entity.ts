@@ -9,7 +9,7 @@ import {
   Relation,
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 
 export type TraitValueType = 'unicode' | 'int' | 'float' | 'bool';
 
@@ -29,7 +29,7 @@ export class Identity {
   @Column({ name: 'environment_id', type: 'integer' })
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 

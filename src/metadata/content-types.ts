@@ -1,4 +1,4 @@
-import type { MetadataModel } from '../projects/entity-metadata';
+import type { MetadataModel } from '../entity-metadata/entity-metadata';
 
 /**
  * Flagsmith names content types by Django ContentType ids, which differ per installation; the dashboard reads them

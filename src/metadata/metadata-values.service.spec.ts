@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
-import type { MetadataOwner } from '../projects/entity-metadata';
+import type { MetadataOwner } from '../entity-metadata/entity-metadata';
 import { contentType } from './content-types';
 import { MetadataField, MetadataModelField, MetadataValue, type MetadataFieldType } from './metadata.entity';
 import type { ApplicableRequirement, MetadataRepository, ValueColumns } from './metadata.repository';

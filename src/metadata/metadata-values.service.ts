@@ -8,7 +8,7 @@ import {
   type MetadataOwner,
   type MetadataValueInput,
   type MetadataValueJson,
-} from '../projects/entity-metadata';
+} from '../entity-metadata/entity-metadata';
 import { contentType } from './content-types';
 import type { MetadataFieldType, MetadataValue } from './metadata.entity';
 import { MetadataRepository } from './metadata.repository';
@@ -44,7 +44,7 @@ export function metadataValueJson(v: MetadataValue): MetadataValueJson {
 }
 
 /**
- * The values of features, segments and environments (EntityMetadata, src/projects/entity-metadata.ts): checked
+ * The values of features, segments and environments (EntityMetadata, src/entity-metadata/entity-metadata.ts): checked
  * as Flagsmith's MetadataSerializer and MetadataSerializerMixin do, written in the caller's unit of work.
  */
 @Injectable()

@@ -141,10 +141,3 @@ export class MetadataValue {
   @Column({ name: 'field_value', type: 'text' })
   fieldValue!: string;
 }
-
-export const METADATA_ENTITIES = [
-  MetadataField,
-  MetadataModelField,
-  MetadataModelFieldRequirement,
-  MetadataValue,
-];

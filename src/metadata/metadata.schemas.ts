@@ -4,7 +4,7 @@ import { METADATA_FIELD_TYPES } from './metadata.entity';
 /**
  * Request and response schemas of /api/v1/metadata/fields/, /api/v1/organisations/{id}/metadata-model-fields/ and
  * /api/v1/projects/{id}/metadata/fields/ (Flagsmith's api/metadata/serializers.py). The `metadata` of feature,
- * segment and environment bodies is in src/projects/entity-metadata.ts.
+ * segment and environment bodies is in src/entity-metadata/entity-metadata.ts.
  */
 
 const PAGE = {

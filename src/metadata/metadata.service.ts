@@ -12,7 +12,7 @@ import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import type { Organisation } from '../organisations/organisation.entity';
 import { PermissionsService } from '../permissions/permissions.service';
-import type { MetadataModel } from '../projects/entity-metadata';
+import type { MetadataModel } from '../entity-metadata/entity-metadata';
 import { type ContentType, CONTENT_TYPES, contentTypeById, SUPPORTED_REQUIREMENTS } from './content-types';
 import type { MetadataField, MetadataModelField } from './metadata.entity';
 import {

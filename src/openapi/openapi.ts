@@ -42,7 +42,7 @@ type Parameter = Exclude<NonNullable<Operation['parameters']>[number], { $ref: s
 /** Tag per module class (one tag per module of the management API). */
 const MODULE_TAGS: Readonly<Record<string, string>> = {
   UsersModule: 'auth & users',
-  AuthModule: 'auth & users',
+  CoreModule: 'auth & users',
   OAuthModule: 'auth & users',
   FirstRunModule: 'first run',
   OrganisationsModule: 'organisations',

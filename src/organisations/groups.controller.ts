@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { paginateArray } from '../common/pagination';
 import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import {
@@ -10,7 +10,7 @@ import {
   RequirePermission,
 } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 import {
   GroupBody,
   type GroupBodyInput,

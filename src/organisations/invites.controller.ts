@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Param, Post, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { paginateArray } from '../common/pagination';
 import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import {
@@ -11,7 +11,7 @@ import {
   RequirePermission,
 } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 import {
   CreateInvite,
   type CreateInviteInput,

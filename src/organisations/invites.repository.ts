@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 import { Invite, InviteLink, OrganisationRole, UserGroup } from './organisation.entity';
 
 export interface NewInvite {
@@ -73,7 +73,7 @@ export class InvitesRepository {
 
   /** The inviting user, for the invite email. */
   inviter(userId: number): Promise<User | null> {
-    return this.dataSource.getRepository(User).findOneBy({ id: userId });
+    return this.dataSource.getRepository<User>('User').findOneBy({ id: userId });
   }
 
   // ---- invite links

@@ -1,6 +1,6 @@
 import { Controller, createParamDecorator, ExecutionContext, Get, Post } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { ValidationFailed } from '../common/domain-errors';
 import { parseId } from '../common/drf-values';
 import { IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';

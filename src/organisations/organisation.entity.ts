@@ -11,7 +11,8 @@ import {
   Relation,
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
-import { User } from '../users/user.entity';
+// Users (accounts, first run) sit above organisations: the User entity is named, its type imported.
+import type { User } from '../users/user.entity';
 
 export type OrganisationRole = 'ADMIN' | 'USER';
 export const ORGANISATION_ROLES: readonly OrganisationRole[] = ['ADMIN', 'USER'];
@@ -67,7 +68,7 @@ export class OrganisationMembership {
   @Column({ name: 'user_id', type: 'integer' })
   userId!: number;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
 
@@ -128,7 +129,7 @@ export class UserGroupMember {
   @Index('IDX_user_group_members_user')
   userId!: number;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
 
@@ -163,7 +164,7 @@ export class Invite {
   @Column({ name: 'invited_by_id', type: 'integer', nullable: true })
   invitedById!: number | null;
 
-  @ManyToOne(() => User, { onDelete: 'SET NULL', nullable: true })
+  @ManyToOne('User', { onDelete: 'SET NULL', nullable: true })
   @JoinColumn({ name: 'invited_by_id' })
   invitedBy!: Relation<User> | null;
 

@@ -1,4 +1,4 @@
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 import {
   Invite,
   InviteLink,

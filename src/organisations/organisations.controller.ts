@@ -12,7 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { AuthedRequest, Principal } from '../auth/principal';
+import type { AuthedRequest, Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { paginateArray } from '../common/pagination';
 import { DetailJson, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';

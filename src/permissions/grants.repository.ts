@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, EntityTarget } from 'typeorm';
-import { OrganisationMembership, UserGroup } from '../organisations/organisation.entity';
-import { User } from '../users/user.entity';
+import type { OrganisationMembership, UserGroup } from '../organisations/organisation.entity';
+import type { User } from '../users/user.entity';
 import { PermissionLevel } from './permission-keys';
 import {
   EnvironmentGroupPermission,
@@ -149,7 +149,9 @@ export class GrantsRepository {
     organisationId: number,
   ): Promise<boolean> {
     return subject === 'user'
-      ? manager.getRepository(OrganisationMembership).existsBy({ userId: id, organisationId })
-      : manager.getRepository(UserGroup).existsBy({ id, organisationId });
+      ? manager
+          .getRepository<OrganisationMembership>('OrganisationMembership')
+          .existsBy({ userId: id, organisationId })
+      : manager.getRepository<UserGroup>('UserGroup').existsBy({ id, organisationId });
   }
 }

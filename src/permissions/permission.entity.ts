@@ -1,8 +1,8 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Relation } from 'typeorm';
-import { Environment } from '../environments/environment.entity';
-import { Organisation, UserGroup } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
-import { User } from '../users/user.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { Organisation, UserGroup } from '../organisations/organisation.entity';
+import type { Project } from '../projects/project.entity';
+import type { User } from '../users/user.entity';
 
 /**
  * Permission grants (docs/contracts/admin-api.md §0): to a user or a group, on an organisation, project or environment.
@@ -31,7 +31,7 @@ export class OrganisationUserPermission extends PermissionGrant {
   @Column({ name: 'organisation_id', type: 'integer' })
   organisationId!: number;
 
-  @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
+  @ManyToOne('Organisation', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'organisation_id' })
   organisation!: Relation<Organisation>;
 
@@ -39,7 +39,7 @@ export class OrganisationUserPermission extends PermissionGrant {
   @Index('IDX_org_user_perms_user')
   userId!: number;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
 }
@@ -50,7 +50,7 @@ export class OrganisationGroupPermission extends PermissionGrant {
   @Column({ name: 'organisation_id', type: 'integer' })
   organisationId!: number;
 
-  @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
+  @ManyToOne('Organisation', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'organisation_id' })
   organisation!: Relation<Organisation>;
 
@@ -58,7 +58,7 @@ export class OrganisationGroupPermission extends PermissionGrant {
   @Index('IDX_org_group_perms_group')
   groupId!: number;
 
-  @ManyToOne(() => UserGroup, { onDelete: 'CASCADE' })
+  @ManyToOne('UserGroup', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'group_id' })
   group!: Relation<UserGroup>;
 }
@@ -69,7 +69,7 @@ export class ProjectUserPermission extends AdminablePermissionGrant {
   @Column({ name: 'project_id', type: 'integer' })
   projectId!: number;
 
-  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @ManyToOne('Project', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'project_id' })
   project!: Relation<Project>;
 
@@ -77,7 +77,7 @@ export class ProjectUserPermission extends AdminablePermissionGrant {
   @Index('IDX_project_user_perms_user')
   userId!: number;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
 }
@@ -88,7 +88,7 @@ export class ProjectGroupPermission extends AdminablePermissionGrant {
   @Column({ name: 'project_id', type: 'integer' })
   projectId!: number;
 
-  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @ManyToOne('Project', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'project_id' })
   project!: Relation<Project>;
 
@@ -96,7 +96,7 @@ export class ProjectGroupPermission extends AdminablePermissionGrant {
   @Index('IDX_project_group_perms_group')
   groupId!: number;
 
-  @ManyToOne(() => UserGroup, { onDelete: 'CASCADE' })
+  @ManyToOne('UserGroup', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'group_id' })
   group!: Relation<UserGroup>;
 }
@@ -107,7 +107,7 @@ export class EnvironmentUserPermission extends AdminablePermissionGrant {
   @Column({ name: 'environment_id', type: 'integer' })
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 
@@ -115,7 +115,7 @@ export class EnvironmentUserPermission extends AdminablePermissionGrant {
   @Index('IDX_environment_user_perms_user')
   userId!: number;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
 }
@@ -126,7 +126,7 @@ export class EnvironmentGroupPermission extends AdminablePermissionGrant {
   @Column({ name: 'environment_id', type: 'integer' })
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 
@@ -134,7 +134,7 @@ export class EnvironmentGroupPermission extends AdminablePermissionGrant {
   @Index('IDX_environment_group_perms_group')
   groupId!: number;
 
-  @ManyToOne(() => UserGroup, { onDelete: 'CASCADE' })
+  @ManyToOne('UserGroup', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'group_id' })
   group!: Relation<UserGroup>;
 }

@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, Patch, Post, Put, type Type } from '@nestjs/common';
 import type { PermittedObjects } from '../auth/principal';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { IdParam, Responds, S, type TObject, type TSchema, ValidBody } from '../http/schema';
-import { Organisation } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
+import type { Organisation } from '../organisations/organisation.entity';
+import type { Project } from '../projects/project.entity';
 import {
   EnvironmentGrantUpdate,
   EnvironmentGroupGrantCreate,

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '../auth/auth.guard';
-import { AuthedRequest, PermittedObjects, Principal } from '../auth/principal';
+import type { AuthedRequest, PermittedObjects, Principal } from '../auth/principal';
 import { NotAuthenticated, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { isPlainObject, toInteger } from '../common/drf-values';
 import type { User } from '../users/user.entity';

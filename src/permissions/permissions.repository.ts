@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Environment } from '../environments/environment.entity';
-import { Organisation, OrganisationMembership, OrganisationRole } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
+import type { Environment } from '../environments/environment.entity';
+import type {
+  Organisation,
+  OrganisationMembership,
+  OrganisationRole,
+} from '../organisations/organisation.entity';
+import type { Project } from '../projects/project.entity';
 
 /** One grant row that applies to a user (their own, or one of a group they are in). */
 export interface GrantedRow {
@@ -27,21 +31,25 @@ export interface ProjectFilter {
 /**
  * The reads of the permission check (PermissionsService): memberships, the grant rows that apply to a user, and
  * the objects a check resolves. Read on the primary: a grant just written is in force on the next request.
+ * The organisations', projects' and environments' entities are named, not imported: permissions sits below those
+ * folders (their controllers use its guards), and src/entities.ts registers every entity.
  */
 @Injectable()
 export class PermissionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async membershipRole(userId: number, organisationId: number): Promise<OrganisationRole | null> {
-    const membership = await this.dataSource.getRepository(OrganisationMembership).findOne({
-      where: { userId, organisationId },
-      select: { role: true, id: true },
-    });
+    const membership = await this.dataSource
+      .getRepository<OrganisationMembership>('OrganisationMembership')
+      .findOne({
+        where: { userId, organisationId },
+        select: { role: true, id: true },
+      });
     return membership?.role ?? null;
   }
 
   async memberOrganisationIds(userId: number): Promise<number[]> {
-    const rows = await this.dataSource.getRepository(OrganisationMembership).find({
+    const rows = await this.dataSource.getRepository<OrganisationMembership>('OrganisationMembership').find({
       where: { userId },
       select: { organisationId: true, id: true },
     });
@@ -90,25 +98,29 @@ export class PermissionsRepository {
   }
 
   organisation(id: number): Promise<Organisation | null> {
-    return this.dataSource.getRepository(Organisation).findOneBy({ id });
+    return this.dataSource.getRepository<Organisation>('Organisation').findOneBy({ id });
   }
 
   project(id: number): Promise<Project | null> {
-    return this.dataSource.getRepository(Project).findOneBy({ id });
+    return this.dataSource.getRepository<Project>('Project').findOneBy({ id });
   }
 
   /** An environment, found by id or by its client key, with its project. */
   environment(where: { id: number } | { apiKey: string }): Promise<Environment | null> {
-    return this.dataSource.getRepository(Environment).findOne({ where, relations: { project: true } });
+    return this.dataSource
+      .getRepository<Environment>('Environment')
+      .findOne({ where, relations: { project: true } });
   }
 
   projectEnvironments(projectId: number): Promise<Environment[]> {
-    return this.dataSource.getRepository(Environment).find({ where: { projectId }, order: { id: 'ASC' } });
+    return this.dataSource
+      .getRepository<Environment>('Environment')
+      .find({ where: { projectId }, order: { id: 'ASC' } });
   }
 
   /** Projects in id order, as the filter says. One query. */
   projects(filter: ProjectFilter): Promise<Project[]> {
-    const qb = this.dataSource.getRepository(Project).createQueryBuilder('p').orderBy('p.id');
+    const qb = this.dataSource.getRepository<Project>('Project').createQueryBuilder('p').orderBy('p.id');
     if (filter.organisationId !== undefined)
       qb.andWhere('p.organisation_id = :organisationId', { organisationId: filter.organisationId });
     if (filter.keyOrganisationId !== undefined)

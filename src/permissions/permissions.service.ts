@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied } from '../common/domain-errors';
 import { parseId } from '../common/drf-values';
-import { Environment } from '../environments/environment.entity';
-import { Organisation, OrganisationRole } from '../organisations/organisation.entity';
-import { Project } from '../projects/project.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { Organisation, OrganisationRole } from '../organisations/organisation.entity';
+import type { Project } from '../projects/project.entity';
 import { EnvironmentPermission, OrganisationPermission, ProjectPermission } from './permission-keys';
 import { GrantedRow, PermissionsRepository } from './permissions.repository';
 

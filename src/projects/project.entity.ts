@@ -9,7 +9,7 @@ import {
   Relation,
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
-import { Organisation } from '../organisations/organisation.entity';
+import type { Organisation } from '../organisations/organisation.entity';
 
 @Entity({ name: 'projects' })
 export class Project {
@@ -26,7 +26,7 @@ export class Project {
   @Index('IDX_projects_org')
   organisationId!: number;
 
-  @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
+  @ManyToOne('Organisation', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'organisation_id' })
   organisation!: Relation<Organisation>;
 

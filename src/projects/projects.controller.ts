@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Patch, Post, Put } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { EnvironmentJson } from '../environments/environment.schemas';
 import { environmentJson } from '../environments/environment.serializers';

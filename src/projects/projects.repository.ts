@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Organisation } from '../organisations/organisation.entity';
+import type { Organisation } from '../organisations/organisation.entity';
 import { ProjectUserPermission } from '../permissions/permission.entity';
 import { Project } from './project.entity';
 
@@ -83,6 +83,8 @@ export class ProjectsRepository {
   }
 
   organisation(organisationId: number): Promise<Organisation> {
-    return this.dataSource.getRepository(Organisation).findOneByOrFail({ id: organisationId });
+    return this.dataSource
+      .getRepository<Organisation>('Organisation')
+      .findOneByOrFail({ id: organisationId });
   }
 }

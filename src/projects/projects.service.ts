@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { UnitOfWork } from '../common/unit-of-work';
 import { toInteger } from '../common/drf-values';
-import { Organisation } from '../organisations/organisation.entity';
+import type { Organisation } from '../organisations/organisation.entity';
 import { PermissionsService } from '../permissions/permissions.service';
 import { Project } from './project.entity';
 import type {

@@ -12,11 +12,11 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { AuthedRequest, Principal } from '../auth/principal';
+import type { AuthedRequest, Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { Page, pageOf, pageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
-import { Feature } from '../features/feature.entity';
+import type { Environment } from '../environments/environment.entity';
+import type { Feature } from '../features/feature.entity';
 import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import {
   Authenticated,

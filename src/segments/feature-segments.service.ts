@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { BadRequest, NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import { parseId } from '../common/drf-values';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, mvValueJson } from '../features/feature-state-values.service';
 import { readStateValues, type StateChanges, valueFormJson } from '../features/feature-values';
-import {
+import type {
   Feature,
   FeatureSegment,
   FeatureState,

@@ -12,7 +12,7 @@ import {
 } from 'typeorm';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
 import { Feature } from '../features/feature.entity';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import { CONDITION_VALUE_COLUMN } from './condition-value-limit';
 
 export type SegmentRuleType = 'ALL' | 'ANY' | 'NONE';
@@ -56,7 +56,7 @@ export class Segment {
   @Index('IDX_segments_project')
   projectId!: number;
 
-  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @ManyToOne('Project', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'project_id' })
   project!: Relation<Project>;
 

@@ -1,7 +1,7 @@
 import { ValidationFailed } from '../common/domain-errors';
 import { isPlainObject, MESSAGES, toInteger } from '../common/drf-values';
 import { PageQuery, S, type Static, type TSchema, validate } from '../http/schema';
-import { MetadataValueJson, MetadataValueList } from '../projects/entity-metadata';
+import { MetadataValueJson, MetadataValueList } from '../entity-metadata/entity-metadata';
 import type { FieldErrors } from '../http/schema';
 import { segmentConditionValueLimit } from './condition-value-limit';
 import { SEGMENT_CONDITION_OPERATORS, SEGMENT_RULE_TYPES } from './segment.entity';

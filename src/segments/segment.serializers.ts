@@ -1,5 +1,5 @@
-import { FeatureSegment } from '../features/feature.entity';
-import type { MetadataValueJson } from '../projects/entity-metadata';
+import type { FeatureSegment } from '../features/feature.entity';
+import type { MetadataValueJson } from '../entity-metadata/entity-metadata';
 import type { FeatureSegmentJson, FeatureSegmentListJson } from './feature-segment.schemas';
 import { RuleNode, rulesJson } from './segment-tree';
 import { Segment } from './segment.entity';

@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { IdParam, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
-import { Project } from '../projects/project.entity';
+import type { Project } from '../projects/project.entity';
 import {
   AssociatedFeatureJson,
   AssociatedFeaturePage,
@@ -69,7 +69,7 @@ export class SegmentsController {
     @IdParam('id') id: number,
     @ValidBody(SegmentInput) body: SegmentInput,
   ): Promise<SegmentJson> {
-    return json(await this.segments.update(p, project, id, body));
+    return json(await this.segments.update(p, project, id, { ...body, metadata: body.metadata ?? [] }));
   }
 
   @Patch(':id')

@@ -1,11 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { escapeLike, pageOfQuery, type PageRequest } from '../common/pagination';
-import { Environment } from '../environments/environment.entity';
+import type { Environment } from '../environments/environment.entity';
 import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
-import { matchingSegmentIds } from '../identities/identity-evaluation';
-import { Identity } from '../identities/identity.entity';
+import type { Identity } from '../identities/identity.entity';
 import type { RuleInput } from './segment.schemas';
 import { loadRuleTrees, RuleNode } from './segment-tree';
 import { Segment, SegmentCondition, SegmentRule } from './segment.entity';
@@ -25,9 +24,23 @@ export interface SegmentFilter {
  * Every SQL statement about segments, their rule trees and what they are used by. Writes take the unit of
  * work's manager; reads outside a write use the primary. SegmentsService holds the rules.
  */
+/**
+ * Which of its project's segments an identity is in. Evaluating an identity is the work of the identities folder
+ * (identity-evaluation.ts), which builds on segments; so segments asks through this token (bound in CoreModule).
+ */
+export interface IdentitySegmentMatcher {
+  /** Ids of the project's segments the identity belongs to (ascending); `identity.environment` is loaded. */
+  segmentIdsOf(identity: Identity): Promise<number[]>;
+}
+
+export const IDENTITY_SEGMENT_MATCHER = Symbol('IdentitySegmentMatcher');
+
 @Injectable()
 export class SegmentsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(IDENTITY_SEGMENT_MATCHER) private readonly identitySegments: IdentitySegmentMatcher,
+  ) {}
 
   /** One page of the project's segments in id order, and how many match. */
   page(
@@ -133,12 +146,12 @@ export class SegmentsRepository {
   }
 
   environment(projectId: number, id: number): Promise<Environment | null> {
-    return this.dataSource.getRepository(Environment).findOneBy({ id, projectId });
+    return this.dataSource.getRepository<Environment>('Environment').findOneBy({ id, projectId });
   }
 
   /** An identity of one of the project's environments, with its environment. */
   identity(projectId: number, id: number): Promise<Identity | null> {
-    return this.dataSource.getRepository(Identity).findOne({
+    return this.dataSource.getRepository<Identity>('Identity').findOne({
       where: { id, environment: { projectId } },
       relations: { environment: true },
     });
@@ -146,7 +159,7 @@ export class SegmentsRepository {
 
   /** The ids of the project's segments the identity is in (its traits evaluated by the engine). */
   segmentsOfIdentity(identity: Identity): Promise<number[]> {
-    return matchingSegmentIds(this.dataSource.manager, identity.environment, identity);
+    return this.identitySegments.segmentIdsOf(identity);
   }
 
   /** One page of the override states using the segment (features not deleted), optionally in one environment. */

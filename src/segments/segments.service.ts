@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import type { FeatureState } from '../features/feature.entity';
-import { EntityMetadata, type MetadataValueJson } from '../projects/entity-metadata';
-import { Project } from '../projects/project.entity';
+import { EntityMetadata, type MetadataValueJson } from '../entity-metadata/entity-metadata';
+import type { Project } from '../projects/project.entity';
 import { FeatureSegmentsRepository } from './feature-segments.repository';
 import type { CloneSegmentInput, RuleInput, SegmentInput } from './segment.schemas';
 import { segmentJson } from './segment.serializers';

@@ -10,7 +10,7 @@ import {
   Relation,
 } from 'typeorm';
 import { TIMESTAMP } from '../common/entity-helpers';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
 
 /**
  * One throttle's sliding log (DRF SimpleRateThrottle's history) for one (scope, client): the times of the
@@ -45,7 +45,7 @@ export class PasswordResetRequest {
   @Column({ name: 'user_id', type: 'integer' })
   userId!: number;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user!: Relation<User>;
 

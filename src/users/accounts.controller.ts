@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
-import { AuthedRequest, Principal } from '../auth/principal';
+import type { AuthedRequest, Principal } from '../auth/principal';
 import { DetailJson, Responds, ValidBody } from '../http/schema';
 import { Authenticated, CurrentPrincipal, CurrentUser } from '../permissions/permissions.decorators';
 import { ActivationEnabled, LoginThrottle, SignUpGate } from './accounts.guards';

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
-import { AuthedRequest } from '../auth/principal';
+import type { AuthedRequest } from '../auth/principal';
 import { ThrottledException } from '../common/errors';
 import { NotAuthenticated, PermissionDenied } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config';

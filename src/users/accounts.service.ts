@@ -14,7 +14,7 @@ import {
   verifyLoginPassword,
   verifyPassword,
 } from '../auth/passwords';
-import { Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import {
   BadRequest,
   DomainError,

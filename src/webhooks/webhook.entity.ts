@@ -46,4 +46,3 @@ export class EnvironmentWebhook {
   updatedAt!: Date;
 }
 
-export const WEBHOOK_ENTITIES = [EnvironmentWebhook];

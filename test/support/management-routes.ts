@@ -136,6 +136,7 @@ const METADATA_FIELD_FIELDS = {
   organisation: 'id',
   project: 'id',
 } as const;
+const METADATA_FIELD_NULLABLE = ['description', 'project'];
 const MODEL_FIELD_FIELDS = { field: 'id', content_type: 'id', is_required_for: 'list' } as const;
 const SEGMENT_FIELDS = { name: 'string', description: 'string', rules: 'list', feature: 'id' } as const;
 const TRAIT_FIELDS = {
@@ -1447,7 +1448,7 @@ export const ROUTES: RouteSpec[] = [
       POST: {
         body: (ids) => ({ name: 'reviewer', type: 'str', organisation: Number(ids.org) }),
         fields: METADATA_FIELD_FIELDS,
-        nullable: ['description', 'project'],
+        nullable: METADATA_FIELD_NULLABLE,
         required: ['name', 'organisation'],
         unknownIds: (ids) => [
           ['organisation', { name: 'reviewer', organisation: 999999999 }],
@@ -1467,14 +1468,14 @@ export const ROUTES: RouteSpec[] = [
       PUT: {
         body: (ids) => ({ name: 'owner', type: 'str', organisation: Number(ids.org) }),
         fields: METADATA_FIELD_FIELDS,
-        nullable: ['description', 'project'],
+        nullable: METADATA_FIELD_NULLABLE,
         required: ['name', 'organisation'],
         unknownIds: () => [['organisation', { name: 'owner', organisation: 999999999 }]],
       },
       PATCH: {
         body: () => ({ description: 'who owns it' }),
         fields: METADATA_FIELD_FIELDS,
-        nullable: ['description', 'project'],
+        nullable: METADATA_FIELD_NULLABLE,
         unknownIds: () => [['project', { project: 999999999 }]],
       },
       DELETE: NO_INPUT,

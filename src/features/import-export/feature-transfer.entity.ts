@@ -9,7 +9,7 @@ import {
   Relation,
 } from 'typeorm';
 import { TIMESTAMP } from '../../common/entity-helpers';
-import { Environment } from '../../environments/environment.entity';
+import type { Environment } from '../../environments/environment.entity';
 
 /** Flagsmith's import/export statuses (features/import_export/constants.py). */
 export const TRANSFER_STATUSES = ['SUCCESS', 'PROCESSING', 'FAILED'] as const;
@@ -28,7 +28,7 @@ export class FeatureExport {
   @Index('IDX_feature_exports_environment')
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 
@@ -52,7 +52,7 @@ export class FeatureImport {
   @Index('IDX_feature_imports_environment')
   environmentId!: number;
 
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @ManyToOne('Environment', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'environment_id' })
   environment!: Relation<Environment>;
 

@@ -2,7 +2,7 @@ import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Principal } from '../../auth/principal';
 import { type Page, pageOf, pageRequest } from '../../common/pagination';
-import { Environment } from '../../environments/environment.entity';
+import type { Environment } from '../../environments/environment.entity';
 import { DetailJson, IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../../http/schema';
 import type { Static } from '../../http/schema';
 import {
@@ -11,7 +11,7 @@ import {
   Permitted,
   RequirePermission,
 } from '../../permissions/permissions.decorators';
-import { Project } from '../../projects/project.entity';
+import type { Project } from '../../projects/project.entity';
 import { FeatureExport, FeatureImport } from './feature-transfer.entity';
 import {
   CreateFeatureExport,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
 import { type PageRequest, pageOfQuery } from '../../common/pagination';
-import { Environment } from '../../environments/environment.entity';
+import type { Environment } from '../../environments/environment.entity';
 import {
   Feature,
   FeatureSegment,
@@ -96,7 +96,7 @@ export class ImportExportRepository {
   /** An environment with its project. */
   environment(id: number): Promise<Environment | null> {
     return this.dataSource
-      .getRepository(Environment)
+      .getRepository<Environment>('Environment')
       .findOne({ where: { id }, relations: { project: true } });
   }
 
@@ -141,7 +141,9 @@ export class ImportExportRepository {
 
   /** The environment, locked: one import (or export) of an environment at a time. */
   lockEnvironment(manager: EntityManager, id: number): Promise<Environment | null> {
-    return manager.getRepository(Environment).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
+    return manager
+      .getRepository<Environment>('Environment')
+      .findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
   }
 
   /** The project's live feature of this name (names are unique ignoring case), locked. */

@@ -11,9 +11,9 @@ import {
 import type { PageRequest } from '../../common/pagination';
 import { UnitOfWork, type WriteContext } from '../../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../../config';
-import { Environment } from '../../environments/environment.entity';
+import type { Environment } from '../../environments/environment.entity';
 import { PermissionsService } from '../../permissions/permissions.service';
-import { Project } from '../../projects/project.entity';
+import type { Project } from '../../projects/project.entity';
 import type { UploadedFile } from '../../http/multipart';
 import { Feature, MultivariateFeatureOption } from '../feature.entity';
 import { FeatureStateValuesService, type MvValueInput } from '../feature-state-values.service';

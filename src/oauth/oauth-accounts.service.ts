@@ -1,18 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { PermissionDenied } from '../../common/domain-errors';
-import { UnitOfWork, WriteContext } from '../../common/unit-of-work';
-import { InvitesService } from '../../organisations/invites.service';
+import { PermissionDenied } from '../common/domain-errors';
+import { UnitOfWork, WriteContext } from '../common/unit-of-work';
+import { InvitesService } from '../organisations/invites.service';
 import {
   ACCOUNTS_UNAUDITED,
   AccountsService,
   REGISTRATION_WITHOUT_INVITE_DETAIL,
-} from '../../users/accounts.service';
-import { AuthType, User } from '../../users/user.entity';
-import { SignUpTypeValue } from '../../users/user.schemas';
-import { UsersRepository } from '../../users/users.repository';
-import { AuthService } from '../auth.service';
-import { unusablePassword } from '../passwords';
+} from '../users/accounts.service';
+import type { AuthType, User } from '../users/user.entity';
+import type { SignUpTypeValue } from '../users/user.schemas';
+import { UsersRepository } from '../users/users.repository';
+import { AuthService } from '../auth/auth.service';
+import { unusablePassword } from '../auth/passwords';
 import { ProviderProfile } from './oauth-providers';
 
 export const INACTIVE_ACCOUNT_DETAIL = 'User account is disabled.';

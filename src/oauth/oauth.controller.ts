@@ -13,12 +13,12 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError, PermissionDenied, ValidationFailed } from '../../common/domain-errors';
-import { APP_CONFIG, AppConfig } from '../../config';
-import { DetailJson, Responds, ValidBody, ValidQuery } from '../../http/schema';
-import { SIGN_UP_TYPES } from '../../users/user.schemas';
-import { UsersRepository } from '../../users/users.repository';
-import { AuthService } from '../auth.service';
+import { DomainError, PermissionDenied, ValidationFailed } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../config';
+import { DetailJson, Responds, ValidBody, ValidQuery } from '../http/schema';
+import { SIGN_UP_TYPES } from '../users/user.schemas';
+import { UsersRepository } from '../users/users.repository';
+import { AuthService } from '../auth/auth.service';
 import { INACTIVE_ACCOUNT_DETAIL, OAuthAccountsService, OAuthSignUpOptions } from './oauth-accounts.service';
 import { notConfigured, OAUTH_PATH, OAuthFlow, OAuthFlowGuard } from './oauth-flow.guard';
 import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';

@@ -5,7 +5,7 @@ import passport from 'passport';
 import { Strategy as GithubStrategyBase } from 'passport-github2';
 import { Strategy as GoogleStrategyBase } from 'passport-google-oauth20';
 import type { OAuthProfile } from 'passport-oauth2';
-import { APP_CONFIG, AppConfig } from '../../config';
+import { APP_CONFIG, AppConfig } from '../config';
 import {
   githubApiBase,
   githubOAuthBase,

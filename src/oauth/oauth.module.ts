@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { OrganisationsModule } from '../../organisations/organisations.module';
-import { UsersModule } from '../../users/users.module';
+import { OrganisationsModule } from '../organisations/organisations.module';
+import { UsersModule } from '../users/users.module';
 import { OAuthAccountsService } from './oauth-accounts.service';
 import { OAuthFlowGuard } from './oauth-flow.guard';
 import { OAuthOneTimeKeysRepository } from './oauth-one-time-keys.repository';

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config';
 import {
   configureSegmentConditionValueLimit,
   segmentConditionValueColumnWidth,
-} from '../segments/condition-value-limit';
+} from './condition-value-limit';
 
 /**
  * Keeps `segment_conditions.value` as wide as SEGMENT_CONDITION_VALUE_LIMIT. The data-model migration creates it

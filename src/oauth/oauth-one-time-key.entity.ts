@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Relation } from 'typeorm';
-import { TIMESTAMP } from '../../common/entity-helpers';
-import { User } from '../../users/user.entity';
+import { TIMESTAMP } from '../common/entity-helpers';
+import { User } from '../users/user.entity';
 
 export type OneTimeKeyPurpose = 'state' | 'code';
 

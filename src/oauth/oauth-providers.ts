@@ -1,4 +1,4 @@
-import { AppConfig } from '../../config';
+import { AppConfig } from '../config';
 import { OAuthProvider } from './oauth-state';
 
 /** Who the provider says the user is, in one shape for GitHub and Google, token exchange and redirect flow alike. */

@@ -1,20 +1,26 @@
-import { AuditLog } from '../audit/audit-log.entity';
-import { OAuthOneTimeKey } from '../auth/oauth/oauth-one-time-key.entity';
-import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
+import { AuditLog } from './audit/audit-log.entity';
+import { OAuthOneTimeKey } from './oauth/oauth-one-time-key.entity';
+import { Environment, EnvironmentApiKey } from './environments/environment.entity';
 import {
   Feature,
   FeatureSegment,
   FeatureState,
   MultivariateFeatureOption,
   MultivariateFeatureStateValue,
-} from '../features/feature.entity';
-import { FeatureHealthEvent, FeatureHealthProvider } from '../features/feature-health.entity';
-import { Identity, Trait } from '../identities/identity.entity';
+} from './features/feature.entity';
+import { FeatureHealthEvent, FeatureHealthProvider } from './features/feature-health.entity';
 import {
   FeatureExport,
   FeatureImport,
   FlagsmithOnFlagsmithFeatureExport,
-} from '../features/import-export/feature-transfer.entity';
+} from './features/import-export/feature-transfer.entity';
+import { Identity, Trait } from './identities/identity.entity';
+import {
+  MetadataField,
+  MetadataModelField,
+  MetadataModelFieldRequirement,
+  MetadataValue,
+} from './metadata/metadata.entity';
 import {
   Invite,
   InviteLink,
@@ -23,7 +29,7 @@ import {
   OrganisationMembership,
   UserGroup,
   UserGroupMember,
-} from '../organisations/organisation.entity';
+} from './organisations/organisation.entity';
 import {
   EnvironmentGroupPermission,
   EnvironmentUserPermission,
@@ -31,15 +37,16 @@ import {
   OrganisationUserPermission,
   ProjectGroupPermission,
   ProjectUserPermission,
-} from '../permissions/permission.entity';
-import { Project, Tag } from '../projects/project.entity';
-import { Segment, SegmentCondition, SegmentRule } from '../segments/segment.entity';
-import { ApiUsageDaily, FeatureEvaluationDaily } from '../usage/usage.entity';
-import { TelemetryReport } from '../telemetry/telemetry-report.entity';
-import { Site } from '../users/site.entity';
-import { PasswordResetRequest, RequestThrottle } from '../throttling/throttle.entity';
-import { MfaEphemeralToken, MfaMethod } from '../users/mfa/mfa.entity';
-import { AuthToken, LoginFailure, User } from '../users/user.entity';
+} from './permissions/permission.entity';
+import { Project, Tag } from './projects/project.entity';
+import { Segment, SegmentCondition, SegmentRule } from './segments/segment.entity';
+import { ApiUsageDaily, FeatureEvaluationDaily } from './usage/usage.entity';
+import { TelemetryReport } from './telemetry/telemetry-report.entity';
+import { Site } from './users/site.entity';
+import { PasswordResetRequest, RequestThrottle } from './throttling/throttle.entity';
+import { MfaEphemeralToken, MfaMethod } from './users/mfa/mfa.entity';
+import { AuthToken, LoginFailure, User } from './users/user.entity';
+import { EnvironmentWebhook } from './webhooks/webhook.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
 export const ENTITIES = [
@@ -88,4 +95,9 @@ export const ENTITIES = [
   FeatureExport,
   FeatureImport,
   FlagsmithOnFlagsmithFeatureExport,
+  MetadataField,
+  MetadataModelField,
+  MetadataModelFieldRequirement,
+  MetadataValue,
+  EnvironmentWebhook,
 ];

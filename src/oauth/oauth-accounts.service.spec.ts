@@ -1,13 +1,13 @@
 import { QueryFailedError, type EntityManager } from 'typeorm';
-import { PermissionDenied } from '../../common/domain-errors';
-import { FakeUnitOfWork } from '../../common/unit-of-work.fake';
-import type { InvitesService } from '../../organisations/invites.service';
-import type { AccountsService } from '../../users/accounts.service';
-import { REGISTRATION_WITHOUT_INVITE_DETAIL } from '../../users/accounts.service';
-import { User } from '../../users/user.entity';
-import type { UserColumns, UsersRepository } from '../../users/users.repository';
-import type { AuthService } from '../auth.service';
-import { isUsablePassword } from '../passwords';
+import { PermissionDenied } from '../common/domain-errors';
+import { FakeUnitOfWork } from '../common/unit-of-work.fake';
+import type { InvitesService } from '../organisations/invites.service';
+import type { AccountsService } from '../users/accounts.service';
+import { REGISTRATION_WITHOUT_INVITE_DETAIL } from '../users/accounts.service';
+import { User } from '../users/user.entity';
+import type { UserColumns, UsersRepository } from '../users/users.repository';
+import type { AuthService } from '../auth/auth.service';
+import { isUsablePassword } from '../auth/passwords';
 import { INACTIVE_ACCOUNT_DETAIL, OAuthAccountsService } from './oauth-accounts.service';
 import type { ProviderProfile } from './oauth-providers';
 

@@ -1,5 +1,5 @@
-import { S, type Static } from '../../http/schema';
-import { nullableSignUpType, SIGN_UP_TYPES } from '../../users/user.schemas';
+import { S, type Static } from '../http/schema';
+import { nullableSignUpType, SIGN_UP_TYPES } from '../users/user.schemas';
 
 /** Request and response schemas of /api/v1/auth/oauth/ (docs/contracts/admin-api.md §1). */
 

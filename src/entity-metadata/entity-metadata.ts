@@ -1,14 +1,14 @@
 import type { EntityManager } from 'typeorm';
 import { S, type Static } from '../http/schema';
-import type { Project } from './project.entity';
+import type { Project } from '../projects/project.entity';
 
 /**
  * Custom field values (Flagsmith's metadata) of the objects of a project: features, segments and environments.
  *
  * This is the port those domains call; src/metadata/ implements it (MetadataValuesService, provided globally as
- * EntityMetadata). It lives here because src/metadata needs the http, auth and permissions folders for its own
- * routes, so a runtime import of it from features, segments or environments would close an import cycle
- * (src/architecture.spec.ts). Every object with metadata belongs to a project, so projects is where they meet.
+ * EntityMetadata). It is a folder of its own, below features, because src/metadata needs the http, auth and
+ * permissions folders for its own routes, so a runtime import of it from features, segments or environments would
+ * close an import cycle (src/architecture.spec.ts); it imports only http at runtime.
  */
 
 /** Flagsmith's FIELD_VALUE_MAX_LENGTH. */

@@ -1,0 +1,54 @@
+import { createApp } from './app.factory';
+import { resolveDatabase } from './database/resolve-database';
+import { JobWorker } from './jobs/job-worker.service';
+import { AppLogger, createRootLogger } from './logging/logger';
+import { announceConfig, errorText, loadConfigOrExit, ProcessLifecycle } from './startup';
+
+/**
+ * `api`: the server (`node dist/src/main.js`), which runs queued jobs itself unless TASK_RUN_METHOD=TASK_PROCESSOR.
+ * `task-processor` (`node dist/src/cli.js task-processor`): the same application, whatever TASK_RUN_METHOD says
+ * running the job worker; it also listens on PORT so that health probes and /metrics reach it, as Flagsmith's
+ * task-processor containers do.
+ */
+export type ProcessRole = 'api' | 'task-processor';
+
+/** Starts the process; returns once it listens (a failed step exits the process). */
+export async function serve(role: ProcessRole): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = new AppLogger(createRootLogger(config.LOG_LEVEL, config.LOG_FORMAT));
+  // Before anything is started: a signal or failure from here on stops what was started.
+  const lifecycle = new ProcessLifecycle(logger, config.SHUTDOWN_GRACE_SECONDS);
+  lifecycle.installHandlers();
+  announceConfig(config, logger);
+
+  const db = await lifecycle.step(
+    resolveDatabase(config, (line) => logger.notice(line, 'Database'), lifecycle),
+    'Database',
+    errorText,
+  );
+  const app = await lifecycle.step(
+    createApp(config, db, logger),
+    'Server',
+    (err) => `startup failed: ${errorText(err)}`,
+  );
+  lifecycle.add('the HTTP server', () => app.close());
+  await lifecycle.step(
+    app.listen({ port: config.PORT, host: config.HOST }),
+    'Server',
+    (err) => `cannot listen on ${config.HOST}:${config.PORT} (PORT/HOST): ${errorText(err)}`,
+  );
+  lifecycle.markListening();
+  if (role === 'task-processor') {
+    app.get(JobWorker).start();
+    logger.notice(
+      `task processor: running queued jobs, ${config.TASK_PROCESSOR_NUM_THREADS} at a time`,
+      'JobWorker',
+    );
+  } else if (config.TASK_RUN_METHOD === 'TASK_PROCESSOR') {
+    logger.notice(
+      'TASK_RUN_METHOD=TASK_PROCESSOR: this server runs no queued jobs; `node dist/src/cli.js task-processor` does',
+      'JobWorker',
+    );
+  }
+  logger.notice(`listening on http://${config.HOST}:${config.PORT}`);
+}
