@@ -45,4 +45,3 @@ export class EnvironmentWebhook {
   @UpdateDateColumn({ name: 'updated_at', type: TIMESTAMP })
   updatedAt!: Date;
 }
-
