@@ -1,3 +1,4 @@
+import { JOB_ENQUEUED_CHANNEL } from '../src/changes/channels';
 import { UnitOfWork } from '../src/common/unit-of-work';
 import { JobQueueRepository } from '../src/jobs/job-queue.repository';
 import { JobHandlers, JobWorker } from '../src/jobs/job-worker.service';
@@ -139,6 +140,8 @@ describe('durable job queue', () => {
       `INSERT INTO "jobs" ("kind", "payload", "state", "attempts", "locked_by", "locked_until")
        VALUES ('test.orphan', '{"n": 7}', 'running', 1, 'dead-process', now() - interval '1 second')`,
     );
+    // As the enqueue did before the dead process claimed it: idle workers look again and see its lease.
+    await queryDatabase(a.databaseUrl, `SELECT pg_notify('${JOB_ENQUEUED_CHANNEL}', '')`);
     const [job] = await until('the orphan to succeed', async () => {
       const jobs = await a.app.get(JobQueueRepository).list('test.orphan');
       return jobs[0]?.state === 'succeeded' ? jobs : undefined;

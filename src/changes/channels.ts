@@ -7,5 +7,12 @@ export const ENVIRONMENT_CHANGED_CHANNEL = 'flagport_environment_changed';
  */
 export const IDENTITY_CHANGED_CHANNEL = 'flagport_identity_changed';
 
+/** Channel that wakes the job workers: a unit of work enqueued jobs (sent in its transaction, so at commit). No payload. */
+export const JOB_ENQUEUED_CHANNEL = 'flagport_job_enqueued';
+
 /** Every channel the change feed LISTENs on. */
-export const CHANGE_CHANNELS: readonly string[] = [ENVIRONMENT_CHANGED_CHANNEL, IDENTITY_CHANGED_CHANNEL];
+export const CHANGE_CHANNELS: readonly string[] = [
+  ENVIRONMENT_CHANGED_CHANNEL,
+  IDENTITY_CHANGED_CHANNEL,
+  JOB_ENQUEUED_CHANNEL,
+];

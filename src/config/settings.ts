@@ -559,7 +559,7 @@ export const SETTINGS = {
     group: 'Task processor',
   }),
   TASK_PROCESSOR_SLEEP_INTERVAL_MS: int(500, {
-    doc: 'How long an idle worker waits before looking for due jobs again',
+    doc: 'The shortest pause of an idle worker between two looks for due jobs. Workers are woken at once when any instance enqueues a job (NOTIFY) and when the next retry falls due, and look at least every 30 s',
     group: 'Task processor',
     min: 10,
     max: 60000,

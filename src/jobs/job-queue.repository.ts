@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { JOB_ENQUEUED_CHANNEL } from '../changes/channels';
 import type { EnqueuedJob, JobQueue, JobPayload } from '../common/unit-of-work';
 import type { FailureOutcome } from './retry-policy';
 
@@ -37,6 +38,21 @@ export class JobQueueRepository implements JobQueue {
       return `($${i * 2 + 1}, $${i * 2 + 2}::jsonb)`;
     });
     await manager.query(`INSERT INTO "jobs" ("kind", "payload") VALUES ${rows.join(', ')}`, values);
+    // Delivered at commit (never for a rolled-back write): idle workers on every instance wake up.
+    await manager.query(`SELECT pg_notify($1, '')`, [JOB_ENQUEUED_CHANNEL]);
+  }
+
+  /**
+   * When the next job becomes due without anyone enqueueing: the earliest pending run_at (a retry, a scheduled
+   * job) or running lease expiry (a dead worker's job); null when there is none.
+   */
+  async nextDueAt(): Promise<Date | null> {
+    const [row]: { at: Date | null }[] = await this.dataSource.query(
+      // Two index-only minimums over the partial indexes of the claim query.
+      `SELECT LEAST((SELECT min("run_at") FROM "jobs" WHERE "state" = 'pending'),
+                    (SELECT min("locked_until") FROM "jobs" WHERE "state" = 'running')) AS at`,
+    );
+    return row?.at ?? null;
   }
 
   /**

@@ -6,9 +6,13 @@ import {
   Logger,
   OnApplicationBootstrap,
   BeforeApplicationShutdown,
+  OnModuleInit,
 } from '@nestjs/common';
+import { ChangeFeed } from '../changes/change-feed';
+import { JOB_ENQUEUED_CHANNEL } from '../changes/channels';
 import type { JobPayload } from '../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../config';
+import { isDatabaseUnavailable } from '../http/errors';
 import { ClaimedJob, JobQueueRepository } from './job-queue.repository';
 import { afterFailure, RetryPolicy } from './retry-policy';
 
@@ -22,6 +26,10 @@ const MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
 const DEFAULT_MAX_ATTEMPTS = 5;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
 const MAX_ERROR_LENGTH = 2000;
+/** The longest an idle worker sleeps: a safety net for a NOTIFY lost while nobody listened. */
+const IDLE_POLL_MS = 30_000;
+/** The longest pause between attempts to reach the database while it is down. */
+const MAX_OUTAGE_PAUSE_MS = 5_000;
 
 /** The handler of each job kind, registered by the modules that enqueue them (in their onModuleInit). */
 @Injectable()
@@ -45,19 +53,32 @@ export class JobHandlers {
  * (TASK_PROCESSOR_JOB_TIMEOUT_MS) expires, and another worker then runs it again.
  */
 @Injectable()
-export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('JobWorker');
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Set by a wake-up that came while the worker was busy: its next sleep returns at once. */
+  private woken = false;
   private lastPurge = 0;
 
   constructor(
     private readonly repository: JobQueueRepository,
     private readonly handlers: JobHandlers,
+    private readonly feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Any instance's enqueue (NOTIFY at its commit) and a feed reconnect (NOTIFYs may be lost) wake the worker. */
+  onModuleInit(): void {
+    const wakeUp = (): void => {
+      this.woken = true;
+      this.wake?.();
+    };
+    this.feed.on(JOB_ENQUEUED_CHANNEL, wakeUp);
+    this.feed.onResync(wakeUp);
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.TASK_RUN_METHOD !== 'TASK_PROCESSOR') this.start();
@@ -81,18 +102,44 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.loop;
   }
 
+  /**
+   * Polls, then sleeps until woken (a NOTIFY from an enqueue), until the next job falls due (a retry, a lease
+   * expiry) or IDLE_POLL_MS at most, and never less than TASK_PROCESSOR_SLEEP_INTERVAL_MS: an idle worker sends no
+   * query for up to 30 s. While the database is down it says so once, retries with growing pauses, and says when
+   * it is back.
+   */
   private async run(): Promise<void> {
+    const minPause = this.config.TASK_PROCESSOR_SLEEP_INTERVAL_MS;
+    let outagePause = 0;
     while (this.running) {
-      let claimed = 0;
+      this.woken = false;
+      let pause: number;
       try {
-        claimed = await this.runOnce();
+        const claimed = await this.runOnce();
         await this.purgeWhenDue();
+        // A full batch means more may be due: look again at once.
+        pause = claimed < this.config.TASK_PROCESSOR_NUM_THREADS ? await this.idlePause(minPause) : 0;
+        if (outagePause) this.logger.log('job queue resumed: the database answers again');
+        outagePause = 0;
       } catch (err) {
-        this.logger.error(`job queue poll failed: ${(err as Error).message}`);
+        const text = err instanceof Error ? err.message : String(err);
+        if (!isDatabaseUnavailable(err)) {
+          this.logger.error(`job queue poll failed: ${text}`);
+          pause = minPause;
+        } else {
+          if (!outagePause) this.logger.warn(`job queue paused: database unavailable (${text}); retrying`);
+          outagePause = Math.min(Math.max(outagePause * 2, minPause), MAX_OUTAGE_PAUSE_MS);
+          pause = outagePause;
+        }
       }
-      // A full batch means more may be due: look again at once.
-      if (claimed < this.config.TASK_PROCESSOR_NUM_THREADS) await this.sleep();
+      if (pause > 0) await this.sleep(pause);
     }
+  }
+
+  private async idlePause(minPause: number): Promise<number> {
+    const due = await this.repository.nextDueAt();
+    const untilDue = due ? due.getTime() - Date.now() : IDLE_POLL_MS;
+    return Math.min(Math.max(untilDue, minPause), IDLE_POLL_MS);
   }
 
   /** Claims one batch of due jobs and runs it; returns how many were claimed. */
@@ -140,14 +187,16 @@ export class JobWorker implements OnApplicationBootstrap, BeforeApplicationShutd
     );
   }
 
-  private sleep(): Promise<void> {
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.config.TASK_PROCESSOR_SLEEP_INTERVAL_MS);
-      timer.unref(); // an idle worker never keeps the process alive
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref(); // an idle worker never keeps the process alive
       this.wake = done;
     });
   }

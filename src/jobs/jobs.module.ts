@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { ChangeFeedModule } from '../changes/change-feed.module';
 import { JobQueueRepository } from './job-queue.repository';
 import { JobHandlers, JobWorker } from './job-worker.service';
 
@@ -9,6 +10,7 @@ import { JobHandlers, JobWorker } from './job-worker.service';
  */
 @Global()
 @Module({
+  imports: [ChangeFeedModule],
   providers: [JobQueueRepository, JobHandlers, JobWorker],
   exports: [JobQueueRepository, JobHandlers, JobWorker],
 })
