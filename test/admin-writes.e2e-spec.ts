@@ -219,6 +219,38 @@ describe('admin panel writes (through the domain services)', () => {
       expect((await documentSegment('panel-segment')).rules[0].rules).toEqual([]);
     });
 
+    it('concurrent panel edits of one segment are applied one after the other: every added condition lands', async () => {
+      const [top] = await rulesOf(segmentId);
+      const audit = await auditCount();
+      const properties = ['race-a', 'race-b', 'race-c', 'race-d'];
+
+      // Each edit reads the stored tree and writes it back whole: without the segment's row lock around both,
+      // a later write would drop the conditions the others added in between.
+      const answers = await Promise.all(
+        properties.map((property) =>
+          panel('SegmentCondition/actions/new', {
+            ruleId: String(top.id),
+            property,
+            operator: 'EQUAL',
+            value: 'x',
+          }),
+        ),
+      );
+
+      answers.forEach(created);
+      const stored = await db<{ property: string }>(
+        'SELECT property FROM segment_conditions WHERE rule_id = $1 ORDER BY property',
+        [top.id],
+      );
+      expect(stored.map((c) => c.property)).toEqual(properties);
+      const served = await documentSegment('panel-segment');
+      expect(served.rules[0].conditions.map((c: Json) => c.property_).sort()).toEqual(properties);
+      expect(await auditCount()).toBe(audit + properties.length);
+
+      for (const id of answers.map(created))
+        expect((await panel(`SegmentCondition/records/${id}/delete`)).notice?.type).toBe('success');
+    });
+
     it("a rule nested past the API's depth limit is refused with its message; nothing is written", async () => {
       const [top] = await rulesOf(segmentId);
       const second = created(await panel('SegmentRule/actions/new', { ruleId: String(top.id), type: 'ANY' }));

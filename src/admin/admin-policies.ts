@@ -3,7 +3,7 @@ import { Principal } from '../auth/principal';
 import { Environment, EnvironmentApiKey } from '../environments/environment.entity';
 import { CreateEnvironment, ServerKeyInput, UpdateEnvironment } from '../environments/environment.schemas';
 import { EnvironmentsService } from '../environments/environments.service';
-import { readInput, type TSchema } from '../http/schema';
+import { readInput } from '../http/schema';
 import { IdentitiesService } from '../identities/identities.service';
 import { Identity, Trait } from '../identities/identity.entity';
 import { IdentityInput, TraitInput } from '../identities/identity.schemas';
@@ -11,17 +11,7 @@ import { MembersService } from '../organisations/members.service';
 import { Organisation, OrganisationMembership } from '../organisations/organisation.entity';
 import { CreateOrganisation, UpdateOrganisation, UpdateRole } from '../organisations/organisation.schemas';
 import { OrganisationsService } from '../organisations/organisations.service';
-import {
-  EnvironmentGrantUpdate,
-  EnvironmentGroupGrantCreate,
-  EnvironmentUserGrantCreate,
-  OrganisationGrantUpdate,
-  OrganisationGroupGrantCreate,
-  OrganisationUserGrantCreate,
-  ProjectGrantUpdate,
-  ProjectGroupGrantCreate,
-  ProjectUserGrantCreate,
-} from '../permissions/grant.schemas';
+import { GRANT_SCHEMAS } from '../permissions/grant.schemas';
 import type { GrantScope, GrantSubject } from '../permissions/grants.repository';
 import { GrantsService } from '../permissions/grants.service';
 import type { PermissionLevel } from '../permissions/permission-keys';
@@ -259,21 +249,6 @@ export function servicePolicies(api: ApiServices, dataSource: DataSource) {
 
 type GrantEntity = { id: number; permissions: string[]; admin?: boolean };
 
-/** The API's bodies of one level's grants: create by grantee, and update. */
-const GRANT_SCHEMAS: Record<PermissionLevel, { user: TSchema; group: TSchema; update: TSchema }> = {
-  organisation: {
-    user: OrganisationUserGrantCreate,
-    group: OrganisationGroupGrantCreate,
-    update: OrganisationGrantUpdate,
-  },
-  project: { user: ProjectUserGrantCreate, group: ProjectGroupGrantCreate, update: ProjectGrantUpdate },
-  environment: {
-    user: EnvironmentUserGrantCreate,
-    group: EnvironmentGroupGrantCreate,
-    update: EnvironmentGrantUpdate,
-  },
-};
-
 /** The six grant tables, written by GrantsService with the schemas of …/user-permissions/ and …/user-group-permissions/. */
 function grantPolicies(api: ApiServices, dataSource: DataSource) {
   const scopeOf = async (level: PermissionLevel, id: number | undefined): Promise<GrantScope> => {
@@ -311,8 +286,7 @@ function grantPolicies(api: ApiServices, dataSource: DataSource) {
       service: {
         async create(_principal: Principal, values: Values) {
           const scope = await scopeOf(level, idOf(values, parent));
-          const schemas = GRANT_SCHEMAS[level];
-          const input = readInput(schemas[subject], {
+          const input = readInput(GRANT_SCHEMAS[level].create[subject], {
             [subject]: values[grantee],
             permissions: [],
             ...fields(values),

@@ -109,15 +109,17 @@ export function segmentPolicies(api: SegmentServices, dataSource: DataSource) {
     throw new AdminWriteError({ [field]: ruleId === undefined ? 'Required.' : MISSING });
   };
 
-  /** Loads the segment's stored tree, lets `edit` change it, and writes it as PATCH {rules} would. */
+  /**
+   * Lets `edit` change the segment's stored tree and writes it as PATCH {rules} would, read and written under the
+   * segment's row lock (SegmentsService.editRules), so a concurrent panel edit of the same segment is never lost.
+   */
   const writeTree = async (principal: Principal, segment: Segment, edit: (tree: TreeRule[]) => void) => {
     const project = await projectOf(dataSource, segment.projectId);
-    const before = await api.segments.retrieve(project, segment.id);
-    const tree = treeOf(before.rules);
-    edit(tree);
-    const input = readInput(SegmentInput, { rules: tree }, { partial: true });
-    const after = await api.segments.update(principal, project, segment.id, input);
-    return { before, after };
+    return api.segments.editRules(principal, project, segment.id, (stored) => {
+      const tree = treeOf(stored);
+      edit(tree);
+      return readInput(SegmentInput, { rules: tree }, { partial: true }).rules ?? [];
+    });
   };
 
   const editRule = (tree: TreeRule[], id: number) => {

@@ -1,6 +1,6 @@
-import { NotFoundException } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { NotFound } from './domain-errors';
 
 /**
  * DRF-style page-number pagination: `?page=N&page_size=M` → `{count, next, previous, results}`.
@@ -27,9 +27,10 @@ export interface PageRequest {
   readonly pageSize: number;
 }
 
-export class InvalidPage extends NotFoundException {
+/** A page number past the last page or not a positive integer: DRF's 404 {"detail": "Invalid page."}. */
+export class InvalidPage extends NotFound {
   constructor() {
-    super({ detail: 'Invalid page.' });
+    super('Invalid page.');
   }
 }
 

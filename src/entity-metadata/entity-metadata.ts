@@ -27,6 +27,16 @@ export type MetadataValueInput = Static<typeof MetadataValueInput>;
 /** `metadata` of a write: the complete list of the object's values (those not listed are removed). */
 export const MetadataValueList = S.list(MetadataValueInput);
 
+/**
+ * A PUT body as the service writes it: a PUT replaces the whole object, so one sent without `metadata` clears the
+ * object's values (Flagsmith's serializer saves an empty list); a PATCH leaves them as they are and is not passed here.
+ */
+export function withMetadataReplaced<B extends { metadata?: MetadataValueInput[] }>(
+  body: B,
+): B & { metadata: MetadataValueInput[] } {
+  return { ...body, metadata: body.metadata ?? [] };
+}
+
 export const MetadataValueJson = S.response(
   { id: S.integer(), model_field: S.integer(), field_value: S.string({ allowBlank: true }) },
   { title: 'Metadata' },

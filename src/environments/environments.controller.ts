@@ -3,6 +3,7 @@ import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
 import { Page, pageOf, pageRequest } from '../common/pagination';
+import { withMetadataReplaced } from '../entity-metadata/entity-metadata';
 import { DetailJson, IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { myPermissionsJson, MyPermissionsJson } from '../permissions/my-permissions';
 import {
@@ -93,7 +94,7 @@ export class EnvironmentsController {
     @Permitted('environment') environment: Environment,
     @ValidBody(UpdateEnvironment) body: UpdateEnvironmentInput,
   ): Promise<EnvironmentJson> {
-    const input = { ...body, metadata: body.metadata ?? [] };
+    const input = withMetadataReplaced(body);
     return (await this.environments.json([await this.environments.update(principal, environment, input)]))[0];
   }
 

@@ -51,7 +51,7 @@ export class EnvironmentsRepository {
     return repo.findOneByOrFail({ id: saved.id });
   }
 
-  /** The row, locked FOR UPDATE until the transaction ends (a PUT starts from current values). */
+  /** The row, locked FOR NO KEY UPDATE until the transaction ends (a PUT starts from current values). */
   lock(manager: EntityManager, id: number): Promise<Environment | null> {
     return manager.getRepository(Environment).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
   }

@@ -152,7 +152,7 @@ export class EnvironmentsService {
 
   /**
    * PUT or PATCH (the admin panel's edit too). Writes exactly the columns the request names (a concurrent PATCH of
-   * another field is kept, and a value equal to a stale copy is still written), on the row locked FOR UPDATE:
+   * another field is kept, and a value equal to a stale copy is still written), on the row locked FOR NO KEY UPDATE:
    * `before` is the row as it was just before this write.
    */
   async update(

@@ -172,7 +172,7 @@ export class FeatureStatesRepository {
     return row?.name ?? '';
   }
 
-  /** The row, locked FOR UPDATE until the transaction ends (a write validates against current values). */
+  /** The row, locked FOR NO KEY UPDATE until the transaction ends (a write validates against current values). */
   lock(manager: EntityManager, id: number): Promise<FeatureState | null> {
     return manager
       .getRepository(FeatureState)

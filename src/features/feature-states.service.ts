@@ -76,7 +76,7 @@ function checkParents(state: FeatureState, input: { feature?: unknown; environme
 /**
  * Feature states (docs/contracts/admin-api.md §7): the environment editor under /environments/{api_key}/featurestates/
  * (raw values, environment defaults only) and /features/featurestates/ (typed value form, any kind of state). SQL in
- * FeatureStatesRepository; every write through the unit of work, on the state row locked FOR UPDATE.
+ * FeatureStatesRepository; every write through the unit of work, on the state row locked FOR NO KEY UPDATE.
  */
 @Injectable()
 export class FeatureStatesService {

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
+import { withMetadataReplaced } from '../entity-metadata/entity-metadata';
 import { DetailJson, IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import type { Project } from '../projects/project.entity';
@@ -83,7 +84,7 @@ export class FeaturesController {
     @IdParam('id') id: number,
     @ValidBody(UpdateFeature, { partial: true }) body: UpdateFeatureInput,
   ): Promise<FeatureJson> {
-    return this.features.update(p, project, id, { ...body, metadata: body.metadata ?? [] });
+    return this.features.update(p, project, id, withMetadataReplaced(body));
   }
 
   @Patch(':id')

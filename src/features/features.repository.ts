@@ -58,7 +58,7 @@ export class FeaturesRepository {
     return this.dataSource.getRepository(Feature).findOneBy({ id, projectId });
   }
 
-  /** The live feature, locked FOR UPDATE until the transaction ends. */
+  /** The live feature, locked FOR NO KEY UPDATE until the transaction ends. */
   lock(manager: EntityManager, id: number): Promise<Feature | null> {
     return manager.getRepository(Feature).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
   }

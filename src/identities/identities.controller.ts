@@ -5,7 +5,12 @@ import { Page, pageOf, pageRequest } from '../common/pagination';
 import type { Environment } from '../environments/environment.entity';
 import { FeatureStateJson } from '../features/feature-state.schemas';
 import { DetailJson, IdParam, PageQuery, Responds, S, ValidBody, ValidQuery } from '../http/schema';
-import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
+import {
+  CurrentPrincipal,
+  Permitted,
+  RequireEnvironmentPermission,
+  RequirePermission,
+} from '../permissions/permissions.decorators';
 import { identifierFilter, IdentitiesService } from './identities.service';
 import { IdentityOverridesService, type OverrideJson } from './identity-overrides.service';
 import {
@@ -66,9 +71,8 @@ export class IdentitiesController {
   }
 
   @Post('identities')
-  @RequirePermission('environment', 'MANAGE_IDENTITIES', ENV)
+  @RequireEnvironmentPermission('MANAGE_IDENTITIES', ENV)
   @Responds(201, IdentityJson, 'The identity')
-  @Responds(404, DetailJson, NOT_VISIBLE)
   async create(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,

@@ -102,7 +102,7 @@ export class IdentitiesRepository {
     return this.dataSource.getRepository(Trait).findOneBy({ id, identityId });
   }
 
-  /** The trait, locked FOR UPDATE until the transaction ends (null: gone). */
+  /** The trait, locked FOR NO KEY UPDATE until the transaction ends (null: gone). */
   lockTrait(manager: EntityManager, identityId: number, id: number): Promise<Trait | null> {
     return manager
       .getRepository(Trait)

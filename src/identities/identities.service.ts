@@ -198,7 +198,7 @@ export class IdentitiesService {
     });
   }
 
-  /** PUT or PATCH: writes the columns sent, on the trait locked FOR UPDATE (`before` is the row as it was). */
+  /** PUT or PATCH: writes the columns sent, on the trait locked FOR NO KEY UPDATE (`before` is the row as it was). */
   updateTrait(
     principal: Principal,
     environment: Environment,

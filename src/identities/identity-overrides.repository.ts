@@ -46,7 +46,7 @@ export class IdentityOverridesRepository {
     return state?.feature ? state : null;
   }
 
-  /** The override locked FOR UPDATE until the transaction ends, with its feature (null: gone). */
+  /** The override locked FOR NO KEY UPDATE until the transaction ends, with its feature (null: gone). */
   async lock(manager: EntityManager, identityId: number, id: number): Promise<FeatureState | null> {
     const state = await manager
       .getRepository(FeatureState)

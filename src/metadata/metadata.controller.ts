@@ -1,5 +1,5 @@
-import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
-import { Type } from '@sinclair/typebox';
+import { applyDecorators, Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { MAX_PAGE_SIZE, Page, pageOf, pageRequest, type PageRequest } from '../common/pagination';
@@ -41,6 +41,13 @@ function metadataPage(query: { page?: unknown; page_size?: unknown }): PageReque
   return pageRequest({ ...query, page_size: query.page_size ?? MAX_PAGE_SIZE });
 }
 
+/** Any member of the path's organisation reaches the model-field routes; the service checks who may write. */
+const OrganisationMember = () => RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' });
+
+/** A write answered with the written object, or 403 when the caller does not manage it. */
+const Writes = (schema: TSchema, description: string, guard: () => MethodDecorator) =>
+  applyDecorators(guard(), Responds(200, schema, description), Responds(403, DetailJson, NOT_MANAGER));
+
 /** The fields with their model fields and requirements (two queries for all). */
 async function fieldsJson(
   metadata: MetadataService,
@@ -48,6 +55,14 @@ async function fieldsJson(
 ): Promise<MetadataFieldJson[]> {
   const modelFields = await metadata.modelFieldsOf(fields.map((f) => f.id));
   return fields.map((f) => metadataFieldJson(f, modelFields.get(f.id) ?? []));
+}
+
+/** One field with its model fields and requirements. */
+async function fieldJson(
+  metadata: MetadataService,
+  field: Promise<MetadataField>,
+): Promise<MetadataFieldJson> {
+  return (await fieldsJson(metadata, [await field]))[0];
 }
 
 /** /api/v1/metadata/fields/ (Flagsmith's MetadataFieldViewSet). */
@@ -81,7 +96,7 @@ export class MetadataFieldsController {
     @CurrentPrincipal() principal: Principal,
     @ValidBody(MetadataFieldInput) body: MetadataFieldInput,
   ): Promise<MetadataFieldJson> {
-    return (await fieldsJson(this.metadata, [await this.metadata.createField(principal, body)]))[0];
+    return fieldJson(this.metadata, this.metadata.createField(principal, body));
   }
 
   @Get(':id')
@@ -91,33 +106,27 @@ export class MetadataFieldsController {
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
   ): Promise<MetadataFieldJson> {
-    return (await fieldsJson(this.metadata, [await this.metadata.field(principal, id)]))[0];
+    return fieldJson(this.metadata, this.metadata.field(principal, id));
   }
 
   @Put(':id')
-  @Authenticated()
-  @Responds(200, MetadataFieldJson, 'The field')
-  @Responds(403, DetailJson, NOT_MANAGER)
-  async replace(
+  @Writes(MetadataFieldJson, 'The field', Authenticated)
+  replace(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
     @ValidBody(MetadataFieldInput) body: MetadataFieldInput,
   ): Promise<MetadataFieldJson> {
-    return (
-      await fieldsJson(this.metadata, [await this.metadata.updateField(principal, id, body, false)])
-    )[0];
+    return fieldJson(this.metadata, this.metadata.updateField(principal, id, body, false));
   }
 
   @Patch(':id')
-  @Authenticated()
-  @Responds(200, MetadataFieldJson, 'The field')
-  @Responds(403, DetailJson, NOT_MANAGER)
-  async patch(
+  @Writes(MetadataFieldJson, 'The field', Authenticated)
+  patch(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
     @ValidBody(MetadataFieldInput, { partial: true }) body: Partial<MetadataFieldInput>,
   ): Promise<MetadataFieldJson> {
-    return (await fieldsJson(this.metadata, [await this.metadata.updateField(principal, id, body, true)]))[0];
+    return fieldJson(this.metadata, this.metadata.updateField(principal, id, body, true));
   }
 
   @Delete(':id')
@@ -135,7 +144,7 @@ export class MetadataModelFieldsController {
   constructor(private readonly metadata: MetadataService) {}
 
   @Get()
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
+  @OrganisationMember()
   @Responds(200, MetadataModelFieldList, "The organisation's model fields (not paginated)")
   async list(
     @Permitted('organisation') organisation: Organisation,
@@ -145,7 +154,7 @@ export class MetadataModelFieldsController {
   }
 
   @Get('supported-content-types')
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
+  @OrganisationMember()
   @Responds(
     200,
     ContentTypeList,
@@ -156,7 +165,7 @@ export class MetadataModelFieldsController {
   }
 
   @Get('supported-required-for-models')
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
+  @OrganisationMember()
   @Responds(200, ContentTypeList, 'What a field on that model may be required for')
   @Responds(
     404,
@@ -170,7 +179,7 @@ export class MetadataModelFieldsController {
   }
 
   @Post()
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
+  @OrganisationMember()
   @Responds(201, MetadataModelFieldJson, 'The model field')
   @Responds(403, DetailJson, `The field is not the organisation's, or ${NOT_MANAGER.toLowerCase()}`)
   async create(
@@ -182,7 +191,7 @@ export class MetadataModelFieldsController {
   }
 
   @Get(':id')
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
+  @OrganisationMember()
   @Responds(200, MetadataModelFieldJson, 'The model field')
   async retrieve(
     @Permitted('organisation') organisation: Organisation,
@@ -192,9 +201,7 @@ export class MetadataModelFieldsController {
   }
 
   @Put(':id')
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
-  @Responds(200, MetadataModelFieldJson, 'The model field')
-  @Responds(403, DetailJson, NOT_MANAGER)
+  @Writes(MetadataModelFieldJson, 'The model field', OrganisationMember)
   async replace(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') organisation: Organisation,
@@ -205,9 +212,7 @@ export class MetadataModelFieldsController {
   }
 
   @Patch(':id')
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
-  @Responds(200, MetadataModelFieldJson, 'The model field')
-  @Responds(403, DetailJson, NOT_MANAGER)
+  @Writes(MetadataModelFieldJson, 'The model field', OrganisationMember)
   async patch(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') organisation: Organisation,
@@ -218,7 +223,7 @@ export class MetadataModelFieldsController {
   }
 
   @Delete(':id')
-  @RequirePermission('organisation', 'MEMBER', { param: 'organisation_pk' })
+  @OrganisationMember()
   @Responds(204, null, 'Deleted, with the values given through it')
   @Responds(403, DetailJson, NOT_MANAGER)
   async remove(
@@ -256,6 +261,6 @@ export class ProjectMetadataFieldsController {
     @IdParam('id') id: number,
     @ValidQuery(ProjectMetadataFieldQuery) query: ProjectMetadataFieldQueryInput,
   ): Promise<MetadataFieldJson> {
-    return (await fieldsJson(this.metadata, [await this.metadata.projectField(project, query, id)]))[0];
+    return fieldJson(this.metadata, this.metadata.projectField(project, query, id));
   }
 }

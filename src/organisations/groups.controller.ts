@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { paginateArray } from '../common/pagination';
@@ -24,6 +24,14 @@ import { Organisation, UserGroup } from './organisation.entity';
 import { groupJson } from './organisation.serializers';
 
 const Empty = S.response({});
+
+// add-users and remove-users: one guard and answer (who may change the members: changeMembers).
+const ChangesMembers = () =>
+  applyDecorators(
+    RequirePermission('organisation', 'MEMBER', { param: 'id' }),
+    Responds(200, GroupJson, 'The group'),
+    Responds(403, DetailJson, 'Neither MANAGE_USER_GROUPS nor an admin of this group'),
+  );
 
 /** docs/contracts/admin-api.md §3: user groups of an organisation and their members. */
 @Controller('api/v1/organisations/:id/groups')
@@ -128,33 +136,25 @@ export class GroupsController {
   }
 
   @Post(':groupId/add-users')
-  @RequirePermission('organisation', 'MEMBER', { param: 'id' })
-  @Responds(200, GroupJson, 'The group')
-  @Responds(403, DetailJson, 'Neither MANAGE_USER_GROUPS nor an admin of this group')
-  async addUsers(
+  @ChangesMembers()
+  addUsers(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
     @IdParam('groupId') groupId: number,
     @ValidBody(GroupUserIds) body: GroupUserIdsInput,
   ): Promise<GroupJson> {
-    const group = await this.groupForManagement(principal, org, groupId);
-    await this.groups.addUsers(group, body.user_ids);
-    return this.json(group);
+    return this.changeMembers(principal, org, groupId, body.user_ids, 'add');
   }
 
   @Post(':groupId/remove-users')
-  @RequirePermission('organisation', 'MEMBER', { param: 'id' })
-  @Responds(200, GroupJson, 'The group')
-  @Responds(403, DetailJson, 'Neither MANAGE_USER_GROUPS nor an admin of this group')
-  async removeUsers(
+  @ChangesMembers()
+  removeUsers(
     @CurrentPrincipal() principal: Principal,
     @Permitted('organisation') org: Organisation,
     @IdParam('groupId') groupId: number,
     @ValidBody(GroupUserIds) body: GroupUserIdsInput,
   ): Promise<GroupJson> {
-    const group = await this.groupForManagement(principal, org, groupId);
-    await this.groups.removeUsers(group, body.user_ids);
-    return this.json(group);
+    return this.changeMembers(principal, org, groupId, body.user_ids, 'remove');
   }
 
   @Post(':groupId/users/:userId/make-admin')
@@ -181,12 +181,22 @@ export class GroupsController {
     return {};
   }
 
-  /** The group, if the caller may add or remove its users (GroupsService.assertMayManage). */
-  private async groupForManagement(principal: Principal, org: Organisation, groupId: number) {
+  /**
+   * add-users / remove-users: by a member with MANAGE_USER_GROUPS or an admin of the group
+   * (GroupsService.assertMayManage); answers the group with its members.
+   */
+  private async changeMembers(
+    principal: Principal,
+    org: Organisation,
+    groupId: number,
+    userIds: number[],
+    change: 'add' | 'remove',
+  ): Promise<GroupJson> {
     const group = await this.groups.get(org.id, groupId);
     const grant = await this.permissions.organisationGrant(principal, org.id);
     const mayManageGroups = !!grant && (grant.admin || grant.permissions.has('MANAGE_USER_GROUPS'));
     await this.groups.assertMayManage(group, principal, mayManageGroups);
-    return group;
+    await (change === 'add' ? this.groups.addUsers(group, userIds) : this.groups.removeUsers(group, userIds));
+    return this.json(group);
   }
 }

@@ -1,8 +1,5 @@
-import { Controller, createParamDecorator, ExecutionContext, Get, Post } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Controller, Get, Post } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
-import { ValidationFailed } from '../common/domain-errors';
-import { parseId } from '../common/drf-values';
 import { IdParam, Responds, S, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import { MembersService } from './members.service';
@@ -11,24 +8,11 @@ import {
   MembersQuery,
   type MembersQueryInput,
   OrganisationUserJson,
+  RemovedUsers,
   UpdateRole,
   type UpdateRoleInput,
 } from './organisation.schemas';
 import { organisationUserJson } from './organisation.serializers';
-
-/**
- * POST /remove-users/ takes a JSON list (`[{"id": 1}, …]` or `[1, …]`), which @ValidBody (objects only) cannot
- * read yet: the ids, or 400 as DRF's list serializer answers.
- */
-const UserIdList = createParamDecorator((_data: unknown, ctx: ExecutionContext): number[] => {
-  const body = ctx.switchToHttp().getRequest<FastifyRequest>().body;
-  if (!Array.isArray(body)) throw ValidationFailed.field('non_field_errors', 'Expected a list of items.');
-  const ids = (body as unknown[]).map((item) =>
-    parseId(typeof item === 'object' && item !== null ? (item as Record<string, unknown>).id : item),
-  );
-  if (ids.some((id) => id === undefined)) throw ValidationFailed.field('id', 'A valid integer is required.');
-  return ids as number[];
-});
 
 /** docs/contracts/admin-api.md §3: the users of an organisation and their roles. */
 @Controller('api/v1/organisations/:id')
@@ -68,7 +52,7 @@ export class MembersController {
   @Responds(200, S.response({}), 'Removed')
   async removeUsers(
     @Permitted('organisation') org: Organisation,
-    @UserIdList() userIds: number[],
+    @ValidBody(RemovedUsers) userIds: number[],
   ): Promise<Record<string, never>> {
     await this.members.removeUsers(org.id, userIds);
     return {};

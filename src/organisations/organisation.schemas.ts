@@ -1,4 +1,6 @@
-import { S, type Static } from '../http/schema';
+import { Type } from '@sinclair/typebox';
+import { parseId } from '../common/drf-values';
+import { type FieldErrors, S, type Static } from '../http/schema';
 import { ORGANISATION_ROLES } from './organisation.entity';
 
 /** Request and response schemas of /api/v1/organisations/ and its members (docs/contracts/admin-api.md §3). */
@@ -81,3 +83,22 @@ export const OrganisationUserJson = S.response({
   date_joined: S.dateTime(),
 });
 export type OrganisationUserJson = Static<typeof OrganisationUserJson>;
+
+/**
+ * POST /organisations/{id}/remove-users/: a JSON list of users, each `{"id": 1}` or a bare id; the ids, or 400 as
+ * this route has always answered (non_field_errors for a body that is not a list, `id` for a bad item).
+ */
+export const RemovedUsers = S.reader<number[]>(
+  S.list(Type.Union([S.object({ id: S.integer() }), S.integer()])),
+  (raw) => {
+    const refused = (errors: FieldErrors) => ({ error: errors });
+    if (!Array.isArray(raw)) return refused({ non_field_errors: ['Expected a list of items.'] });
+    const ids: number[] = [];
+    for (const item of raw as unknown[]) {
+      const id = parseId(typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : item);
+      if (id === undefined) return refused({ id: ['A valid integer is required.'] });
+      ids.push(id);
+    }
+    return { value: ids };
+  },
+);

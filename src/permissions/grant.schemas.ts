@@ -1,5 +1,10 @@
-import { S, type Static } from '../http/schema';
-import { ENVIRONMENT_PERMISSIONS, ORGANISATION_PERMISSIONS, PROJECT_PERMISSIONS } from './permission-keys';
+import { S, type Static, type TObject, type TSchema } from '../http/schema';
+import {
+  ENVIRONMENT_PERMISSIONS,
+  ORGANISATION_PERMISSIONS,
+  PermissionLevel,
+  PROJECT_PERMISSIONS,
+} from './permission-keys';
 
 /**
  * Request and response schemas of the permission grants (docs/contracts/admin-api.md §0):
@@ -89,6 +94,32 @@ export const EnvironmentGroupGrantJson = S.response(
   { ...GRANT, group: GrantedGroupJson, admin: S.boolean(), environment: S.integer() },
   { title: 'EnvironmentGroupPermission' },
 );
+
+/** The schemas of one level's grant routes: PUT and PATCH (both partial), create and answer by grantee. */
+interface GrantLevelSchemas {
+  readonly update: TObject;
+  readonly create: Readonly<Record<'user' | 'group', TObject>>;
+  readonly json: Readonly<Record<'user' | 'group', TSchema>>;
+}
+
+/** The grant schemas of every level: the API's routes and the admin panel's grant forms read the same ones. */
+export const GRANT_SCHEMAS: Readonly<Record<PermissionLevel, GrantLevelSchemas>> = {
+  organisation: {
+    update: OrganisationGrantUpdate,
+    create: { user: OrganisationUserGrantCreate, group: OrganisationGroupGrantCreate },
+    json: { user: OrganisationUserGrantJson, group: OrganisationGroupGrantJson },
+  },
+  project: {
+    update: ProjectGrantUpdate,
+    create: { user: ProjectUserGrantCreate, group: ProjectGroupGrantCreate },
+    json: { user: ProjectUserGrantJson, group: ProjectGroupGrantJson },
+  },
+  environment: {
+    update: EnvironmentGrantUpdate,
+    create: { user: EnvironmentUserGrantCreate, group: EnvironmentGroupGrantCreate },
+    json: { user: EnvironmentUserGrantJson, group: EnvironmentGroupGrantJson },
+  },
+};
 
 /** The answer for a grant, by level and grantee. */
 export interface GrantJsonOf {

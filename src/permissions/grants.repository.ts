@@ -84,7 +84,7 @@ export class GrantsRepository {
     });
   }
 
-  /** The grant, locked FOR UPDATE until the transaction ends (without its grantee: no outer join is locked). */
+  /** The grant, locked FOR NO KEY UPDATE until the transaction ends (without its grantee: no outer join is locked). */
   lock(
     manager: EntityManager,
     scope: GrantScope,

@@ -47,7 +47,7 @@ export class GrantsService {
     }, UNAUDITED);
   }
 
-  /** PUT or PATCH: writes the fields sent, on the row locked FOR UPDATE; the grantee cannot change. */
+  /** PUT or PATCH: writes the fields sent, on the row locked FOR NO KEY UPDATE; the grantee cannot change. */
   update(scope: GrantScope, subject: GrantSubject, id: number, input: GrantFields): Promise<GrantRow> {
     return this.uow.run(async (tx) => {
       if (!(await this.grants.lock(tx.manager, scope, subject, id))) throw new NotFound();

@@ -1,29 +1,10 @@
-import { Controller, Delete, Get, Patch, Post, Put, type Type } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, Patch, Post, Put, type Type } from '@nestjs/common';
 import type { PermittedObjects } from '../auth/principal';
 import type { Environment } from '../environments/environment.entity';
-import { IdParam, Responds, S, type TObject, type TSchema, ValidBody } from '../http/schema';
+import { IdParam, Responds, S, ValidBody } from '../http/schema';
 import type { Organisation } from '../organisations/organisation.entity';
 import type { Project } from '../projects/project.entity';
-import {
-  EnvironmentGrantUpdate,
-  EnvironmentGroupGrantCreate,
-  EnvironmentGroupGrantJson,
-  EnvironmentUserGrantCreate,
-  EnvironmentUserGrantJson,
-  type GrantFields,
-  type GrantJsonOf,
-  OrganisationGrantUpdate,
-  OrganisationGroupGrantCreate,
-  OrganisationGroupGrantJson,
-  OrganisationUserGrantCreate,
-  OrganisationUserGrantJson,
-  PermissionKeyJson,
-  ProjectGrantUpdate,
-  ProjectGroupGrantCreate,
-  ProjectGroupGrantJson,
-  ProjectUserGrantCreate,
-  ProjectUserGrantJson,
-} from './grant.schemas';
+import { GRANT_SCHEMAS, type GrantFields, type GrantJsonOf, PermissionKeyJson } from './grant.schemas';
 import { grantJson } from './grant.serializers';
 import type { GrantScope, GrantSubject } from './grants.repository';
 import { GrantsService } from './grants.service';
@@ -57,7 +38,7 @@ export class PermissionsController {
   }
 }
 
-/** The grant routes of one level: where its object is in the path, its scope, and its schemas per grantee. */
+/** The grant routes of one level: where its object is in the path and its scope (its schemas: GRANT_SCHEMAS). */
 interface GrantLevelRoutes<L extends PermissionLevel> {
   readonly level: L;
   /** `organisations/:id` */
@@ -65,10 +46,6 @@ interface GrantLevelRoutes<L extends PermissionLevel> {
   readonly param: string;
   /** The scope of the level's grants; its organisation bounds who may be granted (GrantsService). */
   readonly scope: (permitted: NonNullable<PermittedObjects[L]>) => GrantScope & { level: L };
-  /** PUT and PATCH (both partial, as Flagsmith's PUT here). */
-  readonly update: TObject;
-  readonly create: Record<GrantSubject, TObject>;
-  readonly json: Record<GrantSubject, TSchema>;
 }
 
 const ORGANISATION_GRANTS: GrantLevelRoutes<'organisation'> = {
@@ -76,27 +53,18 @@ const ORGANISATION_GRANTS: GrantLevelRoutes<'organisation'> = {
   path: 'organisations',
   param: 'id',
   scope: (o: Organisation) => ({ level: 'organisation', id: o.id, organisationId: o.id }),
-  update: OrganisationGrantUpdate,
-  create: { user: OrganisationUserGrantCreate, group: OrganisationGroupGrantCreate },
-  json: { user: OrganisationUserGrantJson, group: OrganisationGroupGrantJson },
 };
 const PROJECT_GRANTS: GrantLevelRoutes<'project'> = {
   level: 'project',
   path: 'projects',
   param: 'projectId',
   scope: (p: Project) => ({ level: 'project', id: p.id, organisationId: p.organisationId }),
-  update: ProjectGrantUpdate,
-  create: { user: ProjectUserGrantCreate, group: ProjectGroupGrantCreate },
-  json: { user: ProjectUserGrantJson, group: ProjectGroupGrantJson },
 };
 const ENVIRONMENT_GRANTS: GrantLevelRoutes<'environment'> = {
   level: 'environment',
   path: 'environments',
   param: 'apiKey',
   scope: (e: Environment) => ({ level: 'environment', id: e.id, organisationId: e.project.organisationId }),
-  update: EnvironmentGrantUpdate,
-  create: { user: EnvironmentUserGrantCreate, group: EnvironmentGroupGrantCreate },
-  json: { user: EnvironmentUserGrantJson, group: EnvironmentGroupGrantJson },
 };
 
 /** Admin of the route's object (org ADMIN, project admin, environment admin). */
@@ -121,8 +89,14 @@ function grantsController<L extends PermissionLevel, G extends GrantSubject>(
   type Permitted = NonNullable<PermittedObjects[L]>;
   type Json = GrantJsonOf[L][G];
   const { level, param } = routes;
-  const json = routes.json[subject];
+  const schemas = GRANT_SCHEMAS[level];
+  const json = schemas.json[subject];
   const described = subject === 'user' ? 'Grants to users' : 'Grants to groups';
+  // PUT and PATCH are the same partial write (as Flagsmith's PUT here): one set of decorators for both.
+  const writesGrant = () => applyDecorators(requireAdmin(level, param), Responds(200, json, 'The grant'));
+  const Target = Permitted(level);
+  const GrantId = IdParam('pk');
+  const GrantChanges = ValidBody(schemas.update, { partial: true });
 
   @Controller(
     `api/v1/${routes.path}/:${param}/${subject === 'user' ? 'user-permissions' : 'user-group-permissions'}`,
@@ -143,31 +117,21 @@ function grantsController<L extends PermissionLevel, G extends GrantSubject>(
     @Responds(201, json, 'The grant')
     async create(
       @Permitted(level) target: Permitted,
-      @ValidBody(routes.create[subject]) body: GrantFields & Record<G, number>,
+      @ValidBody(schemas.create[subject]) body: GrantFields & Record<G, number>,
     ): Promise<Json> {
       const scope = routes.scope(target);
       return grantJson(scope, subject, await this.grants.create(scope, subject, body[subject], body));
     }
 
     @Put(':pk')
-    @requireAdmin(level, param)
-    @Responds(200, json, 'The grant')
-    put(
-      @Permitted(level) target: Permitted,
-      @IdParam('pk') pk: number,
-      @ValidBody(routes.update, { partial: true }) body: GrantFields,
-    ): Promise<Json> {
+    @writesGrant()
+    put(@Target target: Permitted, @GrantId pk: number, @GrantChanges body: GrantFields): Promise<Json> {
       return this.update(target, pk, body);
     }
 
     @Patch(':pk')
-    @requireAdmin(level, param)
-    @Responds(200, json, 'The grant')
-    patch(
-      @Permitted(level) target: Permitted,
-      @IdParam('pk') pk: number,
-      @ValidBody(routes.update, { partial: true }) body: GrantFields,
-    ): Promise<Json> {
+    @writesGrant()
+    patch(@Target target: Permitted, @GrantId pk: number, @GrantChanges body: GrantFields): Promise<Json> {
       return this.update(target, pk, body);
     }
 

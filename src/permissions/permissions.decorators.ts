@@ -12,6 +12,7 @@ import { AuthGuard } from '../auth/auth.guard';
 import type { AuthedRequest, PermittedObjects, Principal } from '../auth/principal';
 import { NotAuthenticated, PermissionDenied, ValidationFailed } from '../common/domain-errors';
 import { isPlainObject, toInteger } from '../common/drf-values';
+import { DetailJson, Responds } from '../http/schema';
 import type { User } from '../users/user.entity';
 import { EnvironmentPermission, OrganisationPermission, ProjectPermission } from './permission-keys';
 import { Need, PermissionsService } from './permissions.service';
@@ -124,6 +125,20 @@ export function RequirePermission(
   return applyDecorators(
     SetMetadata(REQUIREMENT, { level, need, where }),
     UseGuards(AuthGuard, PermissionGuard),
+  );
+}
+
+/**
+ * `need` on the environment the request names (path, query or body), documented with the 404 that an environment
+ * the caller cannot see answers (never a 403: its existence is not leaked).
+ */
+export function RequireEnvironmentPermission(
+  need: Need<EnvironmentPermission>,
+  where: PermissionLocation,
+): MethodDecorator {
+  return applyDecorators(
+    RequirePermission('environment', need, where),
+    Responds(404, DetailJson, 'The environment is not visible to the caller'),
   );
 }
 

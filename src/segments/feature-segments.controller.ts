@@ -22,6 +22,7 @@ import {
   Authenticated,
   CurrentPrincipal,
   Permitted,
+  RequireEnvironmentPermission,
   RequirePermission,
 } from '../permissions/permissions.decorators';
 import {
@@ -91,9 +92,8 @@ export class FeatureSegmentsController {
   }
 
   @Post('features/feature-segments')
-  @RequirePermission('environment', 'MANAGE_SEGMENT_OVERRIDES', { body: 'environment', by: 'id' })
+  @RequireEnvironmentPermission('MANAGE_SEGMENT_OVERRIDES', { body: 'environment', by: 'id' })
   @Responds(201, FeatureSegmentJson, 'The slot (lowest priority)')
-  @Responds(404, DetailJson, 'The environment is not visible to the caller')
   async create(
     @CurrentPrincipal() p: Principal,
     @Permitted('environment') env: Environment,

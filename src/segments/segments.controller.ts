@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
+import { withMetadataReplaced } from '../entity-metadata/entity-metadata';
 import { IdParam, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import type { Project } from '../projects/project.entity';
@@ -69,7 +70,7 @@ export class SegmentsController {
     @IdParam('id') id: number,
     @ValidBody(SegmentInput) body: SegmentInput,
   ): Promise<SegmentJson> {
-    return json(await this.segments.update(p, project, id, { ...body, metadata: body.metadata ?? [] }));
+    return json(await this.segments.update(p, project, id, withMetadataReplaced(body)));
   }
 
   @Patch(':id')

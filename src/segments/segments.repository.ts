@@ -63,7 +63,7 @@ export class SegmentsRepository {
     return this.dataSource.getRepository(Segment).findOneBy({ id, projectId });
   }
 
-  /** The row, locked FOR UPDATE until the transaction ends (an update syncs the rules of the current tree). */
+  /** The row, locked FOR NO KEY UPDATE until the transaction ends (an update syncs the rules of the current tree). */
   lock(manager: EntityManager, id: number): Promise<Segment | null> {
     return manager.getRepository(Segment).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
   }

@@ -156,8 +156,8 @@ export class SegmentsService {
   }
 
   /**
-   * PUT (every field) or PATCH (those sent). On the row locked FOR UPDATE: `before` and the rule sync see the
-   * current tree, and a concurrent update of the same segment's rules waits instead of syncing against a tree
+   * PUT (every field) or PATCH (those sent). On the row locked FOR NO KEY UPDATE: `before` and the rule sync see
+   * the current tree, and a concurrent update of the same segment's rules waits instead of syncing against a tree
    * that is being replaced. Writes only the columns given (a concurrent PATCH of another column is kept), and
    * always touches updated_at, even when only the rules changed.
    */
@@ -169,13 +169,47 @@ export class SegmentsService {
   ): Promise<SegmentWithRules> {
     await this.segment(project, id);
     const featureId = await this.featureOf(project, input.feature);
+    return (await this.write(principal, project, id, () => ({ input, featureId }))).after;
+  }
+
+  /**
+   * An edit of the stored rule tree (the admin panel's change of one rule or condition): `edit` gets the tree as
+   * it is under the segment's row lock and returns the new tree, so two concurrent edits of the same segment are
+   * applied one after the other and neither drops the other's change (a tree read before the lock would be
+   * written back without it). `edit` may run more than once (the unit of work retries a deadlock): it must
+   * derive the tree from its argument only. Returns the segment before and after.
+   */
+  async editRules(
+    principal: Principal,
+    project: Project,
+    id: number,
+    edit: (stored: readonly RuleNode[]) => RuleInput[],
+  ): Promise<{ before: SegmentWithRules; after: SegmentWithRules }> {
+    await this.segment(project, id);
+    return this.write(principal, project, id, (stored) => ({
+      input: { rules: edit(stored.rules) },
+      featureId: undefined,
+    }));
+  }
+
+  /** The update on the locked row; `change` turns the stored segment into the input to apply. */
+  private write(
+    principal: Principal,
+    project: Project,
+    id: number,
+    change: (stored: SegmentWithRules) => {
+      input: Partial<SegmentInput>;
+      featureId: number | null | undefined;
+    },
+  ): Promise<{ before: SegmentWithRules; after: SegmentWithRules }> {
     return this.uow.run(async (tx) => {
       const current = await this.segments.lock(tx.manager, id);
       if (!current) throw new NotFound();
-      const [{ rules: existing, metadata }] = await this.withRules([current], tx.manager);
-      const before = segmentJson(current, existing, metadata);
+      const [stored] = await this.withRules([current], tx.manager);
+      const before = segmentJson(current, stored.rules, stored.metadata);
+      const { input, featureId } = change(stored);
       if (input.rules !== undefined) {
-        const stale = staleRuleIds(input.rules, existing);
+        const stale = staleRuleIds(input.rules, stored.rules);
         await this.segments.saveRules(tx.manager, current.id, input.rules);
         await this.segments.deleteRules(tx.manager, stale.rules, stale.conditions);
       }
@@ -200,7 +234,7 @@ export class SegmentsService {
           after: saved,
         }),
       );
-      return saved;
+      return { before: stored, after: saved };
     });
   }
 

@@ -65,7 +65,7 @@ export class UsersRepository {
     return manager.getRepository(User).findOneBy({ id });
   }
 
-  /** The row, locked FOR UPDATE until the transaction ends (a change validates against current values). */
+  /** The row, locked FOR NO KEY UPDATE until the transaction ends (a change validates against current values). */
   lock(manager: EntityManager, id: number): Promise<User | null> {
     return manager.getRepository(User).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
   }

@@ -9,6 +9,7 @@ import {
   Authenticated,
   CurrentPrincipal,
   Permitted,
+  RequireEnvironmentPermission,
   RequirePermission,
 } from '../../permissions/permissions.decorators';
 import type { Project } from '../../projects/project.entity';
@@ -66,9 +67,8 @@ export class ImportExportController {
   constructor(private readonly service: ImportExportService) {}
 
   @Post('features/create-feature-export')
-  @RequirePermission('environment', 'ADMIN', { body: 'environment_id', by: 'id' })
+  @RequireEnvironmentPermission('ADMIN', { body: 'environment_id', by: 'id' })
   @Responds(201, FeatureExportJson, 'The export, done (status SUCCESS)')
-  @Responds(404, DetailJson, 'The environment is not visible to the caller')
   async createExport(
     @CurrentPrincipal() principal: Principal,
     @Permitted('environment') environment: Environment,
@@ -101,10 +101,9 @@ export class ImportExportController {
   }
 
   @Post('features/feature-import/:environment_id')
-  @RequirePermission('environment', 'MEMBER', { param: 'environment_id', by: 'id' })
+  @RequireEnvironmentPermission('MEMBER', { param: 'environment_id', by: 'id' })
   @Responds(201, FeatureImportJson, 'The import, done (status SUCCESS, or FAILED when a rule refused it)')
   @Responds(403, DetailJson, 'Not an ADMIN of the organisation')
-  @Responds(404, DetailJson, 'The environment is not visible to the caller')
   async importFile(
     @CurrentPrincipal() principal: Principal,
     @Permitted('environment') environment: Environment,
