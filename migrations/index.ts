@@ -12,6 +12,7 @@ import { FeatureHealth1765600000000 } from './1765600000000-FeatureHealth';
 import { FeatureImportExport1765700000000 } from './1765700000000-FeatureImportExport';
 import { JobQueue1766100000000 } from './1766100000000-JobQueue';
 import { EnvironmentWebhooks1766100000001 } from './1766100000001-EnvironmentWebhooks';
+import { WebhookDeliveries1766300000000 } from './1766300000000-WebhookDeliveries';
 
 /** Every migration in order; new migrations are appended here. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   OnboardingAndTargeting1765800000001,
   JobQueue1766100000000,
   EnvironmentWebhooks1766100000001,
+  WebhookDeliveries1766300000000,
 ];

@@ -1,6 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditService } from './audit/audit.service';
-import { AUDIT_LOG, ENVIRONMENT_CHANGES, JOB_QUEUE, UnitOfWork } from './common/unit-of-work';
+import {
+  AUDIT_FOLLOWERS,
+  AUDIT_LOG,
+  ENVIRONMENT_CHANGES,
+  JOB_QUEUE,
+  UnitOfWork,
+} from './common/unit-of-work';
+import { WebhooksRepository } from './webhooks/webhooks.repository';
 import { JobQueueRepository } from './jobs/job-queue.repository';
 import { EnvironmentChangesService } from './environments/environment-changes.service';
 import { IdentitySegmentsByEvaluation } from './identities/identity-segment-matcher';
@@ -47,6 +54,8 @@ import { LoginLockoutService } from './auth/login-lockout.service';
     { provide: AUDIT_LOG, useExisting: AuditService },
     { provide: ENVIRONMENT_CHANGES, useExisting: EnvironmentChangesService },
     { provide: JOB_QUEUE, useExisting: JobQueueRepository },
+    // Stateless SQL: its own instance here (WebhooksModule has another).
+    { provide: AUDIT_FOLLOWERS, useClass: WebhooksRepository },
     { provide: IDENTITY_SEGMENT_MATCHER, useClass: IdentitySegmentsByEvaluation },
   ],
   exports: [

@@ -46,7 +46,7 @@ import { Site } from './users/site.entity';
 import { PasswordResetRequest, RequestThrottle } from './throttling/throttle.entity';
 import { MfaEphemeralToken, MfaMethod } from './users/mfa/mfa.entity';
 import { AuthToken, LoginFailure, User } from './users/user.entity';
-import { EnvironmentWebhook } from './webhooks/webhook.entity';
+import { EnvironmentWebhook, OrganisationWebhook, WebhookDelivery } from './webhooks/webhook.entity';
 
 /** Every TypeORM entity, listed explicitly so that dist/ and ts-jest load the same set. */
 export const ENTITIES = [
@@ -100,4 +100,6 @@ export const ENTITIES = [
   MetadataModelFieldRequirement,
   MetadataValue,
   EnvironmentWebhook,
+  OrganisationWebhook,
+  WebhookDelivery,
 ];

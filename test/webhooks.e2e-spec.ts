@@ -1,59 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { JobQueueRepository } from '../src/jobs/job-queue.repository';
 import { Call, client, createEnvironment, createOrganisation, createProject, signUp } from './api-helpers';
 import { startTestApp, TestApp } from './support/app';
+import { Receiver, startReceiver, until } from './support/webhook-receiver';
 
 const INTERNAL = 'URLs must not target internal or private network addresses.';
-
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A webhook receiver on 127.0.0.1 that answers each POST with the next status of its script (then 200). */
-async function startReceiver(): Promise<{
-  url: string;
-  received: Received[];
-  script: number[];
-  server: Server;
-}> {
-  const received: Received[] = [];
-  const script: number[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.statusCode = script.shift() ?? 200;
-      if (res.statusCode === 302) res.setHeader('location', '/redirected');
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received, script, server };
-}
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 10000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('environment webhooks', () => {
   let t: TestApp;
@@ -64,7 +15,7 @@ describe('environment webhooks', () => {
   let envId: number;
   let otherEnvKey: string;
   let project: number;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     t = await startTestApp({
@@ -87,8 +38,7 @@ describe('environment webhooks', () => {
   });
   afterAll(async () => {
     await t?.close();
-    receiver?.server.closeAllConnections();
-    receiver?.server.close();
+    receiver?.close();
   });
 
   const hooks = (key = envKey) => `/api/v1/environments/${key}/webhooks/`;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditLog as AuditLogRecord } from '../audit/audit-log.entity';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
 import type { EnvironmentChangesService } from '../environments/environment-changes.service';
 import { writeTransaction } from '../transaction/transaction';
@@ -101,6 +102,22 @@ export class WriteRecord {
 export const AUDIT_LOG = Symbol('UnitOfWork.auditLog');
 export const ENVIRONMENT_CHANGES = Symbol('UnitOfWork.environmentChanges');
 export const JOB_QUEUE = Symbol('UnitOfWork.jobQueue');
+export const AUDIT_FOLLOWERS = Symbol('UnitOfWork.auditFollowers');
+
+/**
+ * The job kind enqueued for an audit record that someone follows (Flagsmith's AUDIT_LOG_CREATED webhooks, src/
+ * webhooks): `{audit_log_id, organisation_id}`, in the transaction that writes the record.
+ */
+export const AUDIT_LOG_RECORDED = 'audit_log.recorded';
+
+/** Which organisations follow their audit log (have an enabled organisation webhook); WebhooksRepository. */
+export interface AuditFollowers {
+  organisationsFollowing(manager: EntityManager, organisationIds: readonly number[]): Promise<Set<number>>;
+}
+/** For a unit of work outside the application (the CLI's first run): nobody follows. */
+export const NO_AUDIT_FOLLOWERS: AuditFollowers = {
+  organisationsFollowing: () => Promise.resolve(new Set()),
+};
 /** Inserts jobs with the given manager (so in its transaction); JobQueueRepository (src/jobs). */
 export interface JobQueue {
   enqueue(manager: EntityManager, jobs: readonly EnqueuedJob[]): Promise<void>;
@@ -118,6 +135,7 @@ export class UnitOfWork {
     @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
     @Inject(ENVIRONMENT_CHANGES) private readonly changes: EnvironmentChanges,
     @Inject(JOB_QUEUE) private readonly jobQueue: JobQueue,
+    @Inject(AUDIT_FOLLOWERS) private readonly auditFollowers: AuditFollowers,
   ) {}
 
   run<T>(work: (tx: WriteContext) => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -143,7 +161,32 @@ export class UnitOfWork {
       );
     if (record.serverKeyEnvironmentIds.size)
       await this.changes.keysChanged(manager, [...record.serverKeyEnvironmentIds]);
-    for (const entry of record.auditEntries) await this.auditLog.record(manager, entry);
-    if (record.jobs.length) await this.jobQueue.enqueue(manager, record.jobs);
+    const audited: AuditLogRecord[] = [];
+    for (const entry of record.auditEntries) audited.push(await this.auditLog.record(manager, entry));
+    const jobs = [...record.jobs, ...(await this.auditJobs(manager, audited))];
+    if (jobs.length) await this.jobQueue.enqueue(manager, jobs);
+  }
+
+  /**
+   * AUDIT_LOG_RECORDED for each record its organisation follows. As Flagsmith, only records of a project or an
+   * environment are sent (an organisation-level record is not).
+   */
+  private async auditJobs(
+    manager: EntityManager,
+    audited: readonly AuditLogRecord[],
+  ): Promise<EnqueuedJob[]> {
+    const candidates = audited.filter(
+      (a) => a.organisationId !== null && (a.projectId !== null || a.environmentId !== null),
+    );
+    if (!candidates.length) return [];
+    const following = await this.auditFollowers.organisationsFollowing(manager, [
+      ...new Set(candidates.map((a) => a.organisationId as number)),
+    ]);
+    return candidates
+      .filter((a) => following.has(a.organisationId as number))
+      .map((a) => ({
+        kind: AUDIT_LOG_RECORDED,
+        payload: { audit_log_id: a.id, organisation_id: a.organisationId },
+      }));
   }
 }

@@ -79,8 +79,62 @@ export class FeatureStateWebhookEvents {
     };
   }
 
+  /**
+   * FLAG_UPDATED for a state this transaction wrote (`saved`, after the write), with the state as it was before
+   * (`previous`, from stateData before the write; null for a new state).
+   */
+  async updated(
+    tx: WriteContext,
+    env: Environment,
+    principal: Principal,
+    feature: Feature,
+    saved: FeatureState,
+    previous: Record<string, unknown> | null,
+  ): Promise<void> {
+    this.enqueue(tx, env, principal, await this.stateData(tx.manager, saved, feature, env), previous);
+  }
+
+  /** FLAG_DELETED for a state this transaction is about to delete: call it before the delete (its data is read). */
+  async deleted(
+    tx: WriteContext,
+    env: Environment,
+    principal: Principal,
+    feature: Feature,
+    state: FeatureState,
+  ): Promise<void> {
+    this.enqueue(tx, env, principal, null, await this.stateData(tx.manager, state, feature, env));
+  }
+
+  /** FLAG_DELETED for the override state of a segment-override slot about to be deleted (if it has one). */
+  async segmentOverrideDeleted(
+    tx: WriteContext,
+    env: Environment,
+    principal: Principal,
+    feature: Feature,
+    featureSegmentId: number,
+  ): Promise<void> {
+    const state = await this.states.overrideOfSlot(tx.manager, featureSegmentId);
+    if (state) await this.deleted(tx, env, principal, feature, state);
+  }
+
+  /**
+   * A feature about to be deleted: FLAG_DELETED for its environment default state in every environment of
+   * `project`, as Flagsmith's FeatureViewSet.perform_destroy sends (not for its overrides).
+   */
+  async featureDeleted(
+    tx: WriteContext,
+    project: Environment['project'],
+    principal: Principal,
+    feature: Feature,
+  ): Promise<void> {
+    for (const state of await this.states.environmentDefaultsOf(tx.manager, feature.id)) {
+      const env = Object.assign(state.environment, { project });
+      await this.deleted(tx, env, principal, feature, state);
+    }
+  }
+
   /** Enqueues FLAG_UPDATED (or FLAG_DELETED with no new state) in the write's transaction. */
-  enqueue(
+  private enqueue(
     tx: WriteContext,
     env: Environment,
     principal: Principal,
@@ -93,8 +147,10 @@ export class FeatureStateWebhookEvents {
       timestamp: webhookTimestamp(new Date()),
     };
     if (previousState) data.previous_state = previousState;
+    // Flagsmith sends a flag change to the environment's webhooks and to its organisation's.
     tx.enqueue(FEATURE_STATE_CHANGED, {
       environment_id: env.id,
+      organisation_id: env.project.organisationId,
       event_type: newState === null ? 'FLAG_DELETED' : 'FLAG_UPDATED',
       data,
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, SelectQueryBuilder } from 'typeorm';
 import { pageOfQuery, type PageRequest } from '../common/pagination';
 import type { Environment } from '../environments/environment.entity';
 import type { Identity } from '../identities/identity.entity';
@@ -177,6 +177,20 @@ export class FeatureStatesRepository {
     return manager
       .getRepository(FeatureState)
       .findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });
+  }
+
+  /** The override state of a segment-override slot (none while the slot has no state yet). */
+  overrideOfSlot(manager: EntityManager, featureSegmentId: number): Promise<FeatureState | null> {
+    return manager.getRepository(FeatureState).findOneBy({ featureSegmentId });
+  }
+
+  /** A feature's environment default states, each with its environment (a feature delete's FLAG_DELETED). */
+  environmentDefaultsOf(manager: EntityManager, featureId: number): Promise<FeatureState[]> {
+    return manager.getRepository(FeatureState).find({
+      where: { featureId, featureSegmentId: IsNull(), identityId: IsNull() },
+      relations: { environment: true },
+      order: { environmentId: 'ASC' },
+    });
   }
 
   insert(manager: EntityManager, fields: NewFeatureState): Promise<FeatureState> {

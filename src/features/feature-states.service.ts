@@ -318,13 +318,7 @@ export class FeatureStatesService {
       const previous = created ? null : await this.webhooks.stateData(tx.manager, current, feature, env);
       const saved = await this.values.apply(tx.manager, current, changes);
       tx.environmentsChanged([env.id]);
-      this.webhooks.enqueue(
-        tx,
-        env,
-        principal,
-        await this.webhooks.stateData(tx.manager, saved, feature, env),
-        previous,
-      );
+      await this.webhooks.updated(tx, env, principal, feature, saved, previous);
       const after = this.values.stateJson(saved, await this.mvOf(saved.id, tx), form);
       tx.audit({
         log: await this.logLine(tx, saved, feature, changes, created),

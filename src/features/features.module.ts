@@ -37,6 +37,12 @@ import { TagsService } from './tags.service';
     TagsService,
     TagsRepository,
   ],
-  exports: [FeatureStateValuesService, MvOptionsService, FeaturesService, FeatureStatesService],
+  exports: [
+    FeatureStateValuesService,
+    FeatureStateWebhookEvents,
+    MvOptionsService,
+    FeaturesService,
+    FeatureStatesService,
+  ],
 })
 export class FeaturesModule {}

@@ -27,6 +27,7 @@ import {
 } from './feature.schemas';
 import { featureJson, type FeatureRelations, projectFeatureJson } from './feature.serializers';
 import { FeatureStateValuesService } from './feature-state-values.service';
+import { FeatureStateWebhookEvents } from './feature-state-webhook';
 import { FeatureColumns, FeatureFilter, FeaturesRepository, OwnerRelation } from './features.repository';
 import { MvOptionsService, optionColumns } from './mv-options.service';
 
@@ -91,6 +92,7 @@ export class FeaturesService {
     private readonly values: FeatureStateValuesService,
     private readonly mvOptions: MvOptionsService,
     private readonly metadata: EntityMetadata,
+    private readonly webhooks: FeatureStateWebhookEvents,
   ) {}
 
   /** A live feature of the project, else NotFound. */
@@ -288,6 +290,7 @@ export class FeaturesService {
       const feature = await this.features.lock(tx.manager, featureId);
       if (!feature || feature.projectId !== project.id) throw new NotFound();
       const before = await this.json(feature, tx.manager);
+      await this.webhooks.featureDeleted(tx, project, principal, feature);
       await this.features.softDelete(tx.manager, feature.id);
       await this.metadata.remove(tx.manager, 'feature', [feature.id]);
       tx.projectChanged(project.id);

@@ -4,6 +4,7 @@ import { BadRequest, ValidationFailed } from '../common/domain-errors';
 import { FakeUnitOfWork } from '../common/unit-of-work.fake';
 import { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, StateChanges } from '../features/feature-state-values.service';
+import type { FeatureStateWebhookEvents } from '../features/feature-state-webhook';
 import type { FeatureStatesRepository } from '../features/feature-states.repository';
 import { Feature, FeatureState } from '../features/feature.entity';
 import type { IdentityOverridesRepository } from './identity-overrides.repository';
@@ -62,6 +63,27 @@ class InMemoryOverrides {
   mvValues() {
     return Promise.resolve(new Map());
   }
+  delete(_m: EntityManager, id: number) {
+    this.values.states.delete(id);
+    return Promise.resolve();
+  }
+}
+
+/** FeatureStateWebhookEvents recording the flag events each write asked for (the payload is its own spec's). */
+class RecordingWebhookEvents {
+  readonly events: { event: 'updated' | 'deleted'; stateId: number; enabled: boolean; previous?: unknown }[] =
+    [];
+  stateData(_m: EntityManager, state: FeatureState) {
+    return Promise.resolve({ enabled: state.enabled });
+  }
+  updated(_tx: unknown, _e: unknown, _p: unknown, _f: unknown, saved: FeatureState, previous: unknown) {
+    this.events.push({ event: 'updated', stateId: saved.id, enabled: saved.enabled, previous });
+    return Promise.resolve();
+  }
+  deleted(_tx: unknown, _e: unknown, _p: unknown, _f: unknown, state: FeatureState) {
+    this.events.push({ event: 'deleted', stateId: state.id, enabled: state.enabled });
+    return Promise.resolve();
+  }
 }
 
 const principal = { kind: 'master_key', key: { id: 1 } } as Principal;
@@ -84,12 +106,14 @@ function setup() {
     Object.assign(new Feature(), { id: 2, name: 'foreign', projectId: 3, initialValue: null }),
   );
   const uow = new FakeUnitOfWork();
+  const webhookEvents = new RecordingWebhookEvents();
   const service = new IdentityOverridesService(
     repo as unknown as IdentityOverridesRepository,
     values,
     uow.asUnitOfWork(),
+    webhookEvents as unknown as FeatureStateWebhookEvents,
   );
-  return { values, uow, service };
+  return { values, uow, service, webhookEvents };
 }
 
 describe('IdentityOverridesService', () => {
@@ -107,6 +131,18 @@ describe('IdentityOverridesService', () => {
       log: "Identity override created for feature 'banner' and identity 'alice'",
       relatedObjectType: 'FEATURE_STATE',
     });
+  });
+
+  it('create, update and remove → one flag event each: updated (no previous), updated (previous), deleted', async () => {
+    const { service, webhookEvents } = setup();
+    const created = await service.create(principal, environment, identity, { feature: 1, enabled: false });
+    await service.update(principal, environment, identity, created.id, { enabled: true });
+    await service.remove(principal, environment, identity, created.id);
+    expect(webhookEvents.events).toEqual([
+      { event: 'updated', stateId: created.id, enabled: false, previous: null },
+      { event: 'updated', stateId: created.id, enabled: true, previous: { enabled: false } },
+      { event: 'deleted', stateId: created.id, enabled: true },
+    ]);
   });
 
   it('create answers Flagsmith’s messages for a missing, mistyped or foreign feature, before any write', async () => {

@@ -6,6 +6,7 @@ import { UnitOfWork, WriteContext } from '../common/unit-of-work';
 import { parseId, toInteger } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, StateChanges } from '../features/feature-state-values.service';
+import { FeatureStateWebhookEvents } from '../features/feature-state-webhook';
 import { typedValueFromRaw } from '../features/feature-values';
 import type { FeatureState } from '../features/feature.entity';
 import { S, validate } from '../http/schema';
@@ -31,6 +32,7 @@ export class IdentityOverridesService {
     private readonly overrides: IdentityOverridesRepository,
     private readonly values: FeatureStateValuesService,
     private readonly uow: UnitOfWork,
+    private readonly webhooks: FeatureStateWebhookEvents,
   ) {}
 
   /** `enabled`, a raw `feature_state_value` and `multivariate_feature_state_values`; 400 before any write. */
@@ -140,6 +142,7 @@ export class IdentityOverridesService {
       const saved = await this.values.apply(tx.manager, state, changes);
       const [json] = await this.json([saved], identity.id, tx);
       tx.environmentsChanged([environment.id]);
+      await this.webhooks.updated(tx, environment, principal, feature, saved, null);
       this.audit(tx, principal, environment, {
         log: `Identity override created for feature '${feature.name}' and identity '${identity.identifier}'`,
         type: 'FEATURE_STATE',
@@ -168,9 +171,11 @@ export class IdentityOverridesService {
       const state = await this.overrides.lock(tx.manager, identity.id, id);
       if (!state) throw new NotFound();
       const [before] = await this.json([state], identity.id, tx);
+      const previous = await this.webhooks.stateData(tx.manager, state, state.feature, environment);
       const saved = await this.values.apply(tx.manager, state, changes);
       const [json] = await this.json([saved], identity.id, tx);
       tx.environmentsChanged([environment.id]);
+      await this.webhooks.updated(tx, environment, principal, state.feature, saved, previous);
       this.audit(tx, principal, environment, {
         log: `Flag state / Remote config value updated for feature '${state.feature.name}' and identity '${identity.identifier}'`,
         type: 'FEATURE_STATE',
@@ -188,6 +193,7 @@ export class IdentityOverridesService {
       const state = await this.overrides.lock(tx.manager, identity.id, id);
       if (!state) throw new NotFound();
       const [before] = await this.json([state], identity.id, tx);
+      await this.webhooks.deleted(tx, environment, principal, state.feature, state);
       await this.overrides.delete(tx.manager, state.id);
       tx.environmentsChanged([environment.id]);
       this.audit(tx, principal, environment, {

@@ -7,6 +7,7 @@ import { UnitOfWork } from '../common/unit-of-work';
 import { parseId } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import { FeatureStateValuesService, mvValueJson } from '../features/feature-state-values.service';
+import { FeatureStateWebhookEvents } from '../features/feature-state-webhook';
 import { readStateValues, type StateChanges, valueFormJson } from '../features/feature-values';
 import type {
   Feature,
@@ -40,6 +41,7 @@ export class FeatureSegmentsService {
     private readonly uow: UnitOfWork,
     private readonly permissions: PermissionsService,
     private readonly values: FeatureStateValuesService,
+    private readonly webhooks: FeatureStateWebhookEvents,
   ) {}
 
   /** One page of a feature's slots in an environment (VIEW_ENVIRONMENT on it), by priority. */
@@ -152,6 +154,7 @@ export class FeatureSegmentsService {
     const { slot, environment } = await this.getForWrite(principal, id);
     await this.uow.run(async (tx) => {
       await this.slots.lockGroup(tx.manager, slot.featureId, slot.environmentId);
+      await this.webhooks.segmentOverrideDeleted(tx, environment, principal, slot.feature, slot.id);
       await this.slots.delete(tx.manager, slot.id);
       await this.slots.renumber(tx.manager, [slot]);
       tx.environmentsChanged([environment.id]);
@@ -271,6 +274,7 @@ export class FeatureSegmentsService {
       const mv = await this.values.mvValuesByState(manager, [saved.id]);
       const json = segmentOverrideStateJson(saved, slot, mv.get(saved.id) ?? []);
       tx.environmentsChanged([environment.id]);
+      await this.webhooks.updated(tx, environment, principal, feature, saved, null);
       tx.audit({
         log: `Segment override created for feature '${feature.name}' and segment '${segment.name}'`,
         principal,

@@ -8,7 +8,13 @@ import {
   passwordProblems,
   unusablePassword,
 } from '../auth/passwords';
-import { EnvironmentChanges, JobQueue, UnitOfWork, WriteContext } from '../common/unit-of-work';
+import {
+  EnvironmentChanges,
+  JobQueue,
+  UnitOfWork,
+  WriteContext,
+  NO_AUDIT_FOLLOWERS,
+} from '../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../config';
 import { FirstRunRepository } from './first-run.repository';
 import { User } from './user.entity';
@@ -76,7 +82,7 @@ export class FirstRunService {
   static standalone(dataSource: DataSource, config: AppConfig): FirstRunService {
     return new FirstRunService(
       new FirstRunRepository(dataSource),
-      new UnitOfWork(dataSource, new AuditService(), NO_ENVIRONMENT_CHANGES, NO_JOBS),
+      new UnitOfWork(dataSource, new AuditService(), NO_ENVIRONMENT_CHANGES, NO_JOBS, NO_AUDIT_FOLLOWERS),
       config,
     );
   }

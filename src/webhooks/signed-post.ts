@@ -26,10 +26,27 @@ export interface PostResult {
   readonly status: number;
 }
 
-/** The receiver did not answer (refused, reset, timed out) or answered 5xx: worth another attempt. */
-export class RetryableDeliveryError extends Error {}
-/** The receiver answered, but not with 2xx (and not 5xx): another attempt would get the same answer. */
-export class RefusedDeliveryError extends PermanentJobError {}
+/**
+ * The receiver did not answer (refused, reset, timed out) or answered 5xx: worth another attempt. `status`: its
+ * answer, when it gave one (also on RefusedDeliveryError).
+ */
+export class RetryableDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+  }
+}
+/** The receiver answered, but not with 2xx (and not 5xx), or the address is refused: no other attempt. */
+export class RefusedDeliveryError extends PermanentJobError {
+  constructor(
+    message: string,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+  }
+}
 
 const TIMEOUT_MS = 10_000;
 /** How much of a response is read before the connection is dropped: only the status matters. */
@@ -37,15 +54,17 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * POSTs a JSON body signed with `secret` (unsigned when it is '') to an address the guard allows (a literal host
- * checked here, a name resolved and checked by the guard's lookup, which the connection then uses). Follows no
- * redirect (a 3xx is a refusal), gives up after 10 s (Flagsmith's timeout), reads at most 64 KiB of the answer.
+ * checked here, a name resolved and checked by the guard's lookup, which the connection then uses) and answers the
+ * receiver's status, whatever it is. Follows no redirect, gives up after 10 s (Flagsmith's timeout), reads at most
+ * 64 KiB of the answer. Rejects with RefusedDeliveryError for a refused address and RetryableDeliveryError when
+ * no answer came.
  */
-export async function postSignedJson(
+export async function sendSignedJson(
   guard: AddressGuard,
   url: string,
   body: string,
   secret: string,
-): Promise<PostResult> {
+): Promise<number> {
   const target = new URL(url);
   const literal = AddressGuard.literalHost(target);
   if (literal !== null && !guard.permits(literal))
@@ -64,12 +83,7 @@ export async function postSignedJson(
         received += chunk.length;
         if (received > MAX_RESPONSE_BYTES) res.destroy();
       });
-      const settle = () => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve({ status });
-        else if (status >= 500) reject(new RetryableDeliveryError(`receiver answered ${status}`));
-        else reject(new RefusedDeliveryError(`receiver answered ${status}`));
-      };
+      const settle = () => resolve(res.statusCode ?? 0);
       res.on('end', settle);
       res.on('close', settle); // destroyed after the cap: the status is known
     });
@@ -82,4 +96,17 @@ export async function postSignedJson(
     });
     req.end(body);
   });
+}
+
+/** A delivery: sendSignedJson where only a 2xx succeeds, a 5xx is retried and any other answer is final. */
+export async function postSignedJson(
+  guard: AddressGuard,
+  url: string,
+  body: string,
+  secret: string,
+): Promise<PostResult> {
+  const status = await sendSignedJson(guard, url, body, secret);
+  if (status >= 200 && status < 300) return { status };
+  if (status >= 500) throw new RetryableDeliveryError(`receiver answered ${status}`, status);
+  throw new RefusedDeliveryError(`receiver answered ${status}`, status);
 }

@@ -34,3 +34,45 @@ export const WebhookJson = S.response(
   { title: 'EnvironmentWebhook' },
 );
 export type WebhookJson = Static<typeof WebhookJson>;
+
+export const OrganisationWebhookJson = S.response(WebhookJson.properties, { title: 'OrganisationWebhook' });
+
+/** flagport's delivery history (Flagsmith has none): one delivery of one event, its attempts so far. */
+export const WebhookDeliveryJson = S.response(
+  {
+    id: S.integer(),
+    event_type: S.string({ description: 'FLAG_UPDATED, FLAG_DELETED or AUDIT_LOG_CREATED' }),
+    state: S.choice(['retrying', 'succeeded', 'failed'], {
+      description: 'retrying: an attempt failed and another is due; failed: no attempt is left',
+    }),
+    attempts: S.integer({ description: 'Attempts so far (at most 3)' }),
+    status_code: S.nullable(S.integer({ description: "The last attempt's HTTP status; null: no answer" })),
+    error: S.nullable(S.string({ description: 'Why the last attempt failed; null when it succeeded' })),
+    created_at: S.dateTime(),
+    last_attempt_at: S.dateTime(),
+  },
+  { title: 'WebhookDelivery' },
+);
+export type WebhookDeliveryJson = Static<typeof WebhookDeliveryJson>;
+
+/** Flagsmith's TestWebhookSerializer; `scope.id` is an environment's API key or an organisation's id. */
+export const TestWebhookInput = S.object({
+  webhook_url: S.check(S.string({ maxLength: 200 }), urlProblem),
+  scope: S.object({
+    type: S.choice(['organisation', 'environment']),
+    id: S.optional(
+      S.string({ maxLength: 100, description: "The environment's API key or the organisation's id" }),
+    ),
+  }),
+  secret: S.optional(S.nullable(S.string({ maxLength: 255, allowBlank: true }))),
+});
+export type TestWebhookInput = Static<typeof TestWebhookInput>;
+
+export const TestWebhookSuccessJson = S.response(
+  { detail: S.string(), status: S.integer() },
+  { title: 'TestWebhookSuccess' },
+);
+export const TestWebhookErrorJson = S.response(
+  { detail: S.string(), status: S.optional(S.integer()), body: S.optional(S.string()) },
+  { title: 'TestWebhookError' },
+);

@@ -104,6 +104,7 @@ export type GraphKey =
   | 'metadataModelField'
   | 'featureExport'
   | 'webhook'
+  | 'orgWebhook'
   /** A two-factor method name (`app`, the one Flagsmith has): not an object of the graph. */
   | 'mfaMethod';
 
@@ -154,6 +155,10 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
   const webhook = await ok(
     await as('POST', `${e}/webhooks/`, { url: 'https://example.com/hook', enabled: false }),
     'webhook',
+  );
+  const orgWebhook = await ok(
+    await as('POST', `${o}/webhooks/`, { url: 'https://example.com/org-hook', enabled: false }),
+    'organisation webhook',
   );
   const tag = await ok(await as('POST', `${p}/tags/`, { label: 'beta', color: '#000000' }), 'tag');
   const feature = await ok(
@@ -304,6 +309,7 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     metadataModelField: metadataModelField.id,
     featureExport: featureExport.id,
     webhook: webhook.id,
+    orgWebhook: orgWebhook.id,
     mfaMethod: 'app',
   };
   for (const [key, value] of Object.entries(ids))

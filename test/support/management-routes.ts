@@ -682,6 +682,51 @@ export const ROUTES: RouteSpec[] = [
   ...grantRoutes(O, OU, 'organisation'),
   { path: '/api/v1/organisations/:organisation_pk/audit', url: `${OU}/audit/` },
   { path: '/api/v1/organisations/:organisation_pk/audit/:id', url: `${OU}/audit/{audit}/` },
+  {
+    path: '/api/v1/organisations/:organisation_pk/webhooks',
+    url: `${OU}/webhooks/`,
+    write: {
+      POST: {
+        body: () => ({ url: 'https://example.com/org-new', enabled: false }),
+        fields: WEBHOOK_FIELDS,
+        required: ['url'],
+      },
+    },
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/webhooks/:id',
+    url: `${OU}/webhooks/{orgWebhook}/`,
+    write: {
+      PUT: {
+        body: () => ({ url: 'https://example.com/org-put', enabled: false }),
+        fields: WEBHOOK_FIELDS,
+        required: ['url'],
+      },
+      PATCH: { body: () => ({ enabled: false }), fields: WEBHOOK_FIELDS },
+      DELETE: NO_INPUT,
+    },
+  },
+  {
+    path: '/api/v1/organisations/:organisation_pk/webhooks/:id/deliveries',
+    url: `${OU}/webhooks/{orgWebhook}/deliveries/`,
+  },
+  {
+    // The test call: its valid body aims at a loopback port, refused by the address guard (never sent anywhere).
+    path: '/api/v1/webhooks/test',
+    url: '/api/v1/webhooks/test/',
+    write: {
+      POST: {
+        body: (ids) => ({
+          webhook_url: 'http://127.0.0.1:9/hook',
+          scope: { type: 'environment', id: ids.env },
+          secret: 's',
+        }),
+        fields: { webhook_url: 'string', scope: 'object', secret: 'string' },
+        required: ['webhook_url', 'scope'],
+        nullable: ['secret'],
+      },
+    },
+  },
   { path: '/api/v1/audit/:id', url: '/api/v1/audit/{audit}/' },
 
   // ---------------------------------------------------------------- projects
@@ -987,6 +1032,10 @@ export const ROUTES: RouteSpec[] = [
       PATCH: { body: () => ({ enabled: false }), fields: WEBHOOK_FIELDS },
       DELETE: NO_INPUT,
     },
+  },
+  {
+    path: '/api/v1/environments/:environment_api_key/webhooks/:id/deliveries',
+    url: `${EU}/webhooks/{webhook}/deliveries/`,
   },
   {
     path: '/api/v1/environments/:apiKey/api-keys',
