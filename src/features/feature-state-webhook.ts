@@ -27,7 +27,35 @@ function optionValue(o: MultivariateFeatureOption): string | number | boolean | 
  */
 @Injectable()
 export class FeatureStateWebhookEvents {
+  /** Per transaction and environment: does anyone follow its flag changes? (One query each.) */
+  private readonly followed = new WeakMap<EntityManager, Map<number, Promise<boolean>>>();
+
   constructor(private readonly states: FeatureStatesRepository) {}
+
+  /**
+   * Whether the environment or its organisation has an enabled webhook. Without one a write builds no payload
+   * (six reads fewer inside its locks) and enqueues nothing; the fan-out job reads the webhooks again anyway.
+   */
+  private follows(manager: EntityManager, env: Environment): Promise<boolean> {
+    let byEnv = this.followed.get(manager);
+    if (!byEnv) this.followed.set(manager, (byEnv = new Map<number, Promise<boolean>>()));
+    let answer = byEnv.get(env.id);
+    if (!answer) {
+      answer = this.states.webhooksFollow(manager, env.id, env.project.organisationId);
+      byEnv.set(env.id, answer);
+    }
+    return answer;
+  }
+
+  /** The state as it is before this transaction writes it, for `previous_state`; null when nobody follows. */
+  async before(
+    tx: WriteContext,
+    state: FeatureState,
+    feature: Feature,
+    env: Environment,
+  ): Promise<Record<string, unknown> | null> {
+    return (await this.follows(tx.manager, env)) ? this.stateData(tx.manager, state, feature, env) : null;
+  }
 
   /** One state as Flagsmith's webhook payload has it (Webhook.generate_webhook_feature_state_data). */
   async stateData(
@@ -91,6 +119,7 @@ export class FeatureStateWebhookEvents {
     saved: FeatureState,
     previous: Record<string, unknown> | null,
   ): Promise<void> {
+    if (!(await this.follows(tx.manager, env))) return;
     this.enqueue(tx, env, principal, await this.stateData(tx.manager, saved, feature, env), previous);
   }
 
@@ -102,6 +131,7 @@ export class FeatureStateWebhookEvents {
     feature: Feature,
     state: FeatureState,
   ): Promise<void> {
+    if (!(await this.follows(tx.manager, env))) return;
     this.enqueue(tx, env, principal, null, await this.stateData(tx.manager, state, feature, env));
   }
 

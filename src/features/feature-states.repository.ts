@@ -123,6 +123,20 @@ export class FeatureStatesRepository {
       .find({ where: { id: In([...ids]) }, select: { id: true, identifier: true } });
   }
 
+  /** Whether an enabled environment or organisation webhook follows this environment's flag changes. */
+  async webhooksFollow(
+    manager: EntityManager,
+    environmentId: number,
+    organisationId: number,
+  ): Promise<boolean> {
+    const [row]: { follows: boolean }[] = await manager.query(
+      `SELECT EXISTS (SELECT 1 FROM "environment_webhooks" WHERE "environment_id" = $1 AND "enabled")
+           OR EXISTS (SELECT 1 FROM "organisation_webhooks" WHERE "organisation_id" = $2 AND "enabled") AS follows`,
+      [environmentId, organisationId],
+    );
+    return row?.follows === true;
+  }
+
   /** What Flagsmith's webhook payload of a state names besides the state: its segment override and identity. */
   async webhookContext(
     manager: EntityManager,

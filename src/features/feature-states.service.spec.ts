@@ -103,6 +103,11 @@ class InMemoryStates {
   mvValues(stateIds: readonly number[]) {
     return Promise.resolve(this.mv.filter((v) => stateIds.includes(v.featureStateId)));
   }
+  /** Whether the environment has an enabled webhook (environment or organisation). */
+  followed = true;
+  webhooksFollow() {
+    return Promise.resolve(this.followed);
+  }
   webhookContext() {
     return Promise.resolve({ identifier: null, segment: null });
   }
@@ -209,6 +214,14 @@ describe('FeatureStatesService', () => {
         changed_by: 'editor@example.com',
       },
     });
+  });
+
+  it('an environment state update with no webhook following → no job, the write still lands', async () => {
+    const { repo, uow, service, flag } = setup();
+    repo.followed = false;
+    await service.updateEnvironmentState(user, env, flag.id, { enabled: false });
+    expect(repo.states.get(flag.id)!.enabled).toBe(false);
+    expect(uow.committed[0].jobs).toEqual([]);
   });
 
   it('an environment state update naming another feature is refused and writes nothing', async () => {

@@ -315,7 +315,7 @@ export class FeatureStatesService {
       const feature = await this.states.feature(current.featureId, tx.manager);
       if (!feature) throw new NotFound();
       const before = created ? null : this.values.stateJson(current, await this.mvOf(current.id, tx), form);
-      const previous = created ? null : await this.webhooks.stateData(tx.manager, current, feature, env);
+      const previous = created ? null : await this.webhooks.before(tx, current, feature, env);
       const saved = await this.values.apply(tx.manager, current, changes);
       tx.environmentsChanged([env.id]);
       await this.webhooks.updated(tx, env, principal, feature, saved, previous);

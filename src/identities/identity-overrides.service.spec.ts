@@ -73,7 +73,7 @@ class InMemoryOverrides {
 class RecordingWebhookEvents {
   readonly events: { event: 'updated' | 'deleted'; stateId: number; enabled: boolean; previous?: unknown }[] =
     [];
-  stateData(_m: EntityManager, state: FeatureState) {
+  before(_tx: unknown, state: FeatureState) {
     return Promise.resolve({ enabled: state.enabled });
   }
   updated(_tx: unknown, _e: unknown, _p: unknown, _f: unknown, saved: FeatureState, previous: unknown) {

@@ -171,7 +171,7 @@ export class IdentityOverridesService {
       const state = await this.overrides.lock(tx.manager, identity.id, id);
       if (!state) throw new NotFound();
       const [before] = await this.json([state], identity.id, tx);
-      const previous = await this.webhooks.stateData(tx.manager, state, state.feature, environment);
+      const previous = await this.webhooks.before(tx, state, state.feature, environment);
       const saved = await this.values.apply(tx.manager, state, changes);
       const [json] = await this.json([saved], identity.id, tx);
       tx.environmentsChanged([environment.id]);
