@@ -65,7 +65,15 @@ const LOOKUPS: Lookup[] = [
     name: 'feature',
     uuidKey: 'featureUuid',
     url: (_ids, uuid) => `/api/v1/features/get-by-uuid/${uuid}/`,
-    sameAs: (ids) => ({ url: `/api/v1/projects/${ids.project}/features/${ids.feature}/` }),
+    // CreateFeatureSerializer: the retrieve body without FeatureSerializerWithMetadata's additions.
+    sameAs: (ids) => ({
+      url: `/api/v1/projects/${ids.project}/features/${ids.feature}/`,
+      pick: (body) => {
+        const { metadata, code_references_counts, ...plain } = body as unknown as Record<string, unknown>;
+        expect({ metadata, code_references_counts }).toEqual({ metadata: [], code_references_counts: [] });
+        return plain;
+      },
+    }),
     read: 'converter',
     bareMember: 404,
   },

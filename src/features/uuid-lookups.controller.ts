@@ -3,9 +3,9 @@ import type { Principal } from '../auth/principal';
 import { DetailJson, Responds } from '../http/schema';
 import { Authenticated, CurrentPrincipal } from '../permissions/permissions.decorators';
 import { PermissionsService } from '../permissions/permissions.service';
-import { FeatureJson, MvOptionJson } from './feature.schemas';
+import { MvOptionJson, PlainFeatureJson } from './feature.schemas';
 import { TypedFeatureStateJson } from './feature-state.schemas';
-import { mvOptionJson } from './feature.serializers';
+import { mvOptionJson, plainFeatureJson } from './feature.serializers';
 import { FeatureStatesService } from './feature-states.service';
 import { FeaturesService } from './features.service';
 import { MvOptionsService } from './mv-options.service';
@@ -27,12 +27,12 @@ export class FeatureUuidLookupsController {
 
   @Get('features/get-by-uuid/:uuid')
   @Authenticated()
-  @Responds(200, FeatureJson, 'The feature')
+  @Responds(200, PlainFeatureJson, 'The feature (CreateFeatureSerializer: no metadata)')
   @Responds(404, DetailJson, HIDDEN)
-  async feature(@CurrentPrincipal() p: Principal, @Param('uuid') uuid: string): Promise<FeatureJson> {
+  async feature(@CurrentPrincipal() p: Principal, @Param('uuid') uuid: string): Promise<PlainFeatureJson> {
     const feature = await this.features.featureByUuid(uuid);
     await this.permissions.requireProjectHidden(p, feature.projectId, 'VIEW_PROJECT');
-    return this.features.json(feature);
+    return plainFeatureJson(await this.features.json(feature));
   }
 
   @Get('features/featurestates/get-by-uuid/:uuid')
