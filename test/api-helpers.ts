@@ -51,18 +51,18 @@ export async function signUp(call: Call, email = uniqueEmail(), extra: Record<st
 export async function createOrganisation(call: Call, token: string, name = 'Acme') {
   const res = await call('POST', '/api/v1/organisations/', { auth: token, body: { name } });
   if (res.status !== 201) throw new Error(`org create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: number; name: string };
+  return res.body as { id: number; uuid: string; name: string };
 }
 
 export async function createProject(call: Call, token: string, organisation: number, name = 'Web') {
   const res = await call('POST', '/api/v1/projects/', { auth: token, body: { name, organisation } });
   if (res.status !== 201) throw new Error(`project create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: number; name: string };
+  return res.body as { id: number; uuid: string; name: string };
 }
 
 export async function createEnvironment(call: Call, token: string, project: number, name = 'Development') {
   const res = await call('POST', '/api/v1/environments/', { auth: token, body: { name, project } });
   if (res.status !== 201)
     throw new Error(`environment create failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: number; api_key: string; name: string };
+  return res.body as { id: number; uuid: string; api_key: string; name: string };
 }

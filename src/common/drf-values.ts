@@ -58,3 +58,19 @@ export function parseId(value: unknown): number | undefined {
   const n = toInteger(value);
   return n !== undefined && n > 0 && n <= 2147483647 ? n : undefined;
 }
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A uuid as Django reads one from a path, in canonical form, else undefined (callers answer 404).
+ * `'converter'`: Django's <uuid:> path converter (lowercase 8-4-4-4-12 only). `'field'`: a DRF action's
+ * `[0-9a-f-]+` segment handed to a UUIDField, which drops the hyphens and wants 32 hex digits.
+ */
+export function parseUuid(value: unknown, read: 'converter' | 'field'): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (read === 'converter') return CANONICAL_UUID.test(value) ? value : undefined;
+  if (!/^[0-9a-f-]+$/.test(value)) return undefined;
+  const hex = value.replace(/-/g, '');
+  if (hex.length !== 32) return undefined;
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
+}

@@ -77,6 +77,15 @@ export class EnvironmentsController {
     return (await this.environments.json([await this.environments.create(principal, body)]))[0];
   }
 
+  @Get('get-by-uuid/:uuid')
+  @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'uuid', by: 'uuid' })
+  @Responds(200, EnvironmentJson, 'The environment')
+  @Responds(403, DetailJson, 'No VIEW_ENVIRONMENT on the environment')
+  @Responds(404, DetailJson, 'No environment of that uuid is visible to the caller')
+  async retrieveByUuid(@Permitted('environment') environment: Environment): Promise<EnvironmentJson> {
+    return (await this.environments.json([environment]))[0];
+  }
+
   @Get(':apiKey')
   @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'apiKey' })
   @Responds(404, DetailJson, NO_ENVIRONMENT)

@@ -98,6 +98,10 @@ export class FeatureStatesRepository {
     return this.dataSource.getRepository(FeatureState).findOneBy({ id });
   }
 
+  findByUuid(uuid: string): Promise<FeatureState | null> {
+    return this.dataSource.getRepository(FeatureState).findOneBy({ uuid });
+  }
+
   feature(id: number, manager: EntityManager = this.dataSource.manager): Promise<Feature | null> {
     return manager.getRepository(Feature).findOneBy({ id });
   }

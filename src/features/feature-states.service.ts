@@ -10,7 +10,7 @@ import {
 } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
-import { MESSAGES, toInteger } from '../common/drf-values';
+import { MESSAGES, parseUuid, toInteger } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import type { EnvironmentPermission } from '../permissions/permission-keys';
 import { PermissionsService } from '../permissions/permissions.service';
@@ -274,6 +274,15 @@ export class FeatureStatesService {
     );
     if (!(await this.states.feature(state.featureId))) throw new NotFound();
     return { state, env };
+  }
+
+  /** A state of a live feature by uuid (Django's <uuid:> path converter), of any project: the caller checks it. */
+  async stateByUuid(raw: string): Promise<{ state: FeatureState; feature: Feature }> {
+    const uuid = parseUuid(raw, 'converter');
+    const state = uuid ? await this.states.findByUuid(uuid) : null;
+    const feature = state ? await this.states.feature(state.featureId) : null;
+    if (!state || !feature) throw new NotFound();
+    return { state, feature };
   }
 
   /** PUT (feature and environment required by the schema) or PATCH of /features/featurestates/{id}/. */

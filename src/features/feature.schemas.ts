@@ -213,30 +213,35 @@ const SmallStateJson = S.response({
   enabled: S.boolean(),
 });
 
+/** CreateFeatureSerializer's fields (get-by-uuid answers these); FeatureJson adds metadata and lifecycle. */
+const CREATE_FEATURE_FIELDS = {
+  id: S.integer(),
+  uuid: S.string(),
+  name: S.string(),
+  type: S.choice(['STANDARD', 'MULTIVARIATE']),
+  default_enabled: S.boolean(),
+  initial_value: S.nullable(S.string({ allowBlank: true })),
+  created_date: S.dateTime(),
+  description: S.nullable(S.string({ allowBlank: true })),
+  tags: S.list(S.integer()),
+  multivariate_options: S.list(NestedOptionJson),
+  is_archived: S.boolean(),
+  owners: S.list(OwnerJson),
+  group_owners: S.list(GroupOwnerJson),
+  project: S.integer(),
+  is_server_key_only: S.boolean(),
+  environment_feature_state: S.nullable(SmallStateJson),
+  segment_feature_state: anyJson<null>('Always null here'),
+  num_segment_overrides: S.integer(),
+  num_identity_overrides: S.nullable(S.integer()),
+  is_num_identity_overrides_complete: S.boolean(),
+  last_modified_in_any_environment: anyJson<null>('Always null here'),
+  last_modified_in_current_environment: anyJson<null>('Always null here'),
+};
+
 export const FeatureJson = S.response(
   {
-    id: S.integer(),
-    uuid: S.string(),
-    name: S.string(),
-    type: S.choice(['STANDARD', 'MULTIVARIATE']),
-    default_enabled: S.boolean(),
-    initial_value: S.nullable(S.string({ allowBlank: true })),
-    created_date: S.dateTime(),
-    description: S.nullable(S.string({ allowBlank: true })),
-    tags: S.list(S.integer()),
-    multivariate_options: S.list(NestedOptionJson),
-    is_archived: S.boolean(),
-    owners: S.list(OwnerJson),
-    group_owners: S.list(GroupOwnerJson),
-    project: S.integer(),
-    is_server_key_only: S.boolean(),
-    environment_feature_state: S.nullable(SmallStateJson),
-    segment_feature_state: anyJson<null>('Always null here'),
-    num_segment_overrides: S.integer(),
-    num_identity_overrides: S.nullable(S.integer()),
-    is_num_identity_overrides_complete: S.boolean(),
-    last_modified_in_any_environment: anyJson<null>('Always null here'),
-    last_modified_in_current_environment: anyJson<null>('Always null here'),
+    ...CREATE_FEATURE_FIELDS,
     metadata: S.list(MetadataValueJson),
     code_references_counts: S.list(anyJson<unknown>('Code references (none here)')),
     lifecycle_stage: S.optional(
@@ -246,6 +251,9 @@ export const FeatureJson = S.response(
   { title: 'Feature' },
 );
 export type FeatureJson = Static<typeof FeatureJson>;
+/** CreateFeatureSerializer: a feature without its custom field values, code references and lifecycle stage. */
+export const PlainFeatureJson = S.response(CREATE_FEATURE_FIELDS, { title: 'PlainFeature' });
+export type PlainFeatureJson = Static<typeof PlainFeatureJson>;
 export const FeaturePage = S.page(FeatureJson);
 
 /** ProjectFeatureSerializer: the answer of add-owners / remove-owners / add-group-owners / remove-group-owners. */

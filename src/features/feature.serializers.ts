@@ -2,6 +2,7 @@ import type { MetadataValueJson } from '../entity-metadata/entity-metadata';
 import { Feature, FeatureState, MultivariateFeatureOption } from './feature.entity';
 import type {
   FeatureJson,
+  PlainFeatureJson,
   GroupOwnerJson,
   MvOptionJson,
   OwnerJson,
@@ -92,6 +93,17 @@ export function featureJson(f: Feature, rel: FeatureRelations, env?: Environment
 }
 
 /** ProjectFeatureSerializer: the answer of add-owners / remove-owners / add-group-owners / remove-group-owners. */
+/** CreateFeatureSerializer's body: the feature body without what FeatureSerializerWithMetadata adds. */
+export function plainFeatureJson(feature: FeatureJson): PlainFeatureJson {
+  const {
+    metadata: _metadata,
+    code_references_counts: _codeReferences,
+    lifecycle_stage: _stage,
+    ...plain
+  } = feature;
+  return plain;
+}
+
 export function projectFeatureJson(f: Feature, rel: FeatureRelations): ProjectFeatureJson {
   return {
     id: f.id,

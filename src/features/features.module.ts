@@ -12,6 +12,7 @@ import { MvOptionsService } from './mv-options.service';
 import { TagsController } from './tags.controller';
 import { TagsRepository } from './tags.repository';
 import { TagsService } from './tags.service';
+import { FeatureUuidLookupsController } from './uuid-lookups.controller';
 
 /**
  * Features, multivariate options, tags/owners and feature states (docs/contracts/admin-api.md §4 tags, §6, §7). Exports
@@ -24,6 +25,7 @@ import { TagsService } from './tags.service';
     TagsController,
     EnvironmentFeatureStatesController,
     FeatureStatesController,
+    FeatureUuidLookupsController,
   ],
   providers: [
     FeatureStateValuesService,

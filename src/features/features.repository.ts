@@ -58,6 +58,11 @@ export class FeaturesRepository {
     return this.dataSource.getRepository(Feature).findOneBy({ id, projectId });
   }
 
+  /** A live feature of any project (the caller checks that project). */
+  findAnywhere(where: { id: number } | { uuid: string }): Promise<Feature | null> {
+    return this.dataSource.getRepository(Feature).findOneBy(where);
+  }
+
   /** The live feature, locked FOR NO KEY UPDATE until the transaction ends. */
   lock(manager: EntityManager, id: number): Promise<Feature | null> {
     return manager.getRepository(Feature).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });

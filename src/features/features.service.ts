@@ -9,6 +9,7 @@ import {
   ValidationFailed,
   ValidationMessages,
 } from '../common/domain-errors';
+import { parseUuid } from '../common/drf-values';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import { allows, PermissionsService } from '../permissions/permissions.service';
@@ -98,6 +99,14 @@ export class FeaturesService {
   /** A live feature of the project, else NotFound. */
   async feature(project: Project, id: number): Promise<Feature> {
     const feature = await this.features.find(project.id, id);
+    if (!feature) throw new NotFound();
+    return feature;
+  }
+
+  /** A live feature by uuid (as Django's <uuid:> path converter reads it), of any project: the caller checks it. */
+  async featureByUuid(raw: string): Promise<Feature> {
+    const uuid = parseUuid(raw, 'converter');
+    const feature = uuid ? await this.features.findAnywhere({ uuid }) : null;
     if (!feature) throw new NotFound();
     return feature;
   }

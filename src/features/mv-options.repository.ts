@@ -37,6 +37,10 @@ export class MvOptionsRepository {
     return manager.getRepository(MultivariateFeatureOption).findOneBy({ id, featureId });
   }
 
+  findByUuid(uuid: string): Promise<MultivariateFeatureOption | null> {
+    return this.dataSource.getRepository(MultivariateFeatureOption).findOneBy({ uuid });
+  }
+
   /** The feature's options in id order. */
   list(manager: EntityManager, featureId: number): Promise<MultivariateFeatureOption[]> {
     return manager

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { NotFound, ValidationFailed } from '../common/domain-errors';
 import type { PageRequest } from '../common/pagination';
-import { toInteger } from '../common/drf-values';
+import { parseUuid, toInteger } from '../common/drf-values';
 import { UnitOfWork, type WriteContext } from '../common/unit-of-work';
 import type { Project } from '../projects/project.entity';
 import { Feature, MultivariateFeatureOption } from './feature.entity';
@@ -51,6 +51,15 @@ export class MvOptionsService {
     const feature = await this.features.find(project.id, id);
     if (!feature) throw new NotFound();
     return feature;
+  }
+
+  /** An option of a live feature by uuid (Django's <uuid:> path converter), of any project: the caller checks it. */
+  async optionByUuid(raw: string): Promise<{ option: MultivariateFeatureOption; feature: Feature }> {
+    const uuid = parseUuid(raw, 'converter');
+    const option = uuid ? await this.options.findByUuid(uuid) : null;
+    const feature = option ? await this.features.findAnywhere({ id: option.featureId }) : null;
+    if (!option || !feature) throw new NotFound();
+    return { option, feature };
   }
 
   page(feature: Feature, page: PageRequest): Promise<{ count: number; rows: MultivariateFeatureOption[] }> {

@@ -1,8 +1,8 @@
-import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
-import { IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../http/schema';
+import { DetailJson, IdParam, PageQuery, Responds, ValidBody, ValidQuery } from '../http/schema';
 import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
 import type { Project } from '../projects/project.entity';
 import { TagInput, TagJson, TagPage } from './tag.schemas';
@@ -36,6 +36,18 @@ export class TagsController {
     @ValidBody(TagInput) body: TagInput,
   ): Promise<TagJson> {
     return tagJson(await this.tags.create(p, project, body));
+  }
+
+  @Get('get-by-uuid/:uuid')
+  @RequirePermission('project', 'VIEW_PROJECT', { param: 'project_pk' })
+  @Responds(200, TagJson, 'The tag')
+  @Responds(403, DetailJson, 'No VIEW_PROJECT on the project')
+  @Responds(404, DetailJson, 'The project, or a tag of that uuid in it, is not visible to the caller')
+  async retrieveByUuid(
+    @Permitted('project') project: Project,
+    @Param('uuid') uuid: string,
+  ): Promise<TagJson> {
+    return tagJson(await this.tags.tagByUuid(project, uuid));
   }
 
   @Get(':id')

@@ -20,8 +20,10 @@ export class TagsRepository {
     return pageOfQuery(query.orderBy('t.id', 'ASC'), page);
   }
 
-  find(projectId: number, id: number): Promise<Tag | null> {
-    return this.dataSource.getRepository<Tag>('Tag').findOneBy({ id, projectId });
+  /** The project's tag of this id or uuid. */
+  find(projectId: number, ref: number | { uuid: string }): Promise<Tag | null> {
+    const key = typeof ref === 'number' ? { id: ref } : ref;
+    return this.dataSource.getRepository<Tag>('Tag').findOneBy({ ...key, projectId });
   }
 
   /** The tag, locked FOR NO KEY UPDATE until the transaction ends. */

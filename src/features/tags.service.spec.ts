@@ -10,8 +10,9 @@ import { TagsService } from './tags.service';
 class InMemoryTags {
   readonly rows = new Map<number, Tag>();
   private nextId = 1;
-  find(projectId: number, id: number) {
-    const row = this.rows.get(id);
+  find(projectId: number, ref: number | { uuid: string }) {
+    const row =
+      typeof ref === 'number' ? this.rows.get(ref) : [...this.rows.values()].find((t) => t.uuid === ref.uuid);
     return Promise.resolve(row && row.projectId === projectId ? Object.assign(new Tag(), row) : null);
   }
   lock(_m: EntityManager, projectId: number, id: number) {
@@ -68,5 +69,15 @@ describe('TagsService', () => {
     await expect(service.update(principal, project, tag.id, { label: 'y' })).rejects.toBeInstanceOf(NotFound);
     await expect(service.remove(principal, project, tag.id)).rejects.toBeInstanceOf(NotFound);
     expect(tags.rows.get(tag.id)?.label).toBe('x');
+  });
+
+  it('a tag by uuid is found in its own project only; hyphens are optional, anything else not found', async () => {
+    const { service } = setup();
+    const tag = await service.create(principal, project, { label: 'x' });
+    expect((await service.tagByUuid(project, tag.uuid)).id).toBe(tag.id);
+    expect((await service.tagByUuid(project, tag.uuid.replace(/-/g, ''))).id).toBe(tag.id);
+    for (const raw of [tag.uuid.toUpperCase(), 'not-a-uuid', `${tag.uuid}0`])
+      await expect(service.tagByUuid(project, raw)).rejects.toBeInstanceOf(NotFound);
+    await expect(service.tagByUuid(other, tag.uuid)).rejects.toBeInstanceOf(NotFound);
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { NotFound } from '../common/domain-errors';
+import { parseUuid } from '../common/drf-values';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import type { Project, Tag } from '../projects/project.entity';
@@ -36,6 +37,14 @@ export class TagsService {
 
   async tag(project: Project, id: number): Promise<Tag> {
     const tag = await this.tags.find(project.id, id);
+    if (!tag) throw new NotFound();
+    return tag;
+  }
+
+  /** The project's tag of this uuid (read as Flagsmith's get-by-uuid action reads it), else NotFound. */
+  async tagByUuid(project: Project, raw: string): Promise<Tag> {
+    const uuid = parseUuid(raw, 'field');
+    const tag = uuid ? await this.tags.find(project.id, { uuid }) : null;
     if (!tag) throw new NotFound();
     return tag;
   }

@@ -91,6 +91,15 @@ export class OrganisationsController {
     return this.json(principal, await this.organisations.create(principal, body));
   }
 
+  // Any member (Flagsmith skips the object check here); Terraform's provider reads organisations this way.
+  @Get('get-by-uuid/:uuid')
+  @RequirePermission('organisation', 'MEMBER', { param: 'uuid', by: 'uuid' })
+  @Responds(200, OrganisationJson, 'The organisation')
+  @Responds(404, DetailJson, 'No organisation of that uuid has the caller as a member')
+  retrieveByUuid(@CurrentPrincipal() principal: Principal, @Permitted('organisation') org: Organisation) {
+    return this.json(principal, org);
+  }
+
   @Get(':id')
   @RequirePermission('organisation', 'MEMBER', { param: 'id' })
   @Responds(200, OrganisationJson, 'The organisation')

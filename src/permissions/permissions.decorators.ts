@@ -28,6 +28,8 @@ import { Need, PermissionsService } from './permissions.service';
  *     @RequirePermission('environment', 'VIEW_ENVIRONMENT', { query: 'environment', by: 'id' })
  *     @RequirePermission('organisation', 'ADMIN', { param: 'id' })
  *     @RequirePermission('project', 'MEMBER', { body: 'project' })   // body ids: missing → 400, foreign → 404
+ *     @RequirePermission('environment', 'VIEW_ENVIRONMENT', { param: 'uuid', by: 'uuid' })   // get-by-uuid
+ *     @RequirePermission('project', 'VIEW_PROJECT', { param: 'uuid', by: 'uuid', hide: true })  // 404, never 403
  *
  *   need: a permission key of that level, 'MEMBER' (may see it) or 'ADMIN' (org ADMIN / project or env admin).
  *   Not in the caller's organisations (or no such id, or a malformed id) → 404 {"detail":"Not found."};
@@ -42,10 +44,19 @@ import { Need, PermissionsService } from './permissions.service';
  *   requireProject / requireEnvironment / permittedProjects / permittedEnvironments.
  */
 
+/**
+ * `by: 'uuid'` reads the value as Flagsmith's get-by-uuid actions do (not a uuid → 404). `hide: true` (projects):
+ * without the permission 404 instead of 403, for Flagsmith's lookups that filter by the caller's projects.
+ */
+interface LocationOptions {
+  by?: 'id' | 'api_key' | 'uuid';
+  hide?: true;
+}
+
 export type PermissionLocation =
-  | { param: string; by?: 'id' | 'api_key' }
-  | { query: string; by?: 'id' | 'api_key' }
-  | { body: string; by?: 'id' | 'api_key' };
+  | ({ param: string } & LocationOptions)
+  | ({ query: string } & LocationOptions)
+  | ({ body: string } & LocationOptions);
 
 type Requirement =
   | { level: 'organisation'; need: Need<OrganisationPermission>; where: PermissionLocation }
@@ -71,11 +82,20 @@ export class PermissionGuard implements CanActivate {
     const permitted: PermittedObjects = (request.permitted ??= {});
     switch (requirement.level) {
       case 'organisation':
-        permitted.organisation = await this.permissions.requireOrganisation(principal, ref, requirement.need);
+        permitted.organisation = await this.permissions.requireOrganisation(
+          principal,
+          ref,
+          requirement.need,
+          byIdOrUuid(requirement.where),
+        );
         break;
-      case 'project':
-        permitted.project = await this.permissions.requireProject(principal, ref, requirement.need);
+      case 'project': {
+        const by = byIdOrUuid(requirement.where);
+        permitted.project = requirement.where.hide
+          ? await this.permissions.requireProjectHidden(principal, ref, requirement.need, by)
+          : await this.permissions.requireProject(principal, ref, requirement.need, by);
         break;
+      }
       case 'environment': {
         const by = requirement.where.by ?? ('param' in requirement.where ? 'api_key' : 'id');
         const environment = await this.permissions.requireEnvironment(principal, ref, requirement.need, by);
@@ -88,6 +108,11 @@ export class PermissionGuard implements CanActivate {
   }
 }
 
+/** Organisations and projects are found by id, or by uuid when the location says so. */
+function byIdOrUuid(where: PermissionLocation): 'id' | 'uuid' {
+  return where.by === 'uuid' ? 'uuid' : 'id';
+}
+
 function locate(request: AuthedRequest, where: PermissionLocation): unknown {
   if ('param' in where) return (request.params as Record<string, unknown> | undefined)?.[where.param];
   if ('query' in where) return (request.query as Record<string, unknown> | undefined)?.[where.query];
@@ -95,7 +120,7 @@ function locate(request: AuthedRequest, where: PermissionLocation): unknown {
   const value = isPlainObject(body) ? body[where.body] : undefined;
   if (value === undefined || value === null || value === '')
     throw ValidationFailed.field(where.body, 'This field is required.');
-  if (where.by !== 'api_key' && toInteger(value) === undefined)
+  if ((where.by ?? 'id') === 'id' && toInteger(value) === undefined)
     throw ValidationFailed.field(where.body, `Incorrect type. Expected pk value, received ${typeof value}.`);
   return value;
 }

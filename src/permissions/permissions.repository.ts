@@ -97,16 +97,18 @@ export class PermissionsRepository {
     );
   }
 
-  organisation(id: number): Promise<Organisation | null> {
-    return this.dataSource.getRepository<Organisation>('Organisation').findOneBy({ id });
+  organisation(ref: number | { uuid: string }): Promise<Organisation | null> {
+    const where = typeof ref === 'number' ? { id: ref } : ref;
+    return this.dataSource.getRepository<Organisation>('Organisation').findOneBy(where);
   }
 
-  project(id: number): Promise<Project | null> {
-    return this.dataSource.getRepository<Project>('Project').findOneBy({ id });
+  project(ref: number | { uuid: string }): Promise<Project | null> {
+    const where = typeof ref === 'number' ? { id: ref } : ref;
+    return this.dataSource.getRepository<Project>('Project').findOneBy(where);
   }
 
-  /** An environment, found by id or by its client key, with its project. */
-  environment(where: { id: number } | { apiKey: string }): Promise<Environment | null> {
+  /** An environment, found by id, by its client key or by its uuid, with its project. */
+  environment(where: { id: number } | { apiKey: string } | { uuid: string }): Promise<Environment | null> {
     return this.dataSource
       .getRepository<Environment>('Environment')
       .findOne({ where, relations: { project: true } });

@@ -8,6 +8,9 @@ import { PermissionsService } from './permissions.service';
 
 type Level = 'organisation' | 'project' | 'environment';
 
+const matches = (row: { id: number; uuid: string }, ref: number | { uuid: string }) =>
+  typeof ref === 'number' ? row.id === ref : row.uuid === ref.uuid;
+
 /** PermissionsRepository in memory: memberships and grant rows, already resolved to the user (groups included). */
 class InMemoryPermissions {
   readonly roles = new Map<string, OrganisationRole>(); // `${userId}:${organisationId}`
@@ -57,15 +60,15 @@ class InMemoryPermissions {
       this.rows('environment', environmentIds, userId).map((g) => ({ ...g.row, environment_id: g.scopeId })),
     );
   }
-  organisation(id: number) {
-    return Promise.resolve(this.organisations.find((o) => o.id === id) ?? null);
+  organisation(ref: number | { uuid: string }) {
+    return Promise.resolve(this.organisations.find((o) => matches(o, ref)) ?? null);
   }
-  project(id: number) {
-    return Promise.resolve(this.projectRows.find((p) => p.id === id) ?? null);
+  project(ref: number | { uuid: string }) {
+    return Promise.resolve(this.projectRows.find((p) => matches(p, ref)) ?? null);
   }
-  environment(where: { id: number } | { apiKey: string }) {
+  environment(where: { id: number } | { apiKey: string } | { uuid: string }) {
     const found = this.environments.find((e) =>
-      'id' in where ? e.id === where.id : e.apiKey === where.apiKey,
+      'id' in where ? e.id === where.id : 'uuid' in where ? e.uuid === where.uuid : e.apiKey === where.apiKey,
     );
     return Promise.resolve(found ?? null);
   }
@@ -111,6 +114,39 @@ describe('PermissionsService', () => {
     repository.grant('project', 10, 7, ['EDIT_FEATURE']); // e.g. through a group
     await expect(service.requireProject(user(7), 10, 'EDIT_FEATURE')).resolves.toMatchObject({ id: 10 });
     await expect(service.requireProject(user(7), 10, 'ADMIN')).rejects.toBeInstanceOf(PermissionDenied);
+  });
+
+  it('by uuid: a hyphen-less uuid finds the object, anything not a uuid is not found', async () => {
+    const { repository, service } = setup();
+    const [org, project, env] = [
+      repository.organisations[0],
+      repository.projectRows[0],
+      repository.environments[0],
+    ];
+    const bare = (uuid: string) => uuid.replace(/-/g, '');
+    await expect(service.requireOrganisation(user(7), bare(org.uuid), 'MEMBER', 'uuid')).resolves.toBe(org);
+    await expect(service.requireProject(user(8), project.uuid, 'ADMIN', 'uuid')).resolves.toBe(project);
+    await expect(service.requireEnvironment(user(8), env.uuid, 'ADMIN', 'uuid')).resolves.toBe(env);
+    for (const ref of [org.uuid.toUpperCase(), '10', 10, 'not-a-uuid'])
+      await expect(service.requireOrganisation(user(7), ref, 'MEMBER', 'uuid')).rejects.toBeInstanceOf(
+        NotFound,
+      );
+    // An id is not a uuid, nor a uuid an id.
+    await expect(service.requireProject(user(8), 10, 'MEMBER', 'uuid')).rejects.toBeInstanceOf(NotFound);
+    await expect(service.requireProject(user(8), project.uuid, 'MEMBER')).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('requireProjectHidden answers 404 where requireProject answers 403, and passes the same callers', async () => {
+    const { repository, service } = setup();
+    await expect(service.requireProjectHidden(user(7), 10, 'VIEW_PROJECT')).rejects.toBeInstanceOf(NotFound);
+    await expect(service.requireProjectHidden(user(7), 20, 'VIEW_PROJECT')).rejects.toBeInstanceOf(NotFound);
+    repository.grant('project', 10, 7, ['VIEW_PROJECT']);
+    await expect(service.requireProjectHidden(user(7), 10, 'VIEW_PROJECT')).resolves.toMatchObject({
+      id: 10,
+    });
+    await expect(
+      service.requireProjectHidden(masterKey(1, false), 10, 'VIEW_PROJECT'),
+    ).rejects.toBeInstanceOf(NotFound);
   });
 
   it('a project admin is admin of every environment of the project; organisation ADMINs and superusers of all', async () => {

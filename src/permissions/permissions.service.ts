@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied } from '../common/domain-errors';
-import { parseId } from '../common/drf-values';
+import { parseId, parseUuid } from '../common/drf-values';
 import type { Environment } from '../environments/environment.entity';
 import type { Organisation, OrganisationRole } from '../organisations/organisation.entity';
 import type { Project } from '../projects/project.entity';
@@ -27,6 +27,13 @@ export function allows<K extends string>(grant: Grant, need: Need<K>): boolean {
   if (need === 'MEMBER') return true;
   if (grant.admin) return true;
   return need !== 'ADMIN' && grant.permissions.has(need);
+}
+
+/** An id, or `{ uuid }` read as a DRF get-by-uuid action reads its path segment; undefined when malformed. */
+function lookupKey(ref: unknown, by: 'id' | 'uuid'): number | { uuid: string } | undefined {
+  if (by === 'id') return parseId(ref);
+  const uuid = parseUuid(ref, 'field');
+  return uuid ? { uuid } : undefined;
 }
 
 function merge(rows: GrantedRow[]): Grant {
@@ -99,11 +106,12 @@ export class PermissionsService {
 
   async requireOrganisation(
     principal: Principal,
-    id: unknown,
+    ref: unknown,
     need: Need<OrganisationPermission>,
+    by: 'id' | 'uuid' = 'id',
   ): Promise<Organisation> {
-    const organisationId = parseId(id);
-    const organisation = organisationId ? await this.repository.organisation(organisationId) : null;
+    const key = lookupKey(ref, by);
+    const organisation = key ? await this.repository.organisation(key) : null;
     if (!organisation) throw new NotFound();
     const grant = await this.organisationGrant(principal, organisation.id);
     if (!grant) throw new NotFound();
@@ -111,9 +119,14 @@ export class PermissionsService {
     return organisation;
   }
 
-  async requireProject(principal: Principal, id: unknown, need: Need<ProjectPermission>): Promise<Project> {
-    const projectId = parseId(id);
-    const project = projectId ? await this.repository.project(projectId) : null;
+  async requireProject(
+    principal: Principal,
+    ref: unknown,
+    need: Need<ProjectPermission>,
+    by: 'id' | 'uuid' = 'id',
+  ): Promise<Project> {
+    const key = lookupKey(ref, by);
+    const project = key ? await this.repository.project(key) : null;
     if (!project) throw new NotFound();
     const grant = await this.projectGrant(principal, project);
     if (!grant) throw new NotFound();
@@ -121,17 +134,38 @@ export class PermissionsService {
     return project;
   }
 
-  /** `ref` is an environment id, or its client api_key with `by: 'api_key'`. The project is loaded with it. */
+  /**
+   * As requireProject, but without `need` the project is as invisible as another organisation's: 404, never 403.
+   * Flagsmith's get-by-uuid lookups filter by the projects the caller may view instead of refusing.
+   */
+  async requireProjectHidden(
+    principal: Principal,
+    ref: unknown,
+    need: Need<ProjectPermission>,
+    by: 'id' | 'uuid' = 'id',
+  ): Promise<Project> {
+    try {
+      return await this.requireProject(principal, ref, need, by);
+    } catch (err) {
+      if (err instanceof PermissionDenied) throw new NotFound();
+      throw err;
+    }
+  }
+
+  /** `ref` is an environment id, its client api_key (`by: 'api_key'`) or its uuid. The project is loaded with it. */
   async requireEnvironment(
     principal: Principal,
     ref: unknown,
     need: Need<EnvironmentPermission>,
-    by: 'id' | 'api_key' = 'api_key',
+    by: 'id' | 'api_key' | 'uuid' = 'api_key',
   ): Promise<Environment> {
     let environment: Environment | null = null;
     if (by === 'api_key') {
       if (typeof ref === 'string' && ref.length > 0 && ref.length <= 100)
         environment = await this.repository.environment({ apiKey: ref });
+    } else if (by === 'uuid') {
+      const uuid = parseUuid(ref, 'field');
+      if (uuid) environment = await this.repository.environment({ uuid });
     } else {
       const environmentId = parseId(ref);
       if (environmentId) environment = await this.repository.environment({ id: environmentId });

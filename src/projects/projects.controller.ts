@@ -59,6 +59,14 @@ export class ProjectsController {
     return projectJson(await this.projects.create(principal, body));
   }
 
+  @Get('get-by-uuid/:uuid')
+  @RequirePermission('project', 'VIEW_PROJECT', { param: 'uuid', by: 'uuid', hide: true })
+  @Responds(200, ProjectJson, 'The project (the list shape)')
+  @Responds(404, DetailJson, 'No project of that uuid on which the caller has VIEW_PROJECT')
+  retrieveByUuid(@Permitted('project') project: Project): ProjectJson {
+    return projectJson(project);
+  }
+
   @Get(':id')
   @RequirePermission('project', 'VIEW_PROJECT', { param: 'id' })
   @Responds(200, ProjectDetailJson, 'The project, with its feature and segment counts')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
+import { parseUuid } from '../common/drf-values';
 import { pageOfQuery, type PageRequest } from '../common/pagination';
 import { Feature, FeatureSegment, FeatureState } from '../features/feature.entity';
 import { Segment } from './segment.entity';
@@ -15,9 +16,6 @@ export interface SlotKey {
  * Every SQL statement about segment override slots (feature × segment × environment) and their priorities.
  * A feature × environment group is serialised by an advisory lock (`lockGroup`) before its order is read.
  */
-/** A uuid as Django's path converter and UUIDField accept it. */
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/;
-
 @Injectable()
 export class FeatureSegmentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -98,8 +96,9 @@ export class FeatureSegmentsRepository {
   }
 
   /** The slot of this uuid (anything not a uuid: none), with its segment and feature. */
-  findByUuid(uuid: string): Promise<FeatureSegment | null> {
-    if (!UUID.test(uuid)) return Promise.resolve(null);
+  findByUuid(raw: string): Promise<FeatureSegment | null> {
+    const uuid = parseUuid(raw, 'field');
+    if (!uuid) return Promise.resolve(null);
     return this.dataSource
       .getRepository(FeatureSegment)
       .findOne({ where: { uuid }, relations: { segment: true, feature: true } });

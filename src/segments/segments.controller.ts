@@ -1,10 +1,16 @@
-import { Controller, Delete, Get, Patch, Post, Put, Req } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Put, Req } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal';
 import { Page, pageOf, pageRequest } from '../common/pagination';
 import { withMetadataReplaced } from '../entity-metadata/entity-metadata';
-import { IdParam, Responds, ValidBody, ValidQuery } from '../http/schema';
-import { CurrentPrincipal, Permitted, RequirePermission } from '../permissions/permissions.decorators';
+import { DetailJson, IdParam, Responds, ValidBody, ValidQuery } from '../http/schema';
+import {
+  Authenticated,
+  CurrentPrincipal,
+  Permitted,
+  RequirePermission,
+} from '../permissions/permissions.decorators';
+import { PermissionsService } from '../permissions/permissions.service';
 import type { Project } from '../projects/project.entity';
 import {
   AssociatedFeatureJson,
@@ -125,5 +131,28 @@ export class SegmentsController {
       count,
       rows.map((fs) => ({ id: fs.id, feature: fs.featureId, environment: fs.environmentId })),
     );
+  }
+}
+
+/** GET /api/v1/segments/get-by-uuid/{uuid}/ (Flagsmith's Terraform provider): without VIEW_PROJECT 404, never 403. */
+@Controller('api/v1/segments')
+export class SegmentUuidLookupController {
+  constructor(
+    private readonly segments: SegmentsService,
+    private readonly permissions: PermissionsService,
+  ) {}
+
+  @Get('get-by-uuid/:uuid')
+  @Authenticated()
+  @Responds(200, SegmentJson, 'The segment')
+  @Responds(
+    404,
+    DetailJson,
+    'Not a uuid, or no segment of that uuid in a project on which the caller has VIEW_PROJECT',
+  )
+  async retrieve(@CurrentPrincipal() p: Principal, @Param('uuid') uuid: string): Promise<SegmentJson> {
+    const found = await this.segments.retrieveByUuid(uuid);
+    await this.permissions.requireProjectHidden(p, found.segment.projectId, 'VIEW_PROJECT');
+    return json(found);
   }
 }

@@ -63,6 +63,11 @@ export class SegmentsRepository {
     return this.dataSource.getRepository(Segment).findOneBy({ id, projectId });
   }
 
+  /** A segment of any project (the caller checks that project). */
+  findByUuid(uuid: string): Promise<Segment | null> {
+    return this.dataSource.getRepository(Segment).findOneBy({ uuid });
+  }
+
   /** The row, locked FOR NO KEY UPDATE until the transaction ends (an update syncs the rules of the current tree). */
   lock(manager: EntityManager, id: number): Promise<Segment | null> {
     return manager.getRepository(Segment).findOne({ where: { id }, lock: { mode: 'for_no_key_update' } });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal';
 import { NotFound, ValidationFailed } from '../common/domain-errors';
+import { parseUuid } from '../common/drf-values';
 import type { PageRequest } from '../common/pagination';
 import { UnitOfWork } from '../common/unit-of-work';
 import type { FeatureState } from '../features/feature.entity';
@@ -127,6 +128,14 @@ export class SegmentsService {
 
   async retrieve(project: Project, id: number): Promise<SegmentWithRules> {
     return (await this.withRules([await this.segment(project, id)]))[0];
+  }
+
+  /** A segment by uuid (Django's <uuid:> path converter), with its rules, of any project: the caller checks it. */
+  async retrieveByUuid(raw: string): Promise<SegmentWithRules> {
+    const uuid = parseUuid(raw, 'converter');
+    const segment = uuid ? await this.segments.findByUuid(uuid) : null;
+    if (!segment) throw new NotFound();
+    return (await this.withRules([segment]))[0];
   }
 
   async create(principal: Principal, project: Project, input: SegmentInput): Promise<SegmentWithRules> {

@@ -100,6 +100,14 @@ export type GraphKey =
   | 'envUserPerm'
   | 'envGroupPerm'
   | 'featureSegmentUuid'
+  | 'orgUuid'
+  | 'projectUuid'
+  | 'envUuid'
+  | 'tagUuid'
+  | 'featureUuid'
+  | 'featureStateUuid'
+  | 'mvOptionUuid'
+  | 'segmentUuid'
   | 'metadataField'
   | 'metadataModelField'
   | 'featureExport'
@@ -117,7 +125,7 @@ export const UNKNOWN: Record<GraphKey, string> = new Proxy({} as Record<GraphKey
         ? 'zzzzzzzz'
         : key === 'linkHash'
           ? 'no-such-hash'
-          : key === 'featureSegmentUuid'
+          : key.endsWith('Uuid')
             ? '00000000-0000-4000-8000-000000000000'
             : '999999999',
 });
@@ -305,6 +313,14 @@ export async function buildOrganisationGraph(call: Call, name: string): Promise<
     envUserPerm,
     envGroupPerm,
     featureSegmentUuid: slot.uuid,
+    orgUuid: org.uuid,
+    projectUuid: project.uuid,
+    envUuid: env.uuid,
+    tagUuid: tag.uuid,
+    featureUuid: feature.uuid,
+    featureStateUuid: states.results[0].uuid,
+    mvOptionUuid: mvOption.uuid,
+    segmentUuid: segment.uuid,
     metadataField: metadataField.id,
     metadataModelField: metadataModelField.id,
     featureExport: featureExport.id,

@@ -1597,6 +1597,22 @@ export const ROUTES: RouteSpec[] = [
     url: '/api/v1/features/feature-segments/get-by-uuid/{featureSegmentUuid}/',
   },
 
+  // ---------------------------------------------------------------- get-by-uuid lookups (Terraform's provider)
+  { path: '/api/v1/organisations/get-by-uuid/:uuid', url: '/api/v1/organisations/get-by-uuid/{orgUuid}/' },
+  { path: '/api/v1/projects/get-by-uuid/:uuid', url: '/api/v1/projects/get-by-uuid/{projectUuid}/' },
+  { path: `${P}/tags/get-by-uuid/:uuid`, url: `${PU}/tags/get-by-uuid/{tagUuid}/` },
+  { path: '/api/v1/environments/get-by-uuid/:uuid', url: '/api/v1/environments/get-by-uuid/{envUuid}/' },
+  { path: '/api/v1/features/get-by-uuid/:uuid', url: '/api/v1/features/get-by-uuid/{featureUuid}/' },
+  {
+    path: '/api/v1/features/featurestates/get-by-uuid/:uuid',
+    url: '/api/v1/features/featurestates/get-by-uuid/{featureStateUuid}/',
+  },
+  {
+    path: '/api/v1/multivariate/options/get-by-uuid/:uuid',
+    url: '/api/v1/multivariate/options/get-by-uuid/{mvOptionUuid}/',
+  },
+  { path: '/api/v1/segments/get-by-uuid/:uuid', url: '/api/v1/segments/get-by-uuid/{segmentUuid}/' },
+
   // ---------------------------------------------------------------- usage, metrics and feature health
   { path: `${O}/usage-data`, url: `${OU}/usage-data/` },
   { path: `${O}/usage-data/total-count`, url: `${OU}/usage-data/total-count/` },
