@@ -22,7 +22,10 @@ export async function serve(role: ProcessRole): Promise<void> {
   announceConfig(config, logger);
 
   const db = await lifecycle.step(
-    resolveDatabase(config, (line) => logger.notice(line, 'Database'), lifecycle),
+    // A task processor beside `npm start` uses the embedded PostgreSQL the server runs.
+    resolveDatabase(config, (line) => logger.notice(line, 'Database'), lifecycle, {
+      shareRunning: role === 'task-processor',
+    }),
     'Database',
     errorText,
   );
