@@ -11,6 +11,9 @@ import { announceConfig, errorText, loadConfigOrExit, ProcessLifecycle } from '.
  * running the job worker; it also listens on PORT so that health probes and /metrics reach it, as Flagsmith's
  * task-processor containers do.
  */
+/** When this module was loaded: after `npm start`'s build, before anything of the server. */
+const LOADED_AT = Date.now();
+
 export type ProcessRole = 'api' | 'task-processor';
 
 /** Starts the process; returns once it listens (a failed step exits the process). */
@@ -53,7 +56,7 @@ export async function serve(role: ProcessRole): Promise<void> {
     );
   }
   logger.notice(
-    `listening on http://${config.HOST}:${config.PORT} (started in ${Math.round(process.uptime() * 1000)} ms)`,
+    `listening on http://${config.HOST}:${config.PORT} (started in ${Date.now() - LOADED_AT} ms)`,
   );
 }
 
