@@ -66,7 +66,9 @@ async function withDatabase<T>(
   work: (dataSource: DataSource) => Promise<T>,
 ): Promise<T> {
   configureSegmentConditionValueLimit(config.SEGMENT_CONDITION_VALUE_LIMIT);
-  const db = await resolveDatabase(config, (line) => logger.notice(line, 'Database'));
+  const db = await resolveDatabase(config, (line) => logger.notice(line, 'Database'), undefined, {
+    shareRunning: true,
+  });
   const dataSource = new DataSource(
     dataSourceOptions({ primary: db.primary, replicas: [] }, poolSettings(config), ENTITIES),
   );

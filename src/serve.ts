@@ -1,4 +1,5 @@
 import { createApp } from './app.factory';
+import type { AppConfig } from './config';
 import { resolveDatabase } from './database/resolve-database';
 import { JobWorker } from './jobs/job-worker.service';
 import { AppLogger, createRootLogger } from './logging/logger';
@@ -10,6 +11,9 @@ import { announceConfig, errorText, loadConfigOrExit, ProcessLifecycle } from '.
  * running the job worker; it also listens on PORT so that health probes and /metrics reach it, as Flagsmith's
  * task-processor containers do.
  */
+/** When this module was loaded: after `npm start`'s build, before anything of the server. */
+const LOADED_AT = Date.now();
+
 export type ProcessRole = 'api' | 'task-processor';
 
 /** Starts the process; returns once it listens (a failed step exits the process). */
@@ -22,20 +26,21 @@ export async function serve(role: ProcessRole): Promise<void> {
   announceConfig(config, logger);
 
   const db = await lifecycle.step(
-    resolveDatabase(config, (line) => logger.notice(line, 'Database'), lifecycle),
+    // A task processor beside `npm start` uses the embedded PostgreSQL the server runs.
+    resolveDatabase(config, (line) => logger.notice(line, 'Database'), lifecycle, {
+      shareRunning: role === 'task-processor',
+    }),
     'Database',
     errorText,
   );
-  const app = await lifecycle.step(
-    createApp(config, db, logger),
-    'Server',
-    (err) => `startup failed: ${errorText(err)}`,
+  const app = await lifecycle.step(createApp(config, db, logger), 'Server', (err) =>
+    describeStartupFailure(err, config, db.primary.label),
   );
   lifecycle.add('the HTTP server', () => app.close());
-  await lifecycle.step(
-    app.listen({ port: config.PORT, host: config.HOST }),
-    'Server',
-    (err) => `cannot listen on ${config.HOST}:${config.PORT} (PORT/HOST): ${errorText(err)}`,
+  await lifecycle.step(app.listen({ port: config.PORT, host: config.HOST }), 'Server', (err) =>
+    (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? `cannot listen on ${config.HOST}:${config.PORT}: the port is in use; stop what uses it or set PORT to a free port`
+      : `cannot listen on ${config.HOST}:${config.PORT} (PORT/HOST): ${errorText(err)}`,
   );
   lifecycle.markListening();
   if (role === 'task-processor') {
@@ -50,5 +55,25 @@ export async function serve(role: ProcessRole): Promise<void> {
       'JobWorker',
     );
   }
-  logger.notice(`listening on http://${config.HOST}:${config.PORT}`);
+  logger.notice(
+    `listening on http://${config.HOST}:${config.PORT} (started in ${Date.now() - LOADED_AT} ms)`,
+  );
+}
+
+/** PostgreSQL/network error codes that mean the database cannot be reached or refuses us. */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH']);
+const CONNECTION_REFUSALS = new Set(['28P01', '28000', '3D000']); // bad password, no such role, no such database
+
+/** One line; a database that cannot be reached names the setting it comes from. */
+function describeStartupFailure(err: unknown, config: AppConfig, label: string): string {
+  const raw = (err as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
+  if (CONNECTION_FAILURES.has(code) || CONNECTION_REFUSALS.has(code)) {
+    const setting =
+      config.database.kind === 'external'
+        ? config.database.primarySetting
+        : 'the embedded PostgreSQL (EMBEDDED_POSTGRES_DATA_DIR/EMBEDDED_POSTGRES_PORT)';
+    return `cannot connect to PostgreSQL at ${label}: ${errorText(err)}; check ${setting}`;
+  }
+  return `startup failed: ${errorText(err)}`;
 }

@@ -100,6 +100,7 @@ export class ProcessLifecycle implements StartedResources {
     } catch (err) {
       if (this.stopping) return never();
       this.logger.fatal(describe(err), context);
+      if (err instanceof Error && err.stack) this.logger.debug(err.stack, context); // LOG_LEVEL=DEBUG only
       return this.stopAndExit(1, this.graceSeconds * 1000);
     }
     return this.stopping ? never() : value;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawnServer } from './support/server-process';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT, spawnServer } from './support/server-process';
 
 /**
  * The built server (dist/src/main.js) with one bad variable: it must exit 1 quickly, printing exactly one
@@ -68,4 +68,25 @@ describe('startup with an invalid setting', () => {
     expect(result.output).not.toContain('secret');
     expect(result.seconds).toBeLessThan(10);
   });
+});
+
+describe('npm start (scripts/start.mjs) with an unreachable DATABASE_URL', () => {
+  it('skips the build when dist/ is up to date, then exits 1 with one line naming DATABASE_URL and no stack trace', async () => {
+    const server = spawnServer(
+      { ENABLE_TELEMETRY: 'false', DATABASE_URL: 'postgres://user:secret@127.0.0.1:1/flags' },
+      REPO_ROOT,
+      resolve(REPO_ROOT, 'scripts/start.mjs'),
+    );
+    const code = await server.exited;
+    const output = server.output();
+    expect(code).toBe(1);
+    // `npm test` builds right before the suites run, so dist/ is newer than every source.
+    expect(output).toMatch(/^flagport: build: dist\/ is up to date, skipped/m);
+    expect(output).toMatch(
+      /CRITICAL \[Server\] cannot connect to PostgreSQL at 127\.0\.0\.1:1\/flags: connect ECONNREFUSED 127\.0\.0\.1:1; check DATABASE_URL$/m,
+    );
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(output).not.toMatch(/ExceptionHandler/);
+    expect(output).not.toContain('secret');
+  }, 60000);
 });

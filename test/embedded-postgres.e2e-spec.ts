@@ -1,11 +1,27 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { queryDatabase } from './support/database';
 import { freePort } from './support/pg-cluster';
-import { ServerProcess, spawnServer } from './support/server-process';
+import { REPO_ROOT, ServerProcess, spawnServer } from './support/server-process';
+
+/** Runs `node <root>/dist/src/cli.js …` to its end, from `root`. */
+async function cli(env: Record<string, string>, root: string, ...args: string[]) {
+  const run = spawnServer(env, root, resolve(root, 'dist/src/cli.js'), args);
+  const code = await run.exited;
+  return { code, output: run.output() };
+}
 
 /** `npm start` with no database configured: the server starts its own PostgreSQL and keeps the data. */
 describe('embedded PostgreSQL default', () => {
@@ -46,6 +62,40 @@ describe('embedded PostgreSQL default', () => {
     await expect(queryDatabase(pgUrl, 'SELECT 1')).rejects.toThrow(); // really stopped
   });
 
+  it('every CLI command beside the running server uses its embedded PostgreSQL; without a server the CLI starts its own', async () => {
+    const server = spawnServer(env);
+    try {
+      await server.waitForOutput(/listening on/, 60000);
+      const beside = [
+        await cli(env, REPO_ROOT, 'createsuperuser', '--email', 'beside@example.com', '--no-input'),
+        await cli({ ...env, ALLOW_ADMIN_INITIATION_VIA_CLI: 'true' }, REPO_ROOT, 'bootstrap'),
+        await cli(env, REPO_ROOT, 'migrate'),
+        await cli(env, REPO_ROOT, 'unlock-user', 'beside@example.com'),
+      ];
+      for (const run of beside) {
+        expect(run).toEqual({
+          code: 0,
+          output: expect.stringMatching(/using the embedded PostgreSQL already running at 127\.0\.0\.1:/),
+        });
+      }
+      expect(beside[0].output).toMatch(/Superuser created successfully: beside@example\.com/);
+      expect(beside[2].output).toMatch(/no pending migrations/);
+      expect((await fetch(`http://127.0.0.1:${env.PORT}/health/readiness/`)).status).toBe(200);
+    } catch (err) {
+      await server.stop('SIGKILL');
+      throw err;
+    }
+    expect(await server.stop('SIGTERM')).toBe(0);
+
+    const alone = await cli(env, REPO_ROOT, 'createsuperuser', '--email', 'alone@example.com', '--no-input');
+    expect(alone.code).toBe(0);
+    expect(alone.output).not.toMatch(/already running/);
+    expect(alone.output).toMatch(
+      /embedded PostgreSQL started on[\s\S]*Superuser created[\s\S]*embedded PostgreSQL stopped/,
+    );
+    await expect(queryDatabase(pgUrl, 'SELECT 1')).rejects.toThrow(); // the CLI stopped what it started
+  }, 120000);
+
   it('restart reuses the data directory and keeps the data', async () => {
     const server = spawnServer(env);
     try {
@@ -56,6 +106,8 @@ describe('embedded PostgreSQL default', () => {
         `SELECT domain FROM sites WHERE name = 'kept'`,
       );
       expect(rows).toEqual([{ domain: 'kept.example.com' }]);
+      const users = await queryDatabase<{ email: string }>(pgUrl, 'SELECT email FROM users ORDER BY email');
+      expect(users).toEqual([{ email: 'alone@example.com' }, { email: 'beside@example.com' }]);
       expect((await fetch(`http://127.0.0.1:${env.PORT}/health/readiness/`)).status).toBe(200);
     } catch (err) {
       await server.stop('SIGKILL');
@@ -254,3 +306,101 @@ describe('embedded PostgreSQL across signals and crashes during startup', () => 
     }
   }, 120000);
 });
+
+const SHARED_ROOT = '/var/lib/flagport/embedded-postgres';
+const asRoot = process.getuid?.() === 0;
+
+/**
+ * Issue 19: as root, a clone inside a mode-700 directory (/root/x): PostgreSQL runs as the "postgres" user, who cannot
+ * enter the clone, so neither the packaged binaries nor ./.data/postgres are usable by it.
+ */
+(asRoot ? describe : describe.skip)(
+  'embedded PostgreSQL as root in a clone inside a mode-700 directory (skipped unless root: only root runs PostgreSQL as another user)',
+  () => {
+    const privateDir = mkdtempSync(join(tmpdir(), 'flagport-private-'));
+    const clone = join(privateDir, 'flagport');
+    let env: Record<string, string>;
+    let pgUrl: string;
+    let relocated: string | undefined;
+
+    beforeAll(async () => {
+      chmodSync(privateDir, 0o700);
+      mkdirSync(clone);
+      // Hard links: a clone with its own node_modules and dist, as `npm ci && npm run build` leave them.
+      execFileSync('cp', [
+        '-al',
+        ...['node_modules', 'dist', 'package.json'].map((f) => join(REPO_ROOT, f)),
+        clone,
+      ]);
+      const [port, pgPort] = [await freePort(), await freePort()];
+      env = {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        EMBEDDED_POSTGRES_PORT: String(pgPort),
+        ENABLE_TELEMETRY: 'false',
+        DJANGO_SECRET_KEY: 'y'.repeat(60),
+      };
+      pgUrl = `postgres://postgres:postgres@127.0.0.1:${pgPort}/flagport`;
+    }, 120000);
+
+    afterAll(() => {
+      rmSync(privateDir, { recursive: true, force: true });
+      if (relocated?.startsWith(`${SHARED_ROOT}/data-`)) rmSync(relocated, { recursive: true, force: true });
+    });
+
+    it('npm start from the clone (no settings) reaches readiness with binaries and data where postgres can reach them, the CLI works beside it, a restart keeps the data', async () => {
+      const start = () => spawnServer(env, clone, join(clone, 'dist/src/main.js'));
+      const first = start();
+      try {
+        await first.waitForOutput(/listening on/, 90000);
+        const moved = new RegExp(
+          `EMBEDDED_POSTGRES_DATA_DIR=${clone}/\\.data/postgres is inside a directory the "postgres" user .* cannot enter: ` +
+            `the data lives in (${SHARED_ROOT}/data-[0-9a-f]+) instead`,
+        ).exec(first.output());
+        expect(moved).not.toBeNull();
+        relocated = moved![1];
+        expect(first.output()).not.toMatch(/EACCES|\n\s+at /); // no spawn error, no stack trace
+        expect((await fetch(`http://127.0.0.1:${env.PORT}/health/readiness/`)).status).toBe(200);
+        // The postmaster runs as postgres, from binaries outside the private directory, on data it owns.
+        const pid = postmasterPid(relocated)!;
+        expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(
+          new RegExp(`^${SHARED_ROOT}/postgresql-[^/]+/bin/postgres$`),
+        );
+        const owner = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
+        expect(owner).toBe(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+
+        const created = await cli(
+          env,
+          clone,
+          'createsuperuser',
+          '--email',
+          'private@example.com',
+          '--no-input',
+        );
+        expect(created).toEqual({
+          code: 0,
+          output: expect.stringMatching(
+            /already running[\s\S]*Superuser created successfully: private@example\.com/,
+          ),
+        });
+      } catch (err) {
+        await first.stop('SIGKILL');
+        throw err;
+      }
+      expect(await first.stop('SIGTERM')).toBe(0);
+
+      const second = start();
+      try {
+        await second.waitForOutput(/listening on/, 90000);
+        expect(second.output()).not.toMatch(/created and started|copied the PostgreSQL binaries/);
+        expect(await queryDatabase(pgUrl, 'SELECT email FROM users')).toEqual([
+          { email: 'private@example.com' },
+        ]);
+      } catch (err) {
+        await second.stop('SIGKILL');
+        throw err;
+      }
+      expect(await second.stop('SIGTERM')).toBe(0);
+    }, 240000);
+  },
+);

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { EnvironmentChangesService } from '../src/environments/environment-changes.service';
-import { Feature, FeatureState } from '../src/features/feature.entity';
+import { Feature, FeatureState, MultivariateFeatureOption } from '../src/features/feature.entity';
 import { Identity } from '../src/identities/identity.entity';
 import { startTestApp, TestApp } from './support/app';
 import { QueryCounter, sdk, SdkFixture, seedSdkFixture } from './support/sdk-fixtures';
@@ -130,6 +130,29 @@ describe('OFREP endpoints (/ofrep/v1/evaluate/flags)', () => {
       expect(flags.mv.reason).toBe('SPLIT');
       expect(flags.mv.value).toBe(mv?.feature_state_value);
       expect(flags.mv.variant).toBe(mv?.variant ?? undefined);
+    });
+
+    it('a multivariate split onto an option without a key: variant is the option id as a string', async () => {
+      const optionB = await dataSource
+        .getRepository(MultivariateFeatureOption)
+        .findOneByOrFail({ featureId: f.featureIds.mv, stringValue: 'b' });
+      expect(optionB.key).toBeNull();
+      const evaluations = await Promise.all(
+        Array.from(
+          { length: 20 },
+          async (_, i) =>
+            byKey(
+              (await ofrep(t.url, '', server, context({ targetingKey: `ofrep-split-${i}` }))).json<Bulk>(),
+            ).mv,
+        ),
+      );
+      const onB = evaluations.filter((flag) => flag.value === 'b');
+      const onA = evaluations.filter((flag) => flag.value === 'a');
+      expect(onB.length).toBeGreaterThan(0); // 50 %: twenty identities all on "a" is a 1-in-a-million draw
+      expect(new Set(onB.map((flag) => [flag.reason, flag.variant].join()))).toEqual(
+        new Set([`SPLIT,${optionB.id}`]),
+      );
+      expect(new Set(onA.map((flag) => flag.variant))).toEqual(new Set(onA.length ? ['variant_a'] : []));
     });
 
     it('targetingKey with a stored identity override: the override wins (disabled override → DISABLED with its value)', async () => {

@@ -16,6 +16,8 @@ export type DatabaseConfig =
       readonly kind: 'external';
       readonly primary: PostgresTarget;
       readonly replicas: readonly PostgresTarget[];
+      /** The setting the primary comes from, named in connection errors. */
+      readonly primarySetting: 'DATABASE_URL' | 'DJANGO_DB_HOST/DJANGO_DB_*';
     }
   | { readonly kind: 'embedded'; readonly dataDir: string; readonly port: number };
 
@@ -123,7 +125,12 @@ function databaseConfig(s: Settings, env: Environment): DatabaseConfig {
   ];
 
   if (s.DATABASE_URL) {
-    return { kind: 'external', primary: postgresTargetFromUrl('DATABASE_URL', s.DATABASE_URL, ''), replicas };
+    return {
+      kind: 'external',
+      primary: postgresTargetFromUrl('DATABASE_URL', s.DATABASE_URL, ''),
+      replicas,
+      primarySetting: 'DATABASE_URL',
+    };
   }
   if (s.DJANGO_DB_HOST || s.DJANGO_DB_NAME) {
     if (!s.DJANGO_DB_HOST) throw new ConfigError('DJANGO_DB_HOST', 'is required when DJANGO_DB_NAME is set');
@@ -138,6 +145,7 @@ function databaseConfig(s: Settings, env: Environment): DatabaseConfig {
       kind: 'external',
       primary: postgresTargetFromUrl('DJANGO_DB_HOST', target.toString(), ''),
       replicas,
+      primarySetting: 'DJANGO_DB_HOST/DJANGO_DB_*',
     };
   }
   if (replicas.length > 0) {

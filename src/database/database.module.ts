@@ -52,9 +52,12 @@ export class DatabaseModule {
             router.install(dataSource);
             await dataSource.initialize();
             if (config.RUN_MIGRATIONS_ON_START) {
+              const migrationsStarted = Date.now();
               const applied = await runMigrationsLocked(dataSource);
+              const took = `${Date.now() - migrationsStarted} ms`;
               if (applied.length > 0)
-                logger.warn(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
+                logger.warn(`applied ${applied.length} migration(s) in ${took}: ${applied.join(', ')}`);
+              else logger.log(`migrations: none pending (checked in ${took})`);
             }
             return dataSource;
           },

