@@ -74,8 +74,14 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    metrics.describe('jobs.depth', 'Queued jobs by state (pending: waiting to run or to be retried; running).');
-    metrics.describe('jobs.finished', 'Job attempts by kind and outcome (succeeded, retried, failed for good).');
+    metrics.describe(
+      'jobs.depth',
+      'Queued jobs by state (pending: waiting to run or to be retried; running).',
+    );
+    metrics.describe(
+      'jobs.finished',
+      'Job attempts by kind and outcome (succeeded, retried, failed for good).',
+    );
     metrics.describe('jobs.wait', 'How long a due job waited for a worker, by kind.');
     metrics.describe('jobs.duration', 'How long a job attempt ran, by kind.');
   }
