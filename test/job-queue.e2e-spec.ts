@@ -182,4 +182,32 @@ describe('durable job queue', () => {
       await c.close();
     }
   });
+  it('metrics → attempts by kind and outcome, wait and run time, queue depth, summed over both workers', async () => {
+    const samples = async (name: string, labels: Record<string, string>): Promise<number[]> => {
+      const values: number[] = [];
+      for (const t of [a, b]) {
+        const text = await (await fetch(`${t.url}/metrics`)).text();
+        for (const line of text.split('\n')) {
+          const match = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
+          if (!match || match[1] !== name) continue;
+          if (Object.entries(labels).every(([k, v]) => match[2].includes(`${k}="${v}"`)))
+            values.push(Number(match[3]));
+        }
+      }
+      return values;
+    };
+    const total = async (name: string, labels: Record<string, string>) =>
+      (await samples(name, labels)).reduce((x, y) => x + y, 0);
+    // From the tests above: test.ok succeeded once; test.failing was retried twice, then failed for good.
+    expect(await total('flagport_jobs_finished_total', { kind: 'test.ok', outcome: 'succeeded' })).toBe(1);
+    expect(await total('flagport_jobs_finished_total', { kind: 'test.failing', outcome: 'retried' })).toBe(2);
+    expect(await total('flagport_jobs_finished_total', { kind: 'test.failing', outcome: 'failed' })).toBe(1);
+    expect(await total('flagport_jobs_wait_seconds_count', { kind: 'test.failing' })).toBe(3);
+    expect(await total('flagport_jobs_duration_seconds_count', { kind: 'test.failing' })).toBe(3);
+    // Each worker reported the depth when it first polled: gauges, never negative.
+    const pending = await samples('flagport_jobs_depth', { state: 'pending' });
+    expect(pending.length).toBe(2);
+    expect(pending.every((n) => n >= 0)).toBe(true);
+    expect((await fetch(`${a.url}/health/readiness/`)).status).toBe(200);
+  });
 });

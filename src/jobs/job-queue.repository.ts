@@ -12,6 +12,8 @@ export interface ClaimedJob {
   readonly payload: JobPayload;
   /** This attempt's number, counting from 1. */
   readonly attempts: number;
+  /** How long it waited past its run_at before this claim (database clock), in milliseconds. */
+  readonly waitedMs: number;
 }
 
 export interface JobRow {
@@ -60,7 +62,7 @@ export class JobQueueRepository implements JobQueue {
    * expired (their worker died). FOR UPDATE SKIP LOCKED: two workers claiming at once never get the same row.
    */
   async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
-    const rows: { id: string; kind: string; payload: JobPayload; attempts: number }[] =
+    const rows: { id: string; kind: string; payload: JobPayload; attempts: number; waited_ms: number }[] =
       await this.dataSource.query(
         `UPDATE "jobs" SET "state" = 'running', "attempts" = "attempts" + 1, "locked_by" = $1,
                 "locked_until" = now() + make_interval(secs => $3::double precision / 1000)
@@ -71,12 +73,19 @@ export class JobQueueRepository implements JobQueue {
              ORDER BY "run_at", "id"
              LIMIT $2
              FOR UPDATE SKIP LOCKED)
-        RETURNING "id", "kind", "payload", "attempts"`,
+        RETURNING "id", "kind", "payload", "attempts",
+                  (EXTRACT(EPOCH FROM now() - "run_at") * 1000)::float8 AS "waited_ms"`,
         [workerId, limit, leaseMs],
       );
     // UPDATE … RETURNING answers [rows, count] through TypeORM's pg driver.
     const claimed = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
-    return claimed.map((r) => ({ id: String(r.id), kind: r.kind, payload: r.payload, attempts: r.attempts }));
+    return claimed.map((r) => ({
+      id: String(r.id),
+      kind: r.kind,
+      payload: r.payload,
+      attempts: r.attempts,
+      waitedMs: Math.max(0, Number(r.waited_ms)),
+    }));
   }
 
   /** Finishes a job this worker still holds; false when the lease was lost (another worker took it over). */
@@ -126,12 +135,13 @@ export class JobQueueRepository implements JobQueue {
     }
   }
 
-  /** Jobs waiting or running (queue depth), for metrics. */
-  async depth(): Promise<number> {
-    const [row]: { n: string }[] = await this.dataSource.query(
-      `SELECT count(*) AS n FROM "jobs" WHERE "state" IN ('pending', 'running')`,
+  /** Queue depth for metrics: jobs pending and running (index scans of the claim query's partial indexes). */
+  async depth(): Promise<{ pending: number; running: number }> {
+    const [row]: { pending: string; running: string }[] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM "jobs" WHERE "state" = 'pending') AS pending,
+              (SELECT count(*) FROM "jobs" WHERE "state" = 'running') AS running`,
     );
-    return Number(row?.n ?? 0);
+    return { pending: Number(row?.pending ?? 0), running: Number(row?.running ?? 0) };
   }
 
   /** Jobs of one kind, newest first (tests and inspection). */

@@ -13,6 +13,7 @@ import { JOB_ENQUEUED_CHANNEL } from '../changes/channels';
 import type { JobPayload } from '../common/unit-of-work';
 import { APP_CONFIG, AppConfig } from '../config';
 import { isDatabaseUnavailable } from '../http/errors';
+import { MetricsService } from '../metrics/metrics.service';
 import { ClaimedJob, JobQueueRepository } from './job-queue.repository';
 import { afterFailure, RetryPolicy } from './retry-policy';
 
@@ -30,6 +31,8 @@ const MAX_ERROR_LENGTH = 2000;
 const IDLE_POLL_MS = 30_000;
 /** The longest pause between attempts to reach the database while it is down. */
 const MAX_OUTAGE_PAUSE_MS = 5_000;
+/** How often a busy worker reads the queue depth for metrics (an idle one reads it when it wakes). */
+const DEPTH_EVERY_MS = 10_000;
 
 /** The handler of each job kind, registered by the modules that enqueue them (in their onModuleInit). */
 @Injectable()
@@ -62,13 +65,26 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   /** Set by a wake-up that came while the worker was busy: its next sleep returns at once. */
   private woken = false;
   private lastPurge = 0;
+  private lastDepth = 0;
 
   constructor(
     private readonly repository: JobQueueRepository,
     private readonly handlers: JobHandlers,
     private readonly feed: ChangeFeed,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    metrics.describe(
+      'jobs.depth',
+      'Queued jobs by state (pending: waiting to run or to be retried; running).',
+    );
+    metrics.describe(
+      'jobs.finished',
+      'Job attempts by kind and outcome (succeeded, retried, failed for good).',
+    );
+    metrics.describe('jobs.wait', 'How long a due job waited for a worker, by kind.');
+    metrics.describe('jobs.duration', 'How long a job attempt ran, by kind.');
+  }
 
   /** Any instance's enqueue (NOTIFY at its commit) and a feed reconnect (NOTIFYs may be lost) wake the worker. */
   onModuleInit(): void {
@@ -117,6 +133,7 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       try {
         const claimed = await this.runOnce();
         await this.purgeWhenDue();
+        await this.reportDepthWhenDue();
         // A full batch means more may be due: look again at once.
         pause = claimed < this.config.TASK_PROCESSOR_NUM_THREADS ? await this.idlePause(minPause) : 0;
         if (outagePause) this.logger.log('job queue resumed: the database answers again');
@@ -160,11 +177,17 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       baseDelayMs: this.config.TASK_PROCESSOR_RETRY_BASE_DELAY_MS,
       maxDelayMs: MAX_RETRY_DELAY_MS,
     };
+    const tags = { kind: job.kind };
+    this.metrics.timing('jobs.wait', job.waitedMs, tags);
+    const started = Date.now();
     try {
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
       await handler.run(job.payload, job);
+      this.metrics.timing('jobs.duration', Date.now() - started, tags);
       await this.repository.succeed(job.id, this.workerId);
+      this.metrics.increment('jobs.finished', { ...tags, outcome: 'succeeded' });
     } catch (err) {
+      this.metrics.timing('jobs.duration', Date.now() - started, tags);
       const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
       const outcome =
         err instanceof PermanentJobError
@@ -175,7 +198,19 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
           `job ${job.id} (${job.kind}) failed for good after ${job.attempts} attempts: ${message}`,
         );
       await this.repository.fail(job.id, this.workerId, outcome, message);
+      this.metrics.increment('jobs.finished', {
+        ...tags,
+        outcome: outcome.state === 'failed' ? 'failed' : 'retried',
+      });
     }
+  }
+
+  private async reportDepthWhenDue(): Promise<void> {
+    if (!this.metrics.enabled || Date.now() - this.lastDepth < DEPTH_EVERY_MS) return;
+    this.lastDepth = Date.now();
+    const depth = await this.repository.depth();
+    this.metrics.gauge('jobs.depth', depth.pending, { state: 'pending' });
+    this.metrics.gauge('jobs.depth', depth.running, { state: 'running' });
   }
 
   private async purgeWhenDue(): Promise<void> {
