@@ -26,7 +26,7 @@ interface Expected {
 
 interface DocumentState {
   django_id: number;
-  multivariate_feature_state_values: unknown[];
+  multivariate_feature_state_values: { multivariate_feature_option: { id: number; value: unknown } }[];
 }
 
 interface EnvironmentDocument {
@@ -62,6 +62,8 @@ describe('OpenFeature OFREP clients against the server', () => {
   let client: Client;
   /** Feature state id → whether it has multivariate values (a non-control variant means a percentage split). */
   const multivariateStates = new Map<number, boolean>();
+  /** Feature state id → its options' ids by value: OFREP names an option without a key by its id (ofrep.md §7). */
+  const optionIds = new Map<number, Map<unknown, number>>();
   const expected = new Map<string, Record<string, Expected>>();
 
   const contextOf = (identity: { identifier: string; traits: Record<string, TraitValue> }) => ({
@@ -81,7 +83,7 @@ describe('OpenFeature OFREP clients against the server', () => {
     return {
       value: flag.feature_state_value ?? flag.enabled,
       reason,
-      variant: flag.variant ?? undefined,
+      variant: flag.variant ?? optionIds.get(flag.id)?.get(flag.feature_state_value)?.toString(),
       enabled: flag.enabled,
     };
   }
@@ -97,8 +99,18 @@ describe('OpenFeature OFREP clients against the server', () => {
       ...doc.project.segments.flatMap((s) => s.feature_states),
       ...doc.identity_overrides.flatMap((i) => i.identity_features),
     ];
-    for (const s of states)
+    for (const s of states) {
       multivariateStates.set(s.django_id, s.multivariate_feature_state_values.length > 0);
+      optionIds.set(
+        s.django_id,
+        new Map(
+          s.multivariate_feature_state_values.map((v) => [
+            v.multivariate_feature_option.value,
+            v.multivariate_feature_option.id,
+          ]),
+        ),
+      );
+    }
 
     await mapLimited(data.identities.slice(0, IDENTITIES), 8, async ({ identifier }) => {
       const res = await sdk(
@@ -128,7 +140,8 @@ describe('OpenFeature OFREP clients against the server', () => {
     const reasons = new Set(all.map((e) => e.reason));
     expect([...reasons].sort()).toEqual(['DISABLED', 'SPLIT', 'STATIC', 'TARGETING_MATCH']);
     expect(all.some((e) => e.variant !== undefined && e.variant !== 'control')).toBe(true);
-    expect(all.some((e) => e.reason === 'SPLIT' && e.variant === undefined)).toBe(true); // option without a key
+    // An option without a key: its id as the variant.
+    expect(all.some((e) => e.reason === 'SPLIT' && /^\d+$/.test(e.variant ?? ''))).toBe(true);
     expect(all.some((e) => String(e.value).startsWith('override_for_'))).toBe(true);
   });
 
