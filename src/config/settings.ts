@@ -593,6 +593,13 @@ export const SETTINGS = {
     group: 'Task processor',
   }),
 
+  WEBHOOK_DELIVERY_TIMEOUT_MS: int(10000, {
+    doc: "(flagport) How long one webhook POST may take in all (connecting, sending, the receiver's answer) before it is a failed attempt, retried; Flagsmith's fixed 10 s by default. Keep it below TASK_PROCESSOR_JOB_TIMEOUT_MS",
+    group: 'Task processor',
+    min: 100,
+    max: 120000,
+  }),
+
   WEBHOOK_ALLOWED_NETWORKS: checked(
     list([], {
       doc: '(flagport) Comma-separated CIDR networks (e.g. 10.1.0.0/16,127.0.0.1/32) that webhooks and other tenant-aimed outbound calls may reach although internal. By default loopback, private, link-local, CGNAT, ULA and multicast addresses are refused',

@@ -66,6 +66,8 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   private woken = false;
   private lastPurge = 0;
   private lastDepth = 0;
+  /** The jobs this worker is running, at most TASK_PROCESSOR_NUM_THREADS. */
+  private readonly inHand = new Set<Promise<void>>();
 
   constructor(
     private readonly repository: JobQueueRepository,
@@ -116,6 +118,7 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     this.running = false;
     this.wake?.();
     await this.loop;
+    await Promise.all([...this.inHand]);
   }
 
   /**
@@ -131,11 +134,14 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       this.woken = false;
       let pause: number;
       try {
-        const claimed = await this.runOnce();
+        const free = this.config.TASK_PROCESSOR_NUM_THREADS - this.inHand.size;
+        const claimed = free > 0 ? await this.claimAndStart(free) : 0;
         await this.purgeWhenDue();
         await this.reportDepthWhenDue();
-        // A full batch means more may be due: look again at once.
-        pause = claimed < this.config.TASK_PROCESSOR_NUM_THREADS ? await this.idlePause(minPause) : 0;
+        // Every slot busy: sleep until a job ends (it wakes the loop). A batch that filled the free slots means
+        // more may be due: look again at once.
+        if (free <= 0) pause = IDLE_POLL_MS;
+        else pause = claimed < free ? await this.idlePause(minPause) : 0;
         if (outagePause) this.logger.log('job queue resumed: the database answers again');
         outagePause = 0;
       } catch (err) {
@@ -159,14 +165,39 @@ export class JobWorker implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     return Math.min(Math.max(untilDue, minPause), IDLE_POLL_MS);
   }
 
-  /** Claims one batch of due jobs and runs it; returns how many were claimed. */
+  /** Claims one batch of due jobs and runs it to the end; returns how many were claimed (tests, tools). */
   async runOnce(): Promise<number> {
-    const jobs = await this.repository.claim(
-      this.workerId,
-      this.config.TASK_PROCESSOR_NUM_THREADS,
-      this.config.TASK_PROCESSOR_JOB_TIMEOUT_MS,
-    );
+    const jobs = await this.claim(this.config.TASK_PROCESSOR_NUM_THREADS);
     await Promise.all(jobs.map((job) => this.runJob(job)));
+    return jobs.length;
+  }
+
+  private claim(slots: number): Promise<ClaimedJob[]> {
+    return this.repository.claim(this.workerId, slots, this.config.TASK_PROCESSOR_JOB_TIMEOUT_MS);
+  }
+
+  /**
+   * Claims up to `slots` due jobs and starts them without waiting for them: a job that takes long (a slow
+   * receiver, up to its timeout) holds one slot, never the whole worker. Each job wakes the loop when it ends, to
+   * fill its slot. Returns how many were claimed.
+   */
+  private async claimAndStart(slots: number): Promise<number> {
+    const jobs = await this.claim(slots);
+    for (const job of jobs) {
+      const running: Promise<void> = this.runJob(job)
+        .catch((err: unknown) =>
+          // Recording the outcome failed (the database went away): the lease expires and the job runs again.
+          this.logger.error(
+            `job ${job.id} (${job.kind}): ${err instanceof Error ? err.message : String(err)}`,
+          ),
+        )
+        .finally(() => {
+          this.inHand.delete(running);
+          this.woken = true;
+          this.wake?.();
+        });
+      this.inHand.add(running);
+    }
     return jobs.length;
   }
 

@@ -6,6 +6,11 @@ import { AddressGuard, InternalAddressError } from '../outbound/address-guard';
 
 /** Flagsmith's header: hex HMAC-SHA256 of the raw body, keyed with the webhook's secret. */
 export const SIGNATURE_HEADER = 'X-Flagsmith-Signature';
+/**
+ * flagport's addition: the id of the delivery job, the same on every attempt of one delivery (retries, and a run
+ * by another process after the first died mid-POST), so a receiver can drop repeats of an at-least-once delivery.
+ */
+export const DELIVERY_ID_HEADER = 'X-Flagport-Delivery-Id';
 
 export function signPayload(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('hex');
@@ -48,52 +53,88 @@ export class RefusedDeliveryError extends PermanentJobError {
   }
 }
 
-const TIMEOUT_MS = 10_000;
+/** Flagsmith's timeout of a webhook POST (WEBHOOK_DELIVERY_TIMEOUT_MS overrides it). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 /** How much of a response is read before the connection is dropped: only the status matters. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface SendOptions {
+  /** The whole exchange (lookup, connect, request, answer) must be over within this: 10 s by default. */
+  readonly timeoutMs?: number;
+  /** Sent besides content-type, content-length and the signature (e.g. the delivery id). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
 
 /**
  * POSTs a JSON body signed with `secret` (unsigned when it is '') to an address the guard allows (a literal host
  * checked here, a name resolved and checked by the guard's lookup, which the connection then uses) and answers the
- * receiver's status, whatever it is. Follows no redirect, gives up after 10 s (Flagsmith's timeout), reads at most
- * 64 KiB of the answer. Rejects with RefusedDeliveryError for a refused address and RetryableDeliveryError when
- * no answer came.
+ * receiver's status, whatever it is. Follows no redirect, gives up when the whole exchange takes longer than
+ * `timeoutMs` (a receiver that trickles its answer too), and reads at most 64 KiB of the answer before dropping
+ * the connection (the status is known by then). Settles exactly once and never throws outside the promise: it
+ * rejects with RefusedDeliveryError for a refused address and RetryableDeliveryError when no full answer came
+ * (refused, reset or closed mid-answer, timed out).
  */
 export async function sendSignedJson(
   guard: AddressGuard,
   url: string,
   body: string,
   secret: string,
+  options: SendOptions = {},
 ): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = new URL(url);
   const literal = AddressGuard.literalHost(target);
   if (literal !== null && !guard.permits(literal))
     throw new RefusedDeliveryError(`${literal}: refused, an internal address`);
   const headers: Record<string, string> = {
+    ...options.headers,
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(body)),
   };
   if (secret) headers[SIGNATURE_HEADER] = signPayload(body, secret);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const options = { method: 'POST', headers, timeout: TIMEOUT_MS, lookup: guard.lookup() };
+    let settled = false;
+    const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      outcome();
+    };
+    const fail = (err: unknown): void =>
+      finish(() => {
+        if (err instanceof RetryableDeliveryError) reject(err);
+        else if (err instanceof InternalAddressError)
+          reject(new RefusedDeliveryError(`refused: ${err.message}`));
+        else reject(new RetryableDeliveryError(err instanceof Error ? err.message : String(err)));
+      });
+    // One deadline for everything: a socket idle timeout alone would let a receiver trickling bytes hold on.
+    const deadline = setTimeout(() => {
+      fail(new RetryableDeliveryError(`no answer within ${timeoutMs} ms`));
+      req.destroy();
+    }, timeoutMs);
+    const options = { method: 'POST', headers, lookup: guard.lookup() };
     const req = send(target, options, (res) => {
+      const status = res.statusCode ?? 0;
       let received = 0;
+      let capped = false;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (received > MAX_RESPONSE_BYTES) res.destroy();
+        if (received > MAX_RESPONSE_BYTES) {
+          capped = true;
+          res.destroy(); // the rest is never read: the status is all a delivery needs
+        }
       });
-      const settle = () => resolve(res.statusCode ?? 0);
-      res.on('end', settle);
-      res.on('close', settle); // destroyed after the cap: the status is known
+      res.on('end', () => finish(() => resolve(status)));
+      // Closed before the end: by us at the cap (the answer counts), or by the receiver (no full answer).
+      const cut = (): void =>
+        capped
+          ? finish(() => resolve(status))
+          : fail(new RetryableDeliveryError(`connection closed mid-answer (status ${status})`, status));
+      res.on('close', cut);
+      res.on('error', cut);
     });
-    req.on('timeout', () => req.destroy(new RetryableDeliveryError(`no answer within ${TIMEOUT_MS} ms`)));
-    req.on('error', (err) => {
-      if (err instanceof RetryableDeliveryError) reject(err);
-      else if (err instanceof InternalAddressError)
-        reject(new RefusedDeliveryError(`refused: ${err.message}`));
-      else reject(new RetryableDeliveryError(err.message));
-    });
+    req.on('error', fail);
     req.end(body);
   });
 }
@@ -104,8 +145,9 @@ export async function postSignedJson(
   url: string,
   body: string,
   secret: string,
+  options: SendOptions = {},
 ): Promise<PostResult> {
-  const status = await sendSignedJson(guard, url, body, secret);
+  const status = await sendSignedJson(guard, url, body, secret, options);
   if (status >= 200 && status < 300) return { status };
   if (status >= 500) throw new RetryableDeliveryError(`receiver answered ${status}`, status);
   throw new RefusedDeliveryError(`receiver answered ${status}`, status);

@@ -1,6 +1,7 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config';
 import { AuditRepository } from '../audit/audit.repository';
 import { auditJson } from '../audit/audit.serializers';
 import { AUDIT_LOG_RECORDED, UnitOfWork, type JobPayload } from '../common/unit-of-work';
@@ -8,7 +9,13 @@ import { FEATURE_STATE_CHANGED } from '../features/feature-state-webhook';
 import type { ClaimedJob } from '../jobs/job-queue.repository';
 import { JobHandlers, PermanentJobError } from '../jobs/job-worker.service';
 import { AddressGuard } from '../outbound/address-guard';
-import { postSignedJson, RefusedDeliveryError, RetryableDeliveryError, sortedJson } from './signed-post';
+import {
+  DELIVERY_ID_HEADER,
+  postSignedJson,
+  RefusedDeliveryError,
+  RetryableDeliveryError,
+  sortedJson,
+} from './signed-post';
 import { OrganisationWebhook, type WebhookScope } from './webhook.entity';
 import { AnyWebhook, WebhooksRepository } from './webhooks.repository';
 
@@ -26,7 +33,8 @@ const MAX_ERROR_LENGTH = 500;
  * transaction. Their handlers build Flagsmith's body ({event_type, data}, keys sorted) once and enqueue one
  * delivery per enabled webhook: a flag change goes to the environment's webhooks and to its organisation's (as
  * Flagsmith's features/tasks.py), an audit record to the organisation's. Each delivery signs the body with its
- * webhook's secret and records each attempt in the webhook's delivery history. A delivery of a webhook deleted or
+ * webhook's secret, carries the delivery job's id in X-Flagport-Delivery-Id (the same on every attempt: delivery is
+ * at least once, the receiver may dedupe by it) and records each attempt in the webhook's delivery history. A delivery of a webhook deleted or
  * disabled in the meantime is dropped.
  */
 @Injectable()
@@ -38,6 +46,7 @@ export class WebhookDeliveryService implements OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly uow: UnitOfWork,
     private readonly guard: AddressGuard,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -104,6 +113,10 @@ export class WebhookDeliveryService implements OnModuleInit {
         webhook.url,
         payload.body as string,
         webhook.secret,
+        {
+          timeoutMs: this.config.WEBHOOK_DELIVERY_TIMEOUT_MS,
+          headers: { [DELIVERY_ID_HEADER]: job.id },
+        },
       );
       await this.record(scope, webhook.id, {
         ...attempt,

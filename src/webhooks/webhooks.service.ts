@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { NotFound, PermissionDenied, ValidationFailed } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../config';
 import { UnitOfWork } from '../common/unit-of-work';
 import { AddressGuard, INTERNAL_ADDRESS_MESSAGE } from '../outbound/address-guard';
 import { PermissionsService } from '../permissions/permissions.service';
@@ -39,6 +40,7 @@ export class WebhooksService {
     private readonly uow: UnitOfWork,
     private readonly guard: AddressGuard,
     private readonly permissions: PermissionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** A literal internal address is refused at save time (a name is checked at each delivery). */
@@ -107,7 +109,9 @@ export class WebhooksService {
     const body = sortedJson(type === 'organisation' ? organisationSample() : environmentSample());
     let status: number;
     try {
-      status = await sendSignedJson(this.guard, input.webhook_url, body, input.secret ?? '');
+      status = await sendSignedJson(this.guard, input.webhook_url, body, input.secret ?? '', {
+        timeoutMs: this.config.WEBHOOK_DELIVERY_TIMEOUT_MS,
+      });
     } catch (err) {
       // A name that resolves to a refused address: what Flagsmith's URL check answers for it.
       if (err instanceof RefusedDeliveryError)
