@@ -23,7 +23,17 @@ export function spawnServer(
   script = MAIN_JS,
   args: string[] = [],
 ): ServerProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+  return spawnCommand(process.execPath, [script, ...args], env, cwd);
+}
+
+/** Runs any command (a shell line of the README or docker-compose.yml) like spawnServer: given env plus PATH/HOME. */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string = REPO_ROOT,
+): ServerProcess {
+  const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
