@@ -13,6 +13,14 @@ interface CodeBlock {
   readonly text: string;
 }
 
+/** A script block's file name: its first line, `// name.mjs`. */
+function scriptName(block: CodeBlock): string {
+  const name = /^\/\/ (\S+\.mjs)\n/.exec(block.text)?.[1];
+  if (!name)
+    throw new Error(`a js block of the quick start does not start with "// <name>.mjs":\n${block.text}`);
+  return name;
+}
+
 /** The fenced code blocks of the README's quick start, in order. */
 function quickStartBlocks(): CodeBlock[] {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
@@ -64,11 +72,13 @@ describe('README quick start', () => {
     if (server && !serverEnded) await server.stop('SIGKILL');
   });
 
-  it('the section is: npm start, createsuperuser, the API session, the SDK script and its run', () => {
-    expect(blocks.map((b) => b.lang)).toEqual(['bash', 'bash', 'bash', 'bash', 'js', 'bash']);
+  it('the section is: npm start, createsuperuser, the API session, then the SDK scripts and their runs', () => {
+    expect(blocks.map((b) => b.lang)).toEqual(['bash', 'bash', 'bash', 'bash', 'js', 'bash', 'js', 'bash']);
     expect(blocks[0].text.trim()).toBe('npm start');
     expect(blocks[1].text).toMatch(/^npm run cli -- createsuperuser /);
+    expect(blocks.filter((b) => b.lang === 'js').map(scriptName)).toEqual(['flags.mjs', 'browser-flags.mjs']);
     expect(blocks[5].text.trim()).toBe('node flags.mjs');
+    expect(blocks[7].text.trim()).toBe('node browser-flags.mjs');
   });
 
   it('step 1: npm start → the server listens and / names /admin/', async () => {
@@ -106,9 +116,11 @@ describe('README quick start', () => {
     expect(panel.status).toBe(200);
   }, 60_000);
 
-  it('steps 4–6: the curl session, then flags.mjs → the flag through curl and flagsmith-nodejs', async () => {
-    writeFileSync(join(workDir, 'flags.mjs'), localise(blocks[4].text));
-    const run = await shell([blocks[2].text, blocks[3].text, blocks[5].text].join('\n'));
+  it('steps 4–8: the curl session, then both SDK scripts → the flag through curl, flagsmith-nodejs and flagsmith', async () => {
+    for (const script of blocks.filter((b) => b.lang === 'js'))
+      writeFileSync(join(workDir, scriptName(script)), localise(script.text));
+    const commands = blocks.slice(2).filter((b) => b.lang === 'bash');
+    const run = await shell(commands.map((b) => b.text).join('\n'));
     expect(run).toMatchObject({ code: 0 });
     expect(run.output).toMatch(/^feature created: HTTP 201$/m);
     expect(run.output).toMatch(/environment key: \w{22}\b/);
@@ -120,7 +132,8 @@ describe('README quick start', () => {
         feature: expect.objectContaining({ name: 'new_checkout' }),
       }),
     ]);
-    expect(run.output).toMatch(/^new_checkout: true blue$/m);
+    // One line from flags.mjs (flagsmith-nodejs), one from browser-flags.mjs (flagsmith).
+    expect(run.output.match(/^new_checkout: true blue$/gm)).toHaveLength(2);
   }, 60_000);
 
   it('Ctrl-C in the npm start terminal (SIGINT to its process group) → the server stops and every process ends', async () => {
