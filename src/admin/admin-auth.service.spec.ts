@@ -9,7 +9,7 @@ import { InMemoryMfa } from '../users/mfa/mfa.memory';
 import { MfaService } from '../users/mfa/mfa.service';
 import { codeAt, STEP_SECONDS } from '../users/mfa/totp';
 import { User } from '../users/user.entity';
-import { AdminAuthService, readCookie, sameSecret } from './admin-auth.service';
+import { AdminAuthService, passwordSignInEnabled, readCookie, sameSecret } from './admin-auth.service';
 import { maskSecret } from './entity-resource';
 import { AppConfig } from '../config';
 
@@ -131,5 +131,22 @@ describe('admin helpers', () => {
     expect(maskSecret('ser.AbCdEfGhIjKlMnOpQrStUv')).toBe('ser.AbCd…');
     expect(maskSecret('2xwYCLHDdyAv7mMp7LHu6S')).toBe('2xwY…');
     expect(maskSecret(null)).toBeNull();
+  });
+});
+
+describe('passwordSignInEnabled', () => {
+  const google = { OAUTH_CLIENT_ID: 'id', OAUTH_CLIENT_SECRET: 'secret' };
+  const enabled = (settings: Record<string, unknown>) =>
+    passwordSignInEnabled(settings as unknown as AppConfig);
+
+  it('ENABLE_ADMIN_ACCESS_USER_PASS unset without Google sign-in → password sign-in on', () => {
+    expect(enabled({})).toBe(true);
+  });
+  it('ENABLE_ADMIN_ACCESS_USER_PASS unset with Google sign-in configured → password sign-in off', () => {
+    expect(enabled(google)).toBe(false);
+  });
+  it('ENABLE_ADMIN_ACCESS_USER_PASS set → it decides, whatever else is configured', () => {
+    expect(enabled({ ENABLE_ADMIN_ACCESS_USER_PASS: false })).toBe(false);
+    expect(enabled({ ...google, ENABLE_ADMIN_ACCESS_USER_PASS: true })).toBe(true);
   });
 });

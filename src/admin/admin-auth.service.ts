@@ -15,6 +15,15 @@ export function googleSignInEnabled(config: AppConfig): boolean {
   return !!config.OAUTH_CLIENT_ID && !!config.OAUTH_CLIENT_SECRET;
 }
 
+/**
+ * Email + password sign-in is on when ENABLE_ADMIN_ACCESS_USER_PASS says so, and, when it is unset, whenever
+ * Google sign-in is not configured: a fresh install can then sign in at once (Flagsmith defaults it to off
+ * because its Django admin has its own login; ours would otherwise have no way in).
+ */
+export function passwordSignInEnabled(config: AppConfig): boolean {
+  return config.ENABLE_ADMIN_ACCESS_USER_PASS ?? !googleSignInEnabled(config);
+}
+
 export const ADMIN_LOGIN_PATH = '/admin/login';
 export const GOOGLE_START_PATH = '/admin/login/google';
 export const GOOGLE_CALLBACK_PATH = '/admin/login/google/callback';
@@ -50,7 +59,7 @@ export class AdminAuthService {
   }
 
   get passwordEnabled(): boolean {
-    return this.config.ENABLE_ADMIN_ACCESS_USER_PASS;
+    return passwordSignInEnabled(this.config);
   }
 
   get googleEnabled(): boolean {

@@ -32,7 +32,7 @@ const DOCUMENTED_DEFAULTS: Partial<Record<SettingName, unknown>> = {
   ENABLE_EMAIL_ACTIVATION: false,
   SENTRY_TRACE_SAMPLE_RATE: 1.0,
   DEFAULT_ORG_STORE_TRAITS_VALUE: true,
-  ENABLE_ADMIN_ACCESS_USER_PASS: false,
+  ENABLE_ADMIN_ACCESS_USER_PASS: undefined, // unset: on unless Google sign-in is configured (passwordSignInEnabled)
   USE_X_FORWARDED_HOST: false,
   SECURE_PROXY_SSL_HEADER_NAME: 'HTTP_X_FORWARDED_PROTO',
   SECURE_PROXY_SSL_HEADER_VALUE: 'https',

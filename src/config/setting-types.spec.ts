@@ -6,6 +6,7 @@ import {
   int,
   list,
   oneOf,
+  optionalBool,
   optionalInt,
   optionalStr,
   splitList,
@@ -74,6 +75,22 @@ describe('setting parsers', () => {
       expect(errorOf(() => int(1, { ...c, min: 1 }).parse('N', 'x')).message).toBe(
         'N: "x" is not an integer ≥ 1',
       );
+    });
+  });
+
+  describe('optionalBool', () => {
+    const spec = optionalBool(c);
+    it('optionalBool unset or blank → undefined, so the reader can choose', () => {
+      expect(spec.parse('E', undefined)).toBeUndefined();
+      expect(spec.parse('E', '  ')).toBeUndefined();
+      expect(spec.defaultText).toBeUndefined();
+    });
+    it('optionalBool set → the boolean words as bool reads them', () => {
+      expect(spec.parse('E', 'true')).toBe(true);
+      expect(spec.parse('E', 'off')).toBe(false);
+    });
+    it('optionalBool with a non-boolean word → ConfigError naming the setting', () => {
+      expect(() => spec.parse('E', 'maybe')).toThrow(/E.*not a boolean/);
     });
   });
 

@@ -55,17 +55,32 @@ function isUnset(raw: string | undefined): raw is undefined {
   return raw === undefined || raw.trim() === '';
 }
 
+function parseBool(name: string, raw: string): boolean {
+  const word = raw.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  throw new ConfigError(name, `"${raw}" is not a boolean (use true/false, 1/0, yes/no, on/off)`);
+}
+
 export function bool(defaultValue: boolean, c: Common): SettingSpec<boolean> {
   return {
     ...c,
     ignored: false,
     defaultText: defaultValue ? 'true' : 'false',
     parse(name, raw) {
-      if (isUnset(raw)) return defaultValue;
-      const word = raw.trim().toLowerCase();
-      if (TRUE_WORDS.has(word)) return true;
-      if (FALSE_WORDS.has(word)) return false;
-      throw new ConfigError(name, `"${raw}" is not a boolean (use true/false, 1/0, yes/no, on/off)`);
+      return isUnset(raw) ? defaultValue : parseBool(name, raw);
+    },
+  };
+}
+
+/** A boolean whose absence means something of its own (the reader decides, e.g. from other settings). */
+export function optionalBool(c: Common): SettingSpec<boolean | undefined> {
+  return {
+    ...c,
+    ignored: false,
+    defaultText: undefined,
+    parse(name, raw) {
+      return isUnset(raw) ? undefined : parseBool(name, raw);
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   int,
   list,
   oneOf,
+  optionalBool,
   optionalInt,
   optionalStr,
   SettingSpec,
@@ -413,8 +414,8 @@ export const SETTINGS = {
     doc: 'Google OAuth client secret for signing in to /admin',
     group: 'Admin panel',
   }),
-  ENABLE_ADMIN_ACCESS_USER_PASS: bool(false, {
-    doc: 'Allow email + password sign-in to /admin',
+  ENABLE_ADMIN_ACCESS_USER_PASS: optionalBool({
+    doc: 'Allow email + password sign-in to /admin; unset = on unless Google sign-in (`OAUTH_CLIENT_ID` + `OAUTH_CLIENT_SECRET`) is configured',
     group: 'Admin panel',
   }),
   ADMIN_PANEL_ENABLED: bool(true, {

@@ -154,7 +154,7 @@ export class InitController {
         return;
       }
       const next = values.password
-        ? `<p>Sign in at <a href="/admin/">/admin/</a> with ${escapeHtml(user.email)} (when ENABLE_ADMIN_ACCESS_USER_PASS is on).</p>`
+        ? `<p>Sign in at <a href="/admin/">/admin/</a> with ${escapeHtml(user.email)} (password sign-in is on unless ENABLE_ADMIN_ACCESS_USER_PASS=false or Google sign-in is configured).</p>`
         : '';
       await reply
         .code(200)

@@ -23,8 +23,24 @@ export function spawnServer(
   script = MAIN_JS,
   args: string[] = [],
 ): ServerProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+  return spawnCommand(process.execPath, [script, ...args], env, cwd);
+}
+
+/**
+ * Runs any command (a shell line of the README or docker-compose.yml) like spawnServer: given env plus PATH/HOME.
+ * `processGroup`: in a process group of its own, which stop() signals as a terminal's Ctrl-C does, and whose end
+ * is when every process holding its output has exited (`npm start` does not wait for its child on a signal).
+ */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string = REPO_ROOT,
+  options: { processGroup?: boolean } = {},
+): ServerProcess {
+  const child = spawn(command, args, {
     cwd,
+    detached: options.processGroup === true,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,7 +52,11 @@ export function spawnServer(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const exited = new Promise<number | null>((done) =>
+    options.processGroup
+      ? child.once('close', (code) => done(code))
+      : child.once('exit', (code) => done(code)),
+  );
   return {
     child,
     output: () => text,
@@ -68,7 +88,13 @@ export function spawnServer(
       });
     },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (options.processGroup && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // the group has ended already
+        }
+      } else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
