@@ -129,7 +129,11 @@ describe('OFREP endpoints (/ofrep/v1/evaluate/flags)', () => {
         .flags.find((x) => x.feature.name === 'mv');
       expect(flags.mv.reason).toBe('SPLIT');
       expect(flags.mv.value).toBe(mv?.feature_state_value);
-      expect(flags.mv.variant).toBe(mv?.variant ?? undefined);
+      // /identities/ names only keyed options; OFREP names an option without a key by its id (ofrep.md §7).
+      const option = await dataSource
+        .getRepository(MultivariateFeatureOption)
+        .findOneByOrFail({ featureId: f.featureIds.mv, stringValue: String(mv?.feature_state_value) });
+      expect(flags.mv.variant).toBe(mv?.variant ?? String(option.id));
     });
 
     it('a multivariate split onto an option without a key: variant is the option id as a string', async () => {
