@@ -4,21 +4,12 @@ import { JobQueueRepository } from '../src/jobs/job-queue.repository';
 import { JobHandlers, JobWorker } from '../src/jobs/job-worker.service';
 import { startTestApp, TestApp } from './support/app';
 import { queryDatabase } from './support/database';
+import { until } from './support/webhook-receiver';
 
 const FAST_QUEUE = {
   TASK_PROCESSOR_SLEEP_INTERVAL_MS: '20',
   TASK_PROCESSOR_RETRY_BASE_DELAY_MS: '150',
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('durable job queue', () => {
   let a: TestApp;

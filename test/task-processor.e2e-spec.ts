@@ -1,11 +1,10 @@
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { JobQueueRepository } from '../src/jobs/job-queue.repository';
 import { DELIVER_WEBHOOK } from '../src/webhooks/webhook-delivery.service';
 import { Call, client, createEnvironment, createOrganisation, createProject, signUp } from './api-helpers';
 import { startTestApp, TestApp } from './support/app';
 import { REPO_ROOT, ServerProcess, spawnServer } from './support/server-process';
+import { Receiver, startReceiver, until } from './support/webhook-receiver';
 
 const CLI_JS = resolve(REPO_ROOT, 'dist/src/cli.js');
 const QUEUE = {
@@ -14,42 +13,20 @@ const QUEUE = {
   WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('TASK_RUN_METHOD=TASK_PROCESSOR with `cli.js task-processor`', () => {
   let api: TestApp;
   let call: Call;
   let processor: ServerProcess | undefined;
-  let receiver: Server;
-  let receiverUrl: string;
-  const received: string[] = [];
+  let receiver: Receiver;
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push(body);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    receiver = await startReceiver();
     api = await startTestApp(QUEUE);
     call = client(api);
   });
   afterAll(async () => {
     if (processor && processor.child.exitCode === null) await processor.stop('SIGKILL');
     await api?.close();
-    receiver?.closeAllConnections();
     receiver?.close();
   });
 
@@ -60,7 +37,7 @@ describe('TASK_RUN_METHOD=TASK_PROCESSOR with `cli.js task-processor`', () => {
     const env = await createEnvironment(call, admin.token, project);
     const hook = await call('POST', `/api/v1/environments/${env.api_key}/webhooks/`, {
       auth: admin.token,
-      body: { url: receiverUrl },
+      body: { url: `${receiver.url}/hook` },
     });
     expect(hook.status).toBe(201);
     const feature = await call('POST', `/api/v1/projects/${project}/features/`, {
@@ -84,7 +61,7 @@ describe('TASK_RUN_METHOD=TASK_PROCESSOR with `cli.js task-processor`', () => {
     await new Promise((r) => setTimeout(r, 600));
     expect((await jobs.list('feature_state.changed')).map((j) => j.state)).toEqual(['pending']);
     expect(await jobs.list(DELIVER_WEBHOOK)).toEqual([]);
-    expect(received).toEqual([]);
+    expect(receiver.received).toEqual([]);
 
     processor = spawnServer(
       {
@@ -100,13 +77,17 @@ describe('TASK_RUN_METHOD=TASK_PROCESSOR with `cli.js task-processor`', () => {
       ['task-processor'],
     );
     await processor.waitForOutput(/task processor: running queued jobs, 5 at a time/);
-    const [job] = await until('the delivery to succeed', async () => {
-      const list = await jobs.list(DELIVER_WEBHOOK);
-      return list[0]?.state === 'succeeded' ? list : undefined;
-    });
+    const [job] = await until(
+      'the delivery to succeed',
+      async () => {
+        const list = await jobs.list(DELIVER_WEBHOOK);
+        return list[0]?.state === 'succeeded' ? list : undefined;
+      },
+      15000,
+    );
     expect(job.attempts).toBe(1);
-    expect(received).toHaveLength(1);
-    expect(JSON.parse(received[0])).toMatchObject({
+    expect(receiver.received).toHaveLength(1);
+    expect(JSON.parse(receiver.received[0].body)).toMatchObject({
       event_type: 'FLAG_UPDATED',
       data: { new_state: { enabled: true, feature: { name: 'processed_elsewhere' } } },
     });
