@@ -14,22 +14,16 @@ import { Environment } from '../environments/environment.entity';
 import { Organisation } from '../organisations/organisation.entity';
 import { newUuid, TIMESTAMP } from '../common/entity-helpers';
 
-/** Flagsmith's environments.Webhook: a URL told about every flag change of one environment. */
-@Entity({ name: 'environment_webhooks' })
-export class EnvironmentWebhook {
+/**
+ * What every webhook has (Flagsmith's AbstractBaseWebhookModel): the columns of both tables below, which differ
+ * only in what the webhook hangs on.
+ */
+abstract class WebhookColumns {
   @PrimaryGeneratedColumn()
   id!: number;
 
   @Column({ type: 'uuid', unique: true })
   uuid: string = newUuid();
-
-  @Column({ name: 'environment_id', type: 'integer' })
-  @Index('IDX_environment_webhooks_environment')
-  environmentId!: number;
-
-  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'environment_id' })
-  environment!: Relation<Environment>;
 
   @Column({ type: 'varchar', length: 200 })
   url!: string;
@@ -48,15 +42,21 @@ export class EnvironmentWebhook {
   updatedAt!: Date;
 }
 
+/** Flagsmith's environments.Webhook: a URL told about every flag change of one environment. */
+@Entity({ name: 'environment_webhooks' })
+export class EnvironmentWebhook extends WebhookColumns {
+  @Column({ name: 'environment_id', type: 'integer' })
+  @Index('IDX_environment_webhooks_environment')
+  environmentId!: number;
+
+  @ManyToOne(() => Environment, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'environment_id' })
+  environment!: Relation<Environment>;
+}
+
 /** Flagsmith's organisations.OrganisationWebhook: a URL told about every audit-log record and flag change. */
 @Entity({ name: 'organisation_webhooks' })
-export class OrganisationWebhook {
-  @PrimaryGeneratedColumn()
-  id!: number;
-
-  @Column({ type: 'uuid', unique: true })
-  uuid: string = newUuid();
-
+export class OrganisationWebhook extends WebhookColumns {
   @Column({ name: 'organisation_id', type: 'integer' })
   @Index('IDX_organisation_webhooks_organisation')
   organisationId!: number;
@@ -64,22 +64,6 @@ export class OrganisationWebhook {
   @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'organisation_id' })
   organisation!: Relation<Organisation>;
-
-  @Column({ type: 'varchar', length: 200 })
-  url!: string;
-
-  /** HMAC key of X-Flagsmith-Signature; '' = unsigned. */
-  @Column({ type: 'varchar', length: 255, default: '' })
-  secret!: string;
-
-  @Column({ type: 'boolean', default: true })
-  enabled!: boolean;
-
-  @CreateDateColumn({ name: 'created_at', type: TIMESTAMP })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: TIMESTAMP })
-  updatedAt!: Date;
 }
 
 /** Where a webhook hangs: an environment's or an organisation's. */
