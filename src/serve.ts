@@ -5,15 +5,15 @@ import { JobWorker } from './jobs/job-worker.service';
 import { AppLogger, createRootLogger } from './logging/logger';
 import { announceConfig, errorText, loadConfigOrExit, ProcessLifecycle } from './startup';
 
+/** When this module was loaded: after `npm start`'s build, before anything of the server. */
+const LOADED_AT = Date.now();
+
 /**
  * `api`: the server (`node dist/src/main.js`), which runs queued jobs itself unless TASK_RUN_METHOD=TASK_PROCESSOR.
  * `task-processor` (`node dist/src/cli.js task-processor`): the same application, whatever TASK_RUN_METHOD says
  * running the job worker; it also listens on PORT so that health probes and /metrics reach it, as Flagsmith's
  * task-processor containers do.
  */
-/** When this module was loaded: after `npm start`'s build, before anything of the server. */
-const LOADED_AT = Date.now();
-
 export type ProcessRole = 'api' | 'task-processor';
 
 /** Starts the process; returns once it listens (a failed step exits the process). */
