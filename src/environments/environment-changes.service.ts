@@ -169,16 +169,25 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
     await this.bumpNow(manager, target);
   }
 
+  /**
+   * Two statements on purpose. Locking and updating in one statement deadlocked under load: its UPDATE scans
+   * with the statement's snapshot, so a row another writer bumped while this one waited for the lock is met
+   * in its old version, and following that version to the newest took the old version's tuple lock, held by a
+   * writer that waits for this one. The UPDATE below takes a new snapshot, in which every row is the version
+   * this transaction already holds: it never waits.
+   */
   private async bumpNow(manager: EntityManager, target: PendingBump): Promise<void> {
+    const locked = await manager.query<{ id: number }[]>(
+      `SELECT id FROM environments WHERE id = ANY($1) OR project_id = ANY($2) ORDER BY id FOR NO KEY UPDATE`,
+      [[...new Set(target.environmentIds)], [...new Set(target.projectIds)]],
+    );
+    if (locked.length === 0) return;
     const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `WITH locked AS (
-         SELECT id FROM environments WHERE id = ANY($1) OR project_id = ANY($2) ORDER BY id FOR NO KEY UPDATE
-       ), changed AS (
-         UPDATE environments e SET updated_at = clock_timestamp() FROM locked WHERE e.id = locked.id
-         RETURNING e.id, e.api_key
+      `WITH changed AS (
+         UPDATE environments SET updated_at = clock_timestamp() WHERE id = ANY($1) RETURNING id, api_key
        )
        SELECT id, api_key FROM changed ORDER BY id`,
-      [[...new Set(target.environmentIds)], [...new Set(target.projectIds)]],
+      [locked.map((r) => r.id)],
     );
     await this.announce(manager, rows, true);
   }
