@@ -200,17 +200,6 @@ export class EnvironmentChangesService implements OnModuleInit, EntitySubscriber
     await this.bumpNow(event.queryRunner.manager, pending);
   }
 
-  /** Every environment of the organisation (stop_serving_flags, persist_trait_data, …). */
-  async organisationChanged(manager: EntityManager, organisationId: number): Promise<void> {
-    const rows = await manager.query<{ id: number; api_key: string }[]>(
-      `WITH changed AS (UPDATE environments e SET updated_at = clock_timestamp() FROM projects p
-         WHERE e.project_id = p.id AND p.organisation_id = $1 RETURNING e.id, e.api_key)
-       SELECT id, api_key FROM changed ORDER BY id`,
-      [organisationId],
-    );
-    await this.announce(manager, rows, true);
-  }
-
   /** Notify only: server-side keys of these environments changed (revoked, expired, deleted). */
   async keysChanged(manager: EntityManager, environmentIds: readonly number[]): Promise<void> {
     if (environmentIds.length === 0) return;
