@@ -7,6 +7,8 @@ import { freePort } from './support/pg-cluster';
 import { REPO_ROOT, spawnCommand } from './support/server-process';
 
 interface ComposeService {
+  image?: string;
+  ports?: string[];
   environment?: Record<string, string>;
   build?: unknown;
   command?: string[];
@@ -30,7 +32,16 @@ describe('deployment files', () => {
     expect(names.length).toBeGreaterThan(3);
     expect(names.filter((name) => !(name in SETTINGS))).toEqual([]);
     expect(api.environment?.DATABASE_URL).toMatch(/^postgres:\/\/.+@postgres:5432\//);
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'memcached', 'postgres']);
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'dashboard', 'memcached', 'postgres']);
+  });
+
+  it("docker-compose dashboard is Flagsmith's pinned image, calling the api service where the browser reaches it", () => {
+    const { api, dashboard } = composeFile().services;
+    expect(dashboard.image).toMatch(/^flagsmith\/flagsmith-frontend:\d+\.\d+\.\d+$/);
+    const apiPort = (api.ports ?? [])[0]?.split(':')[0];
+    expect(apiPort).toMatch(/^\d+$/);
+    expect(dashboard.environment?.FLAGSMITH_API_URL).toBe(`http://localhost:${apiPort}/api/v1/`);
+    expect(dashboard.ports).toEqual(['8080:8080']);
   });
 
   it('docker-compose api service runs bootstrap, with its variables set, then execs the server', () => {
