@@ -1,5 +1,5 @@
 import { AppConfig, ConfigError, loadConfig, readEnvironment } from './config';
-import { AppLogger } from './logging/logger';
+import { AppLogger, surviveClosedOutput } from './logging/logger';
 
 /** Loads the configuration or exits with one line naming the bad variable. */
 export function loadConfigOrExit(): AppConfig {
@@ -62,6 +62,7 @@ export class ProcessLifecycle implements StartedResources {
   ) {}
 
   installHandlers(): void {
+    surviveClosedOutput();
     process.on('SIGTERM', () => this.signalled('SIGTERM'));
     process.on('SIGINT', () => this.signalled('SIGINT'));
     // Node's default would exit at once and leave the embedded PostgreSQL running.

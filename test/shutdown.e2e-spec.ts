@@ -77,4 +77,30 @@ describe('graceful shutdown on SIGTERM', () => {
     const code = await server.exited;
     expect([code, server.output()]).toEqual([0, expect.stringMatching(/\] stopped\n/)]);
   });
+
+  it('log reader gone (stdout and stderr closed), then requests and SIGTERM: the server keeps serving, then exits 0', async () => {
+    const port = await freePort();
+    server = spawnServer({
+      DATABASE_URL: await createTestDatabase(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ENABLE_TELEMETRY: 'false',
+      DJANGO_SECRET_KEY: 'x'.repeat(60),
+      ACCESS_LOG_LOCATION: '-',
+    });
+    await server.waitForOutput(/listening on/);
+    // What a terminal or a supervisor that dies does to the pipes it reads the log from.
+    server.child.stdout?.destroy();
+    server.child.stderr?.destroy();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/health/liveness/`);
+      expect(res.status).toBe(200);
+    }
+    server.child.kill('SIGTERM');
+    const exited = await Promise.race([
+      server.exited,
+      new Promise<string>((r) => setTimeout(() => r('still running 15 s after SIGTERM'), 15_000)),
+    ]);
+    expect(exited).toBe(0);
+  }, 60_000);
 });

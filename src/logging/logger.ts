@@ -139,3 +139,13 @@ export class AppLogger implements LoggerService {
     this.pino.fatal(this.ctx(context), this.text(message));
   }
 }
+
+/**
+ * A log reader that goes away (a closed terminal, a supervisor that died) must not take the server with it. With
+ * no listener, the EPIPE of the next write is an uncaught exception, whose log line fails the same way, in a loop
+ * that starved the event loop: the process then served nothing and ignored SIGTERM at full CPU. There is nowhere
+ * left to report such an error, so lines written after it are lost and the server carries on.
+ */
+export function surviveClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+}
