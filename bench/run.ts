@@ -26,6 +26,7 @@ import { ENTITIES } from '../src/entities';
 import { runMigrationsLocked } from '../src/database/migrate';
 import { REALISTIC_DATASET, seedDataset, SeededDataset } from '../test/support/seed-dataset';
 import { formatEngineRows, runEngineBench } from './engine';
+import { formatThroughputRows, runEngineThroughput } from './engine-throughput';
 import type { LoadResult, Scenario } from './load';
 import { ofrepScenarios } from './ofrep-scenarios';
 import { formatSseRow, runSseFanout } from './sse';
@@ -202,6 +203,16 @@ async function main(): Promise<void> {
     writeFileSync(
       join(ROOT, 'bench/results/engine-latest.json'),
       `${JSON.stringify({ date: new Date().toISOString(), rows: engineRows }, null, 2)}\n`,
+    );
+  }
+  // Engine throughput against flagsmith-nodejs's engine (bench/engine-throughput.ts), also before any server.
+  if (!ONLY || ONLY.test('engine-throughput')) {
+    const throughputRows = runEngineThroughput();
+    process.stdout.write(`${formatThroughputRows(throughputRows)}\n\n`);
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(
+      join(ROOT, 'bench/results/engine-throughput-latest.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), rows: throughputRows }, null, 2)}\n`,
     );
   }
   const pg = await postgresServer();
