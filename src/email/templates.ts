@@ -47,3 +47,44 @@ export function activationEmail(url: string): EmailContent {
     }),
   };
 }
+
+/** What a failed webhook delivery tells the organisation's webhook_notification_email. */
+export interface WebhookFailureFacts {
+  readonly url: string;
+  readonly organisationName: string;
+  readonly projectName: string | null;
+  readonly environmentName: string | null;
+  /** The last attempt's HTTP status; null when the receiver never answered. */
+  readonly statusCode: number | null;
+  readonly error: string;
+  readonly attempts: number;
+  /** The JSON body that was posted. */
+  readonly body: string;
+}
+
+/** Bodies are shown in full up to this many characters. */
+const FAILURE_BODY_SHOWN = 20_000;
+
+export function webhookFailureEmail(facts: WebhookFailureFacts): EmailContent {
+  let shown = facts.body;
+  try {
+    shown = JSON.stringify(JSON.parse(facts.body), null, 2);
+  } catch {
+    // not JSON after all: shown as it was sent
+  }
+  if (shown.length > FAILURE_BODY_SHOWN) shown = `${shown.slice(0, FAILURE_BODY_SHOWN)}\n… (cut)`;
+  const where = facts.environmentName
+    ? `the environment "${facts.environmentName}" of the project "${facts.projectName ?? ''}"`
+    : `the organisation "${facts.organisationName}"`;
+  const lines = [
+    `A webhook of ${where} could not be delivered after ${facts.attempts} attempt${facts.attempts === 1 ? '' : 's'}; no further attempt will be made.`,
+    `Webhook URL: ${facts.url}`,
+    `HTTP status of the last attempt: ${facts.statusCode ?? 'none (no answer)'}`,
+    `Error: ${facts.error}`,
+  ];
+  return {
+    subject: 'Webhook delivery failed',
+    text: `Hello,\n\n${lines.join('\n\n')}\n\nThe body that was sent:\n\n${shown}\n`,
+    html: `<!doctype html>\n<html><body>\n<p>Hello,</p>\n${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n')}\n<p>The body that was sent:</p>\n<pre>${escapeHtml(shown)}</pre>\n</body></html>\n`,
+  };
+}

@@ -8,6 +8,8 @@ import { AUDIT_LOG_RECORDED, UnitOfWork, type JobPayload } from '../common/unit-
 import { FEATURE_STATE_CHANGED } from '../features/feature-state-webhook';
 import type { ClaimedJob } from '../jobs/job-queue.repository';
 import { JobHandlers, PermanentJobError } from '../jobs/job-worker.service';
+import { EmailService } from '../email/email.service';
+import { webhookFailureEmail } from '../email/templates';
 import { AddressGuard } from '../outbound/address-guard';
 import {
   DELIVERY_ID_HEADER,
@@ -46,6 +48,7 @@ export class WebhookDeliveryService implements OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly uow: UnitOfWork,
     private readonly guard: AddressGuard,
+    private readonly email: EmailService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -128,14 +131,33 @@ export class WebhookDeliveryService implements OnModuleInit {
       const final = err instanceof PermanentJobError || job.attempts >= DELIVERY_ATTEMPTS;
       const status =
         err instanceof RetryableDeliveryError || err instanceof RefusedDeliveryError ? err.status : null;
+      const error = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH);
       await this.record(scope, webhook.id, {
         ...attempt,
         state: final ? 'failed' : 'retrying',
         statusCode: status,
-        error: (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_LENGTH),
+        error,
       });
+      if (final)
+        await this.tellOrganisation(scope, webhook.id, {
+          statusCode: status,
+          error,
+          attempts: job.attempts,
+          body: payload.body as string,
+        });
       throw err;
     }
+  }
+
+  /** As Flagsmith: a delivery that failed for good is emailed to the organisation's webhook_notification_email. */
+  private async tellOrganisation(
+    scope: WebhookScope,
+    webhookId: number,
+    outcome: { statusCode: number | null; error: string; attempts: number; body: string },
+  ): Promise<void> {
+    const notice = await this.webhooks.failureNotice(scope, webhookId);
+    if (!notice) return;
+    await this.email.send({ to: notice.email, ...webhookFailureEmail({ ...notice, ...outcome }) });
   }
 
   private record(

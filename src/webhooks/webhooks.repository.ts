@@ -39,6 +39,15 @@ export interface AttemptOutcome {
   readonly error: string | null;
 }
 
+/** Who is told of a webhook's failed delivery, and what about (environment and project: environment webhooks). */
+export interface FailureNotice {
+  readonly email: string;
+  readonly url: string;
+  readonly organisationName: string;
+  readonly projectName: string | null;
+  readonly environmentName: string | null;
+}
+
 /** Every SQL statement of webhooks (environment and organisation) and their delivery history. */
 @Injectable()
 export class WebhooksRepository implements AuditFollowers {
@@ -153,5 +162,23 @@ export class WebhooksRepository implements AuditFollowers {
     const where =
       scope === 'environment' ? { environmentWebhookId: webhookId } : { organisationWebhookId: webhookId };
     return this.dataSource.getRepository(WebhookDelivery).find({ where, order: { id: 'DESC' } });
+  }
+
+  /** The organisation's webhook_notification_email and the webhook's context; null when no one is to be told. */
+  async failureNotice(scope: WebhookScope, webhookId: number): Promise<FailureNotice | null> {
+    const rows = await this.dataSource.query<FailureNotice[]>(
+      scope === 'environment'
+        ? `SELECT o.webhook_notification_email AS email, w.url, o.name AS "organisationName",
+                  p.name AS "projectName", e.name AS "environmentName"
+             FROM environment_webhooks w JOIN environments e ON e.id = w.environment_id
+             JOIN projects p ON p.id = e.project_id JOIN organisations o ON o.id = p.organisation_id
+            WHERE w.id = $1 AND o.webhook_notification_email <> ''`
+        : `SELECT o.webhook_notification_email AS email, w.url, o.name AS "organisationName",
+                  NULL AS "projectName", NULL AS "environmentName"
+             FROM organisation_webhooks w JOIN organisations o ON o.id = w.organisation_id
+            WHERE w.id = $1 AND o.webhook_notification_email <> ''`,
+      [webhookId],
+    );
+    return rows[0] ?? null;
   }
 }
