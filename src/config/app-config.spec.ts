@@ -234,6 +234,16 @@ describe('loadConfig', () => {
       'DJANGO_SECURE_REDIRECT_EXEMPT',
       'not a valid regular expression',
     ],
+    [
+      { WEBHOOK_DELIVERY_TIMEOUT_MS: '5000', TASK_PROCESSOR_JOB_TIMEOUT_MS: '5000' },
+      'WEBHOOK_DELIVERY_TIMEOUT_MS',
+      'must be below TASK_PROCESSOR_JOB_TIMEOUT_MS (5000)',
+    ],
+    [
+      { TASK_PROCESSOR_JOB_TIMEOUT_MS: '2000' },
+      'WEBHOOK_DELIVERY_TIMEOUT_MS',
+      '10000 must be below TASK_PROCESSOR_JOB_TIMEOUT_MS (2000)',
+    ],
   ])('%j → ConfigError naming %s and what is allowed', (env, variable, allowed) => {
     const err = errorOf(env);
     expect(err.variable).toBe(variable);

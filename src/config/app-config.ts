@@ -47,6 +47,7 @@ export function loadConfig(env: Environment): AppConfig {
     settings.EMAIL_BACKEND = 'sendgrid';
   const parsed = settings as Settings;
   checkRedirectExempt(parsed.DJANGO_SECURE_REDIRECT_EXEMPT);
+  checkDeliveryWithinLease(parsed);
 
   const ignoredVariablesSet = (Object.keys(SETTINGS) as SettingName[]).filter(
     (name) => SETTINGS[name].ignored && parsed[name] !== undefined,
@@ -77,6 +78,18 @@ function checkRedirectExempt(patterns: readonly string[]): void {
       );
     }
   }
+}
+
+/**
+ * A webhook POST must end before its job's lease does: a delivery still running when the lease ends is claimed by
+ * another worker and sent a second time.
+ */
+function checkDeliveryWithinLease(s: Settings): void {
+  if (s.WEBHOOK_DELIVERY_TIMEOUT_MS >= s.TASK_PROCESSOR_JOB_TIMEOUT_MS)
+    throw new ConfigError(
+      'WEBHOOK_DELIVERY_TIMEOUT_MS',
+      `${s.WEBHOOK_DELIVERY_TIMEOUT_MS} must be below TASK_PROCESSOR_JOB_TIMEOUT_MS (${s.TASK_PROCESSOR_JOB_TIMEOUT_MS}): a delivery still running when its job's lease ends would be sent again by another worker`,
+    );
 }
 
 /**

@@ -595,7 +595,7 @@ export const SETTINGS = {
   }),
 
   WEBHOOK_DELIVERY_TIMEOUT_MS: int(10000, {
-    doc: "(flagport) How long one webhook POST may take in all (connecting, sending, the receiver's answer) before it is a failed attempt, retried; Flagsmith's fixed 10 s by default. Keep it below TASK_PROCESSOR_JOB_TIMEOUT_MS",
+    doc: "(flagport) How long one webhook POST may take in all (connecting, sending, the receiver's answer) before it is a failed attempt, retried; Flagsmith's fixed 10 s by default. Must be below TASK_PROCESSOR_JOB_TIMEOUT_MS (checked at startup)",
     group: 'Task processor',
     min: 100,
     max: 120000,
